@@ -1,0 +1,170 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+/**
+ * Configuration is read once, here, from flags, then `OPENTRAIL_*` variables, then defaults
+ * (style.md item 8). Nothing else reads `process.env`. A bad value stops the start with a
+ * ConfigError naming the flag or variable to fix.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** The bootstrap admin identity; generated on first start when unset. */
+  readonly admin: { readonly accountId?: string; readonly accessKeyId?: string; readonly secretAccessKey?: string };
+  readonly objectStore: { readonly kind: 'local' } | (S3Settings & { readonly kind: 's3' });
+  /** LookupEvents requests per second per account and Region; 0 turns the limit off (AWS: 2). */
+  readonly lookupRateLimit: number;
+  /** DuckDB's memory cap. */
+  readonly memoryLimit: string;
+  readonly logLevel: LogLevel;
+}
+
+export interface S3Settings {
+  readonly endpoint: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly region: string;
+}
+
+export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+interface Setting {
+  flag?: string;
+  env: string;
+  default?: string;
+  help: string;
+}
+
+/** Every setting once: its flag (secrets have none, so they never show in `ps`), its variable, its default. */
+export const SETTINGS = {
+  port: { flag: 'port', env: 'OPENTRAIL_PORT', default: '4790', help: 'TCP port to listen on' },
+  host: { flag: 'host', env: 'OPENTRAIL_HOST', default: '127.0.0.1', help: 'address to listen on' },
+  dataDir: { flag: 'data-dir', env: 'OPENTRAIL_DATA_DIR', default: './data', help: 'where all state is kept' },
+  accountId: { env: 'OPENTRAIL_ACCOUNT_ID', help: 'admin account id (12 digits); generated when unset' },
+  accessKeyId: { env: 'OPENTRAIL_ACCESS_KEY_ID', help: 'admin access key id; generated when unset' },
+  secretAccessKey: { env: 'OPENTRAIL_SECRET_ACCESS_KEY', help: 'admin secret access key; generated when unset' },
+  s3Endpoint: { flag: 's3-endpoint', env: 'OPENTRAIL_S3_ENDPOINT', help: 'S3-compatible endpoint URL' },
+  s3AccessKeyId: { env: 'OPENTRAIL_S3_ACCESS_KEY_ID', help: 'access key for the S3 endpoint' },
+  s3SecretAccessKey: { env: 'OPENTRAIL_S3_SECRET_ACCESS_KEY', help: 'secret key for the S3 endpoint' },
+  s3Region: { flag: 's3-region', env: 'OPENTRAIL_S3_REGION', default: 'us-east-1', help: 'region of the S3 endpoint' },
+  lookupRateLimit: {
+    flag: 'lookup-rate-limit',
+    env: 'OPENTRAIL_LOOKUP_RATE_LIMIT',
+    default: '0',
+    help: 'LookupEvents calls per second per account and Region (AWS: 2; 0 = off)',
+  },
+  memoryLimit: { flag: 'memory-limit', env: 'OPENTRAIL_MEMORY_LIMIT', default: '512MB', help: 'DuckDB memory cap' },
+  logLevel: { flag: 'log-level', env: 'OPENTRAIL_LOG_LEVEL', default: 'info', help: LOG_LEVELS.join('|') },
+} as const satisfies Record<string, Setting>;
+
+type Key = keyof typeof SETTINGS;
+
+export function usage(): string {
+  const lines = Object.values(SETTINGS as Record<string, Setting>).map((s) => {
+    const name = s.flag ? `--${s.flag} / ${s.env}` : s.env;
+    return `  ${name.padEnd(50)} ${s.help}${s.default !== undefined ? ` (default ${s.default})` : ''}`;
+  });
+  return `Settings (flag / environment variable):\n${lines.join('\n')}`;
+}
+
+export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
+  const options = Object.fromEntries(
+    Object.values(SETTINGS as Record<string, Setting>)
+      .filter((s) => s.flag !== undefined)
+      .map((s) => [s.flag as string, { type: 'string' as const }]),
+  );
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (cause) {
+    throw new ConfigError(`${(cause as Error).message}\n${usage()}`, { cause });
+  }
+  const raw = (key: Key): string | undefined => {
+    const s: Setting = SETTINGS[key];
+    const fromFlag = s.flag ? flags[s.flag] : undefined;
+    if (typeof fromFlag === 'string') return fromFlag;
+    const fromEnv = env[s.env];
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    return s.default;
+  };
+  const name = (key: Key): string => {
+    const s: Setting = SETTINGS[key];
+    return s.flag ? `--${s.flag} (${s.env})` : s.env;
+  };
+  const fail = (key: Key, why: string): never => {
+    throw new ConfigError(`${name(key)}: ${why}`);
+  };
+
+  const port = Number(raw('port'));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('port', `'${raw('port')}' is not a port (0-65535)`);
+  const host = raw('host') as string;
+  const dataDir = raw('dataDir') as string;
+
+  const accountId = raw('accountId');
+  if (accountId !== undefined && !/^\d{12}$/.test(accountId)) fail('accountId', 'must be 12 digits');
+  const accessKeyId = raw('accessKeyId');
+  const secretAccessKey = raw('secretAccessKey');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    fail(accessKeyId === undefined ? 'accessKeyId' : 'secretAccessKey', 'set both the access key id and the secret');
+  }
+  if (accessKeyId !== undefined && !/^[A-Z0-9]{16,128}$/.test(accessKeyId)) {
+    fail('accessKeyId', 'must be 16-128 upper-case letters and digits, like AKIAIOSFODNN7EXAMPLE');
+  }
+  if (secretAccessKey !== undefined && secretAccessKey.length < 16) fail('secretAccessKey', 'must be 16+ characters');
+
+  const lookupRateLimit = Number(raw('lookupRateLimit'));
+  if (!Number.isFinite(lookupRateLimit) || lookupRateLimit < 0) {
+    fail('lookupRateLimit', `'${raw('lookupRateLimit')}' is not a number of requests per second (0 = off)`);
+  }
+  const memoryLimit = raw('memoryLimit') as string;
+  if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) {
+    fail('memoryLimit', `'${memoryLimit}' is not a size like 512MB or 2GB`);
+  }
+  const logLevel = raw('logLevel') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
+
+  return Object.freeze({
+    port,
+    host,
+    dataDir: resolve(dataDir),
+    admin: Object.freeze({
+      ...(accountId !== undefined ? { accountId } : {}),
+      ...(accessKeyId !== undefined ? { accessKeyId } : {}),
+      ...(secretAccessKey !== undefined ? { secretAccessKey } : {}),
+    }),
+    objectStore: loadObjectStore(raw, fail),
+    lookupRateLimit,
+    memoryLimit,
+    logLevel,
+  });
+}
+
+function loadObjectStore(
+  raw: (k: Key) => string | undefined,
+  fail: (k: Key, why: string) => never,
+): Config['objectStore'] {
+  const endpoint = raw('s3Endpoint');
+  if (endpoint === undefined) return Object.freeze({ kind: 'local' as const });
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    fail('s3Endpoint', `'${endpoint}' is not a URL like http://127.0.0.1:9000`);
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') fail('s3Endpoint', 'must be an http or https URL');
+  const accessKeyId = raw('s3AccessKeyId') ?? fail('s3AccessKeyId', 'is required with an S3 endpoint');
+  const secretAccessKey = raw('s3SecretAccessKey') ?? fail('s3SecretAccessKey', 'is required with an S3 endpoint');
+  return Object.freeze({
+    kind: 's3' as const,
+    endpoint,
+    accessKeyId,
+    secretAccessKey,
+    region: raw('s3Region') as string,
+  });
+}

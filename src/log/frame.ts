@@ -1,0 +1,57 @@
+import { crc32 } from 'node:zlib';
+
+/**
+ * One log record on disk: `crc32 u32 | length u32 | seq u64 | payload`, little-endian. The CRC covers
+ * length, seq and payload, so a torn or corrupted frame is recognised and never mistaken for a record.
+ */
+export const FRAME_HEADER_BYTES = 16;
+
+/** Payloads larger than this are refused; it also bounds what a corrupt length field can claim. */
+export const MAX_FRAME_PAYLOAD_BYTES = 16 * 1024 * 1024;
+
+export interface LogEntry {
+  seq: number;
+  payload: Buffer;
+}
+
+/** Writes frames for `payloads` (numbered from `firstSeq`) into one buffer ready for a single write. */
+export function encodeFrames(firstSeq: number, payloads: readonly Uint8Array[]): Buffer {
+  let total = 0;
+  for (const p of payloads) total += FRAME_HEADER_BYTES + p.byteLength;
+  const out = Buffer.allocUnsafe(total);
+  let offset = 0;
+  let seq = firstSeq;
+  for (const p of payloads) {
+    out.writeUInt32LE(p.byteLength, offset + 4);
+    out.writeBigUInt64LE(BigInt(seq++), offset + 8);
+    out.set(p, offset + FRAME_HEADER_BYTES);
+    const end = offset + FRAME_HEADER_BYTES + p.byteLength;
+    out.writeUInt32LE(crc32(out.subarray(offset + 4, end)), offset);
+    offset = end;
+  }
+  return out;
+}
+
+export type DecodeResult =
+  | { kind: 'frame'; entry: LogEntry; bytes: number }
+  /** The buffer ends inside this frame: read more, or at the end of a file it is a torn tail. */
+  | { kind: 'incomplete' }
+  | { kind: 'corrupt'; reason: string };
+
+/** Decodes the frame starting at `offset`; `expectedSeq` guards against frames out of order. */
+export function decodeFrame(buf: Buffer, offset: number, expectedSeq: number): DecodeResult {
+  if (buf.length - offset < FRAME_HEADER_BYTES) return { kind: 'incomplete' };
+  const length = buf.readUInt32LE(offset + 4);
+  if (length > MAX_FRAME_PAYLOAD_BYTES) return { kind: 'corrupt', reason: `length ${length} is beyond any record` };
+  const end = offset + FRAME_HEADER_BYTES + length;
+  if (end > buf.length) return { kind: 'incomplete' };
+  const stored = buf.readUInt32LE(offset);
+  if (crc32(buf.subarray(offset + 4, end)) !== stored) return { kind: 'corrupt', reason: 'checksum mismatch' };
+  const seq = Number(buf.readBigUInt64LE(offset + 8));
+  if (seq !== expectedSeq) return { kind: 'corrupt', reason: `sequence ${seq} where ${expectedSeq} was expected` };
+  return {
+    kind: 'frame',
+    entry: { seq, payload: buf.subarray(offset + FRAME_HEADER_BYTES, end) },
+    bytes: end - offset,
+  };
+}

@@ -1,0 +1,75 @@
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { migrate } from './migrations.ts';
+
+/**
+ * The embedded database (design.md, Storage): one DuckDB file owned by the server process. Each writer
+ * owns its own connection, because a DuckDB transaction belongs to a connection; `Connection.serial`
+ * makes one connection's transactions run one after another.
+ */
+export interface DatabaseOptions {
+  /** DuckDB's own memory cap, e.g. '512MB'; keeps the server's RSS bounded. */
+  memoryLimit?: string;
+  threads?: number;
+}
+
+export class Database {
+  readonly #instance: DuckDBInstance;
+  readonly #connections: DuckDBConnection[] = [];
+
+  private constructor(instance: DuckDBInstance) {
+    this.#instance = instance;
+  }
+
+  static async open(path: string, nowMs: number, options: DatabaseOptions = {}): Promise<Database> {
+    const config: Record<string, string> = {};
+    if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
+    if (options.threads) config['threads'] = String(options.threads);
+    const db = new Database(await DuckDBInstance.create(path, config));
+    const conn = await db.connect();
+    await conn.serial((raw) => migrate(raw, nowMs));
+    return db;
+  }
+
+  async connect(): Promise<Connection> {
+    const conn = await this.#instance.connect();
+    this.#connections.push(conn);
+    return new Connection(conn);
+  }
+
+  close(): void {
+    for (const c of this.#connections.splice(0)) c.closeSync();
+    this.#instance.closeSync();
+  }
+}
+
+/** A connection whose transactions are serialised, so concurrent callers never interleave statements. */
+export class Connection {
+  readonly raw: DuckDBConnection;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(raw: DuckDBConnection) {
+    this.raw = raw;
+  }
+
+  /** Runs `fn` after everything queued before it on this connection. */
+  serial<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const run = this.#tail.then(() => fn(this.raw));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs `fn` inside BEGIN … COMMIT, rolling back if it throws. */
+  withTransaction<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.serial(async (conn) => {
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const result = await fn(conn);
+        await conn.run('COMMIT');
+        return result;
+      } catch (error) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+}

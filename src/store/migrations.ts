@@ -1,0 +1,109 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+/**
+ * The schema as numbered migrations, each applied once and recorded in `schema_migrations`
+ * (style.md item 10). Never edit an applied migration; add the next one.
+ */
+const MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE organizations (
+        organization_id VARCHAR PRIMARY KEY,
+        management_account_id VARCHAR NOT NULL,
+        created_at_ms BIGINT NOT NULL
+      );
+      CREATE TABLE accounts (
+        account_id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        organization_id VARCHAR,
+        is_admin BOOLEAN NOT NULL,
+        created_at_ms BIGINT NOT NULL
+      );
+      CREATE TABLE users (
+        account_id VARCHAR NOT NULL,
+        user_name VARCHAR NOT NULL,
+        user_id VARCHAR NOT NULL,
+        created_at_ms BIGINT NOT NULL,
+        PRIMARY KEY (account_id, user_name)
+      );
+      -- Secrets are not here: they live in a 0600 file beside the database (design.md, Storage).
+      CREATE TABLE access_keys (
+        access_key_id VARCHAR PRIMARY KEY,
+        account_id VARCHAR NOT NULL,
+        user_name VARCHAR,
+        status VARCHAR NOT NULL,
+        created_at_ms BIGINT NOT NULL
+      );
+      CREATE TABLE trails (
+        trail_arn VARCHAR PRIMARY KEY,
+        account_id VARCHAR NOT NULL,
+        home_region VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        doc JSON NOT NULL
+      );
+      CREATE TABLE consumer_cursors (
+        consumer VARCHAR PRIMARY KEY,
+        seq BIGINT NOT NULL
+      );
+      -- Event history (LookupEvents): management and Insights events, one row per record, in typed
+      -- columns so DuckDB compresses them (about 100 bytes an event) and filters without parsing JSON.
+      CREATE TABLE history_events (
+        seq BIGINT NOT NULL,
+        account_id VARCHAR NOT NULL,
+        region VARCHAR NOT NULL,
+        event_time TIMESTAMP NOT NULL,
+        event_category VARCHAR NOT NULL,
+        event_id VARCHAR NOT NULL,
+        -- High 32 bits of hash(event_id): a 4-byte column that finds one event among millions fast.
+        event_id_hash UINTEGER NOT NULL,
+        event_name VARCHAR,
+        event_source VARCHAR,
+        read_only BOOLEAN,
+        username VARCHAR,
+        access_key_id VARCHAR,
+        resource_types VARCHAR[],
+        resource_names VARCHAR[],
+        event_version VARCHAR,
+        user_identity JSON,
+        event_time_text VARCHAR,
+        source_ip_address VARCHAR,
+        user_agent VARCHAR,
+        error_code VARCHAR,
+        error_message VARCHAR,
+        request_parameters JSON,
+        response_elements JSON,
+        additional_event_data JSON,
+        request_id VARCHAR,
+        resources JSON,
+        event_type VARCHAR,
+        management_event BOOLEAN,
+        recipient_account_id VARCHAR,
+        tls_details JSON,
+        -- Every other top-level member of the record, as a JSON object (NULL when there is none).
+        extra JSON
+      );
+    `,
+  },
+];
+
+export async function migrate(conn: DuckDBConnection, nowMs: number): Promise<void> {
+  await conn.run(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms BIGINT NOT NULL)',
+  );
+  const applied = new Set(
+    (await conn.runAndReadAll('SELECT version FROM schema_migrations')).getRows().map((r) => Number(r[0])),
+  );
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      await conn.run(m.sql);
+      await conn.run('INSERT INTO schema_migrations VALUES ($1, $2)', [m.version, nowMs]);
+      await conn.run('COMMIT');
+    } catch (error) {
+      await conn.run('ROLLBACK');
+      throw error;
+    }
+  }
+}

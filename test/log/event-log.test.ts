@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { appendFile, mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { EventLog } from '../../src/log/event-log.ts';
+
+async function withLogDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'opentrail-log-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const payload = (s: string) => Buffer.from(s);
+
+async function readAll(log: EventLog, from = 1): Promise<string[]> {
+  const reader = log.reader(from);
+  const out: string[] = [];
+  for (;;) {
+    const batch = await reader.read(1000);
+    if (batch.length === 0) return out;
+    out.push(...batch.map((e) => e.payload.toString()));
+  }
+}
+
+describe('event log', () => {
+  it('numbers records from 1 and reads back what was appended', async () => {
+    await withLogDir(async (dir) => {
+      const log = await EventLog.open(dir);
+      assert.deepEqual(await log.append([payload('a'), payload('b')]), { firstSeq: 1, lastSeq: 2 });
+      assert.deepEqual(await log.append([payload('c')]), { firstSeq: 3, lastSeq: 3 });
+      assert.equal(log.committedSeq, 3);
+      assert.deepEqual(await readAll(log), ['a', 'b', 'c']);
+      assert.deepEqual(await readAll(log, 2), ['b', 'c']);
+      await log.close();
+    });
+  });
+
+  it('gives concurrent batches contiguous, non-overlapping ranges', async () => {
+    await withLogDir(async (dir) => {
+      const log = await EventLog.open(dir);
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => log.append(Array.from({ length: 10 }, (_, j) => payload(`${i}:${j}`)))),
+      );
+      const ranges = results.map((r) => [r.firstSeq, r.lastSeq] as const).sort((a, b) => a[0] - b[0]);
+      let expected = 1;
+      for (const [first, last] of ranges) {
+        assert.equal(first, expected);
+        assert.equal(last, first + 9);
+        expected = last + 1;
+      }
+      const all = await readAll(log);
+      assert.equal(all.length, 500);
+      for (const r of results) {
+        const batch = all.slice(r.firstSeq - 1, r.lastSeq);
+        assert.equal(new Set(batch.map((s) => s.split(':')[0])).size, 1, 'a batch stays together');
+      }
+      await log.close();
+    });
+  });
+
+  it('keeps numbering across a reopen', async () => {
+    await withLogDir(async (dir) => {
+      let log = await EventLog.open(dir);
+      await log.append([payload('a'), payload('b')]);
+      await log.close();
+      log = await EventLog.open(dir);
+      assert.equal(log.committedSeq, 2);
+      assert.deepEqual(await log.append([payload('c')]), { firstSeq: 3, lastSeq: 3 });
+      assert.deepEqual(await readAll(log), ['a', 'b', 'c']);
+      await log.close();
+    });
+  });
+
+  it('cuts a torn tail off the last segment on open', async () => {
+    await withLogDir(async (dir) => {
+      let log = await EventLog.open(dir);
+      await log.append([payload('one'), payload('two')]);
+      await log.close();
+      const [segment] = await readdir(dir);
+      const path = join(dir, segment as string);
+      const goodSize = (await stat(path)).size;
+      // A frame whose write was interrupted: header present, payload short.
+      await appendFile(path, Buffer.from([1, 2, 3, 4, 200, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 42]));
+      log = await EventLog.open(dir);
+      assert.equal(log.committedSeq, 2);
+      assert.equal((await stat(path)).size, goodSize);
+      await log.append([payload('three')]);
+      assert.deepEqual(await readAll(log), ['one', 'two', 'three']);
+      await log.close();
+    });
+  });
+
+  it('drops a record whose bytes were cut short and never acknowledged', async () => {
+    await withLogDir(async (dir) => {
+      let log = await EventLog.open(dir);
+      await log.append([payload('kept')]);
+      await log.append([payload('half-written')]);
+      await log.close();
+      const [segment] = await readdir(dir);
+      const path = join(dir, segment as string);
+      await truncate(path, (await stat(path)).size - 3);
+      log = await EventLog.open(dir);
+      assert.deepEqual(await readAll(log), ['kept']);
+      await log.close();
+    });
+  });
+
+  it('rotates segments, reads across them and drops consumed ones', async () => {
+    await withLogDir(async (dir) => {
+      const log = await EventLog.open(dir, { segmentBytes: 200 });
+      for (let i = 0; i < 30; i++) await log.append([payload(`record-${i}`.padEnd(40, '.'))]);
+      const segments = (await readdir(dir)).length;
+      assert.ok(segments > 5, `expected several segments, found ${segments}`);
+      const all = await readAll(log);
+      assert.equal(all.length, 30);
+      assert.equal(all[29]?.startsWith('record-29'), true);
+      const reader = log.reader(17);
+      assert.equal((await reader.read(1))[0]?.payload.toString().startsWith('record-16'), true);
+      await log.truncateBefore(20);
+      assert.ok(log.firstSeq <= 20 && log.firstSeq > 1);
+      assert.ok((await readdir(dir)).length < segments);
+      assert.deepEqual((await readAll(log, 20)).length, 11);
+      assert.throws(() => log.reader(1), RangeError);
+      await log.close();
+      const reopened = await EventLog.open(dir, { segmentBytes: 200 });
+      assert.equal(reopened.committedSeq, 30);
+      await reopened.close();
+    });
+  });
+
+  it('wakes a waiting consumer when a record is committed', async () => {
+    await withLogDir(async (dir) => {
+      const log = await EventLog.open(dir);
+      let woke = false;
+      const waiting = log.waitForCommit(0).then(() => {
+        woke = true;
+      });
+      await new Promise((r) => setImmediate(r));
+      assert.equal(woke, false);
+      await log.append([payload('x')]);
+      await waiting;
+      assert.equal(woke, true);
+      await log.close();
+      await assert.rejects(log.waitForCommit(5), { name: 'LogUnavailableError' });
+    });
+  });
+
+  it('refuses appends after close', async () => {
+    await withLogDir(async (dir) => {
+      const log = await EventLog.open(dir);
+      await log.close();
+      await assert.rejects(log.append([payload('late')]), { name: 'LogUnavailableError' });
+    });
+  });
+});
