@@ -1,5 +1,6 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../model/node-sha256.ts';
 import { ServiceError } from '../model/service-error.ts';
 
 /**
@@ -240,33 +241,4 @@ async function computeSignature(
   );
   const authHeader = String(signed.headers['authorization'] ?? '');
   return authHeader.slice(authHeader.lastIndexOf('Signature=') + 'Signature='.length);
-}
-
-/** The hash primitive the SDK signer asks for (SHA-256, or HMAC-SHA256 when given a key), on node:crypto. */
-class NodeSha256 {
-  readonly #hash: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-
-  constructor(secret?: SourceData) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-
-  update(data: SourceData): void {
-    this.#hash.update(bytes(data));
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return this.#hash.digest();
-  }
-
-  reset(): void {
-    throw new Error('NodeSha256 is single-use');
-  }
-}
-
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function bytes(data: SourceData): string | Uint8Array {
-  if (typeof data === 'string') return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }

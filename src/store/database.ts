@@ -1,4 +1,5 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { SerialQueue } from '../model/serial-queue.ts';
 import { migrate } from './migrations.ts';
 
 /**
@@ -45,7 +46,7 @@ export class Database {
 /** A connection whose transactions are serialised, so concurrent callers never interleave statements. */
 export class Connection {
   readonly raw: DuckDBConnection;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #queue = new SerialQueue();
 
   constructor(raw: DuckDBConnection) {
     this.raw = raw;
@@ -53,9 +54,7 @@ export class Connection {
 
   /** Runs `fn` after everything queued before it on this connection. */
   serial<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    const run = this.#tail.then(() => fn(this.raw));
-    this.#tail = run.catch(() => undefined);
-    return run;
+    return this.#queue.run(() => fn(this.raw));
   }
 
   /** Runs `fn` inside BEGIN … COMMIT, rolling back if it throws. */

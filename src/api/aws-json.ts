@@ -1,0 +1,216 @@
+import { buildApiCallRecord } from '../capture/api-call-record.ts';
+import type { Caller } from '../identity/index.ts';
+import { isKnownRegion } from '../model/regions.ts';
+import { type ErrorName, PROTOCOL_ERRORS, ServiceError } from '../model/service-error.ts';
+import { type ApiRequest, type ApiResponse, awsJsonStringify, headerValue } from './http-types.ts';
+import type { ServiceModel } from './model/service-model.ts';
+import type { OperationContext, OperationDef, OperationTable } from './operation.ts';
+import type { Services } from './services.ts';
+import { verifySigV4 } from './sigv4.ts';
+import { type Violation, validateInput, validationMessage } from './validate-input.ts';
+
+/**
+ * The AWS JSON 1.1 protocol, as a ladder of rungs (docs/ARCHITECTURE.md), each with the error it answers:
+ *   route by X-Amz-Target   → UnknownOperationException
+ *   verify SigV4            → MissingAuthenticationToken / IncompleteSignature / InvalidSignature / UnrecognizedClient
+ *   authorize               → AccessDeniedException
+ *   parse the JSON body     → SerializationException
+ *   validate against model  → ValidationException (or the operation's own error, see `validationErrors`)
+ *   run the operation       → the operation's modelled errors; anything else → InternalFailure, logged
+ *   record the call         → a CloudTrail management event, appended to the log before the answer leaves
+ *   serialise               → 200 with epoch-second timestamps, or {"__type","message"} with the table's status
+ */
+export interface JsonApi {
+  /** Target prefixes this API answers to, each followed by `.<Operation>`. */
+  targetPrefixes: readonly string[];
+  signingNames: readonly string[];
+  eventSource: string;
+  operations: OperationTable;
+  /** False for APIs whose calls are not management events (the ingest API). */
+  recordCalls?: boolean;
+  /** Validates input against the service model; APIs without one validate in their handlers. */
+  model?: ServiceModel;
+  /** Which operation error a model constraint on a top-level member becomes, where the operation declares one. */
+  validationErrors?: Record<string, (members: string[], violation: Violation) => ErrorName | undefined>;
+  authorize?(caller: Caller, operation: string): void;
+  /** Removes what must never reach a record (secrets) from a response before it is recorded. */
+  redactForRecord?(operation: string, output: Record<string, unknown>): Record<string, unknown>;
+}
+
+export interface AwsJsonDeps {
+  services: Services;
+  onInternalError(error: unknown, requestId: string): void;
+  /** Called when an operation throws an error its model does not declare (a test fails on it). */
+  onUndeclaredError?(operation: string, error: ErrorName): void;
+}
+
+export const AWS_JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+/** Finds the API and operation a target names; undefined when no API claims the prefix. */
+export function routeTarget(apis: readonly JsonApi[], target: string): { api: JsonApi; operation: string } | undefined {
+  const dot = target.lastIndexOf('.');
+  if (dot < 0) return undefined;
+  const prefix = target.slice(0, dot);
+  const api = apis.find((a) => a.targetPrefixes.includes(prefix));
+  return api === undefined ? undefined : { api, operation: target.slice(dot + 1) };
+}
+
+export async function handleAwsJson(
+  api: JsonApi,
+  operation: string,
+  req: ApiRequest,
+  deps: AwsJsonDeps,
+): Promise<ApiResponse> {
+  const { services } = deps;
+  const requestId = services.ids.uuid();
+  let caller: Caller | undefined;
+  let def: OperationDef | undefined;
+  let input: Record<string, unknown> = {};
+  try {
+    def = api.operations[operation];
+    if (def === undefined && api.model?.operations[operation] === undefined) {
+      throw new ServiceError(
+        'UnknownOperationException',
+        `Operation ${operation} is not an operation of this service.`,
+      );
+    }
+    const verified = await verifySigV4(req, {
+      nowMs: services.clock.now(),
+      resolveAccessKey: (id) => services.identity.resolveAccessKey(id),
+      isKnownRegion,
+      services: api.signingNames,
+    });
+    caller = { principal: verified.principal, region: verified.region, accessKeyId: verified.accessKeyId };
+    api.authorize?.(caller, operation);
+    input = parseJsonBody(req.body);
+    if (api.model !== undefined) input = validated(api, operation, input);
+    if (def === undefined) {
+      throw new ServiceError(
+        'UnsupportedOperationException',
+        `${operation} is part of the CloudTrail API but opentrail does not support it yet.`,
+      );
+    }
+    const ctx: OperationContext = { caller, requestId, services };
+    const output = await def.handle(ctx, input);
+    await record(api, operation, def, ctx, req, input, { output });
+    return { status: 200, headers: jsonHeaders(requestId), body: awsJsonStringify(output) };
+  } catch (thrown) {
+    const error = asServiceError(thrown, requestId, deps);
+    if (api.model !== undefined && !isDeclared(api.model, operation, error.name)) {
+      deps.onUndeclaredError?.(operation, error.name);
+    }
+    if (caller !== undefined && def !== undefined) {
+      await record(api, operation, def, { caller, requestId, services }, req, input, { error });
+    }
+    return errorResponse(error, requestId);
+  }
+}
+
+export function errorResponse(error: ServiceError, requestId: string): ApiResponse {
+  return {
+    status: error.status,
+    headers: { ...jsonHeaders(requestId), 'x-amzn-errortype': error.name },
+    body: JSON.stringify({ __type: error.name, message: error.message }),
+  };
+}
+
+function jsonHeaders(requestId: string): Record<string, string> {
+  return { 'content-type': AWS_JSON_CONTENT_TYPE, 'x-amzn-requestid': requestId };
+}
+
+export function asServiceError(
+  thrown: unknown,
+  requestId: string,
+  deps: Pick<AwsJsonDeps, 'onInternalError'>,
+): ServiceError {
+  if (thrown instanceof ServiceError) {
+    if (thrown.isFault) deps.onInternalError(thrown.cause ?? thrown, requestId);
+    return thrown;
+  }
+  if (thrown instanceof Error && thrown.name === 'LogUnavailableError') {
+    deps.onInternalError(thrown, requestId);
+    return new ServiceError('ServiceUnavailableException', 'The service cannot store events right now; retry later.');
+  }
+  deps.onInternalError(thrown, requestId);
+  return new ServiceError(
+    'InternalFailure',
+    `The request processing has failed because of an unknown error (request ${requestId}).`,
+  );
+}
+
+function parseJsonBody(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (cause) {
+    throw new ServiceError('SerializationException', `The request body is not valid JSON: ${(cause as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ServiceError('SerializationException', 'The request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function validated(api: JsonApi, operation: string, input: Record<string, unknown>): Record<string, unknown> {
+  const model = api.model as ServiceModel;
+  const { value, violations } = validateInput(model, model.operations[operation]?.input, input);
+  if (violations.length === 0) return value;
+  const first = violations[0] as Violation;
+  const specific = api.validationErrors?.[operation]?.(first.members, first);
+  if (specific !== undefined) throw new ServiceError(specific, validationMessage([first]));
+  throw new ServiceError('ValidationException', validationMessage(violations));
+}
+
+function isDeclared(model: ServiceModel, operation: string, name: ErrorName): boolean {
+  return name in PROTOCOL_ERRORS || (model.operations[operation]?.errors.includes(name) ?? false);
+}
+
+async function record(
+  api: JsonApi,
+  operation: string,
+  def: OperationDef,
+  ctx: OperationContext,
+  req: ApiRequest,
+  input: Record<string, unknown>,
+  outcome: { output?: Record<string, unknown>; error?: ServiceError },
+): Promise<void> {
+  const { services } = ctx;
+  const output =
+    outcome.output && api.redactForRecord ? api.redactForRecord(operation, outcome.output) : outcome.output;
+  const userAgent = headerValue(req, 'user-agent');
+  const event = buildApiCallRecord({
+    caller: ctx.caller,
+    eventSource: api.eventSource,
+    eventName: operation,
+    readOnly: def.readOnly,
+    request: input,
+    ...(output !== undefined ? { response: output } : {}),
+    ...(outcome.error !== undefined ? { error: { code: outcome.error.name, message: outcome.error.message } } : {}),
+    resources: safeResources(def, ctx, input, outcome.output),
+    requestId: ctx.requestId,
+    eventId: services.ids.uuid(),
+    timeMs: services.clock.now(),
+    sourceIp: req.sourceIp,
+    ...(userAgent !== undefined ? { userAgent } : {}),
+  });
+  try {
+    await services.capture.append([event]);
+  } catch (error) {
+    // The call has taken effect; failing it now would not undo it. Say loudly that its record is missing.
+    services.logger.error({ err: error, requestId: ctx.requestId, operation }, 'could not record the API call');
+  }
+}
+
+function safeResources(
+  def: OperationDef,
+  ctx: OperationContext,
+  input: Record<string, unknown>,
+  output: Record<string, unknown> | undefined,
+) {
+  try {
+    return def.resources?.(ctx, input, output) ?? [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,51 @@
+import type { ErrorName } from '../model/service-error.ts';
+import type { JsonApi } from './aws-json.ts';
+import cloudTrailModelJson from './model/cloudtrail.generated.json' with { type: 'json' };
+import type { ServiceModel } from './model/service-model.ts';
+import { cloudTrailOperations } from './operations/index.ts';
+import type { Violation } from './validate-input.ts';
+
+export const cloudTrailModel = cloudTrailModelJson as unknown as ServiceModel;
+
+/** Model constraints that a CloudTrail operation reports with its own exception rather than ValidationException. */
+const byMember =
+  (table: Record<string, ErrorName>) =>
+  (members: string[]): ErrorName | undefined =>
+    table[members[0] ?? ''];
+
+/** Tag lists: too many tags is TagsLimitExceeded; a bad key or value is InvalidTagParameter. */
+const tagErrors = (members: string[], violation: Violation): ErrorName | undefined => {
+  if (members[0] !== 'TagsList') return undefined;
+  return members.length === 1 && /length/.test(violation.text)
+    ? 'TagsLimitExceededException'
+    : 'InvalidTagParameterException';
+};
+
+export const cloudTrailApi: JsonApi = {
+  // The JS SDK sends the short prefix, botocore the long one (facts §1.1).
+  targetPrefixes: ['CloudTrail_20131101', 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101'],
+  signingNames: ['cloudtrail'],
+  eventSource: 'cloudtrail.amazonaws.com',
+  operations: cloudTrailOperations,
+  model: cloudTrailModel,
+  validationErrors: {
+    LookupEvents: byMember({
+      MaxResults: 'InvalidMaxResultsException',
+      LookupAttributes: 'InvalidLookupAttributesException',
+      EventCategory: 'InvalidEventCategoryException',
+    }),
+    PutEventSelectors: byMember({
+      EventSelectors: 'InvalidEventSelectorsException',
+      AdvancedEventSelectors: 'InvalidEventSelectorsException',
+    }),
+    PutInsightSelectors: byMember({ InsightSelectors: 'InvalidInsightSelectorsException' }),
+    PutEventConfiguration: byMember({
+      MaxEventSize: 'InvalidParameterException',
+      ContextKeySelectors: 'InvalidParameterException',
+      AggregationConfigurations: 'InvalidParameterException',
+    }),
+    CreateTrail: tagErrors,
+    AddTags: tagErrors,
+    RemoveTags: tagErrors,
+  },
+};

@@ -1,0 +1,30 @@
+/** A request as the API layer sees it, independent of the HTTP framework. */
+export interface ApiRequest {
+  method: string;
+  /** Path as sent, without the query string. */
+  path: string;
+  query: Record<string, string | string[]>;
+  /** Lower-case header names. */
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  sourceIp: string;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export function headerValue(req: ApiRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** JSON with timestamps as epoch seconds, as the AWS JSON protocols send them (facts §0.9). */
+export function awsJsonStringify(value: unknown): string {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const original = this[key];
+    return original instanceof Date ? original.getTime() / 1000 : v;
+  });
+}

@@ -1,0 +1,13 @@
+import type { OperationTable } from '../operation.ts';
+import { lookupOperations } from './lookup-operations.ts';
+import { selectorOperations } from './selector-operations.ts';
+import { tagOperations } from './tag-operations.ts';
+import { trailOperations } from './trail-operations.ts';
+
+/** Every CloudTrail operation opentrail implements; the model's others answer UnsupportedOperationException. */
+export const cloudTrailOperations: OperationTable = {
+  ...trailOperations,
+  ...selectorOperations,
+  ...tagOperations,
+  ...lookupOperations,
+};

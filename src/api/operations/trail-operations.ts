@@ -1,0 +1,140 @@
+import type { RecordResource } from '../../model/record.ts';
+import { ServiceError } from '../../model/service-error.ts';
+import {
+  isShadow,
+  type TrailRecord,
+  type TrailSettingsInput,
+  trailOutput,
+  trailSettingsOutput,
+} from '../../trails/index.ts';
+import type { OperationContext, OperationTable } from '../operation.ts';
+
+/** Trail lifecycle operations (facts §3, Appendix A.1). */
+
+const LIST_TRAILS_PAGE = 50;
+
+function trailResource(ctx: OperationContext, arn: unknown): RecordResource[] {
+  return typeof arn === 'string'
+    ? [{ accountId: ctx.caller.principal.accountId, type: 'AWS::CloudTrail::Trail', ARN: arn }]
+    : [];
+}
+
+/** Names the trail a name-or-ARN input refers to, for the recorded event's resources. */
+function namedTrail(ctx: OperationContext, nameOrArn: unknown, output?: Record<string, unknown>): RecordResource[] {
+  if (typeof output?.['TrailARN'] === 'string') return trailResource(ctx, output['TrailARN']);
+  if (typeof nameOrArn !== 'string') return [];
+  const arn = nameOrArn.startsWith('arn:')
+    ? nameOrArn
+    : `arn:aws:cloudtrail:${ctx.caller.region}:${ctx.caller.principal.accountId}:trail/${nameOrArn}`;
+  return trailResource(ctx, arn);
+}
+
+function status(trail: TrailRecord): Record<string, unknown> {
+  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    IsLogging: trail.isLogging,
+    ...(trail.startLoggingTimeMs !== undefined
+      ? { StartLoggingTime: new Date(trail.startLoggingTimeMs), TimeLoggingStarted: iso(trail.startLoggingTimeMs) }
+      : {}),
+    ...(trail.stopLoggingTimeMs !== undefined
+      ? { StopLoggingTime: new Date(trail.stopLoggingTimeMs), TimeLoggingStopped: iso(trail.stopLoggingTimeMs) }
+      : {}),
+  };
+}
+
+export const trailOperations: OperationTable = {
+  CreateTrail: {
+    readOnly: false,
+    handle: async (ctx, input: TrailSettingsInput) =>
+      trailSettingsOutput(await ctx.services.trails.create(ctx.caller, input)),
+    resources: (ctx, _input, output) => trailResource(ctx, output?.['TrailARN']),
+  },
+  UpdateTrail: {
+    readOnly: false,
+    handle: async (ctx, input: TrailSettingsInput) =>
+      trailSettingsOutput(await ctx.services.trails.update(ctx.caller, input)),
+    resources: (ctx, input: TrailSettingsInput, output) => namedTrail(ctx, input.Name, output),
+  },
+  DeleteTrail: {
+    readOnly: false,
+    handle: async (ctx, input: { Name: string }) => {
+      await ctx.services.trails.delete(ctx.caller, input.Name);
+      return {};
+    },
+    resources: (ctx, input: { Name: string }) => namedTrail(ctx, input.Name),
+  },
+  GetTrail: {
+    readOnly: true,
+    handle: (ctx, input: { Name: string }) => ({
+      Trail: trailOutput(ctx.services.trails.access.resolve(ctx.caller, input.Name)),
+    }),
+    resources: (ctx, input: { Name: string }) => namedTrail(ctx, input.Name),
+  },
+  DescribeTrails: {
+    readOnly: true,
+    handle: (ctx, input: { trailNameList?: string[]; includeShadowTrails?: boolean }) => {
+      const access = ctx.services.trails.access;
+      const includeShadows = input.includeShadowTrails ?? true;
+      const names = input.trailNameList ?? [];
+      if (names.length === 0) return { trailList: access.inRegion(ctx.caller, includeShadows).map(trailOutput) };
+      const found = new Map<string, TrailRecord>();
+      for (const name of names) {
+        try {
+          const trail = access.resolve(ctx.caller, name);
+          if (includeShadows || !isShadow(ctx.caller, trail)) found.set(trail.arn, trail);
+        } catch (error) {
+          // Unknown names are simply left out (facts §3.4); malformed ones are errors.
+          if (!(error instanceof ServiceError && error.name === 'TrailNotFoundException')) throw error;
+        }
+      }
+      return { trailList: [...found.values()].map(trailOutput) };
+    },
+  },
+  ListTrails: {
+    readOnly: true,
+    handle: (ctx, input: { NextToken?: string }) => {
+      const all = ctx.services.trails.access.all(ctx.caller);
+      const start = input.NextToken === undefined ? 0 : pageStart(input.NextToken, all.length);
+      const page = all.slice(start, start + LIST_TRAILS_PAGE);
+      const next = start + LIST_TRAILS_PAGE;
+      return {
+        Trails: page.map((t) => ({ TrailARN: t.arn, Name: t.name, HomeRegion: t.homeRegion })),
+        ...(next < all.length ? { NextToken: Buffer.from(`trails:${next}`).toString('base64url') } : {}),
+      };
+    },
+  },
+  GetTrailStatus: {
+    readOnly: true,
+    handle: (ctx, input: { Name: string }) => status(ctx.services.trails.access.resolve(ctx.caller, input.Name)),
+    resources: (ctx, input: { Name: string }) => namedTrail(ctx, input.Name),
+  },
+  StartLogging: {
+    readOnly: false,
+    handle: async (ctx, input: { Name: string }) => {
+      await ctx.services.trails.startLogging(ctx.caller, input.Name);
+      return {};
+    },
+    resources: (ctx, input: { Name: string }) => namedTrail(ctx, input.Name),
+  },
+  StopLogging: {
+    readOnly: false,
+    handle: async (ctx, input: { Name: string }) => {
+      await ctx.services.trails.stopLogging(ctx.caller, input.Name);
+      return {};
+    },
+    resources: (ctx, input: { Name: string }) => namedTrail(ctx, input.Name),
+  },
+};
+
+/** ListTrails declares no token error, so a bad token is a plain validation error. */
+function pageStart(token: string, total: number): number {
+  const m = /^trails:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+  const start = m ? Number(m[1]) : Number.NaN;
+  if (!Number.isInteger(start) || start < 0 || start > total) {
+    throw new ServiceError(
+      'ValidationException',
+      'The NextToken is not one ListTrails returned; start again without it.',
+    );
+  }
+  return start;
+}

@@ -1,0 +1,101 @@
+import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { ServiceError } from '../model/service-error.ts';
+import { type AwsJsonDeps, errorResponse, handleAwsJson, type JsonApi, routeTarget } from './aws-json.ts';
+import type { ApiRequest, ApiResponse } from './http-types.ts';
+
+/**
+ * The one HTTP server (design.md, The API). `POST /` carries the AWS JSON APIs, routed by X-Amz-Target;
+ * `GET /health` answers without authentication for liveness checks. Bodies arrive as raw bytes, because
+ * SigV4 signs the exact bytes and the protocol layer parses JSON itself to answer SerializationException.
+ */
+export interface ServerDeps extends AwsJsonDeps {
+  apis: readonly JsonApi[];
+  logger: Logger;
+  /** Largest request body accepted (bytes). */
+  bodyLimit: number;
+}
+
+export type Server = ReturnType<typeof buildServer>;
+
+export function buildServer(deps: ServerDeps) {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimit,
+    // Keep-alive connections are reused by the SDKs; close idle ones well before clients give up on them.
+    keepAliveTimeout: 65_000,
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.post('/', async (request, reply) => {
+    const req = toApiRequest(request);
+    const target = typeof request.headers['x-amz-target'] === 'string' ? request.headers['x-amz-target'] : '';
+    const route = routeTarget(deps.apis, target);
+    if (route === undefined) {
+      const error = new ServiceError(
+        'UnknownOperationException',
+        target === '' ? 'The request has no X-Amz-Target header naming the operation.' : `Unknown operation ${target}.`,
+      );
+      return send(reply, errorResponse(error, deps.services.ids.uuid()));
+    }
+    return send(reply, await handleAwsJson(route.api, route.operation, req, deps));
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+
+  app.setNotFoundHandler((request, reply) => {
+    const error = new ServiceError('NotFoundException', `No route for ${request.method} ${request.url.split('?')[0]}.`);
+    send(reply, errorResponse(error, deps.services.ids.uuid()));
+  });
+
+  app.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, _request, reply) => {
+    const requestId = deps.services.ids.uuid();
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return send(
+        reply,
+        errorResponse(
+          new ServiceError(
+            'RequestEntityTooLargeException',
+            `The request body is larger than ${deps.bodyLimit} bytes.`,
+          ),
+          requestId,
+        ),
+      );
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return send(reply, errorResponse(new ServiceError('SerializationException', error.message), requestId));
+    }
+    deps.onInternalError(error, requestId);
+    return send(
+      reply,
+      errorResponse(new ServiceError('InternalFailure', 'The request processing has failed.'), requestId),
+    );
+  });
+  return app;
+}
+
+function toApiRequest(request: FastifyRequest): ApiRequest {
+  const url = request.raw.url ?? '/';
+  const q = url.indexOf('?');
+  const query: Record<string, string | string[]> = {};
+  if (q >= 0) {
+    for (const [k, v] of new URLSearchParams(url.slice(q + 1))) {
+      const existing = query[k];
+      query[k] = existing === undefined ? v : Array.isArray(existing) ? [...existing, v] : [existing, v];
+    }
+  }
+  return {
+    method: request.method,
+    path: q >= 0 ? url.slice(0, q) : url,
+    query,
+    headers: request.headers,
+    body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+    sourceIp: request.ip,
+  };
+}
+
+function send(reply: FastifyReply, response: ApiResponse): FastifyReply {
+  return reply.code(response.status).headers(response.headers).send(response.body);
+}

@@ -1,0 +1,21 @@
+import type { Logger } from 'pino';
+import type { Capture } from '../capture/capture.ts';
+import type { Config } from '../config/load-config.ts';
+import type { EventHistory, LookupRateLimit } from '../history/index.ts';
+import type { IdentityStore } from '../identity/index.ts';
+import type { Clock } from '../model/clock.ts';
+import type { IdSource } from '../model/ids.ts';
+import type { TrailService } from '../trails/index.ts';
+
+/** The domain services the API layer calls; built once by the composition root (src/app.ts). */
+export interface Services {
+  config: Config;
+  clock: Clock;
+  ids: IdSource;
+  identity: IdentityStore;
+  trails: TrailService;
+  history: EventHistory;
+  lookupRateLimit: LookupRateLimit;
+  capture: Capture;
+  logger: Logger;
+}

@@ -1,0 +1,147 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Logger, pino } from 'pino';
+import { adminApi } from './api/admin-api.ts';
+import type { AwsJsonDeps } from './api/aws-json.ts';
+import { cloudTrailApi } from './api/cloudtrail-api.ts';
+import { ingestApi } from './api/ingest-api.ts';
+import { buildServer, type Server } from './api/server.ts';
+import type { Services } from './api/services.ts';
+import { Capture } from './capture/capture.ts';
+import type { Config } from './config/load-config.ts';
+import { EventHistory, HistoryConsumer, LookupRateLimit } from './history/index.ts';
+import { type AdminIdentity, bootstrapAdmin, IdentityStore } from './identity/index.ts';
+import { ConsumerRunner } from './log/consumer.ts';
+import { EventLog } from './log/event-log.ts';
+import { type Clock, systemClock, type TimerHandle } from './model/clock.ts';
+import { cryptoIds, type IdSource } from './model/ids.ts';
+import { createObjectStore, type ObjectStore } from './objectstore/index.ts';
+import { Database } from './store/database.ts';
+import { TrailService, TrailStore } from './trails/index.ts';
+
+/**
+ * The composition root (style.md item 2): opens the database, the log and the object store, builds every
+ * service and the HTTP server, and closes them all in reverse order. Nothing is created at import time.
+ */
+export interface AppDeps {
+  clock?: Clock;
+  ids?: IdSource;
+  logger?: Logger;
+  objectStore?: ObjectStore;
+  onUndeclaredError?: AwsJsonDeps['onUndeclaredError'];
+}
+
+export interface App {
+  readonly config: Config;
+  readonly server: Server;
+  readonly services: Services;
+  readonly admin: AdminIdentity;
+  /** Resolves once event history holds every record committed so far. */
+  historyCaughtUp(): Promise<void>;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Requests up to 32 MB: ingest batches of thousands of ~1 KB records. */
+const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+const HOUR_MS = 3600 * 1000;
+
+export async function createApp(config: Config, deps: AppDeps = {}): Promise<App> {
+  const clock = deps.clock ?? systemClock;
+  const ids = deps.ids ?? cryptoIds;
+  const logger = deps.logger ?? pino({ level: config.logLevel });
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+
+  const db = await Database.open(join(config.dataDir, 'opentrail.duckdb'), clock.now(), {
+    memoryLimit: config.memoryLimit,
+  });
+  const log = await EventLog.open(join(config.dataDir, 'log'));
+  const [controlConn, historyConn, queryConn] = [await db.connect(), await db.connect(), await db.connect()];
+
+  const identity = await IdentityStore.load(
+    controlConn,
+    join(config.dataDir, 'secrets', 'access-keys.json'),
+    clock,
+    ids,
+  );
+  const admin = await bootstrapAdmin(identity, config.admin);
+  const objects =
+    deps.objectStore ??
+    createObjectStore({
+      dataDir: config.dataDir,
+      ...(config.objectStore.kind === 's3' ? { s3: config.objectStore } : {}),
+    });
+  const trails = new TrailService({ store: await TrailStore.load(controlConn), identity, objects, clock });
+  const history = new EventHistory(queryConn, clock);
+  const capture = new Capture(log);
+  const services: Services = {
+    config,
+    clock,
+    ids,
+    identity,
+    trails,
+    history,
+    lookupRateLimit: new LookupRateLimit(config.lookupRateLimit, clock),
+    capture,
+    logger,
+  };
+
+  const historyRunner = new ConsumerRunner(
+    log,
+    new HistoryConsumer(historyConn, (seq, error) =>
+      logger.error({ err: error, seq }, 'history skipped a record it could not store'),
+    ),
+    {
+      // Event history is the log's only consumer so far: segments it is past can go.
+      onAdvance: (_name, cursor) => {
+        log
+          .truncateBefore(cursor + 1)
+          .catch((err: unknown) => logger.warn({ err }, 'could not drop consumed log segments'));
+      },
+      onError: (name, err) => logger.error({ err, consumer: name }, 'consumer batch failed; retrying'),
+    },
+  );
+  await historyRunner.start();
+
+  let retentionTimer: TimerHandle | undefined;
+  const scheduleRetention = () => {
+    retentionTimer = clock.schedule(() => {
+      history
+        .dropExpired()
+        .catch((err: unknown) => logger.warn({ err }, 'could not drop expired history'))
+        .finally(scheduleRetention);
+    }, HOUR_MS);
+  };
+  scheduleRetention();
+
+  const server = buildServer({
+    apis: [cloudTrailApi, adminApi, ingestApi],
+    services,
+    logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    onInternalError: (err, requestId) => logger.error({ err, requestId }, 'internal failure'),
+    ...(deps.onUndeclaredError ? { onUndeclaredError: deps.onUndeclaredError } : {}),
+  });
+
+  let closed = false;
+  return {
+    config,
+    server,
+    services,
+    admin,
+    historyCaughtUp: () => historyRunner.caughtUp(log.committedSeq),
+    async listen() {
+      return server.listen({ port: config.port, host: config.host });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      retentionTimer?.cancel();
+      await server.close();
+      await historyRunner.stop();
+      await log.close();
+      objects.close();
+      db.close();
+    },
+  };
+}

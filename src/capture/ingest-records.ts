@@ -1,0 +1,216 @@
+import { type CloudTrailRecord, EVENT_VERSION } from '../model/record.ts';
+
+/**
+ * Checks one record sent to the ingest API and fills what the service owns (design.md, Capture): the
+ * record must look like a delivered CloudTrail record (facts §4.1) and belong to the caller's account.
+ * A bad record is rejected alone, with a reason; the others in the batch are kept.
+ */
+export type RecordVerdict =
+  | { ok: true; record: CloudTrailRecord; json: string }
+  | { ok: false; errorCode: IngestErrorCode; errorMessage: string };
+
+export type IngestErrorCode =
+  | 'InvalidRecord'
+  | 'MissingField'
+  | 'InvalidFieldType'
+  | 'InvalidFieldValue'
+  | 'InvalidEventTime'
+  | 'FieldTooLarge'
+  | 'RecordTooLarge'
+  | 'AccountMismatch';
+
+/** AWS caps a whole event at 256 KB (facts §4.1). */
+export const MAX_RECORD_BYTES = 256 * 1024;
+const KB = 1024;
+/** Size caps of single members (facts §11): AWS truncates its own; ours are refused so nothing is cut silently. */
+const MEMBER_LIMITS: Record<string, number> = {
+  userAgent: KB,
+  errorCode: KB,
+  errorMessage: KB,
+  requestID: KB,
+  requestParameters: 100 * KB,
+  responseElements: 100 * KB,
+  serviceEventDetails: 100 * KB,
+  additionalEventData: 28 * KB,
+  edgeDeviceDetails: 28 * KB,
+};
+const STRING_MEMBERS = [
+  'eventVersion',
+  'eventTime',
+  'eventSource',
+  'eventName',
+  'awsRegion',
+  'sourceIPAddress',
+  'userAgent',
+  'errorCode',
+  'errorMessage',
+  'requestID',
+  'eventID',
+  'eventType',
+  'apiVersion',
+  'recipientAccountId',
+  'sharedEventID',
+  'vpcEndpointId',
+  'eventCategory',
+] as const;
+const BOOLEAN_MEMBERS = ['readOnly', 'managementEvent'] as const;
+const OBJECT_OR_NULL_MEMBERS = ['requestParameters', 'responseElements'] as const;
+const OBJECT_MEMBERS = [
+  'userIdentity',
+  'additionalEventData',
+  'serviceEventDetails',
+  'tlsDetails',
+  'addendum',
+] as const;
+const EVENT_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const CATEGORIES = ['Management', 'Data', 'NetworkActivity', 'Insight'];
+const MANAGEMENT_TYPES = ['AwsApiCall', 'AwsConsoleAction', 'AwsConsoleSignIn', 'AwsServiceEvent'];
+
+export interface IngestContext {
+  accountId: string;
+  newEventId(): string;
+}
+
+export function checkIngestedRecord(raw: unknown, ctx: IngestContext): RecordVerdict {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return fail('InvalidRecord', 'A record must be a JSON object.');
+  }
+  const r = raw as Record<string, unknown>;
+  const problem = checkTypes(r) ?? checkRequired(r) ?? checkValues(r, ctx);
+  if (problem !== undefined) return problem;
+  const record = fill(r, ctx);
+  // Serialised once, here: the size checks and the log both use this text.
+  const json = JSON.stringify(record);
+  const size = Buffer.byteLength(json);
+  if (size > MAX_RECORD_BYTES) {
+    return fail(
+      'RecordTooLarge',
+      `The record is ${size} bytes; a CloudTrail event is at most ${MAX_RECORD_BYTES} bytes.`,
+    );
+  }
+  return checkSizes(r, size) ?? { ok: true, record, json };
+}
+
+function fail(errorCode: IngestErrorCode, errorMessage: string): RecordVerdict {
+  return { ok: false, errorCode, errorMessage };
+}
+
+function checkTypes(r: Record<string, unknown>): RecordVerdict | undefined {
+  for (const m of STRING_MEMBERS) {
+    if (r[m] !== undefined && typeof r[m] !== 'string') return fail('InvalidFieldType', `${m} must be a string.`);
+  }
+  for (const m of BOOLEAN_MEMBERS) {
+    if (r[m] !== undefined && typeof r[m] !== 'boolean') return fail('InvalidFieldType', `${m} must be true or false.`);
+  }
+  for (const m of OBJECT_OR_NULL_MEMBERS) {
+    if (r[m] !== undefined && r[m] !== null && !isObject(r[m])) {
+      return fail('InvalidFieldType', `${m} must be a JSON object or null.`);
+    }
+  }
+  for (const m of OBJECT_MEMBERS) {
+    if (r[m] !== undefined && !isObject(r[m])) return fail('InvalidFieldType', `${m} must be a JSON object.`);
+  }
+  if (r['resources'] !== undefined) {
+    const resources = r['resources'];
+    if (
+      !Array.isArray(resources) ||
+      !resources.every((x) => isObject(x) && stringMembers(x, ['ARN', 'accountId', 'type']))
+    ) {
+      return fail('InvalidFieldType', 'resources must be a list of objects with string ARN, accountId and type.');
+    }
+  }
+  return undefined;
+}
+
+function checkRequired(r: Record<string, unknown>): RecordVerdict | undefined {
+  const insight = r['eventType'] === 'AwsCloudTrailInsight';
+  // Insights records carry no caller, event source or name at the top level (facts §4.4).
+  const required = insight
+    ? ['eventVersion', 'eventTime', 'awsRegion']
+    : ['eventVersion', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'userIdentity'];
+  const missing = required.filter((m) => r[m] === undefined || r[m] === '');
+  if (missing.length > 0) return fail('MissingField', `The record has no ${missing.join(', ')}.`);
+  return undefined;
+}
+
+function checkValues(r: Record<string, unknown>, ctx: IngestContext): RecordVerdict | undefined {
+  const time = r['eventTime'] as string;
+  const m = EVENT_TIME.exec(time);
+  if (m === null || !validDate(m)) {
+    return fail('InvalidEventTime', `eventTime '${time}' must be UTC in the form YYYY-MM-DDTHH:MM:SSZ.`);
+  }
+  if (!/^\d+\.\d+$/.test(r['eventVersion'] as string)) {
+    return fail('InvalidFieldValue', `eventVersion '${r['eventVersion']}' must look like ${EVENT_VERSION}.`);
+  }
+  if (!REGION.test(r['awsRegion'] as string)) {
+    return fail('InvalidFieldValue', `awsRegion '${r['awsRegion']}' is not a Region name like us-east-1.`);
+  }
+  const category = r['eventCategory'];
+  if (category !== undefined && !CATEGORIES.includes(category as string)) {
+    return fail('InvalidFieldValue', `eventCategory must be one of ${CATEGORIES.join(', ')}.`);
+  }
+  const eventId = r['eventID'];
+  if (eventId !== undefined && ((eventId as string).length === 0 || (eventId as string).length > 128)) {
+    return fail('InvalidFieldValue', 'eventID must be 1-128 characters.');
+  }
+  const recipient = r['recipientAccountId'];
+  if (recipient !== undefined && recipient !== ctx.accountId) {
+    return fail(
+      'AccountMismatch',
+      `recipientAccountId ${String(recipient)} is not your account ${ctx.accountId}; records can only be written to the caller's account.`,
+    );
+  }
+  return undefined;
+}
+
+function checkSizes(r: Record<string, unknown>, recordBytes: number): RecordVerdict | undefined {
+  for (const [member, limit] of Object.entries(MEMBER_LIMITS)) {
+    const v = r[member];
+    if (v === undefined || v === null) continue;
+    // A member cannot be larger than the record: skip serialising objects when the whole record fits.
+    if (typeof v !== 'string' && recordBytes <= limit) continue;
+    const bytes = typeof v === 'string' ? Buffer.byteLength(v) : Buffer.byteLength(JSON.stringify(v));
+    if (bytes > limit) return fail('FieldTooLarge', `${member} is ${bytes} bytes; the limit is ${limit} bytes.`);
+  }
+  return undefined;
+}
+
+/** Fills the members the service owns; the caller's own values are kept where they are valid. */
+function fill(r: Record<string, unknown>, ctx: IngestContext): CloudTrailRecord {
+  const eventType = (r['eventType'] as string | undefined) ?? 'AwsApiCall';
+  const eventCategory =
+    (r['eventCategory'] as string | undefined) ?? (eventType === 'AwsCloudTrailInsight' ? 'Insight' : 'Management');
+  return {
+    ...r,
+    eventID: (r['eventID'] as string | undefined) ?? ctx.newEventId(),
+    eventType,
+    ...(r['managementEvent'] === undefined && MANAGEMENT_TYPES.includes(eventType)
+      ? { managementEvent: eventCategory === 'Management' }
+      : {}),
+    recipientAccountId: ctx.accountId,
+    eventCategory,
+  } as CloudTrailRecord;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function stringMembers(o: Record<string, unknown>, names: string[]): boolean {
+  return names.every((n) => o[n] === undefined || o[n] === null || typeof o[n] === 'string');
+}
+
+function validDate(m: RegExpExecArray): boolean {
+  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
+  const t = Date.UTC(y as number, (mo as number) - 1, d, h, mi, s);
+  const back = new Date(t);
+  return (
+    back.getUTCFullYear() === y &&
+    back.getUTCMonth() === (mo as number) - 1 &&
+    back.getUTCDate() === d &&
+    (h as number) < 24 &&
+    (mi as number) < 60 &&
+    (s as number) < 60
+  );
+}

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+/**
+ * How records become rows of `history_events` and rows become records again. DuckDB parses each record
+ * once (`json_transform`) inside one INSERT … SELECT, so the consumer never parses JSON in JavaScript;
+ * nested members stay JSON text, which DuckDB compresses well, and members we do not know are kept
+ * together in `extra`, so a record comes back with everything it went in with.
+ */
+
+/** Top-level record members with a column of their own, in the order AWS writes them. */
+const MEMBERS = [
+  ['eventVersion', 'VARCHAR', 'event_version'],
+  ['userIdentity', 'JSON', 'user_identity'],
+  ['eventTime', 'VARCHAR', 'event_time_text'],
+  ['eventSource', 'VARCHAR', 'event_source'],
+  ['eventName', 'VARCHAR', 'event_name'],
+  ['awsRegion', 'VARCHAR', 'region'],
+  ['sourceIPAddress', 'VARCHAR', 'source_ip_address'],
+  ['userAgent', 'VARCHAR', 'user_agent'],
+  ['errorCode', 'VARCHAR', 'error_code'],
+  ['errorMessage', 'VARCHAR', 'error_message'],
+  ['requestParameters', 'JSON', 'request_parameters'],
+  ['responseElements', 'JSON', 'response_elements'],
+  ['additionalEventData', 'JSON', 'additional_event_data'],
+  ['requestID', 'VARCHAR', 'request_id'],
+  ['eventID', 'VARCHAR', 'event_id'],
+  ['readOnly', 'BOOLEAN', 'read_only'],
+  ['resources', 'JSON', 'resources'],
+  ['eventType', 'VARCHAR', 'event_type'],
+  ['managementEvent', 'BOOLEAN', 'management_event'],
+  ['recipientAccountId', 'VARCHAR', 'recipient_account_id'],
+  ['eventCategory', 'VARCHAR', 'event_category'],
+  ['tlsDetails', 'JSON', 'tls_details'],
+] as const;
+
+const TRANSFORM_SCHEMA = JSON.stringify(Object.fromEntries(MEMBERS.map(([name, type]) => [name, type])));
+/** A JSON merge patch that deletes every known member, leaving only the others (RFC 7396). */
+const DROP_KNOWN = JSON.stringify(Object.fromEntries(MEMBERS.map(([name]) => [name, null])));
+
+/** The staging table the consumer appends raw log records to before one INSERT … SELECT. */
+export const CREATE_STAGING = 'CREATE TEMP TABLE IF NOT EXISTS history_staging (seq BIGINT, j VARCHAR)';
+
+/** Moves the management and Insights records of the staging table into history (design.md: history consumer). */
+export async function insertStagedRecords(conn: DuckDBConnection): Promise<void> {
+  const ui = 'r.userIdentity';
+  await conn.run(`
+    INSERT INTO history_events (
+      seq, account_id, region, event_time, event_category, event_id, event_id_hash, event_name, event_source,
+      read_only, username, access_key_id, resource_types, resource_names, event_version, user_identity,
+      event_time_text, source_ip_address, user_agent, error_code, error_message, request_parameters,
+      response_elements, additional_event_data, request_id, resources, event_type, management_event,
+      recipient_account_id, tls_details, extra)
+    SELECT
+      seq, r.recipientAccountId, r.awsRegion, r.eventTime::TIMESTAMP, r.eventCategory, r.eventID,
+      ('0x' || substr(md5(r.eventID), 1, 8))::UINTEGER, r.eventName, r.eventSource, r.readOnly,
+      CASE
+        WHEN ${ui}->>'userName' IS NOT NULL THEN ${ui}->>'userName'
+        WHEN ${ui}->>'type' = 'Root' THEN 'root'
+        WHEN ${ui}->>'type' IN ('AssumedRole', 'FederatedUser') THEN regexp_extract(${ui}->>'arn', '[^/]+$')
+        WHEN ${ui}->>'type' = 'AWSService' THEN ${ui}->>'invokedBy'
+      END,
+      ${ui}->>'accessKeyId',
+      list_transform(rs, x -> x.type), list_transform(rs, x -> x."ARN"),
+      r.eventVersion, r.userIdentity, r.eventTime, r.sourceIPAddress, r.userAgent, r.errorCode, r.errorMessage,
+      r.requestParameters, r.responseElements, r.additionalEventData, r.requestID, r.resources, r.eventType,
+      r.managementEvent, r.recipientAccountId, r.tlsDetails,
+      NULLIF(json_merge_patch(j, '${DROP_KNOWN}')::VARCHAR, '{}')
+    FROM (
+      SELECT seq, j, r, json_transform(r.resources, '[{"type":"VARCHAR","ARN":"VARCHAR"}]') AS rs
+      FROM (SELECT seq, j, json_transform(j, '${TRANSFORM_SCHEMA}') AS r FROM history_staging)
+    )
+    WHERE r.eventCategory IN ('Management', 'Insight')`);
+}
+
+/** The columns a lookup reads to rebuild a record, in MEMBERS order, then `extra`. */
+export const RECORD_COLUMNS = [...MEMBERS.map(([, , column]) => column), 'extra'] as const;
+
+/** Rebuilds the record's JSON text from its columns (requestParameters and responseElements always present). */
+export function recordJson(row: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [name, type, column] of MEMBERS) {
+    const value = row[column];
+    if (value === null || value === undefined) {
+      if (name === 'requestParameters' || name === 'responseElements') parts.push(`"${name}":null`);
+      continue;
+    }
+    parts.push(`"${name}":${type === 'JSON' ? String(value) : JSON.stringify(value)}`);
+  }
+  const extra = row['extra'];
+  if (typeof extra === 'string' && extra.length > 2) parts.push(extra.slice(1, -1));
+  return `{${parts.join(',')}}`;
+}
+
+/** The 32-bit key of an eventID, as stored in `event_id_hash` (first 8 hex digits of its MD5). */
+export function eventIdHash(eventId: string): number {
+  return Number.parseInt(createHash('md5').update(eventId).digest('hex').slice(0, 8), 16);
+}

@@ -1,0 +1,3 @@
+export { HISTORY_CONSUMER, HistoryConsumer } from './history-consumer.ts';
+export { EventHistory, HISTORY_RETENTION_MS, type LookupEvent, type LookupEventsInput } from './lookup-events.ts';
+export { LookupRateLimit } from './lookup-rate-limit.ts';

@@ -1,0 +1,225 @@
+/**
+ * Object storage on any S3-compatible endpoint (AWS, MinIO, moto), addressed path-style so bucket names need no
+ * DNS. The SDK's errors are mapped to ObjectStoreError codes here and nowhere else.
+ */
+import {
+  type BucketLocationConstraint,
+  CreateBucketCommand,
+  type CreateBucketCommandInput,
+  DeleteObjectCommand,
+  GetBucketPolicyCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandInput,
+  PutObjectCommand,
+  type PutObjectCommandInput,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  assertBucketName,
+  assertKeySize,
+  type ListedObject,
+  type ListObjectsOptions,
+  type ListObjectsResult,
+  type ObjectHead,
+  type ObjectStore,
+  ObjectStoreError,
+  type ObjectStoreErrorCode,
+  type PutObjectInput,
+  pageSize,
+  type StoredObject,
+} from './object-store.ts';
+
+export interface S3ObjectStoreOptions {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** The fields HeadObject and GetObject share. */
+interface ObjectHeaders {
+  ContentLength?: number | undefined;
+  LastModified?: Date | undefined;
+  ContentType?: string | undefined;
+  ContentEncoding?: string | undefined;
+  Metadata?: Record<string, string> | undefined;
+}
+
+export class S3ObjectStore implements ObjectStore {
+  readonly kind = 's3';
+  readonly #client: S3Client;
+  readonly #region: string;
+
+  constructor(options: S3ObjectStoreOptions) {
+    this.#region = options.region;
+    this.#client = new S3Client({
+      endpoint: options.endpoint,
+      region: options.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+    });
+  }
+
+  async bucketExists(bucket: string): Promise<boolean> {
+    assertBucketName(bucket);
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket: bucket }));
+      return true;
+    } catch (error) {
+      if (httpStatus(error) === 404) return false;
+      throw toStoreError(error, 'bucket', bucket);
+    }
+  }
+
+  async createBucket(bucket: string): Promise<void> {
+    assertBucketName(bucket);
+    const input: CreateBucketCommandInput = { Bucket: bucket };
+    // us-east-1 is the one region that rejects an explicit location constraint.
+    if (this.#region !== 'us-east-1') {
+      input.CreateBucketConfiguration = { LocationConstraint: this.#region as BucketLocationConstraint };
+    }
+    try {
+      await this.#client.send(new CreateBucketCommand(input));
+    } catch (error) {
+      if (errorName(error) === 'BucketAlreadyOwnedByYou') return;
+      throw toStoreError(error, 'bucket', bucket);
+    }
+  }
+
+  async putObject(input: PutObjectInput): Promise<void> {
+    assertBucketName(input.bucket);
+    assertKeySize(input.key);
+    const command: PutObjectCommandInput = { Bucket: input.bucket, Key: input.key, Body: input.body };
+    if (input.contentType !== undefined) command.ContentType = input.contentType;
+    if (input.contentEncoding !== undefined) command.ContentEncoding = input.contentEncoding;
+    if (input.metadata !== undefined) command.Metadata = input.metadata;
+    try {
+      await this.#client.send(new PutObjectCommand(command));
+    } catch (error) {
+      throw toStoreError(error, 'bucket', input.bucket);
+    }
+  }
+
+  async getObject(bucket: string, key: string): Promise<StoredObject> {
+    assertBucketName(bucket);
+    assertKeySize(key);
+    try {
+      const output = await this.#client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const body = (await output.Body?.transformToByteArray()) ?? new Uint8Array();
+      return { ...toHead(key, output), size: body.byteLength, body };
+    } catch (error) {
+      throw toStoreError(error, 'key', key);
+    }
+  }
+
+  async headObject(bucket: string, key: string): Promise<ObjectHead | undefined> {
+    assertBucketName(bucket);
+    assertKeySize(key);
+    try {
+      return toHead(key, await this.#client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+    } catch (error) {
+      if (httpStatus(error) !== 404) throw toStoreError(error, 'key', key);
+    }
+    // A HEAD answer has no body to say which is missing; ask about the bucket only on a miss.
+    if (!(await this.bucketExists(bucket))) throw noSuchBucket(bucket);
+    return undefined;
+  }
+
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    assertBucketName(bucket);
+    assertKeySize(key);
+    try {
+      await this.#client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (error) {
+      throw toStoreError(error, 'bucket', bucket);
+    }
+  }
+
+  async listObjects(bucket: string, options: ListObjectsOptions = {}): Promise<ListObjectsResult> {
+    assertBucketName(bucket);
+    const input: ListObjectsV2CommandInput = { Bucket: bucket, MaxKeys: pageSize(options.maxKeys) };
+    if (options.prefix !== undefined) input.Prefix = options.prefix;
+    if (options.startAfter !== undefined) input.StartAfter = options.startAfter;
+    try {
+      const output = await this.#client.send(new ListObjectsV2Command(input));
+      const objects: ListedObject[] = (output.Contents ?? []).map((o) => ({
+        key: o.Key ?? '',
+        size: o.Size ?? 0,
+        lastModified: o.LastModified ?? new Date(0),
+      }));
+      const last = objects[objects.length - 1];
+      if (output.IsTruncated === true && last !== undefined) {
+        return { objects, isTruncated: true, nextStartAfter: last.key };
+      }
+      return { objects, isTruncated: false };
+    } catch (error) {
+      throw toStoreError(error, 'bucket', bucket);
+    }
+  }
+
+  async getBucketPolicy(bucket: string): Promise<string | undefined> {
+    assertBucketName(bucket);
+    try {
+      return (await this.#client.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
+    } catch (error) {
+      if (errorName(error) === 'NoSuchBucketPolicy') return undefined;
+      throw toStoreError(error, 'bucket', bucket);
+    }
+  }
+
+  close(): void {
+    this.#client.destroy();
+  }
+}
+
+function toHead(key: string, output: ObjectHeaders): ObjectHead {
+  const head: ObjectHead = {
+    key,
+    size: output.ContentLength ?? 0,
+    lastModified: output.LastModified ?? new Date(0),
+    metadata: output.Metadata ?? {},
+  };
+  if (output.ContentType !== undefined) head.contentType = output.ContentType;
+  if (output.ContentEncoding !== undefined) head.contentEncoding = output.ContentEncoding;
+  return head;
+}
+
+const CODE_BY_ERROR_NAME: Record<string, ObjectStoreErrorCode> = {
+  NoSuchBucket: 'NoSuchBucket',
+  NoSuchKey: 'NoSuchKey',
+  AccessDenied: 'AccessDenied',
+  Forbidden: 'AccessDenied',
+  InvalidBucketName: 'InvalidBucketName',
+  KeyTooLongError: 'InvalidObjectKey',
+};
+
+/**
+ * `subject` says what a bare 404 (HEAD answers carry no error name) is about. No HTTP answer at all, a 5xx or
+ * any other refusal means the store cannot serve the call: StoreUnavailable, with the SDK error as `cause`.
+ */
+function toStoreError(error: unknown, subject: 'bucket' | 'key', name: string): ObjectStoreError {
+  const status = httpStatus(error);
+  const code =
+    CODE_BY_ERROR_NAME[errorName(error) ?? ''] ??
+    (status === 404 ? (subject === 'bucket' ? 'NoSuchBucket' : 'NoSuchKey') : undefined) ??
+    (status === 403 ? 'AccessDenied' : 'StoreUnavailable');
+  const message = error instanceof Error ? error.message : String(error);
+  return new ObjectStoreError(code, `${code} (${name}): ${message}`, { cause: error });
+}
+
+function noSuchBucket(bucket: string): ObjectStoreError {
+  return new ObjectStoreError('NoSuchBucket', `No such bucket: ${bucket}`);
+}
+
+function errorName(error: unknown): string | undefined {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** The SDK puts the answer's status on `$metadata`; errors raised before any answer have none. */
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+}

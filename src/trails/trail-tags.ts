@@ -1,0 +1,84 @@
+import type { Caller } from '../identity/index.ts';
+import { ServiceError } from '../model/service-error.ts';
+import { mergeTags, removeTags, type Tag, validateTagKey, validateTags } from './trail-rules.ts';
+import type { TrailService } from './trail-service.ts';
+
+/**
+ * AddTags / RemoveTags / ListTags (facts A.11). Resources are named by ARN; trails are the taggable
+ * resources so far (event data stores and channels arrive with CloudTrail Lake).
+ */
+export const MAX_LIST_TAGS_RESOURCES = 20;
+
+export async function addTags(trails: TrailService, caller: Caller, resourceId: string, tags: Tag[]): Promise<void> {
+  requireTrailArn(resourceId);
+  await notFoundAsResource(() =>
+    trails.retag(caller, resourceId, (existing) => {
+      validateTags(tags, existing);
+      return mergeTags(existing, tags);
+    }),
+  );
+}
+
+export async function removeTagsFrom(
+  trails: TrailService,
+  caller: Caller,
+  resourceId: string,
+  tags: Tag[],
+): Promise<void> {
+  requireTrailArn(resourceId);
+  for (const t of tags) validateTagKey(t.Key);
+  await notFoundAsResource(() => trails.retag(caller, resourceId, (existing) => removeTags(existing, tags)));
+}
+
+export function listTags(
+  trails: TrailService,
+  caller: Caller,
+  resourceIds: string[],
+): { ResourceId: string; TagsList: Tag[] }[] {
+  if (resourceIds.length > MAX_LIST_TAGS_RESOURCES) {
+    throw new ServiceError(
+      'ValidationException',
+      `ListTags takes at most ${MAX_LIST_TAGS_RESOURCES} resource ARNs in one call; you sent ${resourceIds.length}.`,
+    );
+  }
+  return resourceIds.map((id) => {
+    requireTrailArn(id);
+    return { ResourceId: id, TagsList: notFoundAsResource(() => trails.access.resolve(caller, id)).tags };
+  });
+}
+
+/** Tagging takes full ARNs; a trail name, or an ARN of a type that has no tags, is refused by name. */
+function requireTrailArn(resourceId: string): void {
+  const m = /^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:([a-z]+)\/.+$/.exec(resourceId);
+  if (m === null) {
+    throw new ServiceError(
+      'CloudTrailARNInvalidException',
+      `${resourceId} is not a CloudTrail resource ARN; pass the trail ARN, like arn:aws:cloudtrail:us-east-1:123456789012:trail/MyTrail.`,
+    );
+  }
+  const type = m[1];
+  if (type === 'eventdatastore') {
+    throw new ServiceError('EventDataStoreNotFoundException', `The event data store ${resourceId} does not exist.`);
+  }
+  if (type === 'channel')
+    throw new ServiceError('ChannelNotFoundException', `The channel ${resourceId} does not exist.`);
+  if (type !== 'trail') {
+    throw new ServiceError('ResourceTypeNotSupportedException', `Resources of type ${type} cannot be tagged.`);
+  }
+}
+
+/** Tag operations report an unknown trail as ResourceNotFoundException, the only not-found error they declare. */
+function notFoundAsResource<T>(fn: () => T): T {
+  const translate = (error: unknown): never => {
+    if (error instanceof ServiceError && error.name === 'TrailNotFoundException') {
+      throw new ServiceError('ResourceNotFoundException', error.message.replace('Unknown trail', 'Resource not found'));
+    }
+    throw error;
+  };
+  try {
+    const result = fn();
+    return (result instanceof Promise ? result.catch(translate) : result) as T;
+  } catch (error) {
+    return translate(error);
+  }
+}
