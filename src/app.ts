@@ -52,10 +52,44 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const logger = deps.logger ?? pino({ level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
+  const closers = new Closers();
+  try {
+    return await assemble({ config, deps, clock, ids, logger, closers });
+  } catch (error) {
+    await closers.closeAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Everything opened is closed in reverse order: on close(), or when a later step of the start fails. */
+class Closers {
+  readonly #closers: (() => Promise<void> | void)[] = [];
+
+  push(close: () => Promise<void> | void): void {
+    this.#closers.push(close);
+  }
+
+  readonly closeAll = async (): Promise<void> => {
+    for (const close of this.#closers.splice(0).reverse()) await close();
+  };
+}
+
+interface Assembly {
+  config: Config;
+  deps: AppDeps;
+  clock: Clock;
+  ids: IdSource;
+  logger: Logger;
+  closers: Closers;
+}
+
+async function assemble({ config, deps, clock, ids, logger, closers }: Assembly): Promise<App> {
   const db = await Database.open(join(config.dataDir, 'opentrail.duckdb'), clock.now(), {
     memoryLimit: config.memoryLimit,
   });
+  closers.push(() => db.close());
   const log = await EventLog.open(join(config.dataDir, 'log'));
+  closers.push(() => log.close());
   const [controlConn, historyConn, queryConn] = [await db.connect(), await db.connect(), await db.connect()];
 
   const identity = await IdentityStore.load(
@@ -71,6 +105,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
       dataDir: config.dataDir,
       ...(config.objectStore.kind === 's3' ? { s3: config.objectStore } : {}),
     });
+  closers.push(() => objects.close());
   const trails = new TrailService({ store: await TrailStore.load(controlConn), identity, objects, clock });
   const history = new EventHistory(queryConn, clock);
   const capture = new Capture(log);
@@ -102,6 +137,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     },
   );
   await historyRunner.start();
+  closers.push(() => historyRunner.stop());
 
   let retentionTimer: TimerHandle | undefined;
   const scheduleRetention = () => {
@@ -113,17 +149,22 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     }, HOUR_MS);
   };
   scheduleRetention();
+  closers.push(() => retentionTimer?.cancel());
 
   const server = buildServer({
     apis: [cloudTrailApi, adminApi, ingestApi],
     services,
     logger,
     bodyLimit: BODY_LIMIT_BYTES,
+    health: () => ({
+      log: { committedSeq: log.committedSeq },
+      consumers: { [historyRunner.name]: historyRunner.cursor },
+    }),
     onInternalError: (err, requestId) => logger.error({ err, requestId }, 'internal failure'),
     ...(deps.onUndeclaredError ? { onUndeclaredError: deps.onUndeclaredError } : {}),
   });
 
-  let closed = false;
+  closers.push(() => server.close());
   return {
     config,
     server,
@@ -133,15 +174,6 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     async listen() {
       return server.listen({ port: config.port, host: config.host });
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      retentionTimer?.cancel();
-      await server.close();
-      await historyRunner.stop();
-      await log.close();
-      objects.close();
-      db.close();
-    },
+    close: closers.closeAll,
   };
 }

@@ -6,7 +6,7 @@ import type { ApiRequest, ApiResponse } from './http-types.ts';
 
 /**
  * The one HTTP server (design.md, The API). `POST /` carries the AWS JSON APIs, routed by X-Amz-Target;
- * `GET /health` answers without authentication for liveness checks. Bodies arrive as raw bytes, because
+ * `GET /health` answers without authentication for liveness checks, with how far the log and its consumers are. Bodies arrive as raw bytes, because
  * SigV4 signs the exact bytes and the protocol layer parses JSON itself to answer SerializationException.
  */
 export interface ServerDeps extends AwsJsonDeps {
@@ -14,6 +14,8 @@ export interface ServerDeps extends AwsJsonDeps {
   logger: Logger;
   /** Largest request body accepted (bytes). */
   bodyLimit: number;
+  /** Liveness and progress figures for GET /health (no tenant data). */
+  health(): Record<string, unknown>;
 }
 
 export type Server = ReturnType<typeof buildServer>;
@@ -43,7 +45,7 @@ export function buildServer(deps: ServerDeps) {
     return send(reply, await handleAwsJson(route.api, route.operation, req, deps));
   });
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/health', async () => ({ status: 'ok', ...deps.health() }));
 
   app.setNotFoundHandler((request, reply) => {
     const error = new ServiceError('NotFoundException', `No route for ${request.method} ${request.url.split('?')[0]}.`);

@@ -1,0 +1,43 @@
+import { createApp } from '../app.ts';
+import { ConfigError, loadConfig } from '../config/load-config.ts';
+import type { CliIo } from './io.ts';
+
+/** `opentrail serve` (and `npm start`): start the service and keep it running until a signal stops it. */
+export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(argv, io.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`opentrail: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const app = await createApp(config);
+  const url = await app.listen();
+  io.stdout.write(`opentrail is serving the CloudTrail API at ${url} (data in ${config.dataDir})\n`);
+  if (app.admin.generatedSecret !== undefined) {
+    // Shown once: from now on the secret is kept only in the data directory's 0600 secrets file.
+    io.stdout.write(
+      [
+        'Admin credentials were generated for this data directory (shown once):',
+        `  export AWS_ACCESS_KEY_ID=${app.admin.accessKeyId}`,
+        `  export AWS_SECRET_ACCESS_KEY=${app.admin.generatedSecret}`,
+        `  (account ${app.admin.accountId})`,
+        `Try: aws cloudtrail describe-trails --endpoint-url ${url} --region us-east-1`,
+        '',
+      ].join('\n'),
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      io.stdout.write(`opentrail: ${signal}, shutting down\n`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await app.close();
+  return 0;
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
+
+const fails = (argv: string[], env: Record<string, string>, mentions: RegExp) =>
+  assert.throws(
+    () => loadConfig(argv, env),
+    (e: Error) => e instanceof ConfigError && mentions.test(e.message),
+  );
+
+describe('loadConfig', () => {
+  it('uses the defaults when nothing is set', () => {
+    const c = loadConfig([], {});
+    assert.equal(c.port, 4790);
+    assert.equal(c.host, '127.0.0.1');
+    assert.equal(c.dataDir, resolve('./data'));
+    assert.deepEqual(c.objectStore, { kind: 'local' });
+    assert.equal(c.lookupRateLimit, 0);
+    assert.deepEqual(c.admin, {});
+    assert.ok(Object.isFrozen(c));
+  });
+
+  it('reads every setting from its OPENTRAIL_* variable', () => {
+    const c = loadConfig([], {
+      OPENTRAIL_PORT: '5000',
+      OPENTRAIL_HOST: '0.0.0.0',
+      OPENTRAIL_DATA_DIR: '/tmp/x',
+      OPENTRAIL_ACCOUNT_ID: '123456789012',
+      OPENTRAIL_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      OPENTRAIL_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      OPENTRAIL_S3_ENDPOINT: 'http://127.0.0.1:9000',
+      OPENTRAIL_S3_ACCESS_KEY_ID: 'minio',
+      OPENTRAIL_S3_SECRET_ACCESS_KEY: 'minio123',
+      OPENTRAIL_S3_REGION: 'eu-west-1',
+      OPENTRAIL_LOOKUP_RATE_LIMIT: '2',
+      OPENTRAIL_MEMORY_LIMIT: '1GB',
+      OPENTRAIL_LOG_LEVEL: 'warn',
+    });
+    assert.equal(c.port, 5000);
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.dataDir, '/tmp/x');
+    assert.deepEqual(c.admin, {
+      accountId: '123456789012',
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    });
+    assert.deepEqual(c.objectStore, {
+      kind: 's3',
+      endpoint: 'http://127.0.0.1:9000',
+      accessKeyId: 'minio',
+      secretAccessKey: 'minio123',
+      region: 'eu-west-1',
+    });
+    assert.equal(c.lookupRateLimit, 2);
+    assert.equal(c.memoryLimit, '1GB');
+    assert.equal(c.logLevel, 'warn');
+  });
+
+  it('prefers a flag over its variable', () => {
+    assert.equal(loadConfig(['--port', '6000'], { OPENTRAIL_PORT: '5000' }).port, 6000);
+    assert.equal(loadConfig(['--data-dir', '/a'], { OPENTRAIL_DATA_DIR: '/b' }).dataDir, '/a');
+  });
+
+  it('stops with a message naming the flag or variable to fix', () => {
+    fails(['--port', 'eighty'], {}, /--port \(OPENTRAIL_PORT\)/);
+    fails([], { OPENTRAIL_PORT: '70000' }, /OPENTRAIL_PORT/);
+    fails([], { OPENTRAIL_ACCOUNT_ID: '12' }, /OPENTRAIL_ACCOUNT_ID: must be 12 digits/);
+    fails([], { OPENTRAIL_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE' }, /OPENTRAIL_SECRET_ACCESS_KEY/);
+    fails(
+      [],
+      { OPENTRAIL_ACCESS_KEY_ID: 'bad key', OPENTRAIL_SECRET_ACCESS_KEY: 'x'.repeat(40) },
+      /OPENTRAIL_ACCESS_KEY_ID/,
+    );
+    fails([], { OPENTRAIL_S3_ENDPOINT: 'not a url' }, /--s3-endpoint/);
+    fails([], { OPENTRAIL_S3_ENDPOINT: 'ftp://x' }, /http or https/);
+    fails([], { OPENTRAIL_S3_ENDPOINT: 'http://x:9000' }, /OPENTRAIL_S3_ACCESS_KEY_ID/);
+    fails(['--lookup-rate-limit', '-1'], {}, /--lookup-rate-limit/);
+    fails(['--memory-limit', 'lots'], {}, /--memory-limit/);
+    fails(['--log-level', 'loud'], {}, /--log-level/);
+    fails(['--no-such-flag'], {}, /no-such-flag/);
+  });
+
+  it('has no flag for secrets, so they never show in the process list', () => {
+    fails(['--secret-access-key', 'x'], {}, /secret-access-key/);
+    fails(['--s3-secret-access-key', 'x'], {}, /s3-secret-access-key/);
+  });
+});
