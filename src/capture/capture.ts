@@ -18,6 +18,6 @@ export class Capture {
 
   /** For callers that already hold each record's JSON text (the ingest API serialises once). */
   appendSerialized(records: readonly string[]): Promise<AppendResult> {
-    return this.#log.append(records.map((r) => Buffer.from(r)));
+    return this.#log.append(records);
   }
 }

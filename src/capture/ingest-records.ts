@@ -176,21 +176,23 @@ function checkSizes(r: Record<string, unknown>, recordBytes: number): RecordVerd
   return undefined;
 }
 
-/** Fills the members the service owns; the caller's own values are kept where they are valid. */
+/**
+ * Fills the members the service owns; the caller's own values are kept where they are valid. The parsed
+ * request object is ours, so it is completed in place: a copy per record was a measurable share of
+ * ingest's garbage-collection time.
+ */
 function fill(r: Record<string, unknown>, ctx: IngestContext): CloudTrailRecord {
   const eventType = (r['eventType'] as string | undefined) ?? 'AwsApiCall';
   const eventCategory =
     (r['eventCategory'] as string | undefined) ?? (eventType === 'AwsCloudTrailInsight' ? 'Insight' : 'Management');
-  return {
-    ...r,
-    eventID: (r['eventID'] as string | undefined) ?? ctx.newEventId(),
-    eventType,
-    ...(r['managementEvent'] === undefined && MANAGEMENT_TYPES.includes(eventType)
-      ? { managementEvent: eventCategory === 'Management' }
-      : {}),
-    recipientAccountId: ctx.accountId,
-    eventCategory,
-  } as CloudTrailRecord;
+  r['eventID'] ??= ctx.newEventId();
+  r['eventType'] = eventType;
+  if (r['managementEvent'] === undefined && MANAGEMENT_TYPES.includes(eventType)) {
+    r['managementEvent'] = eventCategory === 'Management';
+  }
+  r['recipientAccountId'] = ctx.accountId;
+  r['eventCategory'] = eventCategory;
+  return r as CloudTrailRecord;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

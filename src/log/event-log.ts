@@ -1,7 +1,15 @@
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeFrame, encodeFrames, FRAME_HEADER_BYTES, type LogEntry, MAX_FRAME_PAYLOAD_BYTES } from './frame.ts';
+import {
+  decodeFrame,
+  encodeFrames,
+  FRAME_HEADER_BYTES,
+  type LogEntry,
+  MAX_FRAME_PAYLOAD_BYTES,
+  type Payload,
+  payloadBytes,
+} from './frame.ts';
 
 /**
  * The durable event log: append-only segment files of checksummed frames (design.md).
@@ -32,7 +40,7 @@ interface Segment {
 }
 
 interface PendingBatch {
-  payloads: readonly Uint8Array[];
+  payloads: readonly Payload[];
   resolve: (r: AppendResult) => void;
   reject: (e: Error) => void;
 }
@@ -96,12 +104,14 @@ export class EventLog {
   }
 
   /** Appends the batch atomically; resolves once it is on disk with its sequence numbers. */
-  append(payloads: readonly Uint8Array[]): Promise<AppendResult> {
+  append(payloads: readonly Payload[]): Promise<AppendResult> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new LogUnavailableError('the event log is closed'));
     for (const p of payloads) {
-      if (p.byteLength > MAX_FRAME_PAYLOAD_BYTES) {
-        return Promise.reject(new RangeError(`a record of ${p.byteLength} bytes exceeds ${MAX_FRAME_PAYLOAD_BYTES}`));
+      // A UTF-8 text is at most three bytes per UTF-16 unit: only long texts need measuring.
+      const bytes = typeof p === 'string' && p.length * 3 <= MAX_FRAME_PAYLOAD_BYTES ? 0 : payloadBytes(p);
+      if (bytes > MAX_FRAME_PAYLOAD_BYTES) {
+        return Promise.reject(new RangeError(`a record of ${bytes} bytes exceeds ${MAX_FRAME_PAYLOAD_BYTES}`));
       }
     }
     if (payloads.length === 0) return Promise.resolve({ firstSeq: this.#nextSeq, lastSeq: this.#nextSeq - 1 });

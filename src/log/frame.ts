@@ -14,18 +14,28 @@ export interface LogEntry {
   payload: Buffer;
 }
 
+/** A record's bytes, or its JSON text (written as UTF-8 straight into the frame, saving a copy). */
+export type Payload = Uint8Array | string;
+
+export function payloadBytes(p: Payload): number {
+  return typeof p === 'string' ? Buffer.byteLength(p) : p.byteLength;
+}
+
 /** Writes frames for `payloads` (numbered from `firstSeq`) into one buffer ready for a single write. */
-export function encodeFrames(firstSeq: number, payloads: readonly Uint8Array[]): Buffer {
+export function encodeFrames(firstSeq: number, payloads: readonly Payload[]): Buffer {
+  const sizes = payloads.map(payloadBytes);
   let total = 0;
-  for (const p of payloads) total += FRAME_HEADER_BYTES + p.byteLength;
+  for (const size of sizes) total += FRAME_HEADER_BYTES + size;
   const out = Buffer.allocUnsafe(total);
   let offset = 0;
   let seq = firstSeq;
-  for (const p of payloads) {
-    out.writeUInt32LE(p.byteLength, offset + 4);
+  for (const [i, p] of payloads.entries()) {
+    const size = sizes[i] as number;
+    out.writeUInt32LE(size, offset + 4);
     out.writeBigUInt64LE(BigInt(seq++), offset + 8);
-    out.set(p, offset + FRAME_HEADER_BYTES);
-    const end = offset + FRAME_HEADER_BYTES + p.byteLength;
+    if (typeof p === 'string') out.write(p, offset + FRAME_HEADER_BYTES, 'utf8');
+    else out.set(p, offset + FRAME_HEADER_BYTES);
+    const end = offset + FRAME_HEADER_BYTES + size;
     out.writeUInt32LE(crc32(out.subarray(offset + 4, end)), offset);
     offset = end;
   }

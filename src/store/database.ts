@@ -1,4 +1,4 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SerialQueue } from '../model/serial-queue.ts';
 import { migrate } from './migrations.ts';
 
@@ -47,6 +47,7 @@ export class Database {
 export class Connection {
   readonly raw: DuckDBConnection;
   readonly #queue = new SerialQueue();
+  readonly #statements = new Map<string, Promise<DuckDBPreparedStatement>>();
 
   constructor(raw: DuckDBConnection) {
     this.raw = raw;
@@ -55,6 +56,17 @@ export class Connection {
   /** Runs `fn` after everything queued before it on this connection. */
   serial<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     return this.#queue.run(() => fn(this.raw));
+  }
+
+  /** A prepared statement for `sql`, prepared once per connection: planning is a real share of a point query. */
+  prepared(sql: string): Promise<DuckDBPreparedStatement> {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.raw.prepare(sql);
+      this.#statements.set(sql, statement);
+      statement.catch(() => this.#statements.delete(sql));
+    }
+    return statement;
   }
 
   /** Runs `fn` inside BEGIN … COMMIT, rolling back if it throws. */
@@ -70,5 +82,26 @@ export class Connection {
         throw error;
       }
     });
+  }
+}
+
+/** Several connections for concurrent reads: DuckDB runs queries of different connections in parallel. */
+export class ConnectionPool {
+  readonly #idle: Connection[];
+  readonly #waiting: ((conn: Connection) => void)[] = [];
+
+  constructor(connections: Connection[]) {
+    this.#idle = [...connections];
+  }
+
+  async use<T>(fn: (conn: Connection) => Promise<T>): Promise<T> {
+    const conn = this.#idle.pop() ?? (await new Promise<Connection>((resolve) => this.#waiting.push(resolve)));
+    try {
+      return await fn(conn);
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next(conn);
+      else this.#idle.push(conn);
+    }
   }
 }

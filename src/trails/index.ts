@@ -1,7 +1,7 @@
 export type { AdvancedEventSelector, EventSelector, StoredEventSelector } from './event-selectors.ts';
 export type { InsightSelector } from './insight-selectors.ts';
 export { type TrailRecord, trailOutput, trailSettingsOutput } from './trail.ts';
-export { isShadow, TrailAccess } from './trail-access.ts';
+export { isShadow, TrailAccess, trailOrder } from './trail-access.ts';
 export type { Tag } from './trail-rules.ts';
 export {
   getEventConfiguration,

@@ -36,7 +36,7 @@ export class TrailAccess {
       .all()
       .filter((t) => this.visible(caller, t) && TrailAccess.appliesIn(t, caller.region))
       .filter((t) => includeShadowTrails || !isShadow(caller, t))
-      .sort(byName);
+      .sort(trailOrder);
   }
 
   /** Every trail the caller's account sees, in all Regions, once each. */
@@ -44,7 +44,7 @@ export class TrailAccess {
     return this.#store
       .all()
       .filter((t) => this.visible(caller, t))
-      .sort(byName);
+      .sort(trailOrder);
   }
 
   /** Resolves a trail name or ARN for reading; unknown or invisible trails are TrailNotFoundException. */
@@ -90,6 +90,7 @@ export function isShadow(caller: Caller, trail: TrailRecord): boolean {
   return trail.homeRegion !== caller.region || trail.accountId !== caller.principal.accountId;
 }
 
-function byName(a: TrailRecord, b: TrailRecord): number {
+/** The order trails are listed in: by name, then ARN. */
+export function trailOrder(a: { name: string; arn: string }, b: { name: string; arn: string }): number {
   return a.name.localeCompare(b.name) || a.arn.localeCompare(b.arn);
 }

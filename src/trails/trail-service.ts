@@ -1,7 +1,7 @@
 import type { Caller, IdentityStore } from '../identity/index.ts';
 import type { Clock } from '../model/clock.ts';
 import { SerialQueue } from '../model/serial-queue.ts';
-import { ServiceError } from '../model/service-error.ts';
+import { type ErrorName, ServiceError } from '../model/service-error.ts';
 import type { ObjectStore } from '../objectstore/index.ts';
 import { defaultEventSelectors } from './event-selectors.ts';
 import type { TrailRecord } from './trail.ts';
@@ -84,8 +84,8 @@ export class TrailService {
         createdAtMs: this.#deps.clock.now(),
       };
       const trail = this.#applySettings(caller, draft, input);
-      this.#checkNameFree(caller, trail);
-      this.#checkTrailLimit(caller, trail);
+      this.#checkNameFree(caller, trail, undefined, 'TrailAlreadyExistsException');
+      this.#checkTrailLimit(caller, trail, 'MaximumNumberOfTrailsExceededException');
       await this.#prepareBucket(trail);
       await this.#deps.store.put(trail);
       return trail;
@@ -97,8 +97,10 @@ export class TrailService {
       const current = this.access.resolveForChange(caller, input.Name);
       const trail = this.#applySettings(caller, structuredClone(current), { ...input, Name: current.name });
       if (trail.isMultiRegionTrail && !current.isMultiRegionTrail) {
-        this.#checkNameFree(caller, trail);
-        this.#checkTrailLimit(caller, trail);
+        // UpdateTrail declares neither TrailAlreadyExists nor MaximumNumberOfTrailsExceeded: making a trail
+        // multi-Region against a clash or a full Region is a parameter combination it refuses.
+        this.#checkNameFree(caller, trail, current, 'InvalidParameterCombinationException');
+        this.#checkTrailLimit(caller, trail, 'InvalidParameterCombinationException');
       }
       if (
         trail.s3BucketName !== current.s3BucketName ||
@@ -232,27 +234,33 @@ export class TrailService {
     return org.organizationId;
   }
 
-  /** A trail's name must be free wherever it applies: its own Region, or every Region when multi-Region. */
-  #checkNameFree(caller: Caller, trail: TrailRecord): void {
+  /**
+   * A trail's name must be free wherever it applies: its own Region, or every Region when multi-Region.
+   * `changing` is the trail an UpdateTrail changes, which does not clash with itself.
+   */
+  #checkNameFree(caller: Caller, trail: TrailRecord, changing: TrailRecord | undefined, error: ErrorName): void {
     const clash = this.#deps.store
       .all()
       .find(
         (t) =>
-          t.arn !== trail.arn &&
+          t.arn !== changing?.arn &&
           t.accountId === trail.accountId &&
           t.name === trail.name &&
           (t.homeRegion === trail.homeRegion || t.isMultiRegionTrail || trail.isMultiRegionTrail),
       );
-    if (clash !== undefined || this.#deps.store.get(trail.arn) !== undefined) {
+    if (clash !== undefined) {
       throw new ServiceError(
-        'TrailAlreadyExistsException',
-        `Trail ${trail.name} already exists for customer: ${caller.principal.accountId}`,
+        error,
+        `Trail ${trail.name} already exists for customer: ${caller.principal.accountId}` +
+          (clash.homeRegion === trail.homeRegion
+            ? ''
+            : ` (in ${clash.homeRegion}, where a multi-Region trail would apply too)`),
       );
     }
   }
 
   /** Counts the account's trails that apply in each Region the new trail applies in. */
-  #checkTrailLimit(caller: Caller, trail: TrailRecord): void {
+  #checkTrailLimit(caller: Caller, trail: TrailRecord, error: ErrorName): void {
     const own = this.#deps.store.all().filter((t) => t.accountId === trail.accountId && t.arn !== trail.arn);
     const regions = trail.isMultiRegionTrail
       ? [...new Set([trail.homeRegion, ...own.map((t) => t.homeRegion)])]
@@ -261,7 +269,7 @@ export class TrailService {
       const count = own.filter((t) => TrailAccess.appliesIn(t, region)).length;
       if (count >= MAX_TRAILS_PER_REGION) {
         throw new ServiceError(
-          'MaximumNumberOfTrailsExceededException',
+          error,
           `User: ${caller.principal.accountId} already has ${count} trails in ${region}; the limit is ${MAX_TRAILS_PER_REGION} trails per Region. Delete a trail first.`,
         );
       }
@@ -270,6 +278,7 @@ export class TrailService {
 
   async #prepareBucket(trail: TrailRecord): Promise<void> {
     await prepareTrailBucket(this.#deps.objects, {
+      arn: trail.arn,
       bucket: trail.s3BucketName,
       accountId: trail.accountId,
       ...(trail.s3KeyPrefix !== undefined ? { prefix: trail.s3KeyPrefix } : {}),

@@ -50,6 +50,14 @@ export function listTags(
 /** Tagging takes full ARNs; a trail name, or an ARN of a type that has no tags, is refused by name. */
 function requireTrailArn(resourceId: string): void {
   const m = /^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:([a-z]+)\/.+$/.exec(resourceId);
+  const otherService = /^arn:aws[a-z-]*:([a-z0-9-]+):[^:]*:[^:]*:.+$/.exec(resourceId)?.[1];
+  if (m === null && otherService !== undefined && otherService !== 'cloudtrail') {
+    // A well-formed ARN of another service names a resource type CloudTrail does not tag.
+    throw new ServiceError(
+      'ResourceTypeNotSupportedException',
+      `${resourceId} is a ${otherService} resource; CloudTrail tags only its own trails, event data stores, dashboards and channels.`,
+    );
+  }
   if (m === null) {
     throw new ServiceError(
       'CloudTrailARNInvalidException',

@@ -4,6 +4,7 @@ import {
   isShadow,
   type TrailRecord,
   type TrailSettingsInput,
+  trailOrder,
   trailOutput,
   trailSettingsOutput,
 } from '../../trails/index.ts';
@@ -94,12 +95,17 @@ export const trailOperations: OperationTable = {
     readOnly: true,
     handle: (ctx, input: { NextToken?: string }) => {
       const all = ctx.services.trails.access.all(ctx.caller);
-      const start = input.NextToken === undefined ? 0 : pageStart(input.NextToken, all.length);
-      const page = all.slice(start, start + LIST_TRAILS_PAGE);
-      const next = start + LIST_TRAILS_PAGE;
+      const after = input.NextToken === undefined ? undefined : readListToken(input.NextToken);
+      // Pages continue after the last trail returned (by name, then ARN), so trails created or deleted
+      // between pages never make another trail skipped or repeated.
+      const rest = after === undefined ? all : all.filter((t) => trailOrder(t, after) > 0);
+      const page = rest.slice(0, LIST_TRAILS_PAGE);
+      const last = page[page.length - 1];
       return {
         Trails: page.map((t) => ({ TrailARN: t.arn, Name: t.name, HomeRegion: t.homeRegion })),
-        ...(next < all.length ? { NextToken: Buffer.from(`trails:${next}`).toString('base64url') } : {}),
+        ...(rest.length > LIST_TRAILS_PAGE && last !== undefined
+          ? { NextToken: Buffer.from(JSON.stringify({ name: last.name, arn: last.arn })).toString('base64url') }
+          : {}),
       };
     },
   },
@@ -127,14 +133,15 @@ export const trailOperations: OperationTable = {
 };
 
 /** ListTrails declares no token error, so a bad token is a plain validation error. */
-function pageStart(token: string, total: number): number {
-  const m = /^trails:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
-  const start = m ? Number(m[1]) : Number.NaN;
-  if (!Number.isInteger(start) || start < 0 || start > total) {
-    throw new ServiceError(
-      'ValidationException',
-      'The NextToken is not one ListTrails returned; start again without it.',
-    );
+function readListToken(token: string): { name: string; arn: string } {
+  try {
+    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { name?: unknown; arn?: unknown };
+    if (typeof key.name === 'string' && typeof key.arn === 'string') return { name: key.name, arn: key.arn };
+  } catch {
+    // fall through to the error below
   }
-  return start;
+  throw new ServiceError(
+    'ValidationException',
+    'The NextToken is not one ListTrails returned; start again without it.',
+  );
 }
