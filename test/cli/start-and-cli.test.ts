@@ -133,3 +133,26 @@ describe('the opentrail command', () => {
     assert.match(r.stderr, /b\.json: record 1: InvalidEventTime/);
   });
 });
+
+describe('the README ingest example', () => {
+  it('sends a record with the AWS SDK signer and gets its eventID back', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-example-'));
+    const server = await startChildServer(dataDir);
+    try {
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/ingest-with-sdk.ts'], {
+        env: {
+          ...process.env,
+          OPENTRAIL_ENDPOINT: server.url,
+          AWS_ACCESS_KEY_ID: FIXED_ADMIN.OPENTRAIL_ACCESS_KEY_ID,
+          AWS_SECRET_ACCESS_KEY: FIXED_ADMIN.OPENTRAIL_SECRET_ACCESS_KEY,
+        },
+      });
+      const result = JSON.parse(stdout) as { Successful: { Index: number; EventID: string }[]; Failed: unknown[] };
+      assert.equal(result.Failed.length, 0);
+      assert.match(result.Successful[0]?.EventID ?? '', /^[0-9a-f-]{36}$/);
+    } finally {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
