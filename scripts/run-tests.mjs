@@ -14,9 +14,13 @@ function testFiles(dir) {
 
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : testFiles('test');
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', ...files], {
-  stdio: 'inherit',
-  // The AWS SDK warns once per process that its 2027 releases will need Node 22; it is noise in test output.
-  env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-});
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--import', './test/helpers/leak-check.ts', '--test', '--test-reporter=tap', ...files],
+  {
+    stdio: 'inherit',
+    // The AWS SDK warns once per process that its 2027 releases will need Node 22; it is noise in test output.
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  },
+);
 process.exit(result.status ?? 1);

@@ -13,8 +13,9 @@ import { EventHistory, HistoryConsumer, LookupRateLimit } from './history/index.
 import { type AdminIdentity, bootstrapAdmin, IdentityStore } from './identity/index.ts';
 import { ConsumerRunner } from './log/consumer.ts';
 import { EventLog } from './log/event-log.ts';
-import { type Clock, systemClock, type TimerHandle } from './model/clock.ts';
+import { type Clock, systemClock } from './model/clock.ts';
 import { cryptoIds, type IdSource } from './model/ids.ts';
+import { PeriodicTask } from './model/periodic-task.ts';
 import { createObjectStore, type ObjectStore } from './objectstore/index.ts';
 import { Database } from './store/database.ts';
 import { TrailService, TrailStore } from './trails/index.ts';
@@ -139,17 +140,14 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
   await historyRunner.start();
   closers.push(() => historyRunner.stop());
 
-  let retentionTimer: TimerHandle | undefined;
-  const scheduleRetention = () => {
-    retentionTimer = clock.schedule(() => {
-      history
-        .dropExpired()
-        .catch((err: unknown) => logger.warn({ err }, 'could not drop expired history'))
-        .finally(scheduleRetention);
-    }, HOUR_MS);
-  };
-  scheduleRetention();
-  closers.push(() => retentionTimer?.cancel());
+  const retention = new PeriodicTask(
+    clock,
+    HOUR_MS,
+    () => history.dropExpired(),
+    (err) => logger.warn({ err }, 'could not drop expired history'),
+  );
+  retention.start();
+  closers.push(() => retention.stop());
 
   const server = buildServer({
     apis: [cloudTrailApi, adminApi, ingestApi],

@@ -63,6 +63,8 @@ export async function handleAwsJson(
 ): Promise<ApiResponse> {
   const { services } = deps;
   const requestId = services.ids.uuid();
+  // The event's time is when the request arrived, as on AWS, not when the operation finished.
+  const receivedMs = services.clock.now();
   let caller: Caller | undefined;
   let def: OperationDef | undefined;
   let input: Record<string, unknown> = {};
@@ -82,8 +84,14 @@ export async function handleAwsJson(
     });
     caller = { principal: verified.principal, region: verified.region, accessKeyId: verified.accessKeyId };
     api.authorize?.(caller, operation);
-    input = parseJsonBody(req.body);
-    if (api.model !== undefined) input = validated(api, operation, input);
+    const parsed = parseJsonBody(req.body);
+    if (api.model === undefined) input = parsed;
+    else {
+      // A failed call records the members the model knows, never the raw body (unbounded size and depth).
+      const checked = validated(api, operation, parsed);
+      input = checked.value;
+      if (checked.error !== undefined) throw checked.error;
+    }
     if (def === undefined) {
       throw new ServiceError(
         'UnsupportedOperationException',
@@ -92,7 +100,7 @@ export async function handleAwsJson(
     }
     const ctx: OperationContext = { caller, requestId, services };
     const output = await def.handle(ctx, input);
-    await record(api, operation, def, ctx, req, input, { output });
+    await record(api, operation, def, ctx, req, input, { output }, receivedMs);
     return { status: 200, headers: jsonHeaders(requestId), body: awsJsonStringify(output) };
   } catch (thrown) {
     const error = asServiceError(thrown, requestId, deps);
@@ -100,7 +108,7 @@ export async function handleAwsJson(
       deps.onUndeclaredError?.(operation, error.name);
     }
     if (caller !== undefined && def !== undefined) {
-      await record(api, operation, def, { caller, requestId, services }, req, input, { error });
+      await record(api, operation, def, { caller, requestId, services }, req, input, { error }, receivedMs);
     }
     return errorResponse(error, requestId);
   }
@@ -152,14 +160,18 @@ function parseJsonBody(body: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function validated(api: JsonApi, operation: string, input: Record<string, unknown>): Record<string, unknown> {
+function validated(
+  api: JsonApi,
+  operation: string,
+  input: Record<string, unknown>,
+): { value: Record<string, unknown>; error?: ServiceError } {
   const model = api.model as ServiceModel;
   const { value, violations } = validateInput(model, model.operations[operation]?.input, input);
-  if (violations.length === 0) return value;
+  if (violations.length === 0) return { value };
   const first = violations[0] as Violation;
   const specific = api.validationErrors?.[operation]?.(first.members, first);
-  if (specific !== undefined) throw new ServiceError(specific, validationMessage([first]));
-  throw new ServiceError('ValidationException', validationMessage(violations));
+  if (specific !== undefined) return { value, error: new ServiceError(specific, validationMessage([first])) };
+  return { value, error: new ServiceError('ValidationException', validationMessage(violations)) };
 }
 
 function isDeclared(model: ServiceModel, operation: string, name: ErrorName): boolean {
@@ -174,43 +186,32 @@ async function record(
   req: ApiRequest,
   input: Record<string, unknown>,
   outcome: { output?: Record<string, unknown>; error?: ServiceError },
+  receivedMs: number,
 ): Promise<void> {
+  if (api.recordCalls === false) return;
   const { services } = ctx;
   const output =
     outcome.output && api.redactForRecord ? api.redactForRecord(operation, outcome.output) : outcome.output;
   const userAgent = headerValue(req, 'user-agent');
-  const event = buildApiCallRecord({
-    caller: ctx.caller,
-    eventSource: api.eventSource,
-    eventName: operation,
-    readOnly: def.readOnly,
-    request: input,
-    ...(output !== undefined ? { response: output } : {}),
-    ...(outcome.error !== undefined ? { error: { code: outcome.error.name, message: outcome.error.message } } : {}),
-    resources: safeResources(def, ctx, input, outcome.output),
-    requestId: ctx.requestId,
-    eventId: services.ids.uuid(),
-    timeMs: services.clock.now(),
-    sourceIp: req.sourceIp,
-    ...(userAgent !== undefined ? { userAgent } : {}),
-  });
   try {
+    const event = buildApiCallRecord({
+      caller: ctx.caller,
+      eventSource: api.eventSource,
+      eventName: operation,
+      readOnly: def.readOnly,
+      request: input,
+      ...(output !== undefined ? { response: output } : {}),
+      ...(outcome.error !== undefined ? { error: { code: outcome.error.name, message: outcome.error.message } } : {}),
+      requestId: ctx.requestId,
+      eventId: services.ids.uuid(),
+      timeMs: receivedMs,
+      sourceIp: req.sourceIp,
+      ...(userAgent !== undefined ? { userAgent } : {}),
+    });
     await services.capture.append([event]);
   } catch (error) {
-    // The call has taken effect; failing it now would not undo it. Say loudly that its record is missing.
+    // The call has taken effect; failing it now would not undo it. Say loudly that its record is missing
+    // (the log is down, or a model-less API's input is too deep to copy into a record).
     services.logger.error({ err: error, requestId: ctx.requestId, operation }, 'could not record the API call');
-  }
-}
-
-function safeResources(
-  def: OperationDef,
-  ctx: OperationContext,
-  input: Record<string, unknown>,
-  output: Record<string, unknown> | undefined,
-) {
-  try {
-    return def.resources?.(ctx, input, output) ?? [];
-  } catch {
-    return [];
   }
 }

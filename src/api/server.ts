@@ -28,6 +28,7 @@ export function buildServer(deps: ServerDeps) {
     // Keep-alive connections are reused by the SDKs; close idle ones well before clients give up on them.
     keepAliveTimeout: 65_000,
   });
+  const answer = (reply: FastifyReply, response: ApiResponse) => send(reply, response, deps.services.clock.now());
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -40,22 +41,22 @@ export function buildServer(deps: ServerDeps) {
         'UnknownOperationException',
         target === '' ? 'The request has no X-Amz-Target header naming the operation.' : `Unknown operation ${target}.`,
       );
-      return send(reply, errorResponse(error, deps.services.ids.uuid()));
+      return answer(reply, errorResponse(error, deps.services.ids.uuid()));
     }
-    return send(reply, await handleAwsJson(route.api, route.operation, req, deps));
+    return answer(reply, await handleAwsJson(route.api, route.operation, req, deps));
   });
 
   app.get('/health', async () => ({ status: 'ok', ...deps.health() }));
 
   app.setNotFoundHandler((request, reply) => {
     const error = new ServiceError('NotFoundException', `No route for ${request.method} ${request.url.split('?')[0]}.`);
-    send(reply, errorResponse(error, deps.services.ids.uuid()));
+    answer(reply, errorResponse(error, deps.services.ids.uuid()));
   });
 
   app.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, _request, reply) => {
     const requestId = deps.services.ids.uuid();
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return send(
+      return answer(
         reply,
         errorResponse(
           new ServiceError(
@@ -67,10 +68,10 @@ export function buildServer(deps: ServerDeps) {
       );
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return send(reply, errorResponse(new ServiceError('SerializationException', error.message), requestId));
+      return answer(reply, errorResponse(new ServiceError('SerializationException', error.message), requestId));
     }
     deps.onInternalError(error, requestId);
-    return send(
+    return answer(
       reply,
       errorResponse(new ServiceError('InternalFailure', 'The request processing has failed.'), requestId),
     );
@@ -98,6 +99,11 @@ function toApiRequest(request: FastifyRequest): ApiRequest {
   };
 }
 
-function send(reply: FastifyReply, response: ApiResponse): FastifyReply {
-  return reply.code(response.status).headers(response.headers).send(response.body);
+/** Sent as bytes: fastify would append `; charset=utf-8` to a string's JSON content type, which AWS does not send. */
+function send(reply: FastifyReply, response: ApiResponse, nowMs: number): FastifyReply {
+  // The SDKs correct their clock skew from the Date header, so it must be the service clock's time.
+  return reply
+    .code(response.status)
+    .headers({ ...response.headers, date: new Date(nowMs).toUTCString() })
+    .send(Buffer.from(response.body, 'utf8'));
 }

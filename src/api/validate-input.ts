@@ -49,7 +49,16 @@ function describe(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return `'${value.length > 80 ? `${value.slice(0, 80)}…` : value}'`;
   if (typeof value === 'number' || typeof value === 'boolean') return `'${value}'`;
-  return `'${JSON.stringify(value).slice(0, 80)}'`;
+  return `'${boundedJson(value)}'`;
+}
+
+/** The start of a list's or object's JSON; one nested too deep to serialise is named by its type instead. */
+function boundedJson(value: unknown): string {
+  try {
+    return JSON.stringify(value).slice(0, 80);
+  } catch {
+    return jsonType(value);
+  }
 }
 
 function jsonType(value: unknown): string {

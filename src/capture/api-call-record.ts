@@ -25,6 +25,8 @@ export interface ApiCall {
 
 /** AWS truncates these record members at 1 KB (facts §4.1). */
 const SHORT_FIELD_BYTES = 1024;
+/** requestParameters and responseElements are capped at 100 KB (facts §4.1, §11). */
+const MEMBER_OBJECT_BYTES = 100 * 1024;
 
 /** The management event AWS would write for the call (facts §4.1, §4.2), key order as in real records. */
 export function buildApiCallRecord(call: ApiCall): CloudTrailRecord {
@@ -48,16 +50,9 @@ export function buildApiCallRecord(call: ApiCall): CloudTrailRecord {
     ...(call.error !== undefined
       ? { errorCode: truncate(call.error.code), errorMessage: truncate(call.error.message) }
       : {}),
-    requestParameters:
-      Object.keys(call.request).length > 0 ? (lowerCamelMembers(call.request) as Record<string, unknown>) : null,
+    requestParameters: capped(call.request),
     // Read-only calls and failures record no response (facts §4.1).
-    responseElements:
-      call.readOnly ||
-      call.error !== undefined ||
-      call.response === undefined ||
-      Object.keys(call.response).length === 0
-        ? null
-        : (lowerCamelMembers(call.response) as Record<string, unknown>),
+    responseElements: call.readOnly || call.error !== undefined ? null : capped(call.response),
     requestID: call.requestId,
     eventID: call.eventId,
     readOnly: call.readOnly,
@@ -69,6 +64,17 @@ export function buildApiCallRecord(call: ApiCall): CloudTrailRecord {
     ...(call.tls !== undefined ? { tlsDetails: call.tls } : {}),
   };
   return record;
+}
+
+/**
+ * A member object as recorded, or null when there is none. JSON cut at 100 KB would not parse, so an
+ * oversized member is replaced by a marker that says what happened, rather than cut.
+ */
+function capped(members: Record<string, unknown> | undefined): Record<string, unknown> | null {
+  if (members === undefined || Object.keys(members).length === 0) return null;
+  const recorded = lowerCamelMembers(members) as Record<string, unknown>;
+  const bytes = Buffer.byteLength(JSON.stringify(recorded));
+  return bytes <= MEMBER_OBJECT_BYTES ? recorded : { truncated: true, originalBytes: bytes };
 }
 
 function truncate(text: string): string {

@@ -1,14 +1,19 @@
 /**
  * CloudTrail records request members with their first letter lowered (`S3BucketName` → `s3BucketName`,
  * `LookupAttributes[].AttributeKey` → `lookupAttributes[].attributeKey`), as the real records show.
- * Dates become ISO-8601 text.
+ * Dates become ISO-8601 text. Nesting deeper than any CloudTrail request is cut off, so no input can make
+ * recording overflow the stack.
  */
-export function lowerCamelMembers(value: unknown): unknown {
+const MAX_DEPTH = 32;
+
+export function lowerCamelMembers(value: unknown, depth = 0): unknown {
   if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(lowerCamelMembers);
+  if (depth >= MAX_DEPTH && value !== null && typeof value === 'object') return '(nested too deep to record)';
+  if (Array.isArray(value)) return value.map((v) => lowerCamelMembers(v, depth + 1));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k.charAt(0).toLowerCase() + k.slice(1)] = lowerCamelMembers(v);
+    for (const [k, v] of Object.entries(value))
+      out[k.charAt(0).toLowerCase() + k.slice(1)] = lowerCamelMembers(v, depth + 1);
     return out;
   }
   return value;

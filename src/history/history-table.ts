@@ -41,7 +41,11 @@ const DROP_KNOWN = JSON.stringify(Object.fromEntries(MEMBERS.map(([name]) => [na
 /** The staging table the consumer appends raw log records to before one INSERT … SELECT. */
 export const CREATE_STAGING = 'CREATE TEMP TABLE IF NOT EXISTS history_staging (seq BIGINT, j VARCHAR)';
 
-/** Moves the management and Insights records of the staging table into history (design.md: history consumer). */
+/**
+ * Moves the management and Insights records of the staging table into history (design.md: history consumer).
+ * `event_time` keeps milliseconds, the precision of LookupEvents times and page tokens: a finer eventTime
+ * (ingest accepts up to nine fractional digits) would sort between two tokens and be skipped by paging.
+ */
 export async function insertStagedRecords(conn: DuckDBConnection): Promise<void> {
   const ui = 'r.userIdentity';
   await conn.run(`
@@ -52,7 +56,8 @@ export async function insertStagedRecords(conn: DuckDBConnection): Promise<void>
       response_elements, additional_event_data, request_id, resources, event_type, management_event,
       recipient_account_id, tls_details, extra)
     SELECT
-      seq, r.recipientAccountId, r.awsRegion, r.eventTime::TIMESTAMP, r.eventCategory, r.eventID,
+      seq, r.recipientAccountId, r.awsRegion, date_trunc('millisecond', r.eventTime::TIMESTAMP),
+      r.eventCategory, r.eventID,
       ('0x' || substr(md5(r.eventID), 1, 8))::UINTEGER, r.eventName, r.eventSource, r.readOnly,
       CASE
         WHEN ${ui}->>'userName' IS NOT NULL THEN ${ui}->>'userName'
@@ -61,13 +66,19 @@ export async function insertStagedRecords(conn: DuckDBConnection): Promise<void>
         WHEN ${ui}->>'type' = 'AWSService' THEN ${ui}->>'invokedBy'
       END,
       ${ui}->>'accessKeyId',
-      list_transform(rs, x -> x.type), list_transform(rs, x -> x."ARN"),
+      CASE WHEN len(rs) > 0 THEN list_transform(rs, x -> x.type) WHEN trail IS NOT NULL THEN ['AWS::CloudTrail::Trail'] END,
+      CASE WHEN len(rs) > 0 THEN list_transform(rs, x -> x."ARN") WHEN trail IS NOT NULL THEN [trail] END,
       r.eventVersion, r.userIdentity, r.eventTime, r.sourceIPAddress, r.userAgent, r.errorCode, r.errorMessage,
       r.requestParameters, r.responseElements, r.additionalEventData, r.requestID, r.resources, r.eventType,
       r.managementEvent, r.recipientAccountId, r.tlsDetails,
       NULLIF(json_merge_patch(j, '${DROP_KNOWN}')::VARCHAR, '{}')
     FROM (
-      SELECT seq, j, r, json_transform(r.resources, '[{"type":"VARCHAR","ARN":"VARCHAR"}]') AS rs
+      SELECT seq, j, r, json_transform(r.resources, '[{"type":"VARCHAR","ARN":"VARCHAR"}]') AS rs,
+        -- CloudTrail's own records carry no resources; event history still lists the trail they name,
+        -- as AWS's does (facts §6: Resources of the Event item).
+        CASE WHEN r.eventSource = 'cloudtrail.amazonaws.com' THEN coalesce(
+          r.responseElements->>'trailARN', r.requestParameters->>'trailName', r.requestParameters->>'name',
+          r.requestParameters->>'resourceId') END AS trail
       FROM (SELECT seq, j, json_transform(j, '${TRANSFORM_SCHEMA}') AS r FROM history_staging)
     )
     WHERE r.eventCategory IN ('Management', 'Insight')`);

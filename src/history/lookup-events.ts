@@ -264,7 +264,8 @@ function toLookupEvent(row: Row): LookupEvent {
     EventTime: new Date(Number(row['t'])),
     ...optional('EventSource', row['event_source']),
     ...optional('Username', row['username']),
-    ...(resources.length > 0 ? { Resources: resources } : {}),
+    // AWS sends an empty list for events without resources.
+    Resources: resources,
     CloudTrailEvent: recordJson(row),
   } as LookupEvent;
 }

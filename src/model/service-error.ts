@@ -88,7 +88,6 @@ const CLOUDTRAIL_ERRORS = {
   S3BucketDoesNotExistException: 400,
   ServiceQuotaExceededException: 400,
   TagsLimitExceededException: 400,
-  ThrottlingException: 400,
   TrailAlreadyExistsException: 400,
   TrailNotFoundException: 400,
   TrailNotProvidedException: 400,
@@ -116,6 +115,8 @@ export const PROTOCOL_ERRORS = {
   RequestEntityTooLargeException: 413,
   InternalFailure: 500,
   ServiceUnavailableException: 503,
+  /** AWS's common throttling error: any operation may answer it, modelled or not. */
+  ThrottlingException: 400,
   /** Our own control-plane (admin API) resources. */
   EntityAlreadyExistsException: 400,
   NoSuchEntityException: 400,

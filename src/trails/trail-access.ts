@@ -56,9 +56,10 @@ export class TrailAccess {
         : trailArn(caller.region, caller.principal.accountId, ref.name);
     const trail = this.#store.get(arn);
     if (trail === undefined || !this.visible(caller, trail)) {
+      // AWS names the trail by its full ARN here, even when it was asked for by name.
       throw new ServiceError(
         'TrailNotFoundException',
-        `Unknown trail: ${nameOrArn} for the user: ${caller.principal.accountId}`,
+        `Unknown trail: ${arn} for the user: ${caller.principal.accountId}`,
       );
     }
     return trail;

@@ -42,7 +42,8 @@ export function listTags(
     );
   }
   return resourceIds.map((id) => {
-    requireTrailArn(id);
+    // ListTags declares no ChannelNotFoundException: an unknown channel is a resource not found.
+    notFoundAsResource(() => requireTrailArn(id));
     return { ResourceId: id, TagsList: notFoundAsResource(() => trails.access.resolve(caller, id)).tags };
   });
 }
@@ -68,16 +69,20 @@ function requireTrailArn(resourceId: string): void {
   if (type === 'eventdatastore') {
     throw new ServiceError('EventDataStoreNotFoundException', `The event data store ${resourceId} does not exist.`);
   }
-  if (type === 'channel')
+  if (type === 'channel') {
     throw new ServiceError('ChannelNotFoundException', `The channel ${resourceId} does not exist.`);
+  }
   if (type !== 'trail') {
     throw new ServiceError('ResourceTypeNotSupportedException', `Resources of type ${type} cannot be tagged.`);
   }
 }
 
-/** Tag operations report an unknown trail as ResourceNotFoundException, the only not-found error they declare. */
+/** Unknown trails (and, for ListTags, channels) are ResourceNotFoundException, the not-found error all three declare. */
 function notFoundAsResource<T>(fn: () => T): T {
   const translate = (error: unknown): never => {
+    if (error instanceof ServiceError && error.name === 'ChannelNotFoundException') {
+      throw new ServiceError('ResourceNotFoundException', error.message);
+    }
     if (error instanceof ServiceError && error.name === 'TrailNotFoundException') {
       throw new ServiceError('ResourceNotFoundException', error.message.replace('Unknown trail', 'Resource not found'));
     }

@@ -199,7 +199,7 @@ describe('UpdateTrail', () => {
       await rejectsWith(
         ct.send(new UpdateTrailCommand({ Name: 'ghost', S3KeyPrefix: 'x' })),
         'TrailNotFoundException',
-        new RegExp(`Unknown trail: ghost for the user: ${account}`),
+        new RegExp(`Unknown trail: arn:aws:cloudtrail:us-east-1:${account}:trail/ghost for the user: ${account}`),
       );
       await rejectsWith(
         ct.send(new UpdateTrailCommand({ Name: `arn:aws:cloudtrail:us-east-1:${account}:trail/ghost` })),

@@ -1,13 +1,7 @@
 import { addTags, listTags, removeTagsFrom, type Tag } from '../../trails/index.ts';
-import type { OperationContext, OperationTable } from '../operation.ts';
+import type { OperationTable } from '../operation.ts';
 
 /** Tag operations (facts Appendix A.11). */
-
-function tagged(ctx: OperationContext, resourceId: unknown) {
-  return typeof resourceId === 'string' && resourceId.includes(':trail/')
-    ? [{ accountId: ctx.caller.principal.accountId, type: 'AWS::CloudTrail::Trail', ARN: resourceId }]
-    : [];
-}
 
 export const tagOperations: OperationTable = {
   AddTags: {
@@ -16,7 +10,6 @@ export const tagOperations: OperationTable = {
       await addTags(ctx.services.trails, ctx.caller, input.ResourceId, input.TagsList);
       return {};
     },
-    resources: (ctx, input: { ResourceId: string }) => tagged(ctx, input.ResourceId),
   },
   RemoveTags: {
     readOnly: false,
@@ -24,7 +17,6 @@ export const tagOperations: OperationTable = {
       await removeTagsFrom(ctx.services.trails, ctx.caller, input.ResourceId, input.TagsList);
       return {};
     },
-    resources: (ctx, input: { ResourceId: string }) => tagged(ctx, input.ResourceId),
   },
   ListTags: {
     readOnly: true,

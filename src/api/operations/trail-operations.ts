@@ -1,4 +1,3 @@
-import type { RecordResource } from '../../model/record.ts';
 import { ServiceError } from '../../model/service-error.ts';
 import {
   isShadow,
@@ -8,27 +7,11 @@ import {
   trailOutput,
   trailSettingsOutput,
 } from '../../trails/index.ts';
-import type { OperationContext, OperationTable } from '../operation.ts';
+import type { OperationTable } from '../operation.ts';
 
 /** Trail lifecycle operations (facts §3, Appendix A.1). */
 
 const LIST_TRAILS_PAGE = 50;
-
-function trailResource(ctx: OperationContext, arn: unknown): RecordResource[] {
-  return typeof arn === 'string'
-    ? [{ accountId: ctx.caller.principal.accountId, type: 'AWS::CloudTrail::Trail', ARN: arn }]
-    : [];
-}
-
-/** Names the trail a name-or-ARN input refers to, for the recorded event's resources. */
-function namedTrail(ctx: OperationContext, nameOrArn: unknown, output?: Record<string, unknown>): RecordResource[] {
-  if (typeof output?.['TrailARN'] === 'string') return trailResource(ctx, output['TrailARN']);
-  if (typeof nameOrArn !== 'string') return [];
-  const arn = nameOrArn.startsWith('arn:')
-    ? nameOrArn
-    : `arn:aws:cloudtrail:${ctx.caller.region}:${ctx.caller.principal.accountId}:trail/${nameOrArn}`;
-  return trailResource(ctx, arn);
-}
 
 function status(trail: TrailRecord): Record<string, unknown> {
   const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -48,13 +31,11 @@ export const trailOperations: OperationTable = {
     readOnly: false,
     handle: async (ctx, input: TrailSettingsInput) =>
       trailSettingsOutput(await ctx.services.trails.create(ctx.caller, input)),
-    resources: (ctx, _input, output) => trailResource(ctx, output?.['TrailARN']),
   },
   UpdateTrail: {
     readOnly: false,
     handle: async (ctx, input: TrailSettingsInput) =>
       trailSettingsOutput(await ctx.services.trails.update(ctx.caller, input)),
-    resources: (ctx, input: TrailSettingsInput, output) => namedTrail(ctx, input.Name, output),
   },
   DeleteTrail: {
     readOnly: false,
@@ -62,14 +43,12 @@ export const trailOperations: OperationTable = {
       await ctx.services.trails.delete(ctx.caller, input.Name);
       return {};
     },
-    resources: (ctx, input: { Name: string }) => namedTrail(ctx, input.Name),
   },
   GetTrail: {
     readOnly: true,
     handle: (ctx, input: { Name: string }) => ({
       Trail: trailOutput(ctx.services.trails.access.resolve(ctx.caller, input.Name)),
     }),
-    resources: (ctx, input: { Name: string }) => namedTrail(ctx, input.Name),
   },
   DescribeTrails: {
     readOnly: true,
@@ -112,7 +91,6 @@ export const trailOperations: OperationTable = {
   GetTrailStatus: {
     readOnly: true,
     handle: (ctx, input: { Name: string }) => status(ctx.services.trails.access.resolve(ctx.caller, input.Name)),
-    resources: (ctx, input: { Name: string }) => namedTrail(ctx, input.Name),
   },
   StartLogging: {
     readOnly: false,
@@ -120,7 +98,6 @@ export const trailOperations: OperationTable = {
       await ctx.services.trails.startLogging(ctx.caller, input.Name);
       return {};
     },
-    resources: (ctx, input: { Name: string }) => namedTrail(ctx, input.Name),
   },
   StopLogging: {
     readOnly: false,
@@ -128,7 +105,6 @@ export const trailOperations: OperationTable = {
       await ctx.services.trails.stopLogging(ctx.caller, input.Name);
       return {};
     },
-    resources: (ctx, input: { Name: string }) => namedTrail(ctx, input.Name),
   },
 };
 
