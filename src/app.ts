@@ -8,6 +8,7 @@ import { ingestApi } from './api/ingest-api.ts';
 import { buildServer, type Server } from './api/server.ts';
 import type { Services } from './api/services.ts';
 import { Capture } from './capture/capture.ts';
+import { IngestCheckers } from './capture/ingest-workers.ts';
 import type { Config } from './config/load-config.ts';
 import { EventHistory, HistoryConsumer, LookupRateLimit } from './history/index.ts';
 import { type AdminIdentity, bootstrapAdmin, IdentityStore } from './identity/index.ts';
@@ -17,7 +18,7 @@ import { type Clock, systemClock } from './model/clock.ts';
 import { cryptoIds, type IdSource } from './model/ids.ts';
 import { PeriodicTask } from './model/periodic-task.ts';
 import { createObjectStore, type ObjectStore } from './objectstore/index.ts';
-import { Database } from './store/database.ts';
+import { ConnectionPool, Database } from './store/database.ts';
 import { TrailService, TrailStore } from './trails/index.ts';
 
 /**
@@ -46,6 +47,7 @@ export interface App {
 /** Requests up to 32 MB: ingest batches of thousands of ~1 KB records. */
 const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 const HOUR_MS = 3600 * 1000;
+const READ_CONNECTIONS = 4;
 
 export async function createApp(config: Config, deps: AppDeps = {}): Promise<App> {
   const clock = deps.clock ?? systemClock;
@@ -87,11 +89,14 @@ interface Assembly {
 async function assemble({ config, deps, clock, ids, logger, closers }: Assembly): Promise<App> {
   const db = await Database.open(join(config.dataDir, 'opentrail.duckdb'), clock.now(), {
     memoryLimit: config.memoryLimit,
+    ...(config.duckdbThreads > 0 ? { threads: config.duckdbThreads } : {}),
   });
   closers.push(() => db.close());
   const log = await EventLog.open(join(config.dataDir, 'log'));
   closers.push(() => log.close());
-  const [controlConn, historyConn, queryConn] = [await db.connect(), await db.connect(), await db.connect()];
+  const [controlConn, historyConn] = [await db.connect(), await db.connect()];
+  // Lookups run in parallel on their own connections; DuckDB executes each on its own threads.
+  const reads = new ConnectionPool(await Promise.all(Array.from({ length: READ_CONNECTIONS }, () => db.connect())));
 
   const identity = await IdentityStore.load(
     controlConn,
@@ -108,8 +113,14 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
     });
   closers.push(() => objects.close());
   const trails = new TrailService({ store: await TrailStore.load(controlConn), identity, objects, clock });
-  const history = new EventHistory(queryConn, clock);
+  const history = new EventHistory(reads, clock);
   const capture = new Capture(log);
+  const ingestCheckers = await IngestCheckers.start(
+    config.ingestWorkers,
+    () => ids.uuid(),
+    (err) => logger.error({ err }, 'an ingest worker failed; it is replaced'),
+  );
+  closers.push(() => ingestCheckers.close());
   const services: Services = {
     config,
     clock,
@@ -119,6 +130,7 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
     history,
     lookupRateLimit: new LookupRateLimit(config.lookupRateLimit, clock),
     capture,
+    ingestCheckers,
     logger,
   };
 
@@ -128,6 +140,9 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
       logger.error({ err: error, seq }, 'history skipped a record it could not store'),
     ),
     {
+      // History may trail the log by a fraction of a second (AWS's trails by minutes) so that light traffic
+      // is stored in batches rather than one transaction per event.
+      lingerMs: 100,
       // Event history is the log's only consumer so far: segments it is past can go.
       onAdvance: (_name, cursor) => {
         log
@@ -154,10 +169,14 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
     services,
     logger,
     bodyLimit: BODY_LIMIT_BYTES,
-    health: () => ({
-      log: { committedSeq: log.committedSeq },
-      consumers: { [historyRunner.name]: historyRunner.cursor },
-    }),
+    health: () => {
+      const memory = process.memoryUsage();
+      return {
+        log: { committedSeq: log.committedSeq },
+        consumers: { [historyRunner.name]: historyRunner.cursor },
+        memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, externalBytes: memory.external },
+      };
+    },
     onInternalError: (err, requestId) => logger.error({ err, requestId }, 'internal failure'),
     ...(deps.onUndeclaredError ? { onUndeclaredError: deps.onUndeclaredError } : {}),
   });

@@ -28,6 +28,8 @@ export interface JsonApi {
   operations: OperationTable;
   /** False for APIs whose calls are not management events (the ingest API). */
   recordCalls?: boolean;
+  /** The operation parses the body itself: its input is `{ Body: Buffer }`. */
+  rawBody?: boolean;
   /** Validates input against the service model; APIs without one validate in their handlers. */
   model?: ServiceModel;
   /** Which operation error a model constraint on a top-level member becomes, where the operation declares one. */
@@ -84,7 +86,7 @@ export async function handleAwsJson(
     });
     caller = { principal: verified.principal, region: verified.region, accessKeyId: verified.accessKeyId };
     api.authorize?.(caller, operation);
-    const parsed = parseJsonBody(req.body);
+    const parsed = api.rawBody ? { Body: req.body } : parseJsonBody(req.body);
     if (api.model === undefined) input = parsed;
     else {
       // A failed call records the members the model knows, never the raw body (unbounded size and depth).

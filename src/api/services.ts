@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Capture } from '../capture/capture.ts';
+import type { IngestCheckers } from '../capture/ingest-workers.ts';
 import type { Config } from '../config/load-config.ts';
 import type { EventHistory, LookupRateLimit } from '../history/index.ts';
 import type { IdentityStore } from '../identity/index.ts';
@@ -17,5 +18,6 @@ export interface Services {
   history: EventHistory;
   lookupRateLimit: LookupRateLimit;
   capture: Capture;
+  ingestCheckers: IngestCheckers;
   logger: Logger;
 }

@@ -13,11 +13,11 @@ export class Capture {
   }
 
   append(records: readonly CloudTrailRecord[]): Promise<AppendResult> {
-    return this.appendSerialized(records.map((r) => JSON.stringify(r)));
+    return this.#log.append(records.map((r) => JSON.stringify(r)));
   }
 
-  /** For callers that already hold each record's JSON text (the ingest API serialises once). */
-  appendSerialized(records: readonly string[]): Promise<AppendResult> {
+  /** For callers that already hold each record's JSON as UTF-8 (the ingest API serialises once, in a worker). */
+  appendBytes(records: readonly Uint8Array[]): Promise<AppendResult> {
     return this.#log.append(records);
   }
 }

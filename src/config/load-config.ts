@@ -17,6 +17,10 @@ export interface Config {
   readonly lookupRateLimit: number;
   /** DuckDB's memory cap. */
   readonly memoryLimit: string;
+  /** DuckDB's worker threads; 0 leaves DuckDB's default (one per core). */
+  readonly duckdbThreads: number;
+  /** Worker threads that check ingest batches; 0 checks them on the main thread. */
+  readonly ingestWorkers: number;
   readonly logLevel: LogLevel;
 }
 
@@ -60,6 +64,18 @@ export const SETTINGS = {
     help: 'LookupEvents calls per second per account and Region (AWS: 2; 0 = off)',
   },
   memoryLimit: { flag: 'memory-limit', env: 'OPENTRAIL_MEMORY_LIMIT', default: '512MB', help: 'DuckDB memory cap' },
+  duckdbThreads: {
+    flag: 'duckdb-threads',
+    env: 'OPENTRAIL_DUCKDB_THREADS',
+    default: '0',
+    help: 'DuckDB worker threads (0 = one per core)',
+  },
+  ingestWorkers: {
+    flag: 'ingest-workers',
+    env: 'OPENTRAIL_INGEST_WORKERS',
+    default: '1',
+    help: 'worker threads checking ingest batches (0 = on the main thread)',
+  },
   logLevel: { flag: 'log-level', env: 'OPENTRAIL_LOG_LEVEL', default: 'info', help: LOG_LEVELS.join('|') },
 } as const satisfies Record<string, Setting>;
 
@@ -126,6 +142,14 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) {
     fail('memoryLimit', `'${memoryLimit}' is not a size like 512MB or 2GB`);
   }
+  const duckdbThreads = Number(raw('duckdbThreads'));
+  if (!Number.isInteger(duckdbThreads) || duckdbThreads < 0 || duckdbThreads > 256) {
+    fail('duckdbThreads', `'${raw('duckdbThreads')}' is not a number of threads (0 = one per core)`);
+  }
+  const ingestWorkers = Number(raw('ingestWorkers'));
+  if (!Number.isInteger(ingestWorkers) || ingestWorkers < 0 || ingestWorkers > 64) {
+    fail('ingestWorkers', `'${raw('ingestWorkers')}' is not a number of threads (0-64)`);
+  }
   const logLevel = raw('logLevel') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -141,6 +165,8 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     objectStore: loadObjectStore(raw, fail),
     lookupRateLimit,
     memoryLimit,
+    duckdbThreads,
+    ingestWorkers,
     logLevel,
   });
 }

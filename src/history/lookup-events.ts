@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Caller } from '../identity/index.ts';
 import type { Clock } from '../model/clock.ts';
 import { ServiceError } from '../model/service-error.ts';
-import type { Connection } from '../store/database.ts';
+import type { Connection, ConnectionPool } from '../store/database.ts';
 import { eventIdHash, RECORD_COLUMNS, recordJson } from './history-table.ts';
 
 /**
@@ -11,9 +10,10 @@ import { eventIdHash, RECORD_COLUMNS, recordJson } from './history-table.ts';
  * Insights events), the last 90 days on the service clock, newest first, one lookup attribute at most.
  *
  * Finding the newest matches fast: rows arrive roughly in time order, so DuckDB's per-row-group min/max
- * of event_time lets a query on a narrow time window skip almost everything. The search starts with the
- * newest hour and widens the window eightfold until the page is full or the range is covered; an EventId
- * lookup goes straight to the 4-byte hash column instead.
+ * of event_time lets a query on a narrow time window skip almost everything. Lookups that match most rows
+ * (none, ReadOnly) start with the newest hour and widen the window eightfold until the page is full;
+ * selective attributes run one top-N query over the range, whose filter DuckDB evaluates on compressed
+ * columns; EventId uses the 4-byte hash column instead of comparing strings.
  */
 export interface LookupEventsInput {
   LookupAttributes?: { AttributeKey: string; AttributeValue: string }[];
@@ -62,11 +62,11 @@ interface PageToken {
 }
 
 export class EventHistory {
-  readonly #conn: Connection;
+  readonly #reads: ConnectionPool;
   readonly #clock: Clock;
 
-  constructor(conn: Connection, clock: Clock) {
-    this.#conn = conn;
+  constructor(reads: ConnectionPool, clock: Clock) {
+    this.#reads = reads;
     this.#clock = clock;
   }
 
@@ -96,10 +96,11 @@ export class EventHistory {
       if (attribute.key === 'EventId') params['vh'] = eventIdHash(attribute.value);
       condition = ` AND ${(ATTRIBUTE_CONDITIONS[attribute.key] as (p: string) => string)('$v')}`;
     }
-    const rows = await this.#conn.serial((raw) =>
-      attribute?.key === 'EventId'
-        ? selectPage(raw, params, condition, startMs, endMs, token, maxResults)
-        : windowedSearch(raw, params, condition, startMs, endMs, token, maxResults),
+    const page: PageQuery = { params, condition, token, limit: maxResults };
+    const rows = await this.#reads.use((conn) =>
+      attribute === undefined || attribute.key === 'ReadOnly'
+        ? windowedSearch(conn, page, startMs, endMs)
+        : selectPage(conn, page, startMs, endMs),
     );
     const events = rows.map(toLookupEvent);
     const last = rows[rows.length - 1];
@@ -111,8 +112,8 @@ export class EventHistory {
   /** Drops events older than the 90-day window (they are already hidden from lookups). */
   async dropExpired(): Promise<void> {
     const cutoff = this.#clock.now() - HISTORY_RETENTION_MS;
-    await this.#conn.serial((raw) =>
-      raw.run('DELETE FROM history_events WHERE event_time < make_timestamp($1::BIGINT * 1000)', [cutoff]),
+    await this.#reads.use((conn) =>
+      conn.raw.run('DELETE FROM history_events WHERE event_time < make_timestamp($1::BIGINT * 1000)', [cutoff]),
     );
   }
 }
@@ -195,51 +196,59 @@ const SELECT_COLUMNS = `seq, epoch_ms(event_time) AS t, event_id, event_name, re
 
 type Row = Record<string, unknown>;
 
-/** One query: the newest `limit` matches in [fromMs, toMs], after the page token if any. */
-async function selectPage(
-  raw: DuckDBConnection,
-  params: Record<string, unknown>,
-  condition: string,
-  fromMs: number,
-  toMs: number,
-  token: PageToken | undefined,
-  limit: number,
-  toExclusive = false,
-): Promise<Row[]> {
-  const after =
-    token === undefined
-      ? ''
-      : ' AND (event_time < make_timestamp($tt::BIGINT) OR (event_time = make_timestamp($tt::BIGINT) AND seq < $ts::BIGINT))';
-  const sql = `SELECT ${SELECT_COLUMNS} FROM history_events
-    WHERE account_id = $account AND region = $region AND event_category = $category
-      AND event_time >= make_timestamp($from::BIGINT) AND event_time ${toExclusive ? '<' : '<='} make_timestamp($to::BIGINT)${condition}${after}
-    ORDER BY event_time DESC, seq DESC LIMIT ${limit}`;
-  const values: Record<string, unknown> = { ...params, from: BigInt(fromMs) * 1000n, to: BigInt(toMs) * 1000n };
-  if (token !== undefined) {
-    values['tt'] = BigInt(token.t) * 1000n;
-    values['ts'] = BigInt(token.s);
-  }
-  const reader = await raw.runAndReadAll(sql, values as never);
-  return reader.getRowObjectsJS() as Row[];
+interface PageQuery {
+  params: Record<string, unknown>;
+  /** The lookup attribute's condition, or ''. */
+  condition: string;
+  token: PageToken | undefined;
+  limit: number;
 }
 
-/** Newest-first search over growing, disjoint time windows ending at the top of the range. */
-async function windowedSearch(
-  raw: DuckDBConnection,
-  params: Record<string, unknown>,
-  condition: string,
-  startMs: number,
-  endMs: number,
-  token: PageToken | undefined,
-  limit: number,
+/** One query: the newest `limit` matches in [fromMs, toMs] (or [fromMs, toMs)), after the page token if any. */
+async function selectPage(
+  conn: Connection,
+  page: PageQuery,
+  fromMs: number,
+  toMs: number,
+  toExclusive = false,
+  limit = page.limit,
 ): Promise<Row[]> {
+  const after =
+    page.token === undefined
+      ? ''
+      : ' AND (event_time < make_timestamp($tt::BIGINT) OR (event_time = make_timestamp($tt::BIGINT) AND seq < $ts::BIGINT))';
+  // Prepared once per shape and connection: planning is a real share of a 50-row query.
+  const statement = await conn.prepared(`SELECT ${SELECT_COLUMNS} FROM history_events
+    WHERE account_id = $account AND region = $region AND event_category = $category
+      AND event_time >= make_timestamp($from::BIGINT) AND event_time ${toExclusive ? '<' : '<='} make_timestamp($to::BIGINT)${page.condition}${after}
+    ORDER BY event_time DESC, seq DESC LIMIT $limit::BIGINT`);
+  const values: Record<string, unknown> = {
+    ...page.params,
+    from: BigInt(fromMs) * 1000n,
+    to: BigInt(toMs) * 1000n,
+    limit: BigInt(limit),
+  };
+  if (page.token !== undefined) {
+    values['tt'] = BigInt(page.token.t) * 1000n;
+    values['ts'] = BigInt(page.token.s);
+  }
+  statement.bind(values as never);
+  return (await statement.runAndReadAll()).getRowObjectsJS() as Row[];
+}
+
+/**
+ * Newest-first search over growing, disjoint time windows ending at the top of the range, for lookups
+ * that match most rows (a bare time range, ReadOnly): a top-N over the whole range would churn its heap
+ * through every row, while the newest hour usually fills the page on its own.
+ */
+async function windowedSearch(conn: Connection, page: PageQuery, startMs: number, endMs: number): Promise<Row[]> {
   const rows: Row[] = [];
-  let top = token === undefined ? endMs : Math.min(endMs, token.t);
+  let top = page.token === undefined ? endMs : Math.min(endMs, page.token.t);
   let exclusive = false;
   let width = FIRST_WINDOW_MS;
-  while (rows.length < limit) {
+  while (rows.length < page.limit) {
     const from = Math.max(startMs, top - width);
-    rows.push(...(await selectPage(raw, params, condition, from, top, token, limit - rows.length, exclusive)));
+    rows.push(...(await selectPage(conn, page, from, top, exclusive, page.limit - rows.length)));
     if (from <= startMs) break;
     top = from;
     exclusive = true;

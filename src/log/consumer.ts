@@ -18,6 +18,11 @@ export interface ConsumerHandler {
 
 export interface ConsumerOptions {
   maxBatchEntries?: number;
+  /**
+   * When fewer than `maxBatchEntries` records are waiting, wait this long (real time) for more before
+   * applying: under light load each record would otherwise cost a transaction of its own.
+   */
+  lingerMs?: number;
   maxBatchBytes?: number;
   onAdvance?: (consumer: string, cursor: number) => void;
   onError?: (consumer: string, error: unknown) => void;
@@ -33,10 +38,8 @@ export class ConsumerRunner {
   #reader: LogReader | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
-  #wakeStopped: () => void = () => undefined;
-  readonly #stoppedSignal = new Promise<void>((resolve) => {
-    this.#wakeStopped = resolve;
-  });
+  /** Wakes whatever the loop is waiting on when stop() is called. */
+  readonly #onStop = new Set<() => void>();
   #waiters: { seq: number; resolve: () => void }[] = [];
 
   constructor(log: EventLog, handler: ConsumerHandler, options: ConsumerOptions = {}) {
@@ -68,7 +71,7 @@ export class ConsumerRunner {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#wakeStopped();
+    for (const wake of this.#onStop) wake();
     await this.#running;
   }
 
@@ -76,15 +79,24 @@ export class ConsumerRunner {
     let backoffMs = 50;
     while (!this.#stopped) {
       try {
-        await Promise.race([this.#log.waitForCommit(this.#cursor), this.#stoppedSignal]);
+        await this.#untilStopped(this.#log.waitForCommit(this.#cursor));
       } catch {
         return; // the log closed or failed: nothing more will arrive
       }
       if (this.#stopped) return;
+      const linger = this.#options.lingerMs ?? 0;
+      const maxEntries = this.#options.maxBatchEntries ?? 20_000;
+      if (linger > 0 && this.#log.committedSeq - this.#cursor < maxEntries) {
+        await this.#sleep(linger);
+        if (this.#stopped) return;
+      }
       const reader = this.#reader as LogReader;
       try {
-        const entries = await reader.read(this.#options.maxBatchEntries ?? 20_000, this.#options.maxBatchBytes);
-        if (entries.length === 0) continue;
+        const entries = await reader.read(maxEntries, this.#options.maxBatchBytes);
+        if (entries.length === 0) {
+          // Records are committed after the cursor, yet none could be read: never spin on that.
+          throw new Error(`no records readable after ${this.#cursor} though ${this.#log.committedSeq} are committed`);
+        }
         await this.#handler.apply(entries);
         this.#advance((entries[entries.length - 1] as LogEntry).seq);
         backoffMs = 50;
@@ -93,10 +105,46 @@ export class ConsumerRunner {
         // Re-read from the cursor: the failed batch was not applied.
         this.#reader = this.#log.reader(this.#cursor + 1);
         // Backoff is real time, not the injectable clock: it paces retries, it is not a cadence of the service.
-        await Promise.race([new Promise((resolve) => setTimeout(resolve, backoffMs).unref()), this.#stoppedSignal]);
+        await this.#sleep(backoffMs);
         backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
       }
     }
+  }
+
+  /** Waits `ms` of real time, or until the runner stops (the timer is cleared then, so it holds nothing). */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#onStop.delete(wake);
+        resolve();
+      }, ms);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#onStop.add(wake);
+    });
+  }
+
+  /**
+   * Resolves with `promise`, or early when the runner stops. (Racing against one long-lived "stopped"
+   * promise instead would leave a reaction on it per wait, which grows without bound.)
+   */
+  #untilStopped(promise: Promise<unknown>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const wake = () => resolve(undefined);
+      this.#onStop.add(wake);
+      promise.then(
+        (value) => {
+          this.#onStop.delete(wake);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#onStop.delete(wake);
+          reject(error);
+        },
+      );
+    });
   }
 
   #advance(cursor: number): void {

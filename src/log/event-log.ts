@@ -215,10 +215,12 @@ export class EventLog {
     return undefined;
   }
 
-  /** @internal The segment after `segment`, if any. */
-  segmentAfter(segment: Segment): Segment | undefined {
-    const i = this.#segments.indexOf(segment);
-    return i >= 0 ? this.#segments[i + 1] : undefined;
+  /**
+   * @internal The segment whose first record is `seq`, if any. Readers move on by sequence number, not by
+   * position in the list: the segment a reader just finished may already have been dropped.
+   */
+  segmentStartingAt(seq: number): Segment | undefined {
+    return this.#segments.find((s) => s.baseSeq === seq);
   }
 
   /** Deletes whole segments that only hold records before `seq` (every consumer is past them). */
@@ -270,8 +272,8 @@ export class LogReader {
     while (out.length < maxEntries && bytes < maxBytes && this.#nextSeq <= this.#log.committedSeq) {
       const segment = this.#segment as Segment;
       if (this.#offset >= segment.committedBytes) {
-        const next = this.#log.segmentAfter(segment);
-        if (next === undefined) break;
+        const next = this.#log.segmentStartingAt(this.#nextSeq);
+        if (next === undefined || next === segment) break;
         this.#segment = next;
         this.#offset = 0;
         continue;

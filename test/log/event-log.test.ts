@@ -157,3 +157,23 @@ describe('event log', () => {
     });
   });
 });
+
+describe('event log readers and dropped segments', () => {
+  it('keeps reading after the segment it finished was dropped', async () => {
+    await withLogDir(async (dir) => {
+      const log = await EventLog.open(dir, { segmentBytes: 100 });
+      const reader = log.reader(1);
+      const seen: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        await log.append([payload(`r${i}`.padEnd(60, '.'))]);
+        const batch = await reader.read(100);
+        seen.push(...batch.map((e) => e.payload.toString().slice(0, 3).replace(/\.+$/, '')));
+        // A consumer past these records lets the log drop their segments before the next read.
+        await log.truncateBefore(reader.nextSeq);
+      }
+      assert.equal(seen.length, 20);
+      assert.deepEqual(seen.slice(0, 3), ['r0', 'r1', 'r2']);
+      await log.close();
+    });
+  });
+});

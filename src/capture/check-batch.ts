@@ -1,0 +1,89 @@
+import { checkIngestedRecord } from './ingest-records.ts';
+
+/**
+ * Checks one ingest request body, `{"Records":[…]}`, record by record, and returns the accepted records'
+ * JSON as one UTF-8 buffer with offsets: the shape that crosses from an ingest worker to the main thread
+ * without copying, and that the log writes without encoding again.
+ */
+export const MAX_INGEST_RECORDS = 10_000;
+
+export interface CheckedBatch {
+  kind: 'checked';
+  /** The accepted records' JSON, back to back; record i is bytes [offsets[i], offsets[i+1]). */
+  payload: Uint8Array;
+  offsets: Uint32Array;
+  successful: { Index: number; EventID: string }[];
+  failed: { Index: number; ErrorCode: string; ErrorMessage: string }[];
+}
+
+/** A body that is not a batch at all: the whole call fails with this AWS error. */
+export interface RejectedBatch {
+  kind: 'rejected';
+  error: 'SerializationException' | 'ValidationException';
+  message: string;
+}
+
+export function checkBatch(
+  body: Uint8Array,
+  accountId: string,
+  newEventId: () => string,
+): CheckedBatch | RejectedBatch {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+  } catch (cause) {
+    return {
+      kind: 'rejected',
+      error: 'SerializationException',
+      message: `The request body is not valid JSON: ${(cause as Error).message}`,
+    };
+  }
+  const records = (parsed as { Records?: unknown } | null)?.Records;
+  if (parsed === null || typeof parsed !== 'object' || !Array.isArray(records)) {
+    return {
+      kind: 'rejected',
+      error: 'SerializationException',
+      message: 'The body must be {"Records":[…]}, the shape of a CloudTrail log file.',
+    };
+  }
+  if (records.length > MAX_INGEST_RECORDS) {
+    return {
+      kind: 'rejected',
+      error: 'ValidationException',
+      message: `A call takes at most ${MAX_INGEST_RECORDS} records; you sent ${records.length}. Split the batch.`,
+    };
+  }
+  const accepted: string[] = [];
+  const successful: CheckedBatch['successful'] = [];
+  const failed: CheckedBatch['failed'] = [];
+  records.forEach((raw, index) => {
+    const verdict = checkIngestedRecord(raw, { accountId, newEventId });
+    if (verdict.ok) {
+      accepted.push(verdict.json);
+      successful.push({ Index: index, EventID: verdict.record.eventID });
+    } else {
+      failed.push({ Index: index, ErrorCode: verdict.errorCode, ErrorMessage: verdict.errorMessage });
+    }
+  });
+  const offsets = new Uint32Array(accepted.length + 1);
+  let total = 0;
+  for (const [i, json] of accepted.entries()) {
+    offsets[i] = total;
+    total += Buffer.byteLength(json);
+  }
+  offsets[accepted.length] = total;
+  // Its own ArrayBuffer (not Node's shared pool), so it can be transferred to another thread.
+  const payload = new Uint8Array(total);
+  const view = Buffer.from(payload.buffer);
+  for (const [i, json] of accepted.entries()) view.write(json, offsets[i] as number, 'utf8');
+  return { kind: 'checked', payload, offsets, successful, failed };
+}
+
+/** The accepted records as separate views of the payload, ready for the log. */
+export function recordViews(batch: CheckedBatch): Uint8Array[] {
+  const views: Uint8Array[] = [];
+  for (let i = 0; i + 1 < batch.offsets.length; i++) {
+    views.push(batch.payload.subarray(batch.offsets[i] as number, batch.offsets[i + 1] as number));
+  }
+  return views;
+}
