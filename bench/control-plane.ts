@@ -8,12 +8,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { CloudTrailClient, CreateTrailCommand } from '@aws-sdk/client-cloudtrail';
 import { FIXED_ADMIN_CREDENTIALS, startChildServer } from '../test/helpers/child-server.ts';
 import { SignedPoster } from './lib/signed-post.ts';
-import { median, percentile, report } from './lib/stats.ts';
+import { median, percentile, perSecondCounts, report } from './lib/stats.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' } } });
 const SECONDS = Number(values.seconds);
@@ -42,14 +41,13 @@ try {
     }
   };
   const workers = Array.from({ length: CONCURRENCY }, worker);
-  await sleep(2000);
-  latencies.length = 0;
-  const perSecond: number[] = [];
-  for (let s = 0; s < SECONDS; s++) {
-    const before = done;
-    await sleep(1000);
-    perSecond.push(done - before);
-  }
+  const perSecond = await perSecondCounts(
+    () => done,
+    SECONDS,
+    () => {
+      latencies.length = 0;
+    },
+  );
   running = false;
   await Promise.all(workers);
   latencies.sort((a, b) => a - b);

@@ -20,7 +20,7 @@ import {
 } from '../test/helpers/child-server.ts';
 import { RecordGenerator } from './lib/records.ts';
 import { SignedPoster } from './lib/signed-post.ts';
-import { median, percentile, report, rssBytes } from './lib/stats.ts';
+import { median, percentile, perSecondCounts, report, rssBytes } from './lib/stats.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' } } });
 const SECONDS = Number(values.seconds);
@@ -46,7 +46,6 @@ try {
   console.log(`records average ${avg.toFixed(0)} bytes; ${CLIENTS} clients, batches of ${BATCH}, ${SECONDS} s`);
 
   // Phase 1: saturation.
-  const perSecond: number[] = [];
   let acked = 0;
   let errors = 0;
   let running = true;
@@ -60,12 +59,7 @@ try {
     }
   };
   const clients = Array.from({ length: CLIENTS }, (_, i) => client(i * 8));
-  await sleep(2000); // warm-up
-  for (let s = 0; s < SECONDS; s++) {
-    const before = acked;
-    await sleep(1000);
-    perSecond.push(acked - before);
-  }
+  const perSecond = await perSecondCounts(() => acked, SECONDS);
   running = false;
   await Promise.all(clients);
   const rss = await rssBytes(server.process.pid as number);

@@ -96,7 +96,8 @@ async function dirBytes(dir: string): Promise<number> {
 }
 
 await mkdir(dataDir, { recursive: true });
-let server = await startChildServer(dataDir);
+// A store from an earlier version may migrate on start (minutes for 10 million events).
+let server = await startChildServer(dataDir, [], {}, 1_800_000);
 try {
   let samples: Samples;
   if (existsSync(samplesFile)) {

@@ -24,3 +24,25 @@ export async function rssBytes(pid: number): Promise<number> {
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   return Number(kb) * 1024;
 }
+
+/**
+ * Samples a running counter once a second for `seconds` seconds, after a warm-up (at whose end
+ * `afterWarmup` runs, to reset other measurements): the per-second deltas.
+ */
+export async function perSecondCounts(
+  counter: () => number,
+  seconds: number,
+  afterWarmup: () => void = () => undefined,
+  warmupMs = 2000,
+): Promise<number[]> {
+  const { setTimeout: sleep } = await import('node:timers/promises');
+  await sleep(warmupMs);
+  afterWarmup();
+  const counts: number[] = [];
+  for (let s = 0; s < seconds; s++) {
+    const before = counter();
+    await sleep(1000);
+    counts.push(counter() - before);
+  }
+  return counts;
+}

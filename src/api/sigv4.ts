@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from '../model/node-sha256.ts';
 import { ServiceError } from '../model/service-error.ts';
+import type { ApiRequest } from './http-types.ts';
 
 /**
  * Verifies AWS Signature Version 4 on an incoming request. The canonical request and the signature are
@@ -9,15 +10,7 @@ import { ServiceError } from '../model/service-error.ts';
  * at the time it says it signed; we only parse the Authorization header, check the scope and the clock
  * skew, and compare signatures in constant time.
  */
-export interface IncomingSignedRequest {
-  method: string;
-  /** The path as sent, without the query string. */
-  path: string;
-  query: Record<string, string | string[]>;
-  /** Lower-case header names. */
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
+export type IncomingSignedRequest = Omit<ApiRequest, 'sourceIp'>;
 
 export interface SigningKeyHolder<P> {
   secretAccessKey: string;

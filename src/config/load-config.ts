@@ -63,7 +63,7 @@ export const SETTINGS = {
     default: '0',
     help: 'LookupEvents calls per second per account and Region (AWS: 2; 0 = off)',
   },
-  memoryLimit: { flag: 'memory-limit', env: 'OPENTRAIL_MEMORY_LIMIT', default: '512MB', help: 'DuckDB memory cap' },
+  memoryLimit: { flag: 'memory-limit', env: 'OPENTRAIL_MEMORY_LIMIT', default: '384MB', help: 'DuckDB memory cap' },
   duckdbThreads: {
     flag: 'duckdb-threads',
     env: 'OPENTRAIL_DUCKDB_THREADS',

@@ -1,7 +1,7 @@
 import type { ConsumerHandler } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
 import type { Connection } from '../store/database.ts';
-import { CREATE_STAGING, insertStagedRecords } from './history-table.ts';
+import { CREATE_STAGING, insertResources, insertStagedRecords } from './history-table.ts';
 
 /**
  * Feeds event history from the log: each batch is appended raw to a staging table, then moved into
@@ -63,6 +63,7 @@ export class HistoryConsumer implements ConsumerHandler {
       await raw.run('BEGIN TRANSACTION');
       try {
         await insertStagedRecords(raw);
+        await insertResources(raw, (entries[0] as LogEntry).seq);
         await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, last]);
         await raw.run('COMMIT');
       } catch (error) {

@@ -41,6 +41,21 @@ const DROP_KNOWN = JSON.stringify(Object.fromEntries(MEMBERS.map(([name]) => [na
 /** The staging table the consumer appends raw log records to before one INSERT … SELECT. */
 export const CREATE_STAGING = 'CREATE TEMP TABLE IF NOT EXISTS history_staging (seq BIGINT, j VARCHAR)';
 
+/** Indexes the resources of the history events from `firstSeq` on (one row per resource). */
+export async function insertResources(conn: DuckDBConnection, firstSeq: number): Promise<void> {
+  await conn.run(
+    `INSERT INTO history_resources
+      SELECT seq, account_id, region, event_time, event_category, t, n,
+        CASE WHEN n IS NOT NULL THEN ('0x' || substr(md5(n), 1, 8))::UINTEGER END
+      FROM (
+        SELECT seq, account_id, region, event_time, event_category,
+          unnest(resource_types) AS t, unnest(resource_names) AS n
+        FROM history_events WHERE seq >= $1::BIGINT
+      )`,
+    [firstSeq],
+  );
+}
+
 /**
  * Moves the management and Insights records of the staging table into history (design.md: history consumer).
  * `event_time` keeps milliseconds, the precision of LookupEvents times and page tokens: a finer eventTime
@@ -103,7 +118,10 @@ export function recordJson(row: Record<string, unknown>): string {
   return `{${parts.join(',')}}`;
 }
 
-/** The 32-bit key of an eventID, as stored in `event_id_hash` (first 8 hex digits of its MD5). */
-export function eventIdHash(eventId: string): number {
-  return Number.parseInt(createHash('md5').update(eventId).digest('hex').slice(0, 8), 16);
+/**
+ * The 32-bit key of an eventID or resource name, as stored in `event_id_hash` and `name_hash` (the first
+ * 8 hex digits of its MD5, computed the same way in SQL).
+ */
+export function stringHash(value: string): number {
+  return Number.parseInt(createHash('md5').update(value).digest('hex').slice(0, 8), 16);
 }

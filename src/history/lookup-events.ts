@@ -2,18 +2,14 @@ import { createHash } from 'node:crypto';
 import type { Caller } from '../identity/index.ts';
 import type { Clock } from '../model/clock.ts';
 import { ServiceError } from '../model/service-error.ts';
-import type { Connection, ConnectionPool } from '../store/database.ts';
-import { eventIdHash, RECORD_COLUMNS, recordJson } from './history-table.ts';
+import type { ConnectionPool } from '../store/database.ts';
+import { dropBefore, type HistoryRow, type KeyQuery, pageKeys, pageRows } from './history-queries.ts';
+import { recordJson, stringHash } from './history-table.ts';
 
 /**
  * LookupEvents over event history (facts §6): the caller's account and Region, management events (or
  * Insights events), the last 90 days on the service clock, newest first, one lookup attribute at most.
- *
- * Finding the newest matches fast: rows arrive roughly in time order, so DuckDB's per-row-group min/max
- * of event_time lets a query on a narrow time window skip almost everything. Lookups that match most rows
- * (none, ReadOnly) start with the newest hour and widen the window eightfold until the page is full;
- * selective attributes run one top-N query over the range, whose filter DuckDB evaluates on compressed
- * columns; EventId uses the 4-byte hash column instead of comparing strings.
+ * The queries themselves are in history-queries.ts.
  */
 export interface LookupEventsInput {
   LookupAttributes?: { AttributeKey: string; AttributeValue: string }[];
@@ -38,18 +34,24 @@ export interface LookupEvent {
 
 export const HISTORY_RETENTION_MS = 90 * 24 * 3600 * 1000;
 const DEFAULT_MAX_RESULTS = 50;
-const FIRST_WINDOW_MS = 3600 * 1000;
-const WINDOW_GROWTH = 8;
-
-const ATTRIBUTE_CONDITIONS: Record<string, (param: string) => string> = {
-  EventId: (p) => `event_id_hash = ${p}h AND event_id = ${p}`,
-  EventName: (p) => `event_name = ${p}`,
-  ReadOnly: (p) => `read_only = ${p}`,
-  Username: (p) => `username = ${p}`,
-  ResourceType: (p) => `list_contains(resource_types, ${p})`,
-  ResourceName: (p) => `list_contains(resource_names, ${p})`,
-  EventSource: (p) => `event_source = ${p}`,
-  AccessKeyId: (p) => `access_key_id = ${p}`,
+/** Where each lookup attribute is found, and how. Hash columns hold `stringHash` of the value. */
+const ATTRIBUTES: Record<string, { table: KeyQuery['table']; condition: string; hashed?: true; boolean?: true }> = {
+  EventId: {
+    table: 'history_events',
+    condition: 'event_id_hash = $vh::UINTEGER AND event_id = $v::VARCHAR',
+    hashed: true,
+  },
+  EventName: { table: 'history_events', condition: 'event_name = $v::VARCHAR' },
+  ReadOnly: { table: 'history_events', condition: 'read_only = $v::BOOLEAN', boolean: true },
+  Username: { table: 'history_events', condition: 'username = $v::VARCHAR' },
+  ResourceType: { table: 'history_resources', condition: 'resource_type = $v::VARCHAR' },
+  ResourceName: {
+    table: 'history_resources',
+    condition: 'name_hash = $vh::UINTEGER AND resource_name = $v::VARCHAR',
+    hashed: true,
+  },
+  EventSource: { table: 'history_events', condition: 'event_source = $v::VARCHAR' },
+  AccessKeyId: { table: 'history_events', condition: 'access_key_id = $v::VARCHAR' },
 };
 const INSIGHT_ATTRIBUTES = ['EventId', 'EventName', 'EventSource'];
 
@@ -90,18 +92,22 @@ export class EventHistory {
       region: caller.region,
       category,
     };
-    let condition = '';
-    if (attribute !== undefined) {
-      params['v'] = attribute.key === 'ReadOnly' ? attribute.value === 'true' : attribute.value;
-      if (attribute.key === 'EventId') params['vh'] = eventIdHash(attribute.value);
-      condition = ` AND ${(ATTRIBUTE_CONDITIONS[attribute.key] as (p: string) => string)('$v')}`;
+    const where = attribute === undefined ? undefined : ATTRIBUTES[attribute.key];
+    if (attribute !== undefined && where !== undefined) {
+      params['v'] = where.boolean ? attribute.value === 'true' : attribute.value;
+      if (where.hashed) params['vh'] = stringHash(attribute.value);
     }
-    const page: PageQuery = { params, condition, token, limit: maxResults };
-    const rows = await this.#reads.use((conn) =>
-      attribute === undefined || attribute.key === 'ReadOnly'
-        ? windowedSearch(conn, page, startMs, endMs)
-        : selectPage(conn, page, startMs, endMs),
-    );
+    const query: KeyQuery = {
+      table: where?.table ?? 'history_events',
+      params,
+      condition: where === undefined ? '' : ` AND ${where.condition}`,
+      after: token === undefined ? undefined : { t: token.t, s: token.s },
+      limit: maxResults,
+      // A unique value (an eventID, a resource name) is one query on its hash; everything else is
+      // searched newest-first, window by window.
+      windowed: !where?.hashed,
+    };
+    const rows = await this.#reads.use(async (conn) => pageRows(conn, await pageKeys(conn, query, startMs, endMs)));
     const events = rows.map(toLookupEvent);
     const last = rows[rows.length - 1];
     if (rows.length < maxResults || last === undefined) return { Events: events };
@@ -112,9 +118,7 @@ export class EventHistory {
   /** Drops events older than the 90-day window (they are already hidden from lookups). */
   async dropExpired(): Promise<void> {
     const cutoff = this.#clock.now() - HISTORY_RETENTION_MS;
-    await this.#reads.use((conn) =>
-      conn.raw.run('DELETE FROM history_events WHERE event_time < make_timestamp($1::BIGINT * 1000)', [cutoff]),
-    );
+    await this.#reads.use((conn) => dropBefore(conn, cutoff));
   }
 }
 
@@ -191,73 +195,7 @@ function readToken(text: string, binding: string): PageToken {
   return token;
 }
 
-const SELECT_COLUMNS = `seq, epoch_ms(event_time) AS t, event_id, event_name, read_only, access_key_id, event_source,
-  username, resource_types, resource_names, ${RECORD_COLUMNS.join(', ')}`;
-
-type Row = Record<string, unknown>;
-
-interface PageQuery {
-  params: Record<string, unknown>;
-  /** The lookup attribute's condition, or ''. */
-  condition: string;
-  token: PageToken | undefined;
-  limit: number;
-}
-
-/** One query: the newest `limit` matches in [fromMs, toMs] (or [fromMs, toMs)), after the page token if any. */
-async function selectPage(
-  conn: Connection,
-  page: PageQuery,
-  fromMs: number,
-  toMs: number,
-  toExclusive = false,
-  limit = page.limit,
-): Promise<Row[]> {
-  const after =
-    page.token === undefined
-      ? ''
-      : ' AND (event_time < make_timestamp($tt::BIGINT) OR (event_time = make_timestamp($tt::BIGINT) AND seq < $ts::BIGINT))';
-  // Prepared once per shape and connection: planning is a real share of a 50-row query.
-  const statement = await conn.prepared(`SELECT ${SELECT_COLUMNS} FROM history_events
-    WHERE account_id = $account AND region = $region AND event_category = $category
-      AND event_time >= make_timestamp($from::BIGINT) AND event_time ${toExclusive ? '<' : '<='} make_timestamp($to::BIGINT)${page.condition}${after}
-    ORDER BY event_time DESC, seq DESC LIMIT $limit::BIGINT`);
-  const values: Record<string, unknown> = {
-    ...page.params,
-    from: BigInt(fromMs) * 1000n,
-    to: BigInt(toMs) * 1000n,
-    limit: BigInt(limit),
-  };
-  if (page.token !== undefined) {
-    values['tt'] = BigInt(page.token.t) * 1000n;
-    values['ts'] = BigInt(page.token.s);
-  }
-  statement.bind(values as never);
-  return (await statement.runAndReadAll()).getRowObjectsJS() as Row[];
-}
-
-/**
- * Newest-first search over growing, disjoint time windows ending at the top of the range, for lookups
- * that match most rows (a bare time range, ReadOnly): a top-N over the whole range would churn its heap
- * through every row, while the newest hour usually fills the page on its own.
- */
-async function windowedSearch(conn: Connection, page: PageQuery, startMs: number, endMs: number): Promise<Row[]> {
-  const rows: Row[] = [];
-  let top = page.token === undefined ? endMs : Math.min(endMs, page.token.t);
-  let exclusive = false;
-  let width = FIRST_WINDOW_MS;
-  while (rows.length < page.limit) {
-    const from = Math.max(startMs, top - width);
-    rows.push(...(await selectPage(conn, page, from, top, exclusive, page.limit - rows.length)));
-    if (from <= startMs) break;
-    top = from;
-    exclusive = true;
-    width *= WINDOW_GROWTH;
-  }
-  return rows;
-}
-
-function toLookupEvent(row: Row): LookupEvent {
+function toLookupEvent(row: HistoryRow): LookupEvent {
   const types = (row['resource_types'] as (string | null)[] | null) ?? [];
   const names = (row['resource_names'] as (string | null)[] | null) ?? [];
   const resources = types.map((type, i) => ({

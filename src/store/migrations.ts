@@ -85,6 +85,31 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- One row per resource of a history event, for LookupEvents by ResourceName and ResourceType: a
+      -- 4-byte hash column scans fast where a list of strings per event does not.
+      CREATE TABLE history_resources (
+        seq BIGINT NOT NULL,
+        account_id VARCHAR NOT NULL,
+        region VARCHAR NOT NULL,
+        event_time TIMESTAMP NOT NULL,
+        event_category VARCHAR NOT NULL,
+        resource_type VARCHAR,
+        resource_name VARCHAR,
+        name_hash UINTEGER
+      );
+      INSERT INTO history_resources
+        SELECT seq, account_id, region, event_time, event_category, t, n,
+          CASE WHEN n IS NOT NULL THEN ('0x' || substr(md5(n), 1, 8))::UINTEGER END
+        FROM (
+          SELECT seq, account_id, region, event_time, event_category,
+            unnest(resource_types) AS t, unnest(resource_names) AS n
+          FROM history_events
+        );
+    `,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection, nowMs: number): Promise<void> {

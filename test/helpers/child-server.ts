@@ -35,6 +35,7 @@ export async function startChildServer(
   dataDir: string,
   extraArgs: string[] = [],
   env: Record<string, string> = {},
+  startTimeoutMs = START_TIMEOUT_MS,
 ): Promise<ChildServer> {
   const child = spawn(
     process.execPath,
@@ -60,7 +61,7 @@ export async function startChildServer(
   child.stderr?.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const deadline = Date.now() + startTimeoutMs;
   let url: string | undefined;
   while (url === undefined) {
     const m = /serving the CloudTrail API at (http:\/\/\S+)/.exec(out);
@@ -68,7 +69,7 @@ export async function startChildServer(
     else if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
     else if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${out}`);
+      throw new Error(`server did not start within ${startTimeoutMs} ms:\n${out}`);
     } else await sleep(20);
   }
   const exited = once(child, 'exit');

@@ -6,7 +6,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { S3Client } from '@aws-sdk/client-s3';
 
 export interface Moto {
   endpoint: string;
@@ -100,4 +102,30 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Credentials moto accepts (it checks none). */
+export const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+/**
+ * One moto_server for a test file: started in `before`, stopped in `after`. `endpoint()` and `s3()` (an
+ * S3 SDK client, path-style, as users would point one at it) are for use inside tests.
+ */
+export function useMoto(): { endpoint(): string; s3(region?: string): S3Client } {
+  let moto: Moto | undefined;
+  before(async () => {
+    moto = await startMoto();
+  });
+  after(async () => {
+    await moto?.stop();
+  });
+  const endpoint = () => {
+    if (moto === undefined) throw new Error('moto_server is not running (useMoto() registers it in before())');
+    return moto.endpoint;
+  };
+  return {
+    endpoint,
+    s3: (region = 'us-east-1') =>
+      new S3Client({ endpoint: endpoint(), region, forcePathStyle: true, credentials: MOTO_CREDENTIALS }),
+  };
 }

@@ -1,28 +1,15 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
-import { PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { describe, it } from 'node:test';
+import { PutBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { createObjectStore, ObjectStoreError, S3ObjectStore } from '../../src/objectstore/index.ts';
-import { type Moto, startMoto } from '../helpers/moto.ts';
+import { MOTO_CREDENTIALS, useMoto } from '../helpers/moto.ts';
 import { assertStoreError, objectStoreContract } from '../helpers/object-store-contract.ts';
 
-const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-
-let moto: Moto | undefined;
-
-before(async () => {
-  moto = await startMoto();
-});
-
-after(async () => {
-  await moto?.stop();
-});
-
-function motoEndpoint(): string {
-  assert.ok(moto !== undefined, 'moto_server is not running');
-  return moto.endpoint;
-}
+const CREDENTIALS = MOTO_CREDENTIALS;
+const moto = useMoto();
+const motoEndpoint = () => moto.endpoint();
 
 function s3Store(region = 'us-east-1', endpoint = motoEndpoint()): S3ObjectStore {
   return new S3ObjectStore({ endpoint, region, ...CREDENTIALS });
@@ -53,12 +40,7 @@ describe('S3 object store', () => {
   it('reads back a bucket policy set through the SDK', async () => {
     await resetMoto();
     const store = s3Store();
-    const client = new S3Client({
-      endpoint: motoEndpoint(),
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: CREDENTIALS,
-    });
+    const client = moto.s3();
     try {
       await store.createBucket('policy-bucket');
       const policy = JSON.stringify({

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CreateTrailCommand, GetTrailCommand, UpdateTrailCommand } from '@aws-sdk/client-cloudtrail';
-import { CreateBucketCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
-import { type Moto, startMoto } from '../helpers/moto.ts';
+import { CreateBucketCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
+import { useMoto } from '../helpers/moto.ts';
 import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
 
 /**
@@ -10,29 +10,9 @@ import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
  * (facts §3.2). moto plays S3; buckets and policies are made with the S3 SDK, as a user would.
  */
 
-let moto: Moto | undefined;
-
-before(async () => {
-  moto = await startMoto();
-});
-
-after(async () => {
-  await moto?.stop();
-});
-
-function motoEndpoint(): string {
-  assert.ok(moto !== undefined, 'moto_server is not running');
-  return moto.endpoint;
-}
-
-function s3(): S3Client {
-  return new S3Client({
-    endpoint: motoEndpoint(),
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-}
+const moto = useMoto();
+const motoEndpoint = () => moto.endpoint();
+const s3 = () => moto.s3();
 
 function withS3Server(fn: (w: TestWorld, s3: S3Client) => Promise<void>): Promise<void> {
   const client = s3();
