@@ -25,7 +25,21 @@ export class Database {
     const config: Record<string, string> = {};
     if (options.memoryLimit) config['memory_limit'] = options.memoryLimit;
     if (options.threads) config['threads'] = String(options.threads);
-    const db = new Database(await DuckDBInstance.create(path, config));
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, config);
+    } catch (error) {
+      // DuckDB lets one process own the file; say which process and what to do, not only "lock".
+      const held = /Conflicting lock is held in .*?\(PID (\d+)\)/.exec(String((error as Error).message));
+      if (held) {
+        throw new Error(
+          `another process (PID ${held[1]}) already has ${path} open: stop it, or give this server another --data-dir`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    const db = new Database(instance);
     const conn = await db.connect();
     await conn.serial((raw) => migrate(raw, nowMs));
     return db;
