@@ -5,6 +5,7 @@ import { adminApi } from './api/admin-api.ts';
 import type { AwsJsonDeps } from './api/aws-json.ts';
 import { cloudTrailApi } from './api/cloudtrail-api.ts';
 import { ingestApi } from './api/ingest-api.ts';
+import { organizationsApi } from './api/organizations-api.ts';
 import { buildServer, type Server } from './api/server.ts';
 import type { Services } from './api/services.ts';
 import { Capture } from './capture/capture.ts';
@@ -19,7 +20,7 @@ import { cryptoIds, type IdSource } from './model/ids.ts';
 import { PeriodicTask } from './model/periodic-task.ts';
 import { createObjectStore, type ObjectStore } from './objectstore/index.ts';
 import { ConnectionPool, Database } from './store/database.ts';
-import { TrailService, TrailStore } from './trails/index.ts';
+import { createNotifier, SigningKeys, TrailDelivery, TrailService, TrailStore } from './trails/index.ts';
 
 /**
  * The composition root (style.md item 2): opens the database, the log and the object store, builds every
@@ -40,6 +41,8 @@ export interface App {
   readonly admin: AdminIdentity;
   /** Resolves once event history holds every record committed so far. */
   historyCaughtUp(): Promise<void>;
+  /** Resolves when no trail delivery or digest run is in flight. */
+  deliveryIdle(): Promise<void>;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -94,7 +97,7 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
   closers.push(() => db.close());
   const log = await EventLog.open(join(config.dataDir, 'log'));
   closers.push(() => log.close());
-  const [controlConn, historyConn] = [await db.connect(), await db.connect()];
+  const [controlConn, historyConn, deliveryConn] = [await db.connect(), await db.connect(), await db.connect()];
   // Lookups run in parallel on their own connections; DuckDB executes each on its own threads.
   const reads = new ConnectionPool(await Promise.all(Array.from({ length: READ_CONNECTIONS }, () => db.connect())));
 
@@ -112,7 +115,15 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
       ...(config.objectStore.kind === 's3' ? { s3: config.objectStore } : {}),
     });
   closers.push(() => objects.close());
-  const trails = new TrailService({ store: await TrailStore.load(controlConn), identity, objects, clock });
+  const trailStore = await TrailStore.load(controlConn);
+  const trails = new TrailService({
+    store: trailStore,
+    identity,
+    objects,
+    clock,
+    currentSeq: () => log.committedSeq,
+  });
+  const signingKeys = await SigningKeys.open(join(config.dataDir, 'secrets'), clock);
   const history = new EventHistory(reads, clock);
   const capture = new Capture(log);
   const ingestCheckers = await IngestCheckers.start(
@@ -121,12 +132,30 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
     (err) => logger.error({ err }, 'an ingest worker failed; it is replaced'),
   );
   closers.push(() => ingestCheckers.close());
+  const notifier = createNotifier(config.sns);
+  closers.push(() => notifier.close());
+  const delivery = await TrailDelivery.start({
+    conn: deliveryConn,
+    log,
+    trails: trailStore,
+    identity,
+    objects,
+    signingKeys,
+    notifier,
+    clock,
+    logger,
+    deliveryIntervalMs: config.deliveryIntervalMs,
+    digestIntervalMs: config.digestIntervalMs,
+  });
+  closers.push(() => delivery.stop());
   const services: Services = {
     config,
     clock,
     ids,
     identity,
     trails,
+    delivery,
+    signingKeys,
     history,
     lookupRateLimit: new LookupRateLimit(config.lookupRateLimit, clock),
     capture,
@@ -143,10 +172,10 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
       // History may trail the log by a fraction of a second (AWS's trails by minutes) so that light traffic
       // is stored in batches rather than one transaction per event.
       lingerMs: 100,
-      // Event history is the log's only consumer so far: segments it is past can go.
+      // Segments every consumer (history and each trail) is past can go.
       onAdvance: (_name, cursor) => {
         log
-          .truncateBefore(cursor + 1)
+          .truncateBefore(Math.min(cursor, delivery.cursorFloor() ?? cursor) + 1)
           .catch((err: unknown) => logger.warn({ err }, 'could not drop consumed log segments'));
       },
       onError: (name, err) => logger.error({ err, consumer: name }, 'consumer batch failed; retrying'),
@@ -165,7 +194,7 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
   closers.push(() => retention.stop());
 
   const server = buildServer({
-    apis: [cloudTrailApi, adminApi, ingestApi],
+    apis: [cloudTrailApi, adminApi, ingestApi, organizationsApi],
     services,
     logger,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -174,6 +203,7 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
       return {
         log: { committedSeq: log.committedSeq },
         consumers: { [historyRunner.name]: historyRunner.cursor },
+        delivery: { cursorFloor: delivery.cursorFloor() ?? null },
         memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, externalBytes: memory.external },
       };
     },
@@ -188,6 +218,7 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
     services,
     admin,
     historyCaughtUp: () => historyRunner.caughtUp(log.committedSeq),
+    deliveryIdle: () => delivery.idle(),
     async listen() {
       return server.listen({ port: config.port, host: config.host });
     },

@@ -6,7 +6,7 @@ import type { EventHistory, LookupRateLimit } from '../history/index.ts';
 import type { IdentityStore } from '../identity/index.ts';
 import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
-import type { TrailService } from '../trails/index.ts';
+import type { SigningKeys, TrailDelivery, TrailService } from '../trails/index.ts';
 
 /** The domain services the API layer calls; built once by the composition root (src/app.ts). */
 export interface Services {
@@ -15,6 +15,8 @@ export interface Services {
   ids: IdSource;
   identity: IdentityStore;
   trails: TrailService;
+  delivery: TrailDelivery;
+  signingKeys: SigningKeys;
   history: EventHistory;
   lookupRateLimit: LookupRateLimit;
   capture: Capture;

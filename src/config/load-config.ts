@@ -21,15 +21,26 @@ export interface Config {
   readonly duckdbThreads: number;
   /** Worker threads that check ingest batches; 0 checks them on the main thread. */
   readonly ingestWorkers: number;
+  /** How often trails deliver log files (AWS: every 5 minutes). */
+  readonly deliveryIntervalMs: number;
+  /** How often trails write digest files (AWS: hourly). */
+  readonly digestIntervalMs: number;
+  /** SNS-compatible endpoint for trail notifications; without one, SnsTopicName is kept but nothing is sent. */
+  readonly sns?: ServiceEndpoint;
+  /** KMS-compatible endpoint that trails' KmsKeyId values are checked against. */
+  readonly kms?: ServiceEndpoint;
   readonly logLevel: LogLevel;
 }
 
-export interface S3Settings {
+/** An AWS-compatible endpoint opentrail calls, with the credentials to sign with. */
+export interface ServiceEndpoint {
   readonly endpoint: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly region: string;
 }
+
+export type S3Settings = ServiceEndpoint;
 
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -57,6 +68,36 @@ export const SETTINGS = {
   s3AccessKeyId: { env: 'OPENTRAIL_S3_ACCESS_KEY_ID', help: 'access key for the S3 endpoint' },
   s3SecretAccessKey: { env: 'OPENTRAIL_S3_SECRET_ACCESS_KEY', help: 'secret key for the S3 endpoint' },
   s3Region: { flag: 's3-region', env: 'OPENTRAIL_S3_REGION', default: 'us-east-1', help: 'region of the S3 endpoint' },
+  snsEndpoint: { flag: 'sns-endpoint', env: 'OPENTRAIL_SNS_ENDPOINT', help: 'SNS-compatible endpoint URL' },
+  snsAccessKeyId: { env: 'OPENTRAIL_SNS_ACCESS_KEY_ID', help: 'access key for the SNS endpoint' },
+  snsSecretAccessKey: { env: 'OPENTRAIL_SNS_SECRET_ACCESS_KEY', help: 'secret key for the SNS endpoint' },
+  snsRegion: {
+    flag: 'sns-region',
+    env: 'OPENTRAIL_SNS_REGION',
+    default: 'us-east-1',
+    help: 'region of the SNS endpoint',
+  },
+  kmsEndpoint: { flag: 'kms-endpoint', env: 'OPENTRAIL_KMS_ENDPOINT', help: 'KMS-compatible endpoint URL' },
+  kmsAccessKeyId: { env: 'OPENTRAIL_KMS_ACCESS_KEY_ID', help: 'access key for the KMS endpoint' },
+  kmsSecretAccessKey: { env: 'OPENTRAIL_KMS_SECRET_ACCESS_KEY', help: 'secret key for the KMS endpoint' },
+  kmsRegion: {
+    flag: 'kms-region',
+    env: 'OPENTRAIL_KMS_REGION',
+    default: 'us-east-1',
+    help: 'region of the KMS endpoint',
+  },
+  deliveryInterval: {
+    flag: 'delivery-interval',
+    env: 'OPENTRAIL_DELIVERY_INTERVAL',
+    default: '300',
+    help: 'seconds between log file deliveries (AWS: 300; at least 1)',
+  },
+  digestInterval: {
+    flag: 'digest-interval',
+    env: 'OPENTRAIL_DIGEST_INTERVAL',
+    default: '3600',
+    help: 'seconds each digest file covers (AWS: 3600; at least 60)',
+  },
   lookupRateLimit: {
     flag: 'lookup-rate-limit',
     env: 'OPENTRAIL_LOOKUP_RATE_LIMIT',
@@ -117,8 +158,12 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     throw new ConfigError(`${name(key)}: ${why}`);
   };
 
-  const port = Number(raw('port'));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('port', `'${raw('port')}' is not a port (0-65535)`);
+  const integer = (key: Key, min: number, max: number, what: string): number => {
+    const value = Number(raw(key));
+    if (!Number.isInteger(value) || value < min || value > max) fail(key, `'${raw(key)}' is not ${what}`);
+    return value;
+  };
+  const port = integer('port', 0, 65535, 'a port (0-65535)');
   const host = raw('host') as string;
   const dataDir = raw('dataDir') as string;
 
@@ -142,14 +187,12 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   if (!/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(memoryLimit)) {
     fail('memoryLimit', `'${memoryLimit}' is not a size like 512MB or 2GB`);
   }
-  const duckdbThreads = Number(raw('duckdbThreads'));
-  if (!Number.isInteger(duckdbThreads) || duckdbThreads < 0 || duckdbThreads > 256) {
-    fail('duckdbThreads', `'${raw('duckdbThreads')}' is not a number of threads (0 = one per core)`);
-  }
-  const ingestWorkers = Number(raw('ingestWorkers'));
-  if (!Number.isInteger(ingestWorkers) || ingestWorkers < 0 || ingestWorkers > 64) {
-    fail('ingestWorkers', `'${raw('ingestWorkers')}' is not a number of threads (0-64)`);
-  }
+  const duckdbThreads = integer('duckdbThreads', 0, 256, 'a number of threads (0 = one per core)');
+  const ingestWorkers = integer('ingestWorkers', 0, 64, 'a number of threads (0-64)');
+  const deliveryInterval = integer('deliveryInterval', 1, 86_400, 'seconds (1 to 86400)');
+  const digestInterval = integer('digestInterval', 60, 86_400, 'seconds (60 to 86400)');
+  const endpoint = (name: 's3' | 'sns' | 'kms') => serviceEndpoint(name, raw, fail);
+  const [s3, sns, kms] = [endpoint('s3'), endpoint('sns'), endpoint('kms')];
   const logLevel = raw('logLevel') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -162,7 +205,12 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
       ...(accessKeyId !== undefined ? { accessKeyId } : {}),
       ...(secretAccessKey !== undefined ? { secretAccessKey } : {}),
     }),
-    objectStore: loadObjectStore(raw, fail),
+    objectStore:
+      s3 === undefined ? Object.freeze({ kind: 'local' as const }) : Object.freeze({ kind: 's3' as const, ...s3 }),
+    ...(sns !== undefined ? { sns } : {}),
+    ...(kms !== undefined ? { kms } : {}),
+    deliveryIntervalMs: deliveryInterval * 1000,
+    digestIntervalMs: digestInterval * 1000,
     lookupRateLimit,
     memoryLimit,
     duckdbThreads,
@@ -171,26 +219,27 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   });
 }
 
-function loadObjectStore(
+/** `--<name>-endpoint` with its credentials and Region, or undefined when no endpoint is set. */
+function serviceEndpoint(
+  name: 's3' | 'sns' | 'kms',
   raw: (k: Key) => string | undefined,
   fail: (k: Key, why: string) => never,
-): Config['objectStore'] {
-  const endpoint = raw('s3Endpoint');
-  if (endpoint === undefined) return Object.freeze({ kind: 'local' as const });
+): ServiceEndpoint | undefined {
+  const key = (suffix: 'Endpoint' | 'AccessKeyId' | 'SecretAccessKey' | 'Region') => `${name}${suffix}` as Key;
+  const endpoint = raw(key('Endpoint'));
+  if (endpoint === undefined) return undefined;
   let url: URL | undefined;
   try {
     url = new URL(endpoint);
   } catch {
-    fail('s3Endpoint', `'${endpoint}' is not a URL like http://127.0.0.1:9000`);
+    fail(key('Endpoint'), `'${endpoint}' is not a URL like http://127.0.0.1:9000`);
   }
-  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') fail('s3Endpoint', 'must be an http or https URL');
-  const accessKeyId = raw('s3AccessKeyId') ?? fail('s3AccessKeyId', 'is required with an S3 endpoint');
-  const secretAccessKey = raw('s3SecretAccessKey') ?? fail('s3SecretAccessKey', 'is required with an S3 endpoint');
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') fail(key('Endpoint'), 'must be an http or https URL');
+  const required = `is required with an ${name.toUpperCase()} endpoint`;
   return Object.freeze({
-    kind: 's3' as const,
     endpoint,
-    accessKeyId,
-    secretAccessKey,
-    region: raw('s3Region') as string,
+    accessKeyId: raw(key('AccessKeyId')) ?? fail(key('AccessKeyId'), required),
+    secretAccessKey: raw(key('SecretAccessKey')) ?? fail(key('SecretAccessKey'), required),
+    region: raw(key('Region')) as string,
   });
 }

@@ -103,6 +103,11 @@ const CLOUDTRAIL_DATA_ERRORS = {
   InvalidChannelARN: 400,
 } as const;
 
+/** Errors of AWS Organizations' DescribeOrganization (src/api/organizations-api.ts). */
+const ORGANIZATIONS_ERRORS = {
+  AWSOrganizationsNotInUseException: 400,
+} as const;
+
 /** Errors of the AWS protocols themselves, common to every operation (not in the service models). */
 export const PROTOCOL_ERRORS = {
   IncompleteSignatureException: 400,
@@ -124,7 +129,12 @@ export const PROTOCOL_ERRORS = {
   NotFoundException: 404,
 } as const;
 
-export const ERROR_STATUS = { ...CLOUDTRAIL_ERRORS, ...CLOUDTRAIL_DATA_ERRORS, ...PROTOCOL_ERRORS } as const;
+export const ERROR_STATUS = {
+  ...CLOUDTRAIL_ERRORS,
+  ...CLOUDTRAIL_DATA_ERRORS,
+  ...ORGANIZATIONS_ERRORS,
+  ...PROTOCOL_ERRORS,
+} as const;
 
 export type ErrorName = keyof typeof ERROR_STATUS;
 

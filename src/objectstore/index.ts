@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { EncryptingObjectStore } from './encrypting-object-store.ts';
 import { LocalObjectStore } from './local-object-store.ts';
 import type { ObjectStore } from './object-store.ts';
 import { S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.ts';
@@ -23,6 +25,11 @@ export interface ObjectStoreConfig {
   s3?: S3ObjectStoreOptions;
 }
 
+/** The local store encrypts KMS-keyed objects itself; an S3 endpoint does it with SSE-KMS. */
 export function createObjectStore(config: ObjectStoreConfig): ObjectStore {
-  return config.s3 === undefined ? new LocalObjectStore({ dataDir: config.dataDir }) : new S3ObjectStore(config.s3);
+  if (config.s3 !== undefined) return new S3ObjectStore(config.s3);
+  return new EncryptingObjectStore(
+    new LocalObjectStore({ dataDir: config.dataDir }),
+    join(config.dataDir, 'secrets', 'kms-master-keys.json'),
+  );
 }

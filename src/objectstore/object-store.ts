@@ -11,6 +11,13 @@ export interface PutObjectInput {
   contentEncoding?: string;
   /** User metadata (sent as `x-amz-meta-*`); keys are stored lower-case. */
   metadata?: Record<string, string>;
+  /**
+   * Encrypt at rest under this KMS key: SSE-KMS on an S3 endpoint, envelope encryption on the local store
+   * (see encrypting-object-store.ts). Readers get the plaintext either way.
+   */
+  kmsKeyId?: string;
+  /** Canned ACL, e.g. CloudTrail's `bucket-owner-full-control` (S3 endpoints only). */
+  acl?: 'bucket-owner-full-control';
 }
 
 export interface ObjectHead {

@@ -96,6 +96,11 @@ export class S3ObjectStore implements ObjectStore {
     if (input.contentType !== undefined) command.ContentType = input.contentType;
     if (input.contentEncoding !== undefined) command.ContentEncoding = input.contentEncoding;
     if (input.metadata !== undefined) command.Metadata = input.metadata;
+    if (input.kmsKeyId !== undefined) {
+      command.ServerSideEncryption = 'aws:kms';
+      command.SSEKMSKeyId = input.kmsKeyId;
+    }
+    if (input.acl !== undefined) command.ACL = input.acl;
     try {
       await this.#client.send(new PutObjectCommand(command));
     } catch (error) {

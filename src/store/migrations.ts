@@ -110,6 +110,39 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
         );
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- Trail delivery (src/trails/delivery/): each trail reads the log after its own cursor. A planned
+      -- delivery (the files a range of records becomes) is stored before any file is written, and the
+      -- cursor moves only once they all are, so a restart rewrites the same files under the same keys.
+      CREATE TABLE trail_delivery (
+        trail_arn VARCHAR PRIMARY KEY,
+        cursor BIGINT NOT NULL,
+        logging BOOLEAN NOT NULL,
+        trail JSON NOT NULL,
+        plan JSON,
+        status JSON NOT NULL
+      );
+      -- Digest chains, one per trail, account and Region, and the log files their next digest lists.
+      CREATE TABLE digest_chains (
+        trail_arn VARCHAR NOT NULL,
+        account_id VARCHAR NOT NULL,
+        region VARCHAR NOT NULL,
+        start_ms BIGINT NOT NULL,
+        previous JSON,
+        pending_end_ms BIGINT,
+        PRIMARY KEY (trail_arn, account_id, region)
+      );
+      CREATE TABLE digest_log_files (
+        trail_arn VARCHAR NOT NULL,
+        account_id VARCHAR NOT NULL,
+        region VARCHAR NOT NULL,
+        delivered_ms BIGINT NOT NULL,
+        file JSON NOT NULL
+      );
+    `,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection, nowMs: number): Promise<void> {

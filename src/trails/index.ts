@@ -1,5 +1,34 @@
+export type { DeliveryStatus } from './delivery/delivery-store.ts';
+export { createNotifier, type Notifier } from './delivery/notifier.ts';
+export { TrailDelivery } from './delivery/trail-delivery.ts';
+export {
+  DIGEST_SIGNATURE_ALGORITHM,
+  type DigestContent,
+  type DigestLogFile,
+  digestKey,
+  digestMetadata,
+  digestTime,
+  gzipOneMember,
+  HASH_ALGORITHM,
+  type KeyRoot,
+  logFileKey,
+  serializeDigest,
+  sha256Hex,
+  signatureString,
+  signDigest,
+  verifyDigest,
+} from './digest-file.ts';
 export type { AdvancedEventSelector, EventSelector, StoredEventSelector } from './event-selectors.ts';
 export type { InsightSelector } from './insight-selectors.ts';
+export {
+  KEY_VALIDITY_MS,
+  keyFingerprint,
+  type PublicKey,
+  publicKeyDer,
+  ROTATE_BEFORE_END_MS,
+  type SigningKey,
+  SigningKeys,
+} from './signing-keys.ts';
 export { type TrailRecord, trailOutput, trailSettingsOutput } from './trail.ts';
 export { isShadow, TrailAccess, trailOrder } from './trail-access.ts';
 export type { Tag } from './trail-rules.ts';

@@ -44,6 +44,8 @@ export interface TrailServiceDeps {
   identity: IdentityStore;
   objects: ObjectStore;
   clock: Clock;
+  /** The log's committed position, so delivery of a new trail starts where it was created. */
+  currentSeq: () => number;
 }
 
 /** The trail lifecycle: create, update, delete, start and stop logging (facts §3). */
@@ -82,6 +84,7 @@ export class TrailService {
         tags: (input.TagsList ?? []).map((t) => ({ ...t })),
         isLogging: false,
         createdAtMs: this.#deps.clock.now(),
+        createdAtSeq: this.#deps.currentSeq(),
       };
       const trail = this.#applySettings(caller, draft, input);
       this.#checkNameFree(caller, trail, undefined, 'TrailAlreadyExistsException');

@@ -33,6 +33,8 @@ export interface TrailRecord {
   startLoggingTimeMs?: number;
   stopLoggingTimeMs?: number;
   createdAtMs: number;
+  /** The log's committed position when the trail was created: its delivery reads from there. */
+  createdAtSeq?: number;
 }
 
 /** The settings CreateTrail and UpdateTrail echo (CreateTrailResponse = UpdateTrailResponse, facts §3.2). */

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { CreateTrailCommand } from '@aws-sdk/client-cloudtrail';
+import { awsCli, type CliResult } from '../helpers/aws-cli.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
 
 /**
  * The AWS CLI v1 (`aws` on PATH) against the real server, with `--endpoint-url` and nothing from this
  * machine's AWS configuration. The CLI prints timestamps as the wire carries them (facts §0.9).
  */
-const run = promisify(execFile);
 const CLI_TIMEOUT_MS = 60_000;
 const HISTORY_WAIT_MS = 5_000;
 
@@ -22,32 +20,13 @@ before(async () => {
 });
 after(() => stop());
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 async function aws(...args: string[]): Promise<CliResult> {
-  const env = {
-    PATH: process.env['PATH'] ?? '',
-    HOME: process.env['HOME'] ?? '',
-    AWS_ACCESS_KEY_ID: world.adminCredentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: world.adminCredentials.secretAccessKey,
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PAGER: '',
-  };
-  const argv = ['cloudtrail', ...args, '--endpoint-url', world.url, '--region', 'us-east-1', '--output', 'json'];
-  try {
-    const { stdout, stderr } = await run('aws', argv, { env, timeout: CLI_TIMEOUT_MS });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code?: unknown; stdout?: string; stderr?: string };
-    return { code: typeof code === 'number' ? code : -1, stdout: stdout ?? '', stderr: stderr ?? String(error) };
-  }
+  return awsCli(
+    ['cloudtrail', ...args, '--endpoint-url', world.url, '--region', 'us-east-1', '--output', 'json'],
+    world.adminCredentials,
+    {},
+    CLI_TIMEOUT_MS,
+  );
 }
 
 /** A trail made with the SDK, for cases about other commands. */

@@ -50,7 +50,10 @@ describe('npm start on a fresh data directory', () => {
   it('refuses a second server on the same data directory with a clear message', async () => {
     const server = await startChildServer(dataDir);
     try {
-      await assert.rejects(startChildServer(dataDir), /already has .*opentrail\.duckdb open: stop it, or give this server another --data-dir/);
+      await assert.rejects(
+        startChildServer(dataDir),
+        /already has .*opentrail\.duckdb open: stop it, or give this server another --data-dir/,
+      );
     } finally {
       await server.stop();
     }

@@ -1,4 +1,5 @@
 import type { OperationTable } from '../operation.ts';
+import { integrityOperations } from './integrity-operations.ts';
 import { lookupOperations } from './lookup-operations.ts';
 import { selectorOperations } from './selector-operations.ts';
 import { tagOperations } from './tag-operations.ts';
@@ -10,4 +11,5 @@ export const cloudTrailOperations: OperationTable = {
   ...selectorOperations,
   ...tagOperations,
   ...lookupOperations,
+  ...integrityOperations,
 };

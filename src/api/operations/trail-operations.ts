@@ -1,5 +1,6 @@
 import { ServiceError } from '../../model/service-error.ts';
 import {
+  type DeliveryStatus,
   isShadow,
   type TrailRecord,
   type TrailSettingsInput,
@@ -13,16 +14,30 @@ import type { OperationTable } from '../operation.ts';
 
 const LIST_TRAILS_PAGE = 50;
 
-function status(trail: TrailRecord): Record<string, unknown> {
-  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** GetTrailStatus (facts §3.5): logging times from the trail, delivery times and errors from its deliveries. */
+function status(trail: TrailRecord, delivery: DeliveryStatus): Record<string, unknown> {
+  const iso = (ms: number | undefined) =>
+    ms === undefined ? undefined : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const at = (member: string, ms: number | undefined) => (ms === undefined ? {} : { [member]: new Date(ms) });
+  const text = (member: string, value: string | undefined) => (value === undefined ? {} : { [member]: value });
   return {
     IsLogging: trail.isLogging,
-    ...(trail.startLoggingTimeMs !== undefined
-      ? { StartLoggingTime: new Date(trail.startLoggingTimeMs), TimeLoggingStarted: iso(trail.startLoggingTimeMs) }
-      : {}),
-    ...(trail.stopLoggingTimeMs !== undefined
-      ? { StopLoggingTime: new Date(trail.stopLoggingTimeMs), TimeLoggingStopped: iso(trail.stopLoggingTimeMs) }
-      : {}),
+    ...text('LatestDeliveryError', delivery.latestDeliveryError),
+    ...text('LatestNotificationError', delivery.latestNotificationError),
+    ...at('LatestDeliveryTime', delivery.latestDeliveryMs),
+    ...at('LatestNotificationTime', delivery.latestNotificationMs),
+    ...at('StartLoggingTime', trail.startLoggingTimeMs),
+    ...at('StopLoggingTime', trail.stopLoggingTimeMs),
+    ...at('LatestDigestDeliveryTime', delivery.latestDigestMs),
+    ...text('LatestDigestDeliveryError', delivery.latestDigestError),
+    // The deprecated string members, still sent by AWS.
+    ...text('LatestDeliveryAttemptTime', iso(delivery.latestDeliveryAttemptMs)),
+    ...text(
+      'LatestDeliveryAttemptSucceeded',
+      delivery.latestDeliveryError === undefined ? iso(delivery.latestDeliveryAttemptMs) : undefined,
+    ),
+    ...text('TimeLoggingStarted', iso(trail.startLoggingTimeMs)),
+    ...text('TimeLoggingStopped', iso(trail.stopLoggingTimeMs)),
   };
 }
 
@@ -90,7 +105,10 @@ export const trailOperations: OperationTable = {
   },
   GetTrailStatus: {
     readOnly: true,
-    handle: (ctx, input: { Name: string }) => status(ctx.services.trails.access.resolve(ctx.caller, input.Name)),
+    handle: (ctx, input: { Name: string }) => {
+      const trail = ctx.services.trails.access.resolve(ctx.caller, input.Name);
+      return status(trail, ctx.services.delivery.status(trail.arn));
+    },
   },
   StartLogging: {
     readOnly: false,

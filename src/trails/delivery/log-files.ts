@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { DigestLogFile } from '../digest-file.ts';
+import { HASH_ALGORITHM, logFileKey } from '../digest-file.ts';
+import type { TrailRecord } from '../trail.ts';
+import type { FileRecords } from './route-records.ts';
+
+/**
+ * One delivered log file (facts §4.3, §5.1): `{"Records":[…]}` with each record's JSON as it stands in the
+ * log, gzipped as one member. Everything about it is a function of what it holds: its key's random-looking
+ * part is derived from the trail, account, Region and first sequence number, so writing it again after a
+ * crash puts the same bytes under the same key.
+ */
+export interface BuiltLogFile {
+  accountId: string;
+  region: string;
+  key: string;
+  body: Buffer;
+  digestEntry: Omit<DigestLogFile, 's3Bucket'>;
+}
+
+const gzipAsync = promisify(gzip);
+/** Level 3 compressed ~310 MB/s here at a ratio of 7 (level 6: ~160 MB/s, ratio 8). */
+const GZIP_LEVEL = 3;
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+export async function buildLogFile(
+  trail: TrailRecord,
+  records: FileRecords,
+  firstSeq: number,
+  timeMs: number,
+): Promise<BuiltLogFile> {
+  const text = `{"Records":[${records.texts.join(',')}]}`;
+  const uncompressed = Buffer.from(text, 'utf8');
+  const key = logFileKey({
+    prefix: trail.s3KeyPrefix,
+    organizationId: trail.isOrganizationTrail ? trail.organizationId : undefined,
+    accountId: records.accountId,
+    region: records.region,
+    timeMs,
+    unique16: unique16(`${trail.arn}|${records.accountId}|${records.region}|${firstSeq}`),
+  });
+  return {
+    accountId: records.accountId,
+    region: records.region,
+    key,
+    // Node's gzip writes a single member, as the CLI's validator requires (facts §0.8).
+    body: await gzipAsync(uncompressed, { level: GZIP_LEVEL }),
+    digestEntry: {
+      s3Object: key,
+      hashValue: createHash('sha256').update(uncompressed).digest('hex'),
+      hashAlgorithm: HASH_ALGORITHM,
+      newestEventTime: records.newestText,
+      oldestEventTime: records.oldestText,
+    },
+  };
+}
+
+/** 16 alphanumerics from a hash of `seed`: they look random, as AWS's do, but repeat for the same file. */
+export function unique16(seed: string): string {
+  const digest = createHash('sha256').update(seed).digest();
+  let out = '';
+  for (let i = 0; i < 16; i++) out += ALPHANUMERIC[(digest[i] as number) % ALPHANUMERIC.length];
+  return out;
+}

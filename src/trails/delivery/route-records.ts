@@ -1,0 +1,137 @@
+import type { LogEntry } from '../../log/frame.ts';
+import type { CloudTrailRecord } from '../../model/record.ts';
+import type { TrailRecord } from '../trail.ts';
+import { isGlobalServiceEvent } from './trail-scope.ts';
+
+/**
+ * Decides, record by record and in log order, what one trail delivers from a range of the log. The trail's
+ * logging state changes where its own StartLogging, StopLogging and DeleteTrail calls stand in the log:
+ * logging starts with (and includes) the StartLogging record, and ends after the StopLogging or DeleteTrail
+ * record, so a trail delivers exactly what happened while it was logging, and never what came before.
+ */
+export interface RoutingInput {
+  trail: TrailRecord;
+  /** Accounts the trail covers (its own, or its organization's). */
+  accounts: ReadonlySet<string>;
+  matches: (record: CloudTrailRecord) => boolean;
+  loggingAtStart: boolean;
+}
+
+/** The records for one log file: one per account and Region of a delivery. */
+export interface FileRecords {
+  accountId: string;
+  region: string;
+  /** Each record's JSON exactly as it stands in the log. */
+  texts: string[];
+  oldestMs: number;
+  newestMs: number;
+  oldestText: string;
+  newestText: string;
+}
+
+export interface Routed {
+  files: FileRecords[];
+  loggingAtEnd: boolean;
+  /** Set when the range holds the trail's StopLogging or DeleteTrail record: the time of the last one. */
+  stoppedAtMs?: number;
+  deleted?: true;
+}
+
+const CONTROL_EVENTS = new Set(['StartLogging', 'StopLogging', 'DeleteTrail']);
+
+/** A log entry parsed once per delivery and shared by every trail: the record and its JSON text. */
+export interface ParsedEntry {
+  record: CloudTrailRecord;
+  text: string;
+}
+
+export function routeRecords(
+  entries: readonly LogEntry[],
+  input: RoutingInput,
+  parse: (e: LogEntry) => ParsedEntry,
+): Routed {
+  const { trail } = input;
+  const files = new Map<string, FileRecords>();
+  let logging = input.loggingAtStart;
+  let stoppedAtMs: number | undefined;
+  let deleted = false;
+  for (const entry of entries) {
+    const { record, text } = parse(entry);
+    const control = controlEventFor(record, trail);
+    if (control === 'StartLogging') logging = true;
+    if (logging && inScope(record, input) && input.matches(record) && !isOwnDelivery(record, trail)) {
+      add(files, record, text);
+    }
+    if (control === 'StopLogging' || control === 'DeleteTrail') {
+      logging = false;
+      stoppedAtMs = Date.parse(record.eventTime);
+      if (control === 'DeleteTrail') deleted = true;
+    }
+  }
+  return {
+    files: [...files.values()],
+    loggingAtEnd: logging,
+    ...(stoppedAtMs !== undefined ? { stoppedAtMs } : {}),
+    ...(deleted ? { deleted: true as const } : {}),
+  };
+}
+
+/** The trail's own successful StartLogging/StopLogging/DeleteTrail call, if `record` is one. */
+function controlEventFor(record: CloudTrailRecord, trail: TrailRecord): string | undefined {
+  if (record.eventSource !== 'cloudtrail.amazonaws.com' || record.errorCode !== undefined) return undefined;
+  const name = record.eventName;
+  if (name === undefined || !CONTROL_EVENTS.has(name)) return undefined;
+  const ref = (record.requestParameters as { name?: unknown } | null | undefined)?.name;
+  if (typeof ref !== 'string') return undefined;
+  const arn = ref.startsWith('arn:')
+    ? ref
+    : `arn:aws:cloudtrail:${record.awsRegion}:${record.recipientAccountId}:trail/${ref}`;
+  return arn === trail.arn ? name : undefined;
+}
+
+function inScope(record: CloudTrailRecord, input: RoutingInput): boolean {
+  const { trail } = input;
+  if (!input.accounts.has(record.recipientAccountId)) return false;
+  if (!trail.isMultiRegionTrail && record.awsRegion !== trail.homeRegion) return false;
+  if (!trail.includeGlobalServiceEvents && isGlobalServiceEvent(record.eventSource)) return false;
+  return true;
+}
+
+/**
+ * The feedback loop AWS users hit: a trail recording S3 data events for its own bucket would record its
+ * own deliveries, which would be delivered and recorded again. Its deliveries into its log prefix are skipped.
+ */
+function isOwnDelivery(record: CloudTrailRecord, trail: TrailRecord): boolean {
+  if (record.eventCategory !== 'Data' || record.eventSource !== 's3.amazonaws.com') return false;
+  const params = record.requestParameters as { bucketName?: unknown; key?: unknown } | null | undefined;
+  if (params?.bucketName !== trail.s3BucketName || typeof params?.key !== 'string') return false;
+  const logPrefix = `${trail.s3KeyPrefix ? `${trail.s3KeyPrefix}/` : ''}AWSLogs/`;
+  return params.key.startsWith(logPrefix);
+}
+
+function add(files: Map<string, FileRecords>, record: CloudTrailRecord, text: string): void {
+  const id = `${record.recipientAccountId}/${record.awsRegion}`;
+  const timeMs = Date.parse(record.eventTime);
+  const file = files.get(id);
+  if (file === undefined) {
+    files.set(id, {
+      accountId: record.recipientAccountId,
+      region: record.awsRegion,
+      texts: [text],
+      oldestMs: timeMs,
+      newestMs: timeMs,
+      oldestText: record.eventTime,
+      newestText: record.eventTime,
+    });
+    return;
+  }
+  file.texts.push(text);
+  if (timeMs < file.oldestMs) {
+    file.oldestMs = timeMs;
+    file.oldestText = record.eventTime;
+  }
+  if (timeMs > file.newestMs) {
+    file.newestMs = timeMs;
+    file.newestText = record.eventTime;
+  }
+}
