@@ -20,7 +20,15 @@ import { cryptoIds, type IdSource } from './model/ids.ts';
 import { PeriodicTask } from './model/periodic-task.ts';
 import { createObjectStore, type ObjectStore } from './objectstore/index.ts';
 import { ConnectionPool, Database } from './store/database.ts';
-import { createNotifier, SigningKeys, TrailDelivery, TrailService, TrailStore } from './trails/index.ts';
+import {
+  createKmsKeys,
+  createNotifier,
+  createSnsTopics,
+  SigningKeys,
+  TrailDelivery,
+  TrailService,
+  TrailStore,
+} from './trails/index.ts';
 
 /**
  * The composition root (style.md item 2): opens the database, the log and the object store, builds every
@@ -116,12 +124,17 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
     });
   closers.push(() => objects.close());
   const trailStore = await TrailStore.load(controlConn);
+  const [kms, sns] = [createKmsKeys(config.kms), createSnsTopics(config.sns)];
+  closers.push(() => kms.close());
+  closers.push(() => sns.close());
   const trails = new TrailService({
     store: trailStore,
     identity,
     objects,
     clock,
     currentSeq: () => log.committedSeq,
+    kms,
+    sns,
   });
   const signingKeys = await SigningKeys.open(join(config.dataDir, 'secrets'), clock);
   const history = new EventHistory(reads, clock);

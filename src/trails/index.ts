@@ -20,6 +20,7 @@ export {
 } from './digest-file.ts';
 export type { AdvancedEventSelector, EventSelector, StoredEventSelector } from './event-selectors.ts';
 export type { InsightSelector } from './insight-selectors.ts';
+export { createKmsKeys, type KmsKeys } from './kms-keys.ts';
 export {
   KEY_VALIDITY_MS,
   keyFingerprint,
@@ -29,6 +30,7 @@ export {
   type SigningKey,
   SigningKeys,
 } from './signing-keys.ts';
+export { createSnsTopics, type SnsTopics } from './sns-topics.ts';
 export { type TrailRecord, trailOutput, trailSettingsOutput } from './trail.ts';
 export { isShadow, TrailAccess, trailOrder } from './trail-access.ts';
 export type { Tag } from './trail-rules.ts';

@@ -4,6 +4,8 @@ import { SerialQueue } from '../model/serial-queue.ts';
 import { type ErrorName, ServiceError } from '../model/service-error.ts';
 import type { ObjectStore } from '../objectstore/index.ts';
 import { defaultEventSelectors } from './event-selectors.ts';
+import type { KmsKeys } from './kms-keys.ts';
+import type { SnsTopics } from './sns-topics.ts';
 import type { TrailRecord } from './trail.ts';
 import { TrailAccess } from './trail-access.ts';
 import { prepareTrailBucket } from './trail-bucket.ts';
@@ -46,6 +48,8 @@ export interface TrailServiceDeps {
   clock: Clock;
   /** The log's committed position, so delivery of a new trail starts where it was created. */
   currentSeq: () => number;
+  kms: KmsKeys;
+  sns: SnsTopics;
 }
 
 /** The trail lifecycle: create, update, delete, start and stop logging (facts §3). */
@@ -90,6 +94,7 @@ export class TrailService {
       this.#checkNameFree(caller, trail, undefined, 'TrailAlreadyExistsException');
       this.#checkTrailLimit(caller, trail, 'MaximumNumberOfTrailsExceededException');
       await this.#prepareBucket(trail);
+      await this.#checkKeyAndTopic(caller, trail, input);
       await this.#deps.store.put(trail);
       return trail;
     });
@@ -112,6 +117,7 @@ export class TrailService {
       ) {
         await this.#prepareBucket(trail);
       }
+      await this.#checkKeyAndTopic(caller, trail, input);
       await this.#deps.store.put(trail);
       return trail;
     });
@@ -276,6 +282,16 @@ export class TrailService {
           `User: ${caller.principal.accountId} already has ${count} trails in ${region}; the limit is ${MAX_TRAILS_PER_REGION} trails per Region. Delete a trail first.`,
         );
       }
+    }
+  }
+
+  /** With KMS and SNS endpoints, the key must exist (stored as its ARN) and the topic must let CloudTrail publish. */
+  async #checkKeyAndTopic(caller: Caller, trail: TrailRecord, input: TrailSettingsInput): Promise<void> {
+    if (input.KmsKeyId !== undefined && input.KmsKeyId !== '') {
+      trail.kmsKeyId = await this.#deps.kms.resolve(input.KmsKeyId, caller.region, trail.accountId);
+    }
+    if (input.SnsTopicName !== undefined && trail.snsTopicArn !== undefined) {
+      await this.#deps.sns.check(trail.snsTopicArn, trail.arn, trail.accountId);
     }
   }
 

@@ -1,0 +1,45 @@
+import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { ServiceEndpoint } from '../config/load-config.ts';
+import { ServiceError } from '../model/service-error.ts';
+import { policyAllowsCloudTrail } from './bucket-policy.ts';
+
+/**
+ * What CreateTrail/UpdateTrail check of a trail's SNS topic when an SNS endpoint is configured: that it
+ * exists and that its policy lets CloudTrail publish (InsufficientSnsTopicPolicyException otherwise, as
+ * AWS answers both).
+ */
+export interface SnsTopics {
+  check(topicArn: string, trailArn: string, accountId: string): Promise<void>;
+  close(): void;
+}
+
+export function createSnsTopics(endpoint: ServiceEndpoint | undefined): SnsTopics {
+  if (endpoint === undefined) return { check: async () => undefined, close: () => undefined };
+  const client = new SNSClient({
+    endpoint: endpoint.endpoint,
+    region: endpoint.region,
+    credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey: endpoint.secretAccessKey },
+    maxAttempts: 2,
+  });
+  return {
+    async check(topicArn, trailArn, accountId) {
+      let policy: string | undefined;
+      try {
+        policy = (await client.send(new GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes?.['Policy'];
+      } catch (error) {
+        throw new ServiceError(
+          'InsufficientSnsTopicPolicyException',
+          `SNS topic ${topicArn} does not exist or cannot be read: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      if (policy === undefined || !policyAllowsCloudTrail(policy, 'SNS:Publish', topicArn, { trailArn, accountId })) {
+        throw new ServiceError(
+          'InsufficientSnsTopicPolicyException',
+          `The policy of SNS topic ${topicArn} must allow the service principal cloudtrail.amazonaws.com SNS:Publish on it.`,
+        );
+      }
+    },
+    close: () => client.destroy(),
+  };
+}
