@@ -90,15 +90,13 @@ describe('SNS notifications', () => {
           /must allow the service principal cloudtrail\.amazonaws\.com SNS:Publish/,
         );
         await rejectsWith(
-          w
-            .cloudtrail()
-            .send(
-              new CreateTrailCommand({
-                Name: 'notified',
-                S3BucketName: 'notified-logs',
-                SnsTopicName: 'no-such-topic',
-              }),
-            ),
+          w.cloudtrail().send(
+            new CreateTrailCommand({
+              Name: 'notified',
+              S3BucketName: 'notified-logs',
+              SnsTopicName: 'no-such-topic',
+            }),
+          ),
           'InsufficientSnsTopicPolicyException',
         );
         const policy = {
@@ -157,16 +155,14 @@ describe('encryption with KmsKeyId', () => {
             .send(new CreateTrailCommand({ Name: 'sealed', S3BucketName: 'sealed-logs', KmsKeyId: 'alias/missing' })),
           'KmsKeyNotFoundException',
         );
-        const created = await w
-          .cloudtrail()
-          .send(
-            new CreateTrailCommand({
-              Name: 'sealed',
-              S3BucketName: 'sealed-logs',
-              KmsKeyId: 'alias/trail-key',
-              EnableLogFileValidation: true,
-            }),
-          );
+        const created = await w.cloudtrail().send(
+          new CreateTrailCommand({
+            Name: 'sealed',
+            S3BucketName: 'sealed-logs',
+            KmsKeyId: 'alias/trail-key',
+            EnableLogFileValidation: true,
+          }),
+        );
         assert.equal(created.KmsKeyId, KeyMetadata?.Arn, 'the alias resolves to the key ARN, as AWS returns it');
         await deliverOnce(w, clock, 'sealed');
         await clock.advance(600_000);
