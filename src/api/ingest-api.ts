@@ -24,7 +24,7 @@ export const ingestApi: JsonApi = {
       handle: async (ctx, input: { Body: Buffer }) => {
         const batch = await ctx.services.ingestCheckers.check(input.Body, ctx.caller.principal.accountId);
         if (batch.kind === 'rejected') throw new ServiceError(batch.error, batch.message);
-        await ctx.services.capture.appendBytes(recordViews(batch));
+        await ctx.services.capture.appendPayloads(recordViews(batch));
         return { Successful: batch.successful, Failed: batch.failed };
       },
     },

@@ -1,4 +1,5 @@
 import type { AppendResult, EventLog } from '../log/event-log.ts';
+import { encodePayload } from '../log/record-payload.ts';
 import type { CloudTrailRecord } from '../model/record.ts';
 
 /**
@@ -13,11 +14,11 @@ export class Capture {
   }
 
   append(records: readonly CloudTrailRecord[]): Promise<AppendResult> {
-    return this.#log.append(records.map((r) => JSON.stringify(r)));
+    return this.#log.append(records.map((r) => encodePayload(r, JSON.stringify(r))));
   }
 
-  /** For callers that already hold each record's JSON as UTF-8 (the ingest API serialises once, in a worker). */
-  appendBytes(records: readonly Uint8Array[]): Promise<AppendResult> {
+  /** For callers that already hold each record's payload (the ingest API encodes them in a worker). */
+  appendPayloads(records: readonly Uint8Array[]): Promise<AppendResult> {
     return this.#log.append(records);
   }
 }

@@ -1,3 +1,4 @@
+import { encodeInto, payloadLength, routingHeader } from '../log/record-payload.ts';
 import { checkIngestedRecord } from './ingest-records.ts';
 
 /**
@@ -9,7 +10,7 @@ export const MAX_INGEST_RECORDS = 10_000;
 
 export interface CheckedBatch {
   kind: 'checked';
-  /** The accepted records' JSON, back to back; record i is bytes [offsets[i], offsets[i+1]). */
+  /** The accepted records' log payloads (header + JSON), back to back; record i is bytes [offsets[i], offsets[i+1]). */
   payload: Uint8Array;
   offsets: Uint32Array;
   successful: { Index: number; EventID: string }[];
@@ -53,13 +54,13 @@ export function checkBatch(
       message: `A call takes at most ${MAX_INGEST_RECORDS} records; you sent ${records.length}. Split the batch.`,
     };
   }
-  const accepted: string[] = [];
+  const accepted: { header: string; json: string }[] = [];
   const successful: CheckedBatch['successful'] = [];
   const failed: CheckedBatch['failed'] = [];
   records.forEach((raw, index) => {
     const verdict = checkIngestedRecord(raw, { accountId, newEventId });
     if (verdict.ok) {
-      accepted.push(verdict.json);
+      accepted.push({ header: JSON.stringify(routingHeader(verdict.record)), json: verdict.json });
       successful.push({ Index: index, EventID: verdict.record.eventID });
     } else {
       failed.push({ Index: index, ErrorCode: verdict.errorCode, ErrorMessage: verdict.errorMessage });
@@ -67,15 +68,15 @@ export function checkBatch(
   });
   const offsets = new Uint32Array(accepted.length + 1);
   let total = 0;
-  for (const [i, json] of accepted.entries()) {
+  for (const [i, a] of accepted.entries()) {
     offsets[i] = total;
-    total += Buffer.byteLength(json);
+    total += payloadLength(a.header, a.json);
   }
   offsets[accepted.length] = total;
   // Its own ArrayBuffer (not Node's shared pool), so it can be transferred to another thread.
   const payload = new Uint8Array(total);
   const view = Buffer.from(payload.buffer);
-  for (const [i, json] of accepted.entries()) view.write(json, offsets[i] as number, 'utf8');
+  for (const [i, a] of accepted.entries()) encodeInto(view, offsets[i] as number, a.header, a.json);
   return { kind: 'checked', payload, offsets, successful, failed };
 }
 

@@ -1,5 +1,6 @@
 import type { ConsumerHandler } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
+import { recordBytes } from '../log/record-payload.ts';
 import type { Connection } from '../store/database.ts';
 import { CREATE_STAGING, insertResources, insertStagedRecords } from './history-table.ts';
 
@@ -54,7 +55,7 @@ export class HistoryConsumer implements ConsumerHandler {
       try {
         for (const e of entries) {
           appender.appendBigInt(BigInt(e.seq));
-          appender.appendVarchar(e.payload.toString('utf8'));
+          appender.appendVarchar(recordBytes(e.payload).toString('utf8'));
           appender.endRow();
         }
       } finally {

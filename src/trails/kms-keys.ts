@@ -1,4 +1,4 @@
-import { DescribeKeyCommand, KMSClient, type KeyMetadata } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, type KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import type { ServiceEndpoint } from '../config/load-config.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { normaliseKmsKeyId } from './trail-rules.ts';

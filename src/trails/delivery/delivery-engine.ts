@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { IdentityStore } from '../../identity/index.ts';
 import type { EventLog } from '../../log/event-log.ts';
 import type { LogEntry } from '../../log/frame.ts';
+import { readHeader, recordBytes } from '../../log/record-payload.ts';
 import type { Clock } from '../../model/clock.ts';
 import type { CloudTrailRecord } from '../../model/record.ts';
 import type { ObjectStore } from '../../objectstore/index.ts';
@@ -247,14 +248,13 @@ export class DeliveryEngine {
   }
 }
 
-/** Parses each log entry once per chunk, however many trails look at it. */
+/** Reads each log entry's routing header once per chunk, however many trails look at it. */
 function parser(): (e: LogEntry) => ParsedEntry {
   const cache = new Map<number, ParsedEntry>();
   return (entry) => {
     let parsed = cache.get(entry.seq);
     if (parsed === undefined) {
-      const text = entry.payload.toString('utf8');
-      parsed = { record: JSON.parse(text) as CloudTrailRecord, text };
+      parsed = { record: readHeader(entry.payload) as CloudTrailRecord, bytes: recordBytes(entry.payload) };
       cache.set(entry.seq, parsed);
     }
     return parsed;

@@ -7,8 +7,8 @@ import type { TrailRecord } from '../trail.ts';
 import type { FileRecords } from './route-records.ts';
 
 /**
- * One delivered log file (facts §4.3, §5.1): `{"Records":[…]}` with each record's JSON as it stands in the
- * log, gzipped as one member. Everything about it is a function of what it holds: its key's random-looking
+ * One delivered log file (facts §4.3, §5.1): `{"Records":[…]}` with each record's JSON bytes as they stand
+ * in the log, gzipped as one member. Everything about it is a function of what it holds: its key's random-looking
  * part is derived from the trail, account, Region and first sequence number, so writing it again after a
  * crash puts the same bytes under the same key.
  */
@@ -31,8 +31,7 @@ export async function buildLogFile(
   firstSeq: number,
   timeMs: number,
 ): Promise<BuiltLogFile> {
-  const text = `{"Records":[${records.texts.join(',')}]}`;
-  const uncompressed = Buffer.from(text, 'utf8');
+  const uncompressed = Buffer.concat(withSeparators(records.records));
   const key = logFileKey({
     prefix: trail.s3KeyPrefix,
     organizationId: trail.isOrganizationTrail ? trail.organizationId : undefined,
@@ -55,6 +54,21 @@ export async function buildLogFile(
       oldestEventTime: records.oldestText,
     },
   };
+}
+
+const OPEN = Buffer.from('{"Records":[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']}');
+
+/** `{"Records":[` r1 `,` r2 … `]}` as a list of buffers, joined by one copy. */
+function withSeparators(records: Buffer[]): Buffer[] {
+  const parts: Buffer[] = [OPEN];
+  for (const [i, r] of records.entries()) {
+    if (i > 0) parts.push(COMMA);
+    parts.push(r);
+  }
+  parts.push(CLOSE);
+  return parts;
 }
 
 /** 16 alphanumerics from a hash of `seed`: they look random, as AWS's do, but repeat for the same file. */

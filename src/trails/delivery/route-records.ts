@@ -21,8 +21,8 @@ export interface RoutingInput {
 export interface FileRecords {
   accountId: string;
   region: string;
-  /** Each record's JSON exactly as it stands in the log. */
-  texts: string[];
+  /** Each record's JSON bytes exactly as they stand in the log. */
+  records: Buffer[];
   oldestMs: number;
   newestMs: number;
   oldestText: string;
@@ -39,10 +39,13 @@ export interface Routed {
 
 const CONTROL_EVENTS = new Set(['StartLogging', 'StopLogging', 'DeleteTrail']);
 
-/** A log entry parsed once per delivery and shared by every trail: the record and its JSON text. */
+/**
+ * A log entry read once per delivery and shared by every trail: its routing header (the record members
+ * routing reads; see src/log/record-payload.ts) and the record's JSON bytes.
+ */
 export interface ParsedEntry {
   record: CloudTrailRecord;
-  text: string;
+  bytes: Buffer;
 }
 
 export function routeRecords(
@@ -56,11 +59,11 @@ export function routeRecords(
   let stoppedAtMs: number | undefined;
   let deleted = false;
   for (const entry of entries) {
-    const { record, text } = parse(entry);
+    const { record, bytes } = parse(entry);
     const control = controlEventFor(record, trail);
     if (control === 'StartLogging') logging = true;
     if (logging && inScope(record, input) && input.matches(record) && !isOwnDelivery(record, trail)) {
-      add(files, record, text);
+      add(files, record, bytes);
     }
     if (control === 'StopLogging' || control === 'DeleteTrail') {
       logging = false;
@@ -109,7 +112,7 @@ function isOwnDelivery(record: CloudTrailRecord, trail: TrailRecord): boolean {
   return params.key.startsWith(logPrefix);
 }
 
-function add(files: Map<string, FileRecords>, record: CloudTrailRecord, text: string): void {
+function add(files: Map<string, FileRecords>, record: CloudTrailRecord, bytes: Buffer): void {
   const id = `${record.recipientAccountId}/${record.awsRegion}`;
   const timeMs = Date.parse(record.eventTime);
   const file = files.get(id);
@@ -117,7 +120,7 @@ function add(files: Map<string, FileRecords>, record: CloudTrailRecord, text: st
     files.set(id, {
       accountId: record.recipientAccountId,
       region: record.awsRegion,
-      texts: [text],
+      records: [bytes],
       oldestMs: timeMs,
       newestMs: timeMs,
       oldestText: record.eventTime,
@@ -125,7 +128,7 @@ function add(files: Map<string, FileRecords>, record: CloudTrailRecord, text: st
     });
     return;
   }
-  file.texts.push(text);
+  file.records.push(bytes);
   if (timeMs < file.oldestMs) {
     file.oldestMs = timeMs;
     file.oldestText = record.eventTime;
