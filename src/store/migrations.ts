@@ -117,7 +117,7 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       -- delivery (the files a range of records becomes) is stored before any file is written, and the
       -- cursor moves only once they all are, so a restart rewrites the same files under the same keys.
       CREATE TABLE trail_delivery (
-        trail_arn VARCHAR PRIMARY KEY,
+        trail_key VARCHAR PRIMARY KEY,
         cursor BIGINT NOT NULL,
         logging BOOLEAN NOT NULL,
         trail JSON NOT NULL,
@@ -126,16 +126,16 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       );
       -- Digest chains, one per trail, account and Region, and the log files their next digest lists.
       CREATE TABLE digest_chains (
-        trail_arn VARCHAR NOT NULL,
+        trail_key VARCHAR NOT NULL,
         account_id VARCHAR NOT NULL,
         region VARCHAR NOT NULL,
         start_ms BIGINT NOT NULL,
         previous JSON,
         pending_end_ms BIGINT,
-        PRIMARY KEY (trail_arn, account_id, region)
+        PRIMARY KEY (trail_key, account_id, region)
       );
       CREATE TABLE digest_log_files (
-        trail_arn VARCHAR NOT NULL,
+        trail_key VARCHAR NOT NULL,
         account_id VARCHAR NOT NULL,
         region VARCHAR NOT NULL,
         delivered_ms BIGINT NOT NULL,

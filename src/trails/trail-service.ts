@@ -193,7 +193,12 @@ export class TrailService {
     if (input.IncludeGlobalServiceEvents !== undefined)
       trail.includeGlobalServiceEvents = input.IncludeGlobalServiceEvents;
     if (input.IsMultiRegionTrail !== undefined) trail.isMultiRegionTrail = input.IsMultiRegionTrail;
-    if (input.EnableLogFileValidation !== undefined) trail.logFileValidationEnabled = input.EnableLogFileValidation;
+    if (input.EnableLogFileValidation !== undefined) {
+      // Digest chains begin when validation is turned on (or at StartLogging, whichever is later).
+      if (input.EnableLogFileValidation && !trail.logFileValidationEnabled)
+        trail.validationSinceMs = this.#deps.clock.now();
+      trail.logFileValidationEnabled = input.EnableLogFileValidation;
+    }
     if (input.KmsKeyId !== undefined) {
       setOptional(
         trail,

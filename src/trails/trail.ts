@@ -31,6 +31,8 @@ export interface TrailRecord {
   tags: Tag[];
   isLogging: boolean;
   startLoggingTimeMs?: number;
+  /** When log file validation was last turned on. */
+  validationSinceMs?: number;
   stopLoggingTimeMs?: number;
   createdAtMs: number;
   /** The log's committed position when the trail was created: its delivery reads from there. */

@@ -135,9 +135,7 @@ describe('deleting and changing a trail', () => {
     });
   });
 
-  it('keeps a trail deleted and created again under its name within one interval apart from its successor', {
-    todo: 'delivery-engine.ts #syncTrails gives the deleted trail’s state the new trail’s settings, and forgetting it makes the new trail replay its records',
-  }, async () => {
+  it('keeps a trail deleted and created again under its name within one interval apart from its successor', async () => {
     await serve(async (w, clock) => {
       await ct(w).send(new CreateTrailCommand({ Name: 'reborn', S3BucketName: 'first-life' }));
       await ct(w).send(new StartLoggingCommand({ Name: 'reborn' }));

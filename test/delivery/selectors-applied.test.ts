@@ -350,9 +350,7 @@ describe('the feedback loop', () => {
     });
   });
 
-  it('recognises its own deliveries by the object ARN when a record has no requestParameters', {
-    todo: 'route-records.ts isOwnDelivery reads only requestParameters.bucketName/key, not the resources ARN the selectors match on',
-  }, async () => {
+  it('recognises its own deliveries by the object ARN when a record has no requestParameters', async () => {
     await serve(async (w, clock) => {
       const account = w.app.admin.accountId;
       await startTrail(w, { Name: 'loop', S3BucketName: 'loop-bucket', EventSelectors: ownBucketSelectors });

@@ -107,7 +107,7 @@ export const trailOperations: OperationTable = {
     readOnly: true,
     handle: (ctx, input: { Name: string }) => {
       const trail = ctx.services.trails.access.resolve(ctx.caller, input.Name);
-      return status(trail, ctx.services.delivery.status(trail.arn));
+      return status(trail, ctx.services.delivery.status(trail));
     },
   },
   StartLogging: {

@@ -9,7 +9,13 @@ import type { ObjectStore } from '../../objectstore/index.ts';
 import { compileSelectors } from '../selector-match.ts';
 import type { TrailRecord } from '../trail.ts';
 import type { TrailStore } from '../trail-store.ts';
-import type { DeliveryPlan, DeliveryStore, PendingLogFile, TrailDeliveryState } from './delivery-store.ts';
+import {
+  type DeliveryPlan,
+  type DeliveryStore,
+  deliveryKey,
+  type PendingLogFile,
+  type TrailDeliveryState,
+} from './delivery-store.ts';
 import { type BuiltLogFile, buildLogFile } from './log-files.ts';
 import type { Notifier } from './notifier.ts';
 import { type ParsedEntry, type Routed, routeRecords } from './route-records.ts';
@@ -51,7 +57,7 @@ export class DeliveryEngine {
   }
 
   async load(): Promise<void> {
-    for (const s of await this.#deps.store.loadStates()) this.#states.set(s.trailArn, s);
+    for (const s of await this.#deps.store.loadStates()) this.#states.set(s.trailKey, s);
   }
 
   /** The lowest cursor of any trail: the log keeps everything after it. */
@@ -61,8 +67,8 @@ export class DeliveryEngine {
     return floor;
   }
 
-  state(trailArn: string): TrailDeliveryState | undefined {
-    return this.#states.get(trailArn);
+  state(trail: TrailRecord): TrailDeliveryState | undefined {
+    return this.#states.get(deliveryKey(trail));
   }
 
   states(): TrailDeliveryState[] {
@@ -75,10 +81,10 @@ export class DeliveryEngine {
     const target = this.#deps.log.committedSeq;
     const blocked = new Set<string>();
     for (const state of this.#states.values()) {
-      if (state.plan !== undefined && !(await this.#retryPlan(state))) blocked.add(state.trailArn);
+      if (state.plan !== undefined && !(await this.#retryPlan(state))) blocked.add(state.trailKey);
     }
     for (;;) {
-      const active = [...this.#states.values()].filter((s) => s.cursor < target && !blocked.has(s.trailArn));
+      const active = [...this.#states.values()].filter((s) => s.cursor < target && !blocked.has(s.trailKey));
       if (active.length === 0) break;
       const from = Math.min(...active.map((s) => s.cursor)) + 1;
       const entries = await this.#deps.log.reader(from).read(CHUNK_RECORDS, CHUNK_BYTES);
@@ -93,7 +99,7 @@ export class DeliveryEngine {
         const accounts = trailAccounts(state.trail, this.#deps.identity);
         const routed = routeRecords(mine, this.#routing(state, accounts), parse);
         if (routed.files.length === 0) {
-          idle.push(this.#advanced(state, last, routed));
+          idle.push(this.#advanced(state, last, routed, this.#deps.clock.now()));
           continue;
         }
         const plan: DeliveryPlan = {
@@ -105,22 +111,26 @@ export class DeliveryEngine {
           timeMs: this.#deps.clock.now(),
           files: [],
         };
-        if (!(await this.#execute(state, plan, routed))) blocked.add(state.trailArn);
+        if (!(await this.#execute(state, plan, routed))) blocked.add(state.trailKey);
       }
       await this.#deps.store.save(idle);
-      for (const s of idle) this.#states.set(s.trailArn, s);
+      for (const s of idle) this.#states.set(s.trailKey, s);
     }
   }
 
-  /** Adds trails created since the last run; refreshes the settings of the others. */
+  /**
+   * Adds trails created since the last run; refreshes the settings of the others. A deleted trail keeps the
+   * settings it had until its DeleteTrail is delivered, also when a new trail took its name meanwhile.
+   */
   #syncTrails(): void {
     const committed = this.#deps.log.committedSeq;
     for (const trail of this.#deps.trails.all()) {
-      const state = this.#states.get(trail.arn);
+      const key = deliveryKey(trail);
+      const state = this.#states.get(key);
       if (state === undefined) {
         // A new trail reads from where the log stood when it was created: its StartLogging comes after.
         const cursor = Math.max(trail.createdAtSeq ?? committed, this.#deps.log.firstSeq - 1);
-        this.#states.set(trail.arn, { trailArn: trail.arn, cursor, logging: false, trail, status: {} });
+        this.#states.set(key, { trailKey: key, cursor, logging: false, trail, status: {} });
       } else if (!state.deleted) {
         state.trail = trail;
       }
@@ -141,20 +151,29 @@ export class DeliveryEngine {
     return { trail: state.trail, accounts: new Set(accounts), matches, loggingAtStart: state.logging };
   }
 
-  /** The state after a range that produced no files. */
-  #advanced(state: TrailDeliveryState, last: number, routed: Routed): TrailDeliveryState {
+  /** The state after a range delivered at `deliveredMs`: a stopped trail's chains end with this delivery. */
+  #advanced(state: TrailDeliveryState, last: number, routed: Routed, deliveredMs: number): TrailDeliveryState {
     return {
       ...state,
       cursor: last,
       logging: routed.loggingAtEnd,
-      ...(routed.stoppedAtMs !== undefined ? { finalDigestAtMs: routed.stoppedAtMs } : {}),
+      ...(routed.stopped ? { finalDigestAtMs: deliveredMs } : {}),
       ...(routed.deleted ? { deleted: true as const } : {}),
     };
   }
 
-  /** Replays a stored plan: the same records, routed with the same settings, into the same keys. */
+  /**
+   * Replays a stored plan: the same records, routed with the same settings, into the same keys. A plan for a
+   * destination the trail has since left (UpdateTrail to another bucket, prefix or key) is dropped instead, and
+   * its records are routed again with the current settings; files it wrote before failing stay where they are.
+   */
   async #retryPlan(state: TrailDeliveryState): Promise<boolean> {
     const plan = state.plan as DeliveryPlan;
+    if (destination(plan.trail) !== destination(state.trail)) {
+      delete state.plan;
+      await this.#deps.store.save([state]);
+      return true;
+    }
     const entries = await this.#readRange(plan.firstSeq, plan.lastSeq);
     const routing = {
       ...this.#routing({ ...state, trail: plan.trail }, plan.accounts),
@@ -172,6 +191,8 @@ export class DeliveryEngine {
       await this.#deps.store.save([state]);
     }
     const now = this.#deps.clock.now();
+    // Digests end on whole seconds: a file delivered within a second belongs to the digest ending after it.
+    const deliveredMs = Math.ceil(now / 1000) * 1000;
     state.status = { ...state.status, latestDeliveryAttemptMs: now };
     try {
       for (const f of files) await this.#write(plan.trail, f);
@@ -179,19 +200,22 @@ export class DeliveryEngine {
       state.status = { ...state.status, latestDeliveryError: deliveryError(error) };
       await this.#deps.store.save([state]);
       this.#deps.logger.warn(
-        { err: error, trail: state.trailArn },
+        { err: error, trail: state.trailKey },
         'log file delivery failed; it is retried next interval',
       );
       return false;
     }
     const { latestDeliveryError: _cleared, ...status } = state.status;
     const next: TrailDeliveryState = {
-      ...this.#advanced(state, plan.lastSeq, routed),
+      ...this.#advanced(state, plan.lastSeq, routed, deliveredMs),
       status: { ...status, latestDeliveryMs: now },
     };
     delete next.plan;
-    await this.#deps.store.save([next], plan.trail.logFileValidationEnabled ? digestEntries(plan, files, now) : []);
-    this.#states.set(state.trailArn, next);
+    await this.#deps.store.save(
+      [next],
+      plan.trail.logFileValidationEnabled ? digestEntries(state.trailKey, plan, files, deliveredMs) : [],
+    );
+    this.#states.set(state.trailKey, next);
     await this.#notify(next, files);
     return true;
   }
@@ -238,13 +262,13 @@ export class DeliveryEngine {
 
   async saveState(state: TrailDeliveryState): Promise<void> {
     await this.#deps.store.save([state]);
-    this.#states.set(state.trailArn, state);
+    this.#states.set(state.trailKey, state);
   }
 
   /** Forgets a deleted trail once its final digest is written. */
-  async forget(trailArn: string): Promise<void> {
-    await this.#deps.store.forget(trailArn);
-    this.#states.delete(trailArn);
+  async forget(trailKey: string): Promise<void> {
+    await this.#deps.store.forget(trailKey);
+    this.#states.delete(trailKey);
   }
 }
 
@@ -261,13 +285,19 @@ function parser(): (e: LogEntry) => ParsedEntry {
   };
 }
 
+/** Where a trail's files go: a plan for another destination is not replayed. */
+function destination(trail: TrailRecord): string {
+  return JSON.stringify([trail.s3BucketName, trail.s3KeyPrefix ?? '', trail.kmsKeyId ?? '']);
+}
+
 function digestEntries(
+  trailKey: string,
   plan: DeliveryPlan,
   files: BuiltLogFile[],
   deliveredMs: number,
-): (PendingLogFile & { trailArn: string })[] {
+): (PendingLogFile & { trailKey: string })[] {
   return files.map((f) => ({
-    trailArn: plan.trail.arn,
+    trailKey,
     accountId: f.accountId,
     region: f.region,
     deliveredMs,

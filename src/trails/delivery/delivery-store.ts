@@ -32,7 +32,8 @@ export interface DeliveryPlan {
 }
 
 export interface TrailDeliveryState {
-  trailArn: string;
+  /** The trail's ARN and incarnation: a trail deleted and created again under its name is another trail. */
+  trailKey: string;
   cursor: number;
   logging: boolean;
   trail: TrailRecord;
@@ -51,7 +52,7 @@ export interface ChainPrevious {
 }
 
 export interface DigestChain {
-  trailArn: string;
+  trailKey: string;
   accountId: string;
   region: string;
   startMs: number;
@@ -66,6 +67,11 @@ export interface PendingLogFile {
   file: DigestLogFile;
 }
 
+/** Delivery state is kept per trail incarnation (its ARN and the log position it was created at). */
+export function deliveryKey(trail: TrailRecord): string {
+  return `${trail.arn}@${trail.createdAtSeq ?? 0}`;
+}
+
 export class DeliveryStore {
   readonly #conn: Connection;
 
@@ -76,14 +82,14 @@ export class DeliveryStore {
   async loadStates(): Promise<TrailDeliveryState[]> {
     const rows = await this.#conn.serial(async (raw) =>
       (
-        await raw.runAndReadAll('SELECT trail_arn, cursor, logging, trail, plan, status FROM trail_delivery')
+        await raw.runAndReadAll('SELECT trail_key, cursor, logging, trail, plan, status FROM trail_delivery')
       ).getRowObjectsJS(),
     );
     return rows.map((r) => {
       const extra = JSON.parse(String(r['status'])) as DeliveryStatus & { finalDigestAtMs?: number; deleted?: true };
       const { finalDigestAtMs, deleted, ...status } = extra;
       return {
-        trailArn: String(r['trail_arn']),
+        trailKey: String(r['trail_key']),
         cursor: Number(r['cursor']),
         logging: Boolean(r['logging']),
         trail: JSON.parse(String(r['trail'])) as TrailRecord,
@@ -98,7 +104,7 @@ export class DeliveryStore {
   /** Saves states (cursor, logging, plan, status) and adds the log files their deliveries produced, atomically. */
   async save(
     states: readonly TrailDeliveryState[],
-    delivered: readonly (PendingLogFile & { trailArn: string })[] = [],
+    delivered: readonly (PendingLogFile & { trailKey: string })[] = [],
   ): Promise<void> {
     if (states.length === 0 && delivered.length === 0) return;
     await this.#conn.withTransaction(async (raw) => {
@@ -109,7 +115,7 @@ export class DeliveryStore {
           ...(s.deleted ? { deleted: true } : {}),
         };
         await raw.run('INSERT OR REPLACE INTO trail_delivery VALUES ($1, $2, $3, $4, $5, $6)', [
-          s.trailArn,
+          s.trailKey,
           s.cursor,
           s.logging,
           JSON.stringify(s.trail),
@@ -119,7 +125,7 @@ export class DeliveryStore {
       }
       for (const f of delivered) {
         await raw.run('INSERT INTO digest_log_files VALUES ($1, $2, $3, $4, $5)', [
-          f.trailArn,
+          f.trailKey,
           f.accountId,
           f.region,
           f.deliveredMs,
@@ -129,25 +135,25 @@ export class DeliveryStore {
     });
   }
 
-  async forget(trailArn: string): Promise<void> {
+  async forget(trailKey: string): Promise<void> {
     await this.#conn.withTransaction(async (raw) => {
       for (const table of ['trail_delivery', 'digest_chains', 'digest_log_files']) {
-        await raw.run(`DELETE FROM ${table} WHERE trail_arn = $1`, [trailArn]);
+        await raw.run(`DELETE FROM ${table} WHERE trail_key = $1`, [trailKey]);
       }
     });
   }
 
-  async chains(trailArn: string): Promise<DigestChain[]> {
+  async chains(trailKey: string): Promise<DigestChain[]> {
     const rows = await this.#conn.serial(async (raw) =>
       (
         await raw.runAndReadAll(
-          'SELECT account_id, region, start_ms, previous, pending_end_ms FROM digest_chains WHERE trail_arn = $1',
-          [trailArn],
+          'SELECT account_id, region, start_ms, previous, pending_end_ms FROM digest_chains WHERE trail_key = $1',
+          [trailKey],
         )
       ).getRowObjectsJS(),
     );
     return rows.map((r) => ({
-      trailArn,
+      trailKey,
       accountId: String(r['account_id']),
       region: String(r['region']),
       startMs: Number(r['start_ms']),
@@ -165,9 +171,9 @@ export class DeliveryStore {
     const rows = await this.#conn.serial(async (raw) =>
       (
         await raw.runAndReadAll(
-          `SELECT file FROM digest_log_files WHERE trail_arn = $1 AND account_id = $2 AND region = $3
+          `SELECT file FROM digest_log_files WHERE trail_key = $1 AND account_id = $2 AND region = $3
              AND delivered_ms <= $4 ORDER BY delivered_ms, file`,
-          [chain.trailArn, chain.accountId, chain.region, endMs],
+          [chain.trailKey, chain.accountId, chain.region, endMs],
         )
       ).getRows(),
     );
@@ -178,18 +184,18 @@ export class DeliveryStore {
   async digestWritten(chain: DigestChain, endMs: number, previous: ChainPrevious): Promise<void> {
     await this.#conn.withTransaction(async (raw) => {
       await raw.run(
-        'DELETE FROM digest_log_files WHERE trail_arn = $1 AND account_id = $2 AND region = $3 AND delivered_ms <= $4',
-        [chain.trailArn, chain.accountId, chain.region, endMs],
+        'DELETE FROM digest_log_files WHERE trail_key = $1 AND account_id = $2 AND region = $3 AND delivered_ms <= $4',
+        [chain.trailKey, chain.accountId, chain.region, endMs],
       );
       const { pendingEndMs: _done, ...rest } = chain;
       await writeChain(raw, { ...rest, startMs: endMs, previous });
     });
   }
 
-  async deleteChains(trailArn: string): Promise<void> {
+  async deleteChains(trailKey: string): Promise<void> {
     await this.#conn.withTransaction(async (raw) => {
-      await raw.run('DELETE FROM digest_chains WHERE trail_arn = $1', [trailArn]);
-      await raw.run('DELETE FROM digest_log_files WHERE trail_arn = $1', [trailArn]);
+      await raw.run('DELETE FROM digest_chains WHERE trail_key = $1', [trailKey]);
+      await raw.run('DELETE FROM digest_log_files WHERE trail_key = $1', [trailKey]);
     });
   }
 }
@@ -198,7 +204,7 @@ type Raw = Parameters<Parameters<Connection['withTransaction']>[0]>[0];
 
 async function writeChain(raw: Raw, chain: DigestChain): Promise<void> {
   await raw.run('INSERT OR REPLACE INTO digest_chains VALUES ($1, $2, $3, $4, $5, $6)', [
-    chain.trailArn,
+    chain.trailKey,
     chain.accountId,
     chain.region,
     chain.startMs,

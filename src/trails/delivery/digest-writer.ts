@@ -25,7 +25,8 @@ import { trailAccounts, trailRegions } from './trail-scope.ts';
  *
  * Exactly once: a digest's end time is stored on its chain before the object is written; a restart writes
  * the same digest again (same key, same bytes: RSA PKCS#1 v1.5 signatures are deterministic) and only then
- * moves the chain on. A trail that stops logging gets a final digest up to its StopLogging record; its next
+ * moves the chain on. A trail that stops logging gets a final digest up to the delivery of its StopLogging
+ * record (so it lists the file holding it); its next
  * StartLogging begins new chains, whose first digest has null `previous*` fields.
  */
 export interface DigestWriterDeps {
@@ -49,24 +50,32 @@ export class DigestWriter {
     const closing = state.finalDigestAtMs !== undefined;
     if (!trail.logFileValidationEnabled || (!state.logging && !closing)) {
       // Validation off (or not logging): the chain breaks; turning it on again starts new chains.
-      await this.#deps.store.deleteChains(trail.arn);
+      await this.#deps.store.deleteChains(state.trailKey);
       return 'closed';
     }
-    const existing = new Map((await this.#deps.store.chains(trail.arn)).map((c) => [`${c.accountId}/${c.region}`, c]));
+    const existing = new Map(
+      (await this.#deps.store.chains(state.trailKey)).map((c) => [`${c.accountId}/${c.region}`, c]),
+    );
     const endMs = state.finalDigestAtMs ?? this.#deps.clock.now();
-    const startMs = trail.startLoggingTimeMs ?? endMs;
+    const startMs = Math.max(trail.startLoggingTimeMs ?? endMs, trail.validationSinceMs ?? 0);
     for (const accountId of trailAccounts(trail, this.#deps.identity)) {
       for (const region of trailRegions(trail)) {
-        const chain = existing.get(`${accountId}/${region}`) ?? { trailArn: trail.arn, accountId, region, startMs };
+        const chain = existing.get(`${accountId}/${region}`) ?? {
+          trailKey: state.trailKey,
+          accountId,
+          region,
+          startMs,
+        };
         try {
-          await this.#writeOne(state, chain, endMs);
+          // A final digest is never skipped for being in the second its predecessor ended: it lists the last files.
+          await this.#writeOne(state, chain, closing ? Math.max(endMs, chain.startMs + 1000) : endMs);
         } catch (error) {
           onError(error);
         }
       }
     }
     if (!closing) return 'open';
-    await this.#deps.store.deleteChains(trail.arn);
+    await this.#deps.store.deleteChains(state.trailKey);
     return 'closed';
   }
 

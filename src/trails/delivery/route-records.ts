@@ -1,5 +1,6 @@
 import type { LogEntry } from '../../log/frame.ts';
 import type { CloudTrailRecord } from '../../model/record.ts';
+import { dataEventResourceArns } from '../selector-match.ts';
 import type { TrailRecord } from '../trail.ts';
 import { isGlobalServiceEvent } from './trail-scope.ts';
 
@@ -8,6 +9,7 @@ import { isGlobalServiceEvent } from './trail-scope.ts';
  * logging state changes where its own StartLogging, StopLogging and DeleteTrail calls stand in the log:
  * logging starts with (and includes) the StartLogging record, and ends after the StopLogging or DeleteTrail
  * record, so a trail delivers exactly what happened while it was logging, and never what came before.
+ * After its DeleteTrail nothing more is routed: a trail created again under the name is another trail.
  */
 export interface RoutingInput {
   trail: TrailRecord;
@@ -32,8 +34,8 @@ export interface FileRecords {
 export interface Routed {
   files: FileRecords[];
   loggingAtEnd: boolean;
-  /** Set when the range holds the trail's StopLogging or DeleteTrail record: the time of the last one. */
-  stoppedAtMs?: number;
+  /** Set when the range holds the trail's StopLogging or DeleteTrail record: its chains end. */
+  stopped?: true;
   deleted?: true;
 }
 
@@ -56,9 +58,10 @@ export function routeRecords(
   const { trail } = input;
   const files = new Map<string, FileRecords>();
   let logging = input.loggingAtStart;
-  let stoppedAtMs: number | undefined;
+  let stopped = false;
   let deleted = false;
   for (const entry of entries) {
+    if (deleted) break;
     const { record, bytes } = parse(entry);
     const control = controlEventFor(record, trail);
     if (control === 'StartLogging') logging = true;
@@ -67,14 +70,14 @@ export function routeRecords(
     }
     if (control === 'StopLogging' || control === 'DeleteTrail') {
       logging = false;
-      stoppedAtMs = Date.parse(record.eventTime);
+      stopped = true;
       if (control === 'DeleteTrail') deleted = true;
     }
   }
   return {
     files: [...files.values()],
     loggingAtEnd: logging,
-    ...(stoppedAtMs !== undefined ? { stoppedAtMs } : {}),
+    ...(stopped ? { stopped: true as const } : {}),
     ...(deleted ? { deleted: true as const } : {}),
   };
 }
@@ -102,14 +105,18 @@ function inScope(record: CloudTrailRecord, input: RoutingInput): boolean {
 
 /**
  * The feedback loop AWS users hit: a trail recording S3 data events for its own bucket would record its
- * own deliveries, which would be delivered and recorded again. Its deliveries into its log prefix are skipped.
+ * own deliveries, which would be delivered and recorded again. Its deliveries into its log prefix are skipped,
+ * recognised by the S3 object ARN the selectors match on (from `resources`, else from the request).
  */
 function isOwnDelivery(record: CloudTrailRecord, trail: TrailRecord): boolean {
   if (record.eventCategory !== 'Data' || record.eventSource !== 's3.amazonaws.com') return false;
-  const params = record.requestParameters as { bucketName?: unknown; key?: unknown } | null | undefined;
-  if (params?.bucketName !== trail.s3BucketName || typeof params?.key !== 'string') return false;
-  const logPrefix = `${trail.s3KeyPrefix ? `${trail.s3KeyPrefix}/` : ''}AWSLogs/`;
-  return params.key.startsWith(logPrefix);
+  const logPrefix = `:s3:::${trail.s3BucketName}/${trail.s3KeyPrefix ? `${trail.s3KeyPrefix}/` : ''}AWSLogs/`;
+  return dataEventResourceArns(record).some(
+    (r) =>
+      r.type === 'AWS::S3::Object' &&
+      r.arn.startsWith('arn:') &&
+      r.arn.slice(r.arn.indexOf(':s3:::')).startsWith(logPrefix),
+  );
 }
 
 function add(files: Map<string, FileRecords>, record: CloudTrailRecord, bytes: Buffer): void {

@@ -7,6 +7,7 @@ import { SerialQueue } from '../../model/serial-queue.ts';
 import type { ObjectStore } from '../../objectstore/index.ts';
 import type { Connection } from '../../store/database.ts';
 import type { SigningKeys } from '../signing-keys.ts';
+import type { TrailRecord } from '../trail.ts';
 import type { TrailStore } from '../trail-store.ts';
 import { DeliveryEngine } from './delivery-engine.ts';
 import { type DeliveryStatus, DeliveryStore } from './delivery-store.ts';
@@ -69,8 +70,8 @@ export class TrailDelivery {
   }
 
   /** A trail's delivery status for GetTrailStatus. */
-  status(trailArn: string): DeliveryStatus {
-    return this.#engine.state(trailArn)?.status ?? {};
+  status(trail: TrailRecord): DeliveryStatus {
+    return this.#engine.state(trail)?.status ?? {};
   }
 
   /** The lowest log position any trail still needs. */
@@ -118,12 +119,12 @@ export class TrailDelivery {
             }
           : { ...state.status, latestDigestError: String((failed as Error).name ?? failed) };
       if (failed !== undefined)
-        this.#deps.logger.warn({ err: failed, trail: state.trailArn }, 'digest delivery failed');
+        this.#deps.logger.warn({ err: failed, trail: state.trailKey }, 'digest delivery failed');
       if (outcome === 'closed' && state.finalDigestAtMs !== undefined && failed === undefined) {
         delete state.finalDigestAtMs;
         if (state.trail.logFileValidationEnabled) state.status = { ...state.status, latestDigestMs: now };
         if (state.deleted) {
-          await this.#engine.forget(state.trailArn);
+          await this.#engine.forget(state.trailKey);
           continue;
         }
       }
