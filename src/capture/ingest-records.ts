@@ -1,4 +1,4 @@
-import { type CloudTrailRecord, EVENT_VERSION } from '../model/record.ts';
+import { type CloudTrailRecord, EVENT_VERSION, inRecordOrder } from '../model/record.ts';
 
 /**
  * Checks one record sent to the ingest API and fills what the service owns (design.md, Capture): the
@@ -192,7 +192,7 @@ function fill(r: Record<string, unknown>, ctx: IngestContext): CloudTrailRecord 
   }
   r['recipientAccountId'] = ctx.accountId;
   r['eventCategory'] = eventCategory;
-  return r as CloudTrailRecord;
+  return inRecordOrder(r) as CloudTrailRecord;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

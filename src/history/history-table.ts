@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { RECORD_MEMBER_ORDER } from '../model/record.ts';
 
 /**
  * How records become rows of `history_events` and rows become records again. DuckDB parses each record
@@ -8,31 +9,37 @@ import type { DuckDBConnection } from '@duckdb/node-api';
  * together in `extra`, so a record comes back with everything it went in with.
  */
 
-/** Top-level record members with a column of their own, in the order AWS writes them. */
-const MEMBERS = [
-  ['eventVersion', 'VARCHAR', 'event_version'],
-  ['userIdentity', 'JSON', 'user_identity'],
-  ['eventTime', 'VARCHAR', 'event_time_text'],
-  ['eventSource', 'VARCHAR', 'event_source'],
-  ['eventName', 'VARCHAR', 'event_name'],
-  ['awsRegion', 'VARCHAR', 'region'],
-  ['sourceIPAddress', 'VARCHAR', 'source_ip_address'],
-  ['userAgent', 'VARCHAR', 'user_agent'],
-  ['errorCode', 'VARCHAR', 'error_code'],
-  ['errorMessage', 'VARCHAR', 'error_message'],
-  ['requestParameters', 'JSON', 'request_parameters'],
-  ['responseElements', 'JSON', 'response_elements'],
-  ['additionalEventData', 'JSON', 'additional_event_data'],
-  ['requestID', 'VARCHAR', 'request_id'],
-  ['eventID', 'VARCHAR', 'event_id'],
-  ['readOnly', 'BOOLEAN', 'read_only'],
-  ['resources', 'JSON', 'resources'],
-  ['eventType', 'VARCHAR', 'event_type'],
-  ['managementEvent', 'BOOLEAN', 'management_event'],
-  ['recipientAccountId', 'VARCHAR', 'recipient_account_id'],
-  ['eventCategory', 'VARCHAR', 'event_category'],
-  ['tlsDetails', 'JSON', 'tls_details'],
-] as const;
+/** Each record member with a column of its own: its DuckDB type and column. */
+const COLUMNS: Record<
+  (typeof RECORD_MEMBER_ORDER)[number],
+  readonly [type: 'VARCHAR' | 'JSON' | 'BOOLEAN', column: string]
+> = {
+  eventVersion: ['VARCHAR', 'event_version'],
+  userIdentity: ['JSON', 'user_identity'],
+  eventTime: ['VARCHAR', 'event_time_text'],
+  eventSource: ['VARCHAR', 'event_source'],
+  eventName: ['VARCHAR', 'event_name'],
+  awsRegion: ['VARCHAR', 'region'],
+  sourceIPAddress: ['VARCHAR', 'source_ip_address'],
+  userAgent: ['VARCHAR', 'user_agent'],
+  errorCode: ['VARCHAR', 'error_code'],
+  errorMessage: ['VARCHAR', 'error_message'],
+  requestParameters: ['JSON', 'request_parameters'],
+  responseElements: ['JSON', 'response_elements'],
+  additionalEventData: ['JSON', 'additional_event_data'],
+  requestID: ['VARCHAR', 'request_id'],
+  eventID: ['VARCHAR', 'event_id'],
+  readOnly: ['BOOLEAN', 'read_only'],
+  resources: ['JSON', 'resources'],
+  eventType: ['VARCHAR', 'event_type'],
+  managementEvent: ['BOOLEAN', 'management_event'],
+  recipientAccountId: ['VARCHAR', 'recipient_account_id'],
+  eventCategory: ['VARCHAR', 'event_category'],
+  tlsDetails: ['JSON', 'tls_details'],
+};
+
+/** The members with a column, in RECORD_MEMBER_ORDER: [name, type, column]. */
+const MEMBERS = RECORD_MEMBER_ORDER.map((name) => [name, ...COLUMNS[name]] as const);
 
 const TRANSFORM_SCHEMA = JSON.stringify(Object.fromEntries(MEMBERS.map(([name, type]) => [name, type])));
 /** A JSON merge patch that deletes every known member, leaving only the others (RFC 7396). */

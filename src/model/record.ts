@@ -49,3 +49,47 @@ export interface CloudTrailRecord {
 
 /** The eventVersion opentrail writes (the current CloudTrail record format). */
 export const EVENT_VERSION = '1.11';
+
+/**
+ * The order of a record's members wherever opentrail writes one (log files, event history): AWS's order for the
+ * members event history keeps in columns, then any others in the order they came. requestParameters and
+ * responseElements are always present (null when the call had none), as in AWS's records.
+ */
+export const RECORD_MEMBER_ORDER = [
+  'eventVersion',
+  'userIdentity',
+  'eventTime',
+  'eventSource',
+  'eventName',
+  'awsRegion',
+  'sourceIPAddress',
+  'userAgent',
+  'errorCode',
+  'errorMessage',
+  'requestParameters',
+  'responseElements',
+  'additionalEventData',
+  'requestID',
+  'eventID',
+  'readOnly',
+  'resources',
+  'eventType',
+  'managementEvent',
+  'recipientAccountId',
+  'eventCategory',
+  'tlsDetails',
+] as const;
+
+const ORDERED: ReadonlySet<string> = new Set(RECORD_MEMBER_ORDER);
+
+/** The record with its members in RECORD_MEMBER_ORDER. */
+export function inRecordOrder(record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of RECORD_MEMBER_ORDER) {
+    const value = record[name];
+    if (value !== undefined) out[name] = value;
+    else if (name === 'requestParameters' || name === 'responseElements') out[name] = null;
+  }
+  for (const [name, value] of Object.entries(record)) if (!ORDERED.has(name)) out[name] = value;
+  return out;
+}
