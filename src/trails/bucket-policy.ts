@@ -78,13 +78,30 @@ function asList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-/** IAM policy wildcards: `*` any run of characters, `?` one character. */
-function wildcardMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
-  return re.test(value);
+/**
+ * IAM policy wildcards: `*` any run of characters, `?` one character. Matched by walking both strings and
+ * going back only to the last `*` (at most pattern × value steps), never a regular expression a crafted
+ * policy could make backtrack for minutes.
+ */
+export function wildcardMatch(pattern: string, value: string): boolean {
+  let p = 0;
+  let v = 0;
+  let star = -1;
+  let resume = 0;
+  while (v < value.length) {
+    if (pattern[p] === '*') {
+      star = p++;
+      resume = v;
+    } else if (p < pattern.length && (pattern[p] === '?' || pattern[p] === value[v])) {
+      p++;
+      v++;
+    } else if (star >= 0) {
+      p = star + 1;
+      v = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
 }
