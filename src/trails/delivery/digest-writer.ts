@@ -120,7 +120,7 @@ export class DigestWriter {
       contentType: 'application/json',
       metadata: digestMetadata(signature),
       acl: 'bucket-owner-full-control',
-      ...(trail.kmsKeyId !== undefined ? { kmsKeyId: trail.kmsKeyId } : {}),
+      // No kmsKeyId: digest files stay SSE-S3 when a trail encrypts its log files with KMS (facts §5.2).
     });
     await this.#deps.store.digestWritten(chain, endMs, {
       bucket: trail.s3BucketName,
