@@ -1,5 +1,6 @@
 import type { Clock } from '../model/clock.ts';
 import { DIGITS, type IdSource, UPPER_ALNUM } from '../model/ids.ts';
+import { SerialQueue } from '../model/serial-queue.ts';
 import { ServiceError } from '../model/service-error.ts';
 import type { Connection } from '../store/database.ts';
 import { type Principal, rootPrincipal, userPrincipal } from './principal.ts';
@@ -9,6 +10,10 @@ import { readSecretFile, writeSecretFile } from './secret-file.ts';
  * Accounts, organizations, IAM-style users and access keys. Rows live in the control-plane tables;
  * secrets live only in a 0600 file beside the database. Everything is held in memory as well, because
  * every request resolves its access key before anything else runs.
+ *
+ * Mutations run one at a time (`#changes`): each checks, writes and then updates memory before the next
+ * starts, and the secrets file is always rewritten whole from memory, so two concurrent CreateAccessKey
+ * calls can neither both pass a check nor each write a file that lacks the other's secret.
  */
 export interface Account {
   accountId: string;
@@ -56,6 +61,7 @@ export class IdentityStore {
   readonly #organizations = new Map<string, Organization>();
   readonly #users = new Map<string, User>();
   readonly #keys = new Map<string, AccessKey>();
+  readonly #changes = new SerialQueue();
 
   private constructor(conn: Connection, secretsPath: string, clock: Clock, ids: IdSource) {
     this.#conn = conn;
@@ -162,151 +168,163 @@ export class IdentityStore {
       .map(({ secretAccessKey: _secret, ...rest }) => rest);
   }
 
-  async createAccount(input: { accountId?: string; name?: string; isAdmin?: boolean }): Promise<Account> {
-    const accountId = input.accountId ?? this.#newAccountId();
-    if (!/^\d{12}$/.test(accountId)) {
-      throw new ServiceError('ValidationException', `Account id '${accountId}' must be 12 digits.`);
-    }
-    if (this.#accounts.has(accountId)) {
-      throw new ServiceError('EntityAlreadyExistsException', `Account ${accountId} already exists.`);
-    }
-    const account: Account = {
-      accountId,
-      name: input.name ?? `account-${accountId}`,
-      isAdmin: input.isAdmin ?? false,
-      createdAtMs: this.#clock.now(),
-    };
-    await this.#conn.withTransaction((raw) =>
-      raw.run('INSERT INTO accounts VALUES ($1, $2, NULL, $3, $4)', [
-        account.accountId,
-        account.name,
-        account.isAdmin,
-        account.createdAtMs,
-      ]),
-    );
-    this.#accounts.set(accountId, account);
-    return account;
+  createAccount(input: { accountId?: string; name?: string; isAdmin?: boolean }): Promise<Account> {
+    return this.#changes.run(async () => {
+      const accountId = input.accountId ?? this.#newAccountId();
+      if (!/^\d{12}$/.test(accountId)) {
+        throw new ServiceError('ValidationException', `Account id '${accountId}' must be 12 digits.`);
+      }
+      if (this.#accounts.has(accountId)) {
+        throw new ServiceError('EntityAlreadyExistsException', `Account ${accountId} already exists.`);
+      }
+      const account: Account = {
+        accountId,
+        name: input.name ?? `account-${accountId}`,
+        isAdmin: input.isAdmin ?? false,
+        createdAtMs: this.#clock.now(),
+      };
+      await this.#conn.withTransaction((raw) =>
+        raw.run('INSERT INTO accounts VALUES ($1, $2, NULL, $3, $4)', [
+          account.accountId,
+          account.name,
+          account.isAdmin,
+          account.createdAtMs,
+        ]),
+      );
+      this.#accounts.set(accountId, account);
+      return account;
+    });
   }
 
-  async createUser(accountId: string, userName: string): Promise<User> {
-    this.#requireAccount(accountId);
-    if (!USER_NAME.test(userName)) {
-      throw new ServiceError(
-        'ValidationException',
-        `User name '${userName}' must be 1-64 letters, digits or the characters _+=,.@-`,
+  createUser(accountId: string, userName: string): Promise<User> {
+    return this.#changes.run(async () => {
+      this.#requireAccount(accountId);
+      if (!USER_NAME.test(userName)) {
+        throw new ServiceError(
+          'ValidationException',
+          `User name '${userName}' must be 1-64 letters, digits or the characters _+=,.@-`,
+        );
+      }
+      if (this.#users.has(`${accountId}/${userName}`)) {
+        throw new ServiceError(
+          'EntityAlreadyExistsException',
+          `User ${userName} already exists in account ${accountId}.`,
+        );
+      }
+      const user: User = {
+        accountId,
+        userName,
+        userId: `AIDA${this.#ids.randomString(17, UPPER_ALNUM)}`,
+        createdAtMs: this.#clock.now(),
+      };
+      await this.#conn.withTransaction((raw) =>
+        raw.run('INSERT INTO users VALUES ($1, $2, $3, $4)', [accountId, userName, user.userId, user.createdAtMs]),
       );
-    }
-    if (this.#users.has(`${accountId}/${userName}`)) {
-      throw new ServiceError(
-        'EntityAlreadyExistsException',
-        `User ${userName} already exists in account ${accountId}.`,
-      );
-    }
-    const user: User = {
-      accountId,
-      userName,
-      userId: `AIDA${this.#ids.randomString(17, UPPER_ALNUM)}`,
-      createdAtMs: this.#clock.now(),
-    };
-    await this.#conn.withTransaction((raw) =>
-      raw.run('INSERT INTO users VALUES ($1, $2, $3, $4)', [accountId, userName, user.userId, user.createdAtMs]),
-    );
-    this.#users.set(`${accountId}/${userName}`, user);
-    return user;
+      this.#users.set(`${accountId}/${userName}`, user);
+      return user;
+    });
   }
 
   /** A new access key for the account's root (no user name) or one of its users. */
-  async createAccessKey(
+  createAccessKey(
     accountId: string,
     userName?: string,
     fixed?: { accessKeyId: string; secretAccessKey: string },
   ): Promise<AccessKey> {
-    this.#requireAccount(accountId);
-    if (userName !== undefined && !this.#users.has(`${accountId}/${userName}`)) {
-      throw new ServiceError('NoSuchEntityException', `User ${userName} does not exist in account ${accountId}.`);
-    }
-    const key: AccessKey = {
-      accessKeyId: fixed?.accessKeyId ?? `AKIA${this.#ids.randomString(16, UPPER_ALNUM)}`,
-      secretAccessKey: fixed?.secretAccessKey ?? this.#ids.randomString(40, SECRET_ALPHABET),
-      accountId,
-      status: 'Active',
-      createdAtMs: this.#clock.now(),
-      ...(userName !== undefined ? { userName } : {}),
-    };
-    if (this.#keys.has(key.accessKeyId)) {
-      throw new ServiceError('EntityAlreadyExistsException', `Access key ${key.accessKeyId} already exists.`);
-    }
-    // Secret first: a crash between the two leaves an unused secret, never a key without one.
-    await this.#writeSecrets([...this.#keys.values(), key]);
-    await this.#conn.withTransaction((raw) =>
-      raw.run('INSERT INTO access_keys VALUES ($1, $2, $3, $4, $5)', [
-        key.accessKeyId,
+    return this.#changes.run(async () => {
+      this.#requireAccount(accountId);
+      if (userName !== undefined && !this.#users.has(`${accountId}/${userName}`)) {
+        throw new ServiceError('NoSuchEntityException', `User ${userName} does not exist in account ${accountId}.`);
+      }
+      const key: AccessKey = {
+        accessKeyId: fixed?.accessKeyId ?? `AKIA${this.#ids.randomString(16, UPPER_ALNUM)}`,
+        secretAccessKey: fixed?.secretAccessKey ?? this.#ids.randomString(40, SECRET_ALPHABET),
         accountId,
-        userName ?? null,
-        key.status,
-        key.createdAtMs,
-      ]),
-    );
-    this.#keys.set(key.accessKeyId, key);
-    return key;
+        status: 'Active',
+        createdAtMs: this.#clock.now(),
+        ...(userName !== undefined ? { userName } : {}),
+      };
+      if (this.#keys.has(key.accessKeyId)) {
+        throw new ServiceError('EntityAlreadyExistsException', `Access key ${key.accessKeyId} already exists.`);
+      }
+      // Secret first: a crash between the two leaves an unused secret, never a key without one.
+      await this.#writeSecrets(key);
+      await this.#conn.withTransaction((raw) =>
+        raw.run('INSERT INTO access_keys VALUES ($1, $2, $3, $4, $5)', [
+          key.accessKeyId,
+          accountId,
+          userName ?? null,
+          key.status,
+          key.createdAtMs,
+        ]),
+      );
+      this.#keys.set(key.accessKeyId, key);
+      return key;
+    });
   }
 
-  async deleteAccessKey(accessKeyId: string): Promise<void> {
-    if (!this.#keys.has(accessKeyId)) {
-      throw new ServiceError('NoSuchEntityException', `Access key ${accessKeyId} does not exist.`);
-    }
-    await this.#conn.withTransaction((raw) =>
-      raw.run('DELETE FROM access_keys WHERE access_key_id = $1', [accessKeyId]),
-    );
-    this.#keys.delete(accessKeyId);
-    await this.#writeSecrets([...this.#keys.values()]);
+  deleteAccessKey(accessKeyId: string): Promise<void> {
+    return this.#changes.run(async () => {
+      if (!this.#keys.has(accessKeyId)) {
+        throw new ServiceError('NoSuchEntityException', `Access key ${accessKeyId} does not exist.`);
+      }
+      await this.#conn.withTransaction((raw) =>
+        raw.run('DELETE FROM access_keys WHERE access_key_id = $1', [accessKeyId]),
+      );
+      this.#keys.delete(accessKeyId);
+      await this.#writeSecrets();
+    });
   }
 
   /** Makes `managementAccountId` the management account of a new organization. */
-  async createOrganization(managementAccountId: string): Promise<Organization> {
-    const account = this.#requireAccount(managementAccountId);
-    if (account.organizationId !== undefined) {
-      throw new ServiceError(
-        'EntityAlreadyExistsException',
-        `Account ${managementAccountId} already belongs to organization ${account.organizationId}.`,
-      );
-    }
-    const org: Organization = {
-      organizationId: `o-${this.#ids.randomString(10, 'abcdefghijklmnopqrstuvwxyz0123456789')}`,
-      managementAccountId,
-      createdAtMs: this.#clock.now(),
-    };
-    await this.#conn.withTransaction(async (raw) => {
-      await raw.run('INSERT INTO organizations VALUES ($1, $2, $3)', [
-        org.organizationId,
+  createOrganization(managementAccountId: string): Promise<Organization> {
+    return this.#changes.run(async () => {
+      const account = this.#requireAccount(managementAccountId);
+      if (account.organizationId !== undefined) {
+        throw new ServiceError(
+          'EntityAlreadyExistsException',
+          `Account ${managementAccountId} already belongs to organization ${account.organizationId}.`,
+        );
+      }
+      const org: Organization = {
+        organizationId: `o-${this.#ids.randomString(10, 'abcdefghijklmnopqrstuvwxyz0123456789')}`,
         managementAccountId,
-        org.createdAtMs,
-      ]);
-      await raw.run('UPDATE accounts SET organization_id = $1 WHERE account_id = $2', [
-        org.organizationId,
-        managementAccountId,
-      ]);
+        createdAtMs: this.#clock.now(),
+      };
+      await this.#conn.withTransaction(async (raw) => {
+        await raw.run('INSERT INTO organizations VALUES ($1, $2, $3)', [
+          org.organizationId,
+          managementAccountId,
+          org.createdAtMs,
+        ]);
+        await raw.run('UPDATE accounts SET organization_id = $1 WHERE account_id = $2', [
+          org.organizationId,
+          managementAccountId,
+        ]);
+      });
+      this.#organizations.set(org.organizationId, org);
+      account.organizationId = org.organizationId;
+      return org;
     });
-    this.#organizations.set(org.organizationId, org);
-    account.organizationId = org.organizationId;
-    return org;
   }
 
-  async addAccountToOrganization(organizationId: string, accountId: string): Promise<void> {
-    if (!this.#organizations.has(organizationId)) {
-      throw new ServiceError('NoSuchEntityException', `Organization ${organizationId} does not exist.`);
-    }
-    const account = this.#requireAccount(accountId);
-    if (account.organizationId !== undefined) {
-      throw new ServiceError(
-        'EntityAlreadyExistsException',
-        `Account ${accountId} already belongs to organization ${account.organizationId}.`,
+  addAccountToOrganization(organizationId: string, accountId: string): Promise<void> {
+    return this.#changes.run(async () => {
+      if (!this.#organizations.has(organizationId)) {
+        throw new ServiceError('NoSuchEntityException', `Organization ${organizationId} does not exist.`);
+      }
+      const account = this.#requireAccount(accountId);
+      if (account.organizationId !== undefined) {
+        throw new ServiceError(
+          'EntityAlreadyExistsException',
+          `Account ${accountId} already belongs to organization ${account.organizationId}.`,
+        );
+      }
+      await this.#conn.withTransaction((raw) =>
+        raw.run('UPDATE accounts SET organization_id = $1 WHERE account_id = $2', [organizationId, accountId]),
       );
-    }
-    await this.#conn.withTransaction((raw) =>
-      raw.run('UPDATE accounts SET organization_id = $1 WHERE account_id = $2', [organizationId, accountId]),
-    );
-    account.organizationId = organizationId;
+      account.organizationId = organizationId;
+    });
   }
 
   #requireAccount(accountId: string): Account {
@@ -322,7 +340,9 @@ export class IdentityStore {
     }
   }
 
-  async #writeSecrets(keys: AccessKey[]): Promise<void> {
+  /** Rewrites the secrets file from memory, plus `adding` (a key about to be stored); only inside `#changes`. */
+  async #writeSecrets(adding?: AccessKey): Promise<void> {
+    const keys = adding === undefined ? [...this.#keys.values()] : [...this.#keys.values(), adding];
     const file: SecretsFile = { accessKeys: Object.fromEntries(keys.map((k) => [k.accessKeyId, k.secretAccessKey])) };
     await writeSecretFile(this.#secretsPath, file);
   }
