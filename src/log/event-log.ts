@@ -10,6 +10,7 @@ import {
   type Payload,
   payloadBytes,
 } from './frame.ts';
+import { writeFully } from './write-fully.ts';
 
 /**
  * The durable event log: append-only segment files of checksummed frames (design.md).
@@ -32,6 +33,13 @@ export class LogUnavailableError extends Error {
   override readonly name = 'LogUnavailableError';
 }
 
+export interface EventLogOptions {
+  /** A segment is sealed and a new one started once it holds this many bytes. */
+  segmentBytes?: number;
+  /** Opens a segment file for appending (`a+`); tests pass one whose writes come back short. */
+  openSegment?: (path: string) => Promise<FileHandle>;
+}
+
 interface Segment {
   baseSeq: number;
   path: string;
@@ -50,6 +58,7 @@ const SEGMENT_SUFFIX = '.seg';
 export class EventLog {
   readonly #dir: string;
   readonly #segmentBytes: number;
+  readonly #openSegment: (path: string) => Promise<FileHandle>;
   #segments: Segment[];
   #fd: FileHandle;
   #nextSeq: number;
@@ -59,16 +68,27 @@ export class EventLog {
   #failure: Error | undefined;
   #closed = false;
 
-  private constructor(dir: string, segmentBytes: number, segments: Segment[], fd: FileHandle, nextSeq: number) {
+  private constructor(
+    dir: string,
+    options: Required<EventLogOptions>,
+    segments: Segment[],
+    fd: FileHandle,
+    nextSeq: number,
+  ) {
     this.#dir = dir;
-    this.#segmentBytes = segmentBytes;
+    this.#segmentBytes = options.segmentBytes;
+    this.#openSegment = options.openSegment;
     this.#segments = segments;
     this.#fd = fd;
     this.#nextSeq = nextSeq;
   }
 
   /** Opens (or creates) the log in `dir`, cutting a torn tail off the last segment. */
-  static async open(dir: string, options: { segmentBytes?: number } = {}): Promise<EventLog> {
+  static async open(dir: string, options: EventLogOptions = {}): Promise<EventLog> {
+    const resolved: Required<EventLogOptions> = {
+      segmentBytes: options.segmentBytes ?? 64 * 1024 * 1024,
+      openSegment: options.openSegment ?? ((path) => open(path, 'a+')),
+    };
     await mkdir(dir, { recursive: true });
     const names = (await readdir(dir)).filter((n) => n.endsWith(SEGMENT_SUFFIX)).sort();
     const segments: Segment[] = names.map((n) => ({
@@ -83,14 +103,20 @@ export class EventLog {
     for (const s of segments.slice(0, -1)) s.committedBytes = await fileSize(s.path);
     const last = segments[segments.length - 1] as Segment;
     const { validBytes, count } = await recoverTail(last);
-    const fd = await open(last.path, 'a+');
-    if ((await fd.stat()).size !== validBytes) {
-      await fd.truncate(validBytes);
-      await fd.sync();
+    const fd = await resolved.openSegment(last.path);
+    try {
+      if ((await fd.stat()).size !== validBytes) {
+        await fd.truncate(validBytes);
+        await fd.sync();
+      }
+      fsyncDir(dir);
+    } catch (error) {
+      // A log that could not open holds no file: a failed start must not keep the segment open.
+      await fd.close();
+      throw error;
     }
-    fsyncDir(dir);
     last.committedBytes = validBytes;
-    return new EventLog(dir, options.segmentBytes ?? 64 * 1024 * 1024, segments, fd, last.baseSeq + count);
+    return new EventLog(dir, resolved, segments, fd, last.baseSeq + count);
   }
 
   /** The highest committed sequence number (0 when the log is empty). */
@@ -140,7 +166,7 @@ export class EventLog {
       const active = this.#segments[this.#segments.length - 1] as Segment;
       try {
         // The segment is open O_APPEND and its size equals committedBytes, so this lands at the end.
-        await this.#fd.write(frames, 0, frames.length);
+        await writeFully(this.#fd, frames);
         await this.#fd.datasync();
       } catch (cause) {
         // After a failed write or fsync the file's state is unknown: refuse everything until a restart
@@ -166,8 +192,13 @@ export class EventLog {
   async #rotate(): Promise<void> {
     const next: Segment = { baseSeq: this.#nextSeq, path: segmentPath(this.#dir, this.#nextSeq), committedBytes: 0 };
     try {
-      const fd = await open(next.path, 'a+');
-      fsyncDir(this.#dir);
+      const fd = await this.#openSegment(next.path);
+      try {
+        fsyncDir(this.#dir);
+      } catch (error) {
+        await fd.close();
+        throw error;
+      }
       await this.#fd.close();
       this.#fd = fd;
       this.#segments.push(next);

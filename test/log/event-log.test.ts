@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, type FileHandle, mkdtemp, open, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EventLog } from '../../src/log/event-log.ts';
+import { writeFully } from '../../src/log/write-fully.ts';
 
 async function withLogDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'opentrail-log-'));
@@ -175,5 +176,54 @@ describe('event log readers and dropped segments', () => {
       assert.deepEqual(seen.slice(0, 3), ['r0', 'r1', 'r2']);
       await log.close();
     });
+  });
+});
+
+/** A segment file whose every write takes at most `maxBytes`, as a write interrupted by a signal may. */
+async function openWithShortWrites(path: string, maxBytes: number): Promise<FileHandle> {
+  const fd = await open(path, 'a+');
+  return new Proxy(fd, {
+    get(target, prop) {
+      if (prop === 'write') {
+        return (buf: Uint8Array, offset: number, length: number) =>
+          target.write(buf, offset, Math.min(length, maxBytes));
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe('event log short writes', () => {
+  it('writes every byte of a group when the file takes only a few bytes per write', async () => {
+    await withLogDir(async (dir) => {
+      const log = await EventLog.open(dir, { segmentBytes: 300, openSegment: (p) => openWithShortWrites(p, 7) });
+      const written = Array.from({ length: 12 }, (_, i) => `record-${i}`.padEnd(50, '.'));
+      for (let i = 0; i < written.length; i += 3) await log.append(written.slice(i, i + 3).map(payload));
+      assert.deepEqual(await readAll(log), written);
+      await log.close();
+      const reopened = await EventLog.open(dir, { segmentBytes: 300 });
+      assert.equal(reopened.committedSeq, 12, 'nothing was cut off as a torn tail on reopen');
+      assert.deepEqual(await readAll(reopened), written);
+      await reopened.close();
+    });
+  });
+
+  it('fails a write that makes no progress instead of retrying it forever', async () => {
+    const stuck = { write: async () => ({ bytesWritten: 0 }) };
+    await assert.rejects(writeFully(stuck, Buffer.from('abc')), /stopped after 0 of 3 bytes/);
+  });
+
+  it('continues each write where the short one stopped', async () => {
+    const received: number[] = [];
+    const file = {
+      write: async (buf: Uint8Array, offset: number, length: number) => {
+        const n = Math.min(length, 2);
+        received.push(...buf.subarray(offset, offset + n));
+        return { bytesWritten: n };
+      },
+    };
+    await writeFully(file, Buffer.from([1, 2, 3, 4, 5]));
+    assert.deepEqual(received, [1, 2, 3, 4, 5]);
   });
 });
