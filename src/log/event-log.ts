@@ -2,9 +2,11 @@ import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type DecodeResult,
   decodeFrame,
   encodeFrames,
   FRAME_HEADER_BYTES,
+  findFrame,
   type LogEntry,
   MAX_FRAME_PAYLOAD_BYTES,
   type Payload,
@@ -18,7 +20,8 @@ import { writeFully } from './write-fully.ts';
  * States of a record: pending (in memory, not acknowledged) → committed (written and fdatasync'd; its
  * `append` promise resolves only now) → consumed by every consumer → dropped with its whole segment by
  * `truncateBefore`. A crash loses only pending records, which were never acknowledged; on open the torn
- * tail of the last segment is cut off.
+ * tail of the last segment is cut off, but damage with valid records after it stops the open instead
+ * (`recoverTail`).
  *
  * Trade-off: commits are grouped. While one write+fdatasync is in flight, every batch that arrives joins
  * the next group, so one fsync serves many requests: one commit per request would cap throughput at the
@@ -31,6 +34,11 @@ export interface AppendResult {
 
 export class LogUnavailableError extends Error {
   override readonly name = 'LogUnavailableError';
+}
+
+/** The last segment is damaged where acknowledged records follow: cutting it there would lose them. */
+export class LogCorruptError extends Error {
+  override readonly name = 'LogCorruptError';
 }
 
 export interface EventLogOptions {
@@ -382,7 +390,17 @@ async function readRange(path: string, start: number, end: number): Promise<Buff
   }
 }
 
-/** Scans the last segment: how many whole, valid frames it holds and where they end. */
+/**
+ * Scans the last segment: how many whole, valid frames it holds and where they end.
+ *
+ * A crash mid-write leaves a torn tail: a partial frame, or zeroed or stale bytes up to the end of the file.
+ * Those records were never acknowledged (their fdatasync never returned), so cutting them off is right.
+ * A bad frame with valid frames after it is something else (a flipped bit, a damaged disk block): the
+ * frames after it were acknowledged, and cutting the segment would silently drop them. So the log refuses
+ * to open and names the file and offset; the operator decides, knowing what each choice costs. (Skipping
+ * the bad frame instead would leave a hole in the sequence numbers that consumers rely on.) What cannot be
+ * told apart is damage to the very last frame alone, which looks like a torn tail and is cut off.
+ */
 async function recoverTail(segment: Segment): Promise<{ validBytes: number; count: number }> {
   let buf: Buffer;
   try {
@@ -393,11 +411,26 @@ async function recoverTail(segment: Segment): Promise<{ validBytes: number; coun
   }
   let offset = 0;
   let count = 0;
-  for (;;) {
-    const r = decodeFrame(buf, offset, segment.baseSeq + count);
-    if (r.kind !== 'frame') break;
-    offset += r.bytes;
+  let bad: DecodeResult = { kind: 'incomplete' };
+  while (offset < buf.length) {
+    bad = decodeFrame(buf, offset, segment.baseSeq + count);
+    if (bad.kind !== 'frame') break;
+    offset += bad.bytes;
     count++;
+  }
+  if (offset < buf.length) {
+    const lastSeq = segment.baseSeq + count - 1;
+    const next = findFrame(buf, offset + 1, lastSeq);
+    if (next !== undefined) {
+      const reason = bad.kind === 'corrupt' ? bad.reason : 'its length runs past the end of the file';
+      throw new LogCorruptError(
+        `log segment ${segment.path} is damaged at byte ${offset} (record ${lastSeq + 1}: ${reason}), ` +
+          `yet a valid record (${next.seq}) follows at byte ${next.offset}, so this is not a torn write: ` +
+          `the records after the damage were acknowledged and the log will not cut them off. Restore the ` +
+          `segment from a backup; or, to accept losing every record from byte ${offset} on, truncate the file ` +
+          `to ${offset} bytes and start again.`,
+      );
+    }
   }
   return { validBytes: offset, count };
 }

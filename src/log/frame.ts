@@ -65,3 +65,20 @@ export function decodeFrame(buf: Buffer, offset: number, expectedSeq: number): D
     bytes: end - offset,
   };
 }
+
+/**
+ * The first whole, valid frame at or after `from` numbered after `afterSeq`, found by trying every byte
+ * offset. Recovery uses it to tell a torn tail (nothing valid follows) from damage in the middle of a
+ * segment. The sequence number is checked before the checksum: it must lie in the few numbers the rest of
+ * the buffer could hold, which random or zeroed bytes almost never do, so the scan costs a CRC only rarely.
+ */
+export function findFrame(buf: Buffer, from: number, afterSeq: number): { offset: number; seq: number } | undefined {
+  const maxSeq = afterSeq + Math.floor((buf.length - from) / FRAME_HEADER_BYTES);
+  for (let offset = from; offset + FRAME_HEADER_BYTES <= buf.length; offset++) {
+    // Two 32-bit halves: a BigInt per byte offset would make scanning a long tail slow.
+    const seq = buf.readUInt32LE(offset + 8) + buf.readUInt32LE(offset + 12) * 2 ** 32;
+    if (seq <= afterSeq || seq > maxSeq) continue;
+    if (decodeFrame(buf, offset, seq).kind === 'frame') return { offset, seq };
+  }
+  return undefined;
+}

@@ -1,9 +1,21 @@
 import assert from 'node:assert/strict';
-import { appendFile, type FileHandle, mkdtemp, open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import {
+  appendFile,
+  type FileHandle,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EventLog } from '../../src/log/event-log.ts';
+import { encodeFrames, FRAME_HEADER_BYTES } from '../../src/log/frame.ts';
 import { writeFully } from '../../src/log/write-fully.ts';
 
 async function withLogDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -225,5 +237,103 @@ describe('event log short writes', () => {
     };
     await writeFully(file, Buffer.from([1, 2, 3, 4, 5]));
     assert.deepEqual(received, [1, 2, 3, 4, 5]);
+  });
+});
+
+/** Writes records `firstSeq…` as one segment file, as the log would have; returns its path and bytes. */
+async function writeSegment(
+  dir: string,
+  firstSeq: number,
+  records: string[],
+): Promise<{ path: string; bytes: Buffer }> {
+  const path = join(dir, `${String(firstSeq).padStart(20, '0')}.seg`);
+  const bytes = encodeFrames(firstSeq, records.map(payload));
+  await writeFile(path, bytes);
+  return { path, bytes };
+}
+
+const flipBits = (buf: Buffer, at: number, mask: number) => buf.writeUInt8(buf.readUInt8(at) ^ mask, at);
+
+/** Byte offset of the `index`-th frame (0-based) of same-sized records. */
+const frameAt = (index: number, recordBytes: number) => index * (FRAME_HEADER_BYTES + recordBytes);
+
+describe('event log recovery on open', () => {
+  const records = ['alpha', 'bravo', 'charl', 'delta', 'echo!'];
+
+  it('refuses to open a segment damaged in the middle, naming the file and offset, and changes nothing', async () => {
+    await withLogDir(async (dir) => {
+      const { path, bytes } = await writeSegment(dir, 1, records);
+      const damaged = Buffer.from(bytes);
+      const at = frameAt(2, 5);
+      flipBits(damaged, at + FRAME_HEADER_BYTES + 1, 0x04); // one flipped bit in the payload of record 3
+      await writeFile(path, damaged);
+      await assert.rejects(EventLog.open(dir), (error: Error) => {
+        assert.equal(error.name, 'LogCorruptError');
+        assert.ok(error.message.includes(path), error.message);
+        assert.match(error.message, new RegExp(`damaged at byte ${at} \\(record 3: checksum mismatch\\)`));
+        assert.match(error.message, new RegExp(`valid record \\(4\\) follows at byte ${frameAt(3, 5)}`));
+        return true;
+      });
+      assert.deepEqual(await readFile(path), damaged, 'the acknowledged records after the damage are still there');
+    });
+  });
+
+  it('refuses to open when a damaged length field of a middle record points past the end of the file', async () => {
+    await withLogDir(async (dir) => {
+      const { path, bytes } = await writeSegment(dir, 1, records);
+      const damaged = Buffer.from(bytes);
+      damaged.writeUInt32LE(1_000_000, frameAt(1, 5) + 4);
+      await writeFile(path, damaged);
+      await assert.rejects(EventLog.open(dir), {
+        name: 'LogCorruptError',
+        message: new RegExp(`damaged at byte ${frameAt(1, 5)} \\(record 2: its length runs past the end`),
+      });
+      assert.equal((await stat(path)).size, bytes.length);
+    });
+  });
+
+  it('cuts a zero-filled tail (a write the crash left unwritten) and keeps every record before it', async () => {
+    await withLogDir(async (dir) => {
+      const { path, bytes } = await writeSegment(dir, 1, records);
+      await appendFile(path, Buffer.alloc(4096));
+      const log = await EventLog.open(dir);
+      assert.equal(log.committedSeq, 5);
+      assert.equal((await stat(path)).size, bytes.length);
+      assert.deepEqual(await readAll(log), records);
+      await log.close();
+    });
+  });
+
+  it('cuts a tail of stray bytes that holds no valid record', async () => {
+    await withLogDir(async (dir) => {
+      const { path, bytes } = await writeSegment(dir, 1, records);
+      // The first frame of an unacknowledged group with its checksum and half its payload, then other bytes.
+      const torn = encodeFrames(6, [payload('foxtrot-was-never-acknowledged')]);
+      flipBits(torn, torn.length - 1, 0xff);
+      await appendFile(path, Buffer.concat([torn, Buffer.from('stray bytes of an older file on that block')]));
+      const log = await EventLog.open(dir);
+      assert.equal(log.committedSeq, 5);
+      assert.equal((await stat(path)).size, bytes.length);
+      await log.close();
+    });
+  });
+
+  it('opens again once the operator cuts the segment at the named offset', async () => {
+    await withLogDir(async (dir) => {
+      const { path, bytes } = await writeSegment(dir, 1, records);
+      const damaged = Buffer.from(bytes);
+      flipBits(damaged, frameAt(3, 5), 0x01); // record 4's checksum
+      await writeFile(path, damaged);
+      const error = await EventLog.open(dir).then(
+        () => assert.fail('the damaged segment opened'),
+        (e: Error) => e,
+      );
+      const offset = Number(/truncate the file to (\d+) bytes/.exec(error.message)?.[1]);
+      assert.equal(offset, frameAt(3, 5));
+      await truncate(path, offset);
+      const log = await EventLog.open(dir);
+      assert.deepEqual(await readAll(log), records.slice(0, 3));
+      await log.close();
+    });
   });
 });
