@@ -5,8 +5,11 @@ import type { CliIo } from './io.ts';
 /** `opentrail serve` (and `npm start`): start the service and keep it running until a signal stops it. */
 export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   let config: ReturnType<typeof loadConfig>;
+  let app: Awaited<ReturnType<typeof createApp>>;
   try {
     config = loadConfig(argv, io.env);
+    // Settings checked against the data directory (the admin identity) fail here, as bad values do above.
+    app = await createApp(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr.write(`opentrail: ${error.message}\n`);
@@ -14,7 +17,6 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     }
     throw error;
   }
-  const app = await createApp(config);
   const url = await app.listen();
   io.stdout.write(`opentrail is serving the CloudTrail API at ${url} (data in ${config.dataDir})\n`);
   if (app.admin.generatedSecret !== undefined) {

@@ -61,9 +61,18 @@ export const SETTINGS = {
   port: { flag: 'port', env: 'OPENTRAIL_PORT', default: '4790', help: 'TCP port to listen on' },
   host: { flag: 'host', env: 'OPENTRAIL_HOST', default: '127.0.0.1', help: 'address to listen on' },
   dataDir: { flag: 'data-dir', env: 'OPENTRAIL_DATA_DIR', default: './data', help: 'where all state is kept' },
-  accountId: { env: 'OPENTRAIL_ACCOUNT_ID', help: 'admin account id (12 digits); generated when unset' },
-  accessKeyId: { env: 'OPENTRAIL_ACCESS_KEY_ID', help: 'admin access key id; generated when unset' },
-  secretAccessKey: { env: 'OPENTRAIL_SECRET_ACCESS_KEY', help: 'admin secret access key; generated when unset' },
+  accountId: {
+    env: 'OPENTRAIL_ACCOUNT_ID',
+    help: 'admin account id (12 digits) of a new data directory; must match it afterwards; generated when unset',
+  },
+  accessKeyId: {
+    env: 'OPENTRAIL_ACCESS_KEY_ID',
+    help: 'admin access key id of a new data directory; must be its admin key afterwards; generated when unset',
+  },
+  secretAccessKey: {
+    env: 'OPENTRAIL_SECRET_ACCESS_KEY',
+    help: 'admin secret access key (40+ characters), checked against the stored one; generated when unset',
+  },
   s3Endpoint: { flag: 's3-endpoint', env: 'OPENTRAIL_S3_ENDPOINT', help: 'S3-compatible endpoint URL' },
   s3AccessKeyId: { env: 'OPENTRAIL_S3_ACCESS_KEY_ID', help: 'access key for the S3 endpoint' },
   s3SecretAccessKey: { env: 'OPENTRAIL_S3_SECRET_ACCESS_KEY', help: 'secret key for the S3 endpoint' },
@@ -177,7 +186,10 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   if (accessKeyId !== undefined && !/^[A-Z0-9]{16,128}$/.test(accessKeyId)) {
     fail('accessKeyId', 'must be 16-128 upper-case letters and digits, like AKIAIOSFODNN7EXAMPLE');
   }
-  if (secretAccessKey !== undefined && secretAccessKey.length < 16) fail('secretAccessKey', 'must be 16+ characters');
+  if (secretAccessKey !== undefined) {
+    const weakness = secretWeakness(secretAccessKey);
+    if (weakness !== undefined) fail('secretAccessKey', weakness);
+  }
 
   const lookupRateLimit = Number(raw('lookupRateLimit'));
   if (!Number.isFinite(lookupRateLimit) || lookupRateLimit < 0) {
@@ -217,6 +229,30 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     ingestWorkers,
     logLevel,
   });
+}
+
+/** AWS's own example secret, from its documentation: anyone can sign with it. */
+const DOCUMENTED_EXAMPLE_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const MIN_SECRET_LENGTH = 40;
+const MIN_DISTINCT_SECRET_CHARACTERS = 10;
+const GENERATE_SECRET = 'generate one with `openssl rand -base64 30`, or unset it to have one generated';
+
+/**
+ * Why an admin secret is too weak to guard the admin account, or undefined. The secret itself never goes into
+ * the message: start-up errors end up in logs. AWS's secrets are 40 random base64 characters; ours must be as long.
+ */
+function secretWeakness(secret: string): string | undefined {
+  if (secret.length < MIN_SECRET_LENGTH || secret.length > 128) {
+    return `must be ${MIN_SECRET_LENGTH} to 128 characters, as long as an AWS secret access key at least (it has ${secret.length}); ${GENERATE_SECRET}`;
+  }
+  if (/[\s\p{Cc}]/u.test(secret)) return `must not contain spaces or control characters; ${GENERATE_SECRET}`;
+  if (secret === DOCUMENTED_EXAMPLE_SECRET) {
+    return `is AWS's published example secret, which anyone can sign with; ${GENERATE_SECRET}`;
+  }
+  if (new Set(secret).size < MIN_DISTINCT_SECRET_CHARACTERS) {
+    return `is too repetitive (fewer than ${MIN_DISTINCT_SECRET_CHARACTERS} different characters); ${GENERATE_SECRET}`;
+  }
+  return undefined;
 }
 
 /** `--<name>-endpoint` with its credentials and Region, or undefined when no endpoint is set. */

@@ -1,3 +1,5 @@
+import { timingSafeEqual } from 'node:crypto';
+import { ConfigError, SETTINGS } from '../config/load-config.ts';
 import type { Account, IdentityStore } from './identity-store.ts';
 
 export interface AdminSettings {
@@ -14,32 +16,82 @@ export interface AdminIdentity {
 }
 
 /**
- * Makes sure the admin identity exists: the configured one when OPENTRAIL_ACCOUNT_ID / _ACCESS_KEY_ID /
- * _SECRET_ACCESS_KEY are set, else the one generated on the first start and kept in the data directory.
+ * Makes sure the admin identity exists, and that the environment cannot change who it is.
+ *
+ * On a new data directory (no admin account yet) the admin account and its root access key are created:
+ * OPENTRAIL_ACCOUNT_ID / _ACCESS_KEY_ID / _SECRET_ACCESS_KEY when set, else generated (the secret is shown
+ * once). From then on the data directory is the authority, as IAM is on AWS, where no one can choose a key's
+ * secret or bring back a deleted key: the variables are checked against what is stored and never add, replace
+ * or restore anything. A mismatch stops the start with a ConfigError naming the variable, never its value.
+ * Keys are added, rotated and deleted through the admin API.
  */
 export async function bootstrapAdmin(store: IdentityStore, settings: AdminSettings): Promise<AdminIdentity> {
-  let account: Account | undefined =
-    settings.accountId !== undefined ? store.account(settings.accountId) : store.accounts().find((a) => a.isAdmin);
-  if (account === undefined) {
-    account = await store.createAccount({
-      ...(settings.accountId !== undefined ? { accountId: settings.accountId } : {}),
-      name: 'admin',
-      isAdmin: true,
-    });
+  const admin = store.accounts().find((a) => a.isAdmin);
+  if (admin === undefined) return createAdmin(store, settings);
+  if (settings.accountId !== undefined && settings.accountId !== admin.accountId) {
+    throw new ConfigError(
+      `${SETTINGS.accountId.env}: this data directory's admin account is ${admin.accountId}, not ${settings.accountId}. The admin account is chosen when a data directory is created; set ${SETTINGS.accountId.env} to ${admin.accountId}, or unset it.`,
+    );
   }
-  const rootKeys = store.accessKeys(account.accountId).filter((k) => k.userName === undefined);
   if (settings.accessKeyId !== undefined && settings.secretAccessKey !== undefined) {
-    const existing = store.resolveAccessKey(settings.accessKeyId);
-    if (existing === undefined) {
-      await store.createAccessKey(account.accountId, undefined, {
-        accessKeyId: settings.accessKeyId,
-        secretAccessKey: settings.secretAccessKey,
-      });
-    }
+    checkConfiguredKey(store, admin, settings.accessKeyId, settings.secretAccessKey);
+    return { accountId: admin.accountId, accessKeyId: settings.accessKeyId };
+  }
+  const first = store.accessKeys(admin.accountId).find((k) => k.userName === undefined && k.status === 'Active');
+  if (first !== undefined) return { accountId: admin.accountId, accessKeyId: first.accessKeyId };
+  // Every admin root key was deleted: a new one, shown once, is how the operator gets back in.
+  const key = await store.createAccessKey(admin.accountId);
+  return { accountId: admin.accountId, accessKeyId: key.accessKeyId, generatedSecret: key.secretAccessKey };
+}
+
+async function createAdmin(store: IdentityStore, settings: AdminSettings): Promise<AdminIdentity> {
+  if (settings.accountId !== undefined && store.account(settings.accountId) !== undefined) {
+    throw new ConfigError(
+      `${SETTINGS.accountId.env}: account ${settings.accountId} already exists in this data directory and is not its admin account; choose another id, or unset it.`,
+    );
+  }
+  if (settings.accessKeyId !== undefined && store.resolveAccessKey(settings.accessKeyId) !== undefined) {
+    throw new ConfigError(
+      `${SETTINGS.accessKeyId.env}: access key ${settings.accessKeyId} already belongs to another account of this data directory; choose another id, or unset it.`,
+    );
+  }
+  const account = await store.createAccount({
+    ...(settings.accountId !== undefined ? { accountId: settings.accountId } : {}),
+    name: 'admin',
+    isAdmin: true,
+  });
+  if (settings.accessKeyId !== undefined && settings.secretAccessKey !== undefined) {
+    await store.createAccessKey(account.accountId, undefined, {
+      accessKeyId: settings.accessKeyId,
+      secretAccessKey: settings.secretAccessKey,
+    });
     return { accountId: account.accountId, accessKeyId: settings.accessKeyId };
   }
-  const first = rootKeys[0];
-  if (first !== undefined) return { accountId: account.accountId, accessKeyId: first.accessKeyId };
   const key = await store.createAccessKey(account.accountId);
   return { accountId: account.accountId, accessKeyId: key.accessKeyId, generatedSecret: key.secretAccessKey };
+}
+
+/** The configured key must be an active root key of the admin account, with exactly the stored secret. */
+function checkConfiguredKey(store: IdentityStore, admin: Account, accessKeyId: string, secret: string): void {
+  const stored = store.resolveAccessKey(accessKeyId);
+  if (stored === undefined) {
+    throw new ConfigError(
+      `${SETTINGS.accessKeyId.env}: ${accessKeyId} is not an access key of this data directory. The variables choose the admin key only when a data directory is created; they never add a key, or restore a deleted one, later. Use a key of account ${admin.accountId}'s root (create one with \`opentrail admin create-access-key --account-id ${admin.accountId}\`), or unset ${SETTINGS.accessKeyId.env} and ${SETTINGS.secretAccessKey.env}.`,
+    );
+  }
+  if (stored.principal.accountId !== admin.accountId || stored.principal.type !== 'Root') {
+    throw new ConfigError(
+      `${SETTINGS.accessKeyId.env}: ${accessKeyId} is a key of ${stored.principal.arn}, not of the admin account ${admin.accountId}'s root.`,
+    );
+  }
+  if (!sameSecret(stored.secretAccessKey, secret)) {
+    throw new ConfigError(
+      `${SETTINGS.secretAccessKey.env}: does not match the secret stored for ${accessKeyId}. A key's secret cannot be changed (as on AWS); set the stored secret, or create a new key with the admin API and delete this one.`,
+    );
+  }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -28,7 +28,7 @@ describe('loadConfig', () => {
       OPENTRAIL_DATA_DIR: '/tmp/x',
       OPENTRAIL_ACCOUNT_ID: '123456789012',
       OPENTRAIL_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-      OPENTRAIL_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      OPENTRAIL_SECRET_ACCESS_KEY: 'Zq8v3Lk1Pw9Rt5Yx2Nm7Bc4Hd6Jf0Gs+AeUiOoTy',
       OPENTRAIL_S3_ENDPOINT: 'http://127.0.0.1:9000',
       OPENTRAIL_S3_ACCESS_KEY_ID: 'minio',
       OPENTRAIL_S3_SECRET_ACCESS_KEY: 'minio123',
@@ -43,7 +43,7 @@ describe('loadConfig', () => {
     assert.deepEqual(c.admin, {
       accountId: '123456789012',
       accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      secretAccessKey: 'Zq8v3Lk1Pw9Rt5Yx2Nm7Bc4Hd6Jf0Gs+AeUiOoTy',
     });
     assert.deepEqual(c.objectStore, {
       kind: 's3',
@@ -79,6 +79,33 @@ describe('loadConfig', () => {
     fails(['--memory-limit', 'lots'], {}, /--memory-limit/);
     fails(['--log-level', 'loud'], {}, /--log-level/);
     fails(['--no-such-flag'], {}, /no-such-flag/);
+  });
+
+  it('refuses an admin secret anyone could guess, without repeating it', () => {
+    const weak = {
+      short: 'a-secret-of-thirty-one-chars-01',
+      example: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      repetitive: 'abcabcabcabcabcabcabcabcabcabcabcabcabca',
+      spaced: 'Zq8v3Lk1Pw9Rt5Yx2Nm7 c4Hd6Jf0Gs+AeUiOoTy',
+    };
+    const why = {
+      short: /must be 40 to 128 characters/,
+      example: /AWS's published example secret/,
+      repetitive: /too repetitive/,
+      spaced: /must not contain spaces/,
+    };
+    for (const [kind, secret] of Object.entries(weak) as [keyof typeof weak, string][]) {
+      assert.throws(
+        () => loadConfig([], { OPENTRAIL_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', OPENTRAIL_SECRET_ACCESS_KEY: secret }),
+        (e: Error) => {
+          assert.ok(e instanceof ConfigError, kind);
+          assert.match(e.message, /^OPENTRAIL_SECRET_ACCESS_KEY: /, kind);
+          assert.match(e.message, why[kind], kind);
+          assert.ok(!e.message.includes(secret), `the ${kind} secret is not in the message`);
+          return true;
+        },
+      );
+    }
   });
 
   it('has no flag for secrets, so they never show in the process list', () => {

@@ -141,7 +141,7 @@ describe('restart', () => {
   const ADMIN_ENV = {
     OPENTRAIL_ACCOUNT_ID: '111122223333',
     OPENTRAIL_ACCESS_KEY_ID: 'AKIAOPENTRAILRESTART',
-    OPENTRAIL_SECRET_ACCESS_KEY: 'restart-secret-restart-secret-restart-se',
+    OPENTRAIL_SECRET_ACCESS_KEY: 'restart-secret-R3st4rt-Secret-9xQ7vK2mWb',
   };
 
   /** Everything a user can read about the trails, without per-request metadata. */
