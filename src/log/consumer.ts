@@ -6,7 +6,8 @@ import type { LogEntry } from './frame.ts';
  * the new cursor durable together (one transaction, or output named by sequence ranges), so a restart at
  * any point neither loses nor repeats a record. The runner reads after the cursor in batches, never blocks
  * ingestion, retries failed batches with backoff, and tells `onAdvance` where it stands so the log can
- * drop segments every consumer is past.
+ * drop segments every consumer is past. Once it stops (stop(), or the log closing or failing), whoever
+ * awaits `caughtUp` is told so with a ConsumerStoppedError rather than left waiting.
  */
 export interface ConsumerHandler {
   readonly name: string;
@@ -26,6 +27,16 @@ export interface ConsumerOptions {
   maxBatchBytes?: number;
   onAdvance?: (consumer: string, cursor: number) => void;
   onError?: (consumer: string, error: unknown) => void;
+  /**
+   * Waits out the backoff before a failed batch is retried; real time by default (it paces retries, it is
+   * not a cadence of the service, so it is not the Clock). Tests pass one that returns at once.
+   */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The runner stopped before the records a caller waits for were applied. */
+export class ConsumerStoppedError extends Error {
+  override readonly name = 'ConsumerStoppedError';
 }
 
 const MAX_BACKOFF_MS = 5_000;
@@ -35,12 +46,17 @@ export class ConsumerRunner {
   readonly #handler: ConsumerHandler;
   readonly #options: ConsumerOptions;
   #cursor = 0;
+  /** Where reading resumes: after the cursor, or the oldest record kept when the cursor is older. */
+  #resumeSeq = 1;
+  /** Made inside the loop's error handling, and dropped after a failed batch to re-read from #resumeSeq. */
   #reader: LogReader | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  /** Set once the loop has ended: later `caughtUp` calls fail at once. */
+  #ended: Error | undefined;
   /** Wakes whatever the loop is waiting on when stop() is called. */
   readonly #onStop = new Set<() => void>();
-  #waiters: { seq: number; resolve: () => void }[] = [];
+  #waiters: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
 
   constructor(log: EventLog, handler: ConsumerHandler, options: ConsumerOptions = {}) {
     this.#log = log;
@@ -59,27 +75,40 @@ export class ConsumerRunner {
 
   async start(): Promise<void> {
     this.#cursor = await this.#handler.loadCursor();
-    this.#reader = this.#log.reader(Math.max(this.#cursor + 1, this.#log.firstSeq));
-    this.#running = this.#loop();
+    // A consumer whose cursor is older than the log (a new one, on a log that already dropped segments)
+    // starts at the oldest record kept.
+    this.#resumeSeq = Math.max(this.#cursor + 1, this.#log.firstSeq);
+    this.#running = this.#loop().then(
+      () => this.#end(new ConsumerStoppedError(`consumer ${this.name} stopped at ${this.#cursor}`)),
+      (cause: unknown) => this.#end(new ConsumerStoppedError(`consumer ${this.name} failed`, { cause })),
+    );
   }
 
-  /** Resolves once every record up to `seq` has been applied. */
+  /** Resolves once every record up to `seq` has been applied; rejects if the runner stops first. */
   caughtUp(seq: number): Promise<void> {
     if (this.#cursor >= seq) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ seq, resolve }));
+    if (this.#ended) return Promise.reject(this.#ended);
+    return new Promise((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const wake of this.#onStop) wake();
     await this.#running;
+    // Also when start() never ran, or failed: nobody may wait on a runner that will not run.
+    this.#end(new ConsumerStoppedError(`consumer ${this.name} stopped at ${this.#cursor}`));
+  }
+
+  #end(error: Error): void {
+    this.#ended ??= error;
+    for (const w of this.#waiters.splice(0)) w.reject(this.#ended);
   }
 
   async #loop(): Promise<void> {
     let backoffMs = 50;
     while (!this.#stopped) {
       try {
-        await this.#untilStopped(this.#log.waitForCommit(this.#cursor));
+        await this.#untilStopped(this.#log.waitForCommit(this.#resumeSeq - 1));
       } catch {
         return; // the log closed or failed: nothing more will arrive
       }
@@ -90,9 +119,11 @@ export class ConsumerRunner {
         await this.#sleep(linger);
         if (this.#stopped) return;
       }
-      const reader = this.#reader as LogReader;
       try {
-        const entries = await reader.read(maxEntries, this.#options.maxBatchBytes);
+        // Made here, inside the try: a reader that cannot be made (its records were dropped) is a failed
+        // batch to report and retry, not an error that escapes the runner.
+        this.#reader ??= this.#log.reader(this.#resumeSeq);
+        const entries = await this.#reader.read(maxEntries, this.#options.maxBatchBytes);
         if (entries.length === 0) {
           // Records are committed after the cursor, yet none could be read: never spin on that.
           throw new Error(`no records readable after ${this.#cursor} though ${this.#log.committedSeq} are committed`);
@@ -101,11 +132,11 @@ export class ConsumerRunner {
         this.#advance((entries[entries.length - 1] as LogEntry).seq);
         backoffMs = 50;
       } catch (error) {
-        this.#options.onError?.(this.#handler.name, error);
-        // Re-read from the cursor: the failed batch was not applied.
-        this.#reader = this.#log.reader(this.#cursor + 1);
-        // Backoff is real time, not the injectable clock: it paces retries, it is not a cadence of the service.
-        await this.#sleep(backoffMs);
+        this.#report(error);
+        // Re-read after the cursor: the failed batch was not applied.
+        this.#reader = undefined;
+        const sleep = this.#options.sleep;
+        await (sleep ? this.#untilStopped(sleep(backoffMs)).catch(() => undefined) : this.#sleep(backoffMs));
         backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
       }
     }
@@ -147,8 +178,18 @@ export class ConsumerRunner {
     });
   }
 
+  /** Hands a failed batch's error to onError; a reporter that throws must not end the runner. */
+  #report(error: unknown): void {
+    try {
+      this.#options.onError?.(this.#handler.name, error);
+    } catch {
+      // Nothing better to do with it: the batch is retried either way.
+    }
+  }
+
   #advance(cursor: number): void {
     this.#cursor = cursor;
+    this.#resumeSeq = cursor + 1;
     this.#waiters = this.#waiters.filter((w) => {
       if (w.seq > cursor) return true;
       w.resolve();
