@@ -1,5 +1,5 @@
 import { encodeInto, payloadLength, routingHeader } from '../log/record-payload.ts';
-import { checkIngestedRecord } from './ingest-records.ts';
+import { checkIngestedRecord, type IngestContext, type RecordVerdict, uncheckableRecord } from './ingest-records.ts';
 
 /**
  * Checks one ingest request body, `{"Records":[…]}`, record by record, and returns the accepted records'
@@ -22,6 +22,8 @@ export interface RejectedBatch {
   kind: 'rejected';
   error: 'SerializationException' | 'ValidationException';
   message: string;
+  /** Set when checking threw unexpectedly: what threw, for the service's log (never sent to the caller). */
+  fault?: string;
 }
 
 export function checkBatch(
@@ -29,15 +31,17 @@ export function checkBatch(
   accountId: string,
   newEventId: () => string,
 ): CheckedBatch | RejectedBatch {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (cause) {
-    return {
-      kind: 'rejected',
-      error: 'SerializationException',
-      message: `The request body is not valid JSON: ${(cause as Error).message}`,
-    };
+    // V8's JSON.parse does not recurse, but a parse that runs out of memory or stack is the body's fault too.
+    const message =
+      cause instanceof SyntaxError
+        ? `The request body is not valid JSON: ${cause.message}`
+        : `The request body is too large or too deeply nested to parse (${(cause as Error).message}); send fewer or flatter records.`;
+    return { kind: 'rejected', error: 'SerializationException', message };
   }
   const records = (parsed as { Records?: unknown } | null)?.Records;
   if (parsed === null || typeof parsed !== 'object' || !Array.isArray(records)) {
@@ -58,9 +62,9 @@ export function checkBatch(
   const successful: CheckedBatch['successful'] = [];
   const failed: CheckedBatch['failed'] = [];
   records.forEach((raw, index) => {
-    const verdict = checkIngestedRecord(raw, { accountId, newEventId });
+    const verdict = checkRecord(raw, { accountId, newEventId });
     if (verdict.ok) {
-      accepted.push({ header: JSON.stringify(routingHeader(verdict.record)), json: verdict.json });
+      accepted.push({ header: verdict.header, json: verdict.json });
       successful.push({ Index: index, EventID: verdict.record.eventID });
     } else {
       failed.push({ Index: index, ErrorCode: verdict.errorCode, ErrorMessage: verdict.errorMessage });
@@ -78,6 +82,36 @@ export function checkBatch(
   const view = Buffer.from(payload.buffer);
   for (const [i, a] of accepted.entries()) encodeInto(view, offsets[i] as number, a.header, a.json);
   return { kind: 'checked', payload, offsets, successful, failed };
+}
+
+/**
+ * One record's verdict and routing header. Whatever checking one record throws (JSON.stringify runs out
+ * of stack on a member nested 100,000 levels deep) rejects that record alone, never the batch.
+ */
+function checkRecord(raw: unknown, ctx: IngestContext): (RecordVerdict & { ok: false }) | AcceptedRecord {
+  try {
+    const verdict = checkIngestedRecord(raw, ctx);
+    if (!verdict.ok) return verdict;
+    return { ...verdict, header: JSON.stringify(routingHeader(verdict.record)) };
+  } catch (error) {
+    return uncheckableRecord(raw, error);
+  }
+}
+
+type AcceptedRecord = RecordVerdict & { ok: true; header: string };
+
+/**
+ * The answer for a batch whose check threw (a bug, or a body beyond what the checks could handle): the
+ * call fails as a whole, nothing is stored, and `fault` tells the service's log what threw.
+ */
+export function uncheckedBatch(error: unknown): RejectedBatch {
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return {
+    kind: 'rejected',
+    error: 'SerializationException',
+    message: `The batch could not be checked (${what}); nothing was stored. Send fewer or smaller records.`,
+    fault: error instanceof Error ? (error.stack ?? what) : what,
+  };
 }
 
 /** The accepted records as separate views of the payload, ready for the log. */

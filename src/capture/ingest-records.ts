@@ -92,6 +92,34 @@ export function checkIngestedRecord(raw: unknown, ctx: IngestContext): RecordVer
   return checkSizes(r, size) ?? { ok: true, record, json };
 }
 
+/**
+ * The verdict for a record whose check threw: JSON.stringify recurses, so a member nested tens of
+ * thousands of levels deep overflows the stack (a RangeError, at a depth that depends on the thread's
+ * stack). The message names the member that cannot be serialised, found only now that one has failed.
+ */
+export function uncheckableRecord(raw: unknown, error: unknown): RecordVerdict & { ok: false } {
+  const members = isObject(raw) ? Object.keys(raw) : [];
+  const culprit = members.find((m) => !serialisable((raw as Record<string, unknown>)[m]));
+  if (error instanceof RangeError) {
+    return {
+      ok: false,
+      errorCode: 'InvalidRecord',
+      errorMessage: `${culprit ?? 'The record'} is nested too deeply to store (${error.message}); flatten it.`,
+    };
+  }
+  const what = error instanceof Error ? error.message : String(error);
+  return { ok: false, errorCode: 'InvalidRecord', errorMessage: `The record could not be checked: ${what}.` };
+}
+
+function serialisable(value: unknown): boolean {
+  try {
+    JSON.stringify(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function fail(errorCode: IngestErrorCode, errorMessage: string): RecordVerdict {
   return { ok: false, errorCode, errorMessage };
 }

@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type CloudTrailClient, LookupEventsCommand, paginateLookupEvents } from '@aws-sdk/client-cloudtrail';
+import { ADMIN_SIGNING_NAME } from '../../src/api/admin-api.ts';
+import { INGEST_TARGET_PREFIX } from '../../src/api/ingest-api.ts';
 import type { Credentials, JsonApiError } from '../../src/client/json-api-client.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
+import { rawRequest } from '../helpers/signed-request.ts';
 
 /**
  * The ingest API (`OpenTrailIngest_20261101.PutRecords`): each record is checked alone, the good ones are
@@ -41,6 +44,70 @@ async function rejectsWithType(promise: Promise<unknown>, type: string, message?
     if (message) assert.match(error.message, message);
     return true;
   });
+}
+
+/** A body sent as written: no JSON.stringify could serialise the nesting these tests send. */
+function putRaw(world: TestWorld, body: string) {
+  return rawRequest({
+    url: world.url,
+    credentials: world.adminCredentials,
+    target: `${INGEST_TARGET_PREFIX}.PutRecords`,
+    service: ADMIN_SIGNING_NAME,
+    body,
+  });
+}
+
+const nested = (depth: number, open: string, close: string, inner: string) =>
+  open.repeat(depth) + inner + close.repeat(depth);
+/** 100,000 levels of {"a": …}: JSON.parse takes it (it does not recurse), JSON.stringify overflows the stack. */
+const DEEP = nested(100_000, '{"a":', '}', '1');
+
+/** A record's JSON with `member` set to raw JSON text. */
+const withRawMember = (eventID: string, member: string, json: string) =>
+  `${JSON.stringify(record({ eventID, [member]: undefined })).slice(0, -1)},"${member}":${json}}`;
+
+/**
+ * Sends good records around records nested 100,000 levels deep in each place a record is serialised
+ * (the record, its routing header, a resource): each deep one is refused alone, the others are stored.
+ */
+async function deeplyNestedRecordsAreRefusedAlone(world: TestWorld): Promise<void> {
+  const good = [randomUUID(), randomUUID()];
+  const deep: [string, string][] = [
+    ['requestParameters', DEEP],
+    ['userIdentity', DEEP],
+    ['additionalEventData', `{"x":${DEEP}}`],
+    // bucketName is copied into the routing header the log keeps beside the record.
+    ['requestParameters', `{"bucketName":${DEEP}}`],
+    ['resources', `[{"ARN":"arn:aws:s3:::b","type":"AWS::S3::Bucket","tags":${DEEP}}]`],
+  ];
+  const deepIds = deep.map(() => randomUUID());
+  const records = [
+    JSON.stringify(record({ eventID: good[0] })),
+    ...deep.map(([member, json], i) => withRawMember(deepIds[i] as string, member, json)),
+    JSON.stringify(record({ eventID: good[1] })),
+  ];
+  const response = await putRaw(world, `{"Records":[${records.join(',')}]}`);
+  assert.equal(response.status, 200, response.text.slice(0, 300));
+  const answer = response.json as unknown as PutRecordsAnswer;
+  assert.deepEqual(answer.Successful, [
+    { Index: 0, EventID: good[0] },
+    { Index: records.length - 1, EventID: good[1] },
+  ]);
+  assert.deepEqual(
+    answer.Failed.map((f) => [f.Index, f.ErrorCode]),
+    deep.map((_, i) => [i + 1, 'InvalidRecord']),
+  );
+  for (const [i, failure] of answer.Failed.entries()) {
+    assert.match(failure.ErrorMessage, new RegExp(`^${deep[i]?.[0]} is nested too deeply to store .*; flatten it\\.$`));
+  }
+  await world.historyCaughtUp();
+  const ct = world.cloudtrail();
+  for (const id of [...good, ...deepIds]) {
+    const { Events = [] } = await ct.send(
+      new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventId', AttributeValue: id }] }),
+    );
+    assert.equal(Events.length, good.includes(id) ? 1 : 0);
+  }
 }
 
 describe('PutRecords', () => {
@@ -129,6 +196,30 @@ describe('PutRecords', () => {
     await rejectsWithType(world.ingestApi().call('PutRecords', { records: [] }), 'SerializationException');
   });
 
+  test('refuses a record nested 100,000 levels deep alone with InvalidRecord, on a worker that lives on', async () => {
+    const [worker] = world.app.services.ingestCheckers.threads;
+    assert.ok(worker, 'the server checks batches on a worker thread');
+    const threadId = worker.threadId;
+    await deeplyNestedRecordsAreRefusedAlone(world);
+    assert.deepEqual(
+      world.app.services.ingestCheckers.threads.map((t) => t.threadId),
+      [threadId],
+    );
+  });
+
+  test('answers a body nested too deeply to be a batch with SerializationException or InvalidRecord', async () => {
+    const unterminated = await putRaw(world, `{"Records":${'['.repeat(100_000)}`);
+    assert.equal(unterminated.status, 400);
+    assert.equal(unterminated.json?.['__type'], 'SerializationException');
+    assert.match(String(unterminated.json?.['message']), /not valid JSON/);
+    const deepList = await putRaw(world, `{"Records":[${nested(100_000, '[', ']', '')}]}`);
+    assert.equal(deepList.status, 200);
+    assert.deepEqual(deepList.json, {
+      Successful: [],
+      Failed: [{ Index: 0, ErrorCode: 'InvalidRecord', ErrorMessage: 'A record must be a JSON object.' }],
+    });
+  });
+
   test('refuses more than 10,000 records with ValidationException and stores none of them', async () => {
     const eventID = randomUUID();
     const records = Array.from({ length: 10_001 }, (_, i) => (i === 0 ? record({ eventID }) : record()));
@@ -198,5 +289,17 @@ describe('PutRecords', () => {
       ),
     );
     for (const text of texts) assert.ok(!text.includes(key.SecretAccessKey), 'no record holds the secret access key');
+  });
+});
+
+describe('PutRecords checked on the main thread (--ingest-workers 0)', () => {
+  test('refuses a record nested 100,000 levels deep alone with InvalidRecord', async () => {
+    const { world, stop } = await startTestServer({ argv: ['--ingest-workers', '0'] });
+    try {
+      assert.deepEqual(world.app.services.ingestCheckers.threads, []);
+      await deeplyNestedRecordsAreRefusedAlone(world);
+    } finally {
+      await stop();
+    }
   });
 });
