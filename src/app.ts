@@ -142,7 +142,7 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
   const ingestCheckers = await IngestCheckers.start(
     config.ingestWorkers,
     () => ids.uuid(),
-    (err) => logger.error({ err }, 'an ingest worker failed; it is replaced'),
+    (err) => logger.error({ err }, 'an ingest check failed (a worker that died is replaced)'),
   );
   closers.push(() => ingestCheckers.close());
   const notifier = createNotifier(config.sns);

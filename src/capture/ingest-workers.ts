@@ -1,12 +1,18 @@
 import { Worker } from 'node:worker_threads';
-import { type CheckedBatch, checkBatch, type RejectedBatch } from './check-batch.ts';
-import type { IngestJob } from './ingest-worker.ts';
+import { ServiceError } from '../model/service-error.ts';
+import { type CheckedBatch, checkBatch, type RejectedBatch, uncheckedBatch } from './check-batch.ts';
+import type { IngestJob, IngestReply } from './ingest-worker.ts';
 
 /**
  * Where ingest bodies are parsed and checked. JSON.parse, the per-record checks and re-serialising are
  * most of the ingest path's CPU; on the main thread they capped acknowledged throughput at about 43,000
  * events/s here, with the main thread saturated. With workers the main thread keeps only HTTP, SigV4 and
  * the log write. With `workers: 0` bodies are checked inline, with the service's injectable id source.
+ *
+ * States: open (each slot's worker answers every job; a worker that dies fails its unanswered jobs with
+ * ServiceUnavailableException, and a replacement is started) → closed (`close()`: every worker, running
+ * or still starting, is terminated and awaited, and none is started again). Nothing here is durable: a
+ * batch is acknowledged only after the log has stored what a worker handed back.
  */
 interface Slot {
   worker: Worker;
@@ -16,6 +22,10 @@ interface Slot {
 
 export class IngestCheckers {
   readonly #slots: Slot[] = [];
+  /** Workers started but not ready yet, so that `close()` can stop them too. */
+  readonly #starting = new Set<Worker>();
+  /** Replacements under way; `close()` waits for them. */
+  readonly #respawns = new Set<Promise<void>>();
   readonly #newEventId: () => string;
   readonly #onWorkerError: (error: unknown) => void;
   #nextId = 0;
@@ -41,6 +51,16 @@ export class IngestCheckers {
     return checkers;
   }
 
+  /** The running worker threads (not those still starting): for /health-style checks and tests. */
+  get threads(): readonly Worker[] {
+    return this.#slots.map((s) => s.worker);
+  }
+
+  /** Batches sent to a worker and not answered yet. */
+  get pendingJobs(): number {
+    return this.#slots.reduce((n, s) => n + s.jobs.size, 0);
+  }
+
   /** Starts a worker running ingest-worker.ts through tsx's loader (workers do not inherit it on Node 20). */
   async #spawn(): Promise<Slot> {
     const entry = new URL('./ingest-worker.ts', import.meta.url).href;
@@ -49,28 +69,57 @@ export class IngestCheckers {
       { eval: true },
     );
     worker.unref();
-    await new Promise<void>((resolve, reject) => {
-      worker.once('error', reject);
-      worker.once('message', () => resolve());
-    });
+    this.#starting.add(worker);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        worker.once('error', reject);
+        // Terminated by close() while starting: no 'error' and no ready message would ever come.
+        worker.once('exit', (code) => reject(new Error(`the ingest worker exited with code ${code} while starting`)));
+        worker.once('message', () => resolve());
+      });
+    } finally {
+      this.#starting.delete(worker);
+    }
     const slot: Slot = { worker, jobs: new Map() };
-    worker.on('message', (m: { id: number; result: CheckedBatch | RejectedBatch }) => {
+    worker.on('message', (m: IngestReply) => {
+      if (m.result.kind === 'rejected' && m.result.fault !== undefined) this.#onWorkerError(m.result.fault);
       slot.jobs.get(m.id)?.resolve(m.result);
       slot.jobs.delete(m.id);
     });
-    // A worker that dies fails its jobs (the calls answer InternalFailure, nothing was acknowledged)
-    // and is replaced.
     worker.on('error', (error) => this.#onWorkerError(error));
-    worker.on('exit', () => {
-      for (const job of slot.jobs.values()) job.reject(new Error('the ingest worker exited'));
-      slot.jobs.clear();
-      const i = this.#slots.indexOf(slot);
-      if (i >= 0 && !this.#closed) {
-        this.#slots.splice(i, 1);
-        this.#spawn().then((s) => this.#slots.push(s), this.#onWorkerError);
-      }
-    });
+    worker.on('exit', () => this.#lost(slot));
     return slot;
+  }
+
+  /**
+   * A worker exited: its unanswered batches fail with a retryable error (nothing of them was stored),
+   * and, unless the pool is closing, a replacement starts.
+   */
+  #lost(slot: Slot): void {
+    for (const job of slot.jobs.values()) {
+      job.reject(
+        new ServiceError(
+          'ServiceUnavailableException',
+          'The worker checking this batch stopped before answering; nothing was stored. Retry the call.',
+        ),
+      );
+    }
+    slot.jobs.clear();
+    const i = this.#slots.indexOf(slot);
+    if (i < 0 || this.#closed) return;
+    this.#slots.splice(i, 1);
+    const respawn = this.#spawn().then(
+      async (replacement) => {
+        // close() ran while it started: it must not outlive the pool.
+        if (this.#closed) await replacement.worker.terminate();
+        else this.#slots.push(replacement);
+      },
+      (error: unknown) => {
+        if (!this.#closed) this.#onWorkerError(error);
+      },
+    );
+    this.#respawns.add(respawn);
+    void respawn.finally(() => this.#respawns.delete(respawn));
   }
 
   check(body: Buffer, accountId: string): Promise<CheckedBatch | RejectedBatch> {
@@ -78,7 +127,7 @@ export class IngestCheckers {
       (best, s) => (best === undefined || s.jobs.size < best.jobs.size ? s : best),
       undefined,
     );
-    if (slot === undefined) return Promise.resolve(checkBatch(body, accountId, this.#newEventId));
+    if (slot === undefined) return Promise.resolve(this.#checkInline(body, accountId));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       slot.jobs.set(id, { resolve, reject });
@@ -87,8 +136,20 @@ export class IngestCheckers {
     });
   }
 
+  /** With no worker (none configured, or all being replaced), on the main thread, answering as a worker does. */
+  #checkInline(body: Buffer, accountId: string): CheckedBatch | RejectedBatch {
+    try {
+      return checkBatch(body, accountId, this.#newEventId);
+    } catch (error) {
+      this.#onWorkerError(error);
+      return uncheckedBatch(error);
+    }
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all(this.#slots.splice(0).map((s) => s.worker.terminate()));
+    const stopping = [...this.#slots.splice(0).map((s) => s.worker), ...this.#starting];
+    await Promise.all(stopping.map((w) => w.terminate()));
+    await Promise.all(this.#respawns);
   }
 }
