@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import { adminApi } from './api/admin-api.ts';
 import type { AwsJsonDeps } from './api/aws-json.ts';
 import { cloudTrailApi } from './api/cloudtrail-api.ts';
@@ -17,6 +17,7 @@ import { ConsumerRunner } from './log/consumer.ts';
 import { EventLog } from './log/event-log.ts';
 import { type Clock, systemClock } from './model/clock.ts';
 import { cryptoIds, type IdSource } from './model/ids.ts';
+import { createLogger } from './model/logger.ts';
 import { PeriodicTask } from './model/periodic-task.ts';
 import { createObjectStore, type ObjectStore } from './objectstore/index.ts';
 import { ConnectionPool, Database } from './store/database.ts';
@@ -63,7 +64,7 @@ const READ_CONNECTIONS = 4;
 export async function createApp(config: Config, deps: AppDeps = {}): Promise<App> {
   const clock = deps.clock ?? systemClock;
   const ids = deps.ids ?? cryptoIds;
-  const logger = deps.logger ?? pino({ level: config.logLevel });
+  const logger = deps.logger ?? createLogger(config.logLevel);
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
   const closers = new Closers();
@@ -161,8 +162,8 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
     digestIntervalMs: config.digestIntervalMs,
   });
   closers.push(() => delivery.stop());
+  // Handlers get these and nothing else: no settings object, so no path from a request to a credential.
   const services: Services = {
-    config,
     clock,
     ids,
     identity,

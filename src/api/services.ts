@@ -1,16 +1,17 @@
 import type { Logger } from 'pino';
 import type { Capture } from '../capture/capture.ts';
 import type { IngestCheckers } from '../capture/ingest-workers.ts';
-import type { Config } from '../config/load-config.ts';
 import type { EventHistory, LookupRateLimit } from '../history/index.ts';
 import type { IdentityStore } from '../identity/index.ts';
 import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import type { SigningKeys, TrailDelivery, TrailService } from '../trails/index.ts';
 
-/** The domain services the API layer calls; built once by the composition root (src/app.ts). */
+/**
+ * The domain services the API layer calls; built once by the composition root (src/app.ts). Settings are not
+ * among them: a handler that needs one gets that value, never the loaded config with its credentials.
+ */
 export interface Services {
-  config: Config;
   clock: Clock;
   ids: IdSource;
   identity: IdentityStore;
