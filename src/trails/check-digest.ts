@@ -172,7 +172,8 @@ async function getOrMissing(store: ObjectStore, bucket: string, key: string) {
 /** Hashes while it inflates: a log file's uncompressed bytes (up to ~10× its 50 MB) are never held at once. */
 async function gunzipSha256(body: Uint8Array): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(Readable.from([body]), createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
+  // 1 MB chunks: zlib's default 16 KB makes a callback per 16 KB, a third of the time on small files.
+  await pipeline(Readable.from([body]), createGunzip({ chunkSize: 1 << 20 }), async (chunks: AsyncIterable<Buffer>) => {
     for await (const chunk of chunks) hash.update(chunk);
   });
   return hash.digest('hex');

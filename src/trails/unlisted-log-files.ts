@@ -49,8 +49,10 @@ export async function findUnlistedLogFiles(
     const merged = mergeSpans(spans);
     const isCovered = (timeMs: number) =>
       merged.some((s) => timeMs > s.startMs && timeMs + MINUTE_MS + DELIVERY_MARGIN_MS <= s.endMs);
-    for (const folder of dayFolders(logFilePrefix(scope), merged)) {
-      for await (const key of listKeys(store, bucket, folder)) {
+    // The day folders are listed at once; their keys are judged in folder order.
+    const folders = dayFolders(logFilePrefix(scope), merged).map((folder) => listKeys(store, bucket, folder));
+    for (const keys of await Promise.all(folders)) {
+      for (const key of keys) {
         const name = parseLogFileKey(key);
         if (name === undefined || name.insights || name.accountId !== scope.accountId) continue;
         if (name.region !== scope.sourceRegion || !isCovered(name.timeMs)) continue;
@@ -89,12 +91,13 @@ function dayFolders(prefix: string, spans: { startMs: number; endMs: number }[])
   return [...folders].sort();
 }
 
-async function* listKeys(store: ObjectStore, bucket: string, prefix: string): AsyncGenerator<string> {
+async function listKeys(store: ObjectStore, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
   let startAfter: string | undefined;
   for (;;) {
     const page = await store.listObjects(bucket, { prefix, ...(startAfter !== undefined ? { startAfter } : {}) });
-    for (const o of page.objects) yield o.key;
-    if (!page.isTruncated || page.nextStartAfter === undefined) return;
+    for (const o of page.objects) keys.push(o.key);
+    if (!page.isTruncated || page.nextStartAfter === undefined) return keys;
     startAfter = page.nextStartAfter;
   }
 }

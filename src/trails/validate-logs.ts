@@ -94,8 +94,10 @@ export async function validateLogs(deps: ValidateLogsDeps, options: ValidateLogs
   }
   const scope = await resolveScope(deps.store, deps.cloudtrail, options);
   options.onStart?.();
-  const keys = await listDigestKeys(deps.store, scope, options.startMs, options.endMs);
-  const publicKeys = await loadPublicKeys(deps.cloudtrail, options.startMs, options.endMs + 2 * HOUR_MS);
+  const [keys, publicKeys] = await Promise.all([
+    listDigestKeys(deps.store, scope, options.startMs, options.endMs),
+    loadPublicKeys(deps.cloudtrail, options.startMs, options.endMs + 2 * HOUR_MS),
+  ]);
   return new ValidationRun(deps, options, scope, keys, publicKeys).run();
 }
 
@@ -106,7 +108,9 @@ class ValidationRun {
   readonly #keys: DigestKeys;
   readonly #regularKeys: PublicKeyLookup;
   readonly #backfillKeys: PublicKeyLookup;
+  /** Log file fetches; digests have their own slots, so the walk never queues behind the files it found. */
   readonly #limit: <T>(task: () => Promise<T>) => Promise<T>;
+  readonly #digestLimit = limiter(PREFETCH_DIGESTS);
   readonly #examined = new Map<string, Promise<DigestExamination>>();
   readonly #result: ValidationResult = {
     digests: { valid: 0, invalid: 0 },
@@ -285,7 +289,7 @@ class ValidationRun {
     let examined = this.#examined.get(id);
     if (examined === undefined) {
       const lookup = backfill ? this.#backfillKeys : this.#regularKeys;
-      examined = this.#limit(() =>
+      examined = this.#digestLimit(() =>
         examineDigest(this.#deps.store, bucket, key, backfill, lookup, this.#scope.homeRegion),
       );
       examined.catch((error: unknown) => {
