@@ -33,6 +33,9 @@ export const cloudTrailApi: JsonApi = {
       MaxResults: 'InvalidMaxResultsException',
       LookupAttributes: 'InvalidLookupAttributesException',
       EventCategory: 'InvalidEventCategoryException',
+      // A time no timestamp can hold (validate-input.ts) is a bad time range.
+      StartTime: 'InvalidTimeRangeException',
+      EndTime: 'InvalidTimeRangeException',
     }),
     PutEventSelectors: byMember({
       EventSelectors: 'InvalidEventSelectorsException',

@@ -154,7 +154,7 @@ function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string[]
       checkSize(shape, value, fail, 'value');
       return value;
     case 'timestamp':
-      return parseTimestamp(value, path);
+      return parseTimestamp(value, path, fail);
     case 'blob':
       if (typeof value !== 'string') throw mismatch(path, 'a base64 string', value);
       return value;
@@ -193,17 +193,34 @@ function checkSize(shape: Shape, size: number, fail: (c: string) => void, what: 
   if (shape.max !== undefined && size > shape.max) fail(`Member must have ${what} less than or equal to ${shape.max}`);
 }
 
-/** Epoch seconds as sent by the SDKs (integer or fractional); ISO-8601 text is accepted defensively (facts §1.4). */
-function parseTimestamp(value: unknown, path: string[]): Date {
+/**
+ * The times a timestamp member can hold: a JavaScript Date's range, ±100,000,000 days from 1970 (years
+ * -271821 to 275760), in epoch seconds. Also well inside what DuckDB's TIMESTAMP holds.
+ */
+const MAX_TIMESTAMP_SECONDS = 8_640_000_000_000;
+
+/**
+ * Epoch seconds as sent by the SDKs (integer or fractional); ISO-8601 text is accepted defensively (facts §1.4).
+ * A value that is no time at all is a SerializationException; a number outside the range a time can take
+ * (1e20, -1e20, or 1e400, which JSON.parse makes Infinity) is a constraint violation, so an operation can
+ * answer it with its own error (LookupEvents: InvalidTimeRangeException). The value is then kept as sent.
+ */
+function parseTimestamp(value: unknown, path: string[], fail: (constraint: string) => void): unknown {
   let ms: number;
   if (typeof value === 'number') ms = value * 1000;
   else if (typeof value === 'string') ms = /^-?\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value);
   else throw mismatch(path, 'a timestamp in epoch seconds', value);
-  if (!Number.isFinite(ms)) {
+  if (Number.isNaN(ms)) {
     throw new ServiceError(
       'SerializationException',
       `Value ${describe(value)} at '${memberPath(path)}' is not a timestamp; send epoch seconds or ISO-8601 text.`,
     );
+  }
+  if (!(Math.abs(ms) <= MAX_TIMESTAMP_SECONDS * 1000)) {
+    fail(
+      `Member must be a time between -${MAX_TIMESTAMP_SECONDS} and ${MAX_TIMESTAMP_SECONDS} epoch seconds (years -271821 to 275760)`,
+    );
+    return value;
   }
   return new Date(ms);
 }

@@ -63,6 +63,9 @@ interface PageToken {
   p: string;
 }
 
+/** The latest time a JavaScript Date holds (ms); a token's time goes into SQL as BIGINT microseconds. */
+const MAX_TIME_MS = 8_640_000_000_000_000;
+
 export class EventHistory {
   readonly #reads: ConnectionPool;
   readonly #clock: Clock;
@@ -77,6 +80,8 @@ export class EventHistory {
     const category = checkCategory(input.EventCategory);
     const attribute = checkAttribute(input.LookupAttributes ?? [], category);
     const maxResults = input.MaxResults ?? DEFAULT_MAX_RESULTS;
+    checkTime('StartTime', input.StartTime);
+    checkTime('EndTime', input.EndTime);
     if (input.StartTime && input.EndTime && input.StartTime.getTime() > input.EndTime.getTime()) {
       throw new ServiceError('InvalidTimeRangeException', 'StartTime must be earlier than or equal to EndTime.');
     }
@@ -171,20 +176,20 @@ function parameterHash(caller: Caller, input: LookupEventsInput, category: strin
   return createHash('sha256').update(bound).digest('base64url').slice(0, 16);
 }
 
-function readToken(text: string, binding: string): PageToken {
-  let token: PageToken | undefined;
-  try {
-    token = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as PageToken;
-  } catch {
-    token = undefined;
+/** The API layer refuses times out of range; this keeps an invalid Date from ever reaching SQL. */
+function checkTime(name: string, time: Date | undefined): void {
+  if (time !== undefined && Number.isNaN(time.getTime())) {
+    throw new ServiceError('InvalidTimeRangeException', `${name} is not a valid time; send epoch seconds.`);
   }
-  if (
-    token === undefined ||
-    typeof token.t !== 'number' ||
-    typeof token.s !== 'number' ||
-    typeof token.p !== 'string'
-  ) {
-    throw new ServiceError('InvalidNextTokenException', 'The NextToken is not one LookupEvents returned.');
+}
+
+function readToken(text: string, binding: string): PageToken {
+  const token = decodeToken(text);
+  if (token === undefined) {
+    throw new ServiceError(
+      'InvalidNextTokenException',
+      'The NextToken is not one LookupEvents returned; send the NextToken of the previous page unchanged.',
+    );
   }
   if (token.p !== binding) {
     throw new ServiceError(
@@ -193,6 +198,28 @@ function readToken(text: string, binding: string): PageToken {
     );
   }
   return token;
+}
+
+/**
+ * A token as LookupEvents issues it, or undefined. Tokens come back from callers, so every number is
+ * checked to be one LookupEvents could have written (a non-negative safe integer, a time a Date holds)
+ * before it goes into SQL: JSON.parse gives any double, and BigInt() throws on fractions.
+ */
+function decodeToken(text: string): PageToken | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  const { t, s, p } = parsed as Record<string, unknown>;
+  if (!isCount(t) || t > MAX_TIME_MS || !isCount(s) || typeof p !== 'string') return undefined;
+  return { t, s, p };
+}
+
+function isCount(n: unknown): n is number {
+  return Number.isSafeInteger(n) && (n as number) >= 0;
 }
 
 function toLookupEvent(row: HistoryRow): LookupEvent {

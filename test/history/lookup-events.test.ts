@@ -41,6 +41,27 @@ async function lookupAll(client: CloudTrailClient, input: LookupEventsCommandInp
   return events;
 }
 
+/**
+ * `client` with `edit` applied to each request body before it is signed: for values no SDK input can
+ * express (a Date cannot hold 1e20 seconds; the SDK sends an invalid one as null).
+ */
+function editingBody(client: CloudTrailClient, edit: (body: string) => string): CloudTrailClient {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      // The serialiser leaves JSON bytes; content-length and the signature are computed after this step.
+      const request = args.request as { body?: unknown };
+      if (request.body instanceof Uint8Array) request.body = edit(Buffer.from(request.body).toString('utf8'));
+      return next(args);
+    },
+    { step: 'build', priority: 'high' },
+  );
+  return client;
+}
+
+/** A token's fields, as the server wrote them (base64url JSON), for tests that forge a returned one. */
+const decodeToken = (token: string) => JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Json;
+const encodeToken = (fields: unknown) => Buffer.from(JSON.stringify(fields)).toString('base64url');
+
 function identities(account: string) {
   const iam = (path: string) => `arn:aws:iam::${account}:${path}`;
   const roleId = 'AROADEPLOYEXAMPLE0001';
@@ -316,6 +337,8 @@ describe('LookupEvents over ingested records', () => {
     ['an unknown attribute key', by('Colour', 'blue'), INVALID_ATTRIBUTES],
     ['MaxResults 0', { MaxResults: 0 }, 'InvalidMaxResultsException'],
     ['MaxResults 51', { MaxResults: 51 }, 'InvalidMaxResultsException'],
+    ['MaxResults -1', { MaxResults: -1 }, 'InvalidMaxResultsException'],
+    ['MaxResults 1e21', { MaxResults: 1e21 }, 'InvalidMaxResultsException'],
     ['insight with Username', { EventCategory: 'insight', ...by('Username', 'alice') }, INVALID_ATTRIBUTES],
     ["EventCategory 'management'", { EventCategory: 'management' as 'insight' }, 'InvalidEventCategoryException'],
     ['a garbage NextToken', { NextToken: 'garbage' }, 'InvalidNextTokenException'],
@@ -325,6 +348,47 @@ describe('LookupEvents over ingested records', () => {
       await rejectsWith(ct.send(new LookupEventsCommand(input)), error);
     });
   }
+
+  // Times beyond what a timestamp can hold (±8.64e12 epoch seconds), sent as the SDK would send numbers.
+  const OUT_OF_RANGE: [string, string, string][] = [
+    ['StartTime', '1e20', 'startTime'],
+    ['EndTime', '1e20', 'endTime'],
+    ['StartTime', '-1e20', 'startTime'],
+    ['EndTime', '-8640000000001', 'endTime'],
+    // JSON.parse reads this as Infinity.
+    ['EndTime', '1e400', 'endTime'],
+  ];
+  for (const [member, seconds, path] of OUT_OF_RANGE) {
+    test(`rejects ${member} ${seconds} epoch seconds with InvalidTimeRangeException`, async () => {
+      const client = editingBody(world.cloudtrail({ credentials: rootA }), (body) => body.replace(/0(?=})/, seconds));
+      // The SDK sends {"<member>":0}; the edit puts the out-of-range number in its place.
+      await rejectsWith(
+        client.send(new LookupEventsCommand({ [member]: new Date(0) })),
+        'InvalidTimeRangeException',
+        new RegExp(
+          `at '${path}' failed to satisfy constraint: Member must be a time between -8640000000000 and 8640000000000 epoch seconds`,
+        ),
+      );
+    });
+  }
+
+  test('rejects a StartTime that is no number at all with SerializationException', async () => {
+    const client = editingBody(world.cloudtrail({ credentials: rootA }), (body) => body.replace(/0(?=})/, '"NaN"'));
+    await rejectsWith(
+      client.send(new LookupEventsCommand({ StartTime: new Date(0) })),
+      'SerializationException',
+      /'startTime' is not a timestamp; send epoch seconds/,
+    );
+  });
+
+  test('takes the earliest and latest times a timestamp can hold', async () => {
+    const earliest = new Date(-8_640_000_000_000_000);
+    const latest = new Date(8_640_000_000_000_000);
+    assert.deepEqual(names(await lookupAll(ct, { StartTime: earliest, ...window() })), NEWEST_FIRST);
+    const upToLatest = names(await lookupAll(ct, { StartTime: new Date(top - 6 * DAY), EndTime: latest }));
+    assert.deepEqual(upToLatest.slice(-NEWEST_FIRST.length), NEWEST_FIRST);
+    assert.deepEqual(await lookupAll(ct, { StartTime: earliest, EndTime: new Date(-8_639_999_000_000_000) }), []);
+  });
 
   test('looks up Insights events by EventName, and finds no management events there', async () => {
     const insights = { EventCategory: 'insight', ...by('EventName', 'RunInstances') } as const;
@@ -389,6 +453,100 @@ describe('LookupEvents paging', () => {
     await rejectsWith(ct.send(new LookupEventsCommand(withAttribute)), 'InvalidNextTokenException');
     const again = await ct.send(new LookupEventsCommand({ EndTime: new Date(top), MaxResults: 5, NextToken }));
     assert.deepEqual(idsOf(again.Events ?? []), expected.slice(5, 10));
+  });
+});
+
+describe('LookupEvents NextToken checks', () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  let world: TestWorld;
+  let ct: CloudTrailClient;
+  let rootA: Credentials;
+  let top: number;
+  /** A token LookupEvents returned for `query`, and its fields. */
+  let issued: string;
+  let fields: Json;
+  const query = () => ({ EndTime: new Date(top), MaxResults: 2 });
+
+  before(async () => {
+    server = await startTestServer();
+    world = server.world;
+    const a = await world.newAccount();
+    rootA = a.root;
+    ct = world.cloudtrail({ credentials: a.root });
+    top = Math.floor(Date.now() / SECOND) * SECOND - SECOND;
+    const { alice } = identities(a.accountId);
+    const sent = Array.from({ length: 5 }, (_, i) => apiCall('token.example.com', 'Tok', alice, top - i * HOUR));
+    await ingest(world, a.root, sent);
+    await world.historyCaughtUp();
+    const first = await ct.send(new LookupEventsCommand(query()));
+    assert.ok(first.NextToken);
+    issued = first.NextToken;
+    fields = decodeToken(issued);
+    assert.deepEqual(Object.keys(fields).sort(), ['p', 's', 't']);
+  });
+  after(() => server.stop());
+
+  const rejectsToken = (NextToken: string, client = ct, input: LookupEventsCommandInput = query()) =>
+    rejectsWith(client.send(new LookupEventsCommand({ ...input, NextToken })), 'InvalidNextTokenException');
+
+  const GARBAGE: [string, () => string][] = [
+    ['an empty string', () => ''],
+    ['characters outside base64', () => '!!!!~~~~'],
+    ['base64 of text that is not JSON', () => Buffer.from('not json at all').toString('base64url')],
+    ['base64 of JSON null', () => encodeToken(null)],
+    ['base64 of a JSON list', () => encodeToken([1, 2, 'x'])],
+    ['base64 of a JSON number', () => encodeToken(42)],
+    ['a token missing its time', () => encodeToken({ ...fields, t: undefined })],
+    ['a token whose time is text', () => encodeToken({ ...fields, t: String(fields['t']) })],
+    ['a token whose seq is a boolean', () => encodeToken({ ...fields, s: true })],
+    ['a token whose binding is a number', () => encodeToken({ ...fields, p: 7 })],
+    ['the issued token cut short', () => issued.slice(0, -6)],
+    ['the issued token in standard base64 with a character changed', () => `A${issued.slice(1)}`],
+  ];
+  for (const [what, token] of GARBAGE) {
+    test(`rejects ${what} with InvalidNextTokenException`, async () => {
+      await rejectsToken(token());
+    });
+  }
+
+  // The issued token with one number changed, the binding kept: only the range checks can refuse these.
+  const NUMBERS: [string, Json][] = [
+    ['a fractional time', { t: 1.5 }],
+    ['a negative time', { t: -1 }],
+    ['a time beyond Number.MAX_SAFE_INTEGER', { t: 2 ** 60 }],
+    ['a time of 1e300', { t: 1e300 }],
+    ['a time past the last a Date holds', { t: 8_640_000_000_000_001 }],
+    ['a fractional seq', { s: 0.5 }],
+    ['a negative seq', { s: -1 }],
+    ['a seq beyond Number.MAX_SAFE_INTEGER', { s: 2 ** 64 }],
+    ['a seq of 1e300', { s: 1e300 }],
+  ];
+  for (const [what, change] of NUMBERS) {
+    test(`rejects a token with ${what} with InvalidNextTokenException`, async () => {
+      await rejectsToken(encodeToken({ ...fields, ...change }));
+    });
+  }
+
+  test('takes the issued token with the largest numbers it could carry', async () => {
+    const largest = encodeToken({ ...fields, t: 8_640_000_000_000_000, s: Number.MAX_SAFE_INTEGER });
+    const { Events = [] } = await ct.send(new LookupEventsCommand({ ...query(), NextToken: largest }));
+    assert.equal(Events.length, 2);
+  });
+
+  test('rejects a token of another account, another Region or another query with InvalidNextTokenException', async () => {
+    const other = await world.newAccount();
+    await rejectsToken(issued, world.cloudtrail({ credentials: other.root }));
+    await rejectsToken(issued, world.cloudtrail({ credentials: rootA, region: 'eu-west-1' }));
+    await rejectsToken(issued, ct, { ...query(), EventCategory: 'insight' });
+    await rejectsToken(issued, ct, { ...query(), StartTime: new Date(top - DAY) });
+    await rejectsWith(
+      ct.send(new LookupEventsCommand({ ...query(), NextToken: encodeToken({ ...fields, p: 'forged' }) })),
+      'InvalidNextTokenException',
+      /issued for different parameters/,
+    );
+    // The token still works where it was issued.
+    const { Events = [] } = await ct.send(new LookupEventsCommand({ ...query(), NextToken: issued }));
+    assert.equal(Events.length, 2);
   });
 });
 
