@@ -177,24 +177,21 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
     logger,
   };
 
-  const historyRunner = new ConsumerRunner(
-    log,
-    new HistoryConsumer(historyConn, (seq, error) =>
-      logger.error({ err: error, seq }, 'history skipped a record it could not store'),
-    ),
-    {
-      // History may trail the log by a fraction of a second (AWS's trails by minutes) so that light traffic
-      // is stored in batches rather than one transaction per event.
-      lingerMs: 100,
-      // Segments every consumer (history and each trail) is past can go.
-      onAdvance: (_name, cursor) => {
-        log
-          .truncateBefore(Math.min(cursor, delivery.cursorFloor() ?? cursor) + 1)
-          .catch((err: unknown) => logger.warn({ err }, 'could not drop consumed log segments'));
-      },
-      onError: (name, err) => logger.error({ err, consumer: name }, 'consumer batch failed; retrying'),
-    },
+  const historyConsumer = new HistoryConsumer(historyConn, (seq, error) =>
+    logger.error({ err: error, seq }, 'history skipped a record it could not store'),
   );
+  const historyRunner = new ConsumerRunner(log, historyConsumer, {
+    // History may trail the log by a fraction of a second (AWS's trails by minutes) so that light traffic
+    // is stored in batches rather than one transaction per event.
+    lingerMs: 100,
+    // Segments every consumer (history and each trail) is past can go.
+    onAdvance: (_name, cursor) => {
+      log
+        .truncateBefore(Math.min(cursor, delivery.cursorFloor() ?? cursor) + 1)
+        .catch((err: unknown) => logger.warn({ err }, 'could not drop consumed log segments'));
+    },
+    onError: (name, err) => logger.error({ err, consumer: name }, 'consumer batch failed; retrying'),
+  });
   await historyRunner.start();
   closers.push(() => historyRunner.stop());
 
@@ -217,6 +214,8 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
       return {
         log: { committedSeq: log.committedSeq },
         consumers: { [historyRunner.name]: historyRunner.cursor },
+        // Records a consumer could not store and stepped over since this process started (each one logged).
+        skippedRecords: { [historyRunner.name]: historyConsumer.skipped },
         delivery: { cursorFloor: delivery.cursorFloor() ?? null },
         memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, externalBytes: memory.external },
       };

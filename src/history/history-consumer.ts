@@ -7,49 +7,94 @@ import { CREATE_STAGING, insertResources, insertStagedRecords } from './history-
 /**
  * Feeds event history from the log: each batch is appended raw to a staging table, then moved into
  * `history_events` together with the new cursor in one transaction, so a crash repeats or loses nothing.
+ *
+ * A failed batch is split in halves until the failure is pinned to single records. Only a record that
+ * fails alone, twice, with an error about its data (DuckDB's Invalid Input, Conversion, Constraint or Out of
+ * Range errors: JSON it cannot parse, a time it cannot read, a required member missing) is skipped: its
+ * sequence number is reported and the cursor moves past it. Any other error (disk full, out of memory,
+ * a database that went away) is thrown, and the runner retries the batch with backoff until it goes
+ * through, so a passing fault never costs a record. Trade-off: a bad record whose error DuckDB words in
+ * another way holds history back (loudly, through the runner's onError) instead of being dropped.
  */
 export const HISTORY_CONSUMER = 'history';
+
+/** DuckDB's error families that describe the data itself, so retrying the same record cannot succeed. */
+const DATA_ERROR = /^(Invalid Input|Conversion|Constraint|Out of Range) Error:/;
+
+export function isDataError(error: unknown): boolean {
+  return error instanceof Error && DATA_ERROR.test(error.message);
+}
+
+/** Attempts of one record on its own before it is judged bad rather than unlucky. */
+const ATTEMPTS_ALONE = 2;
 
 export class HistoryConsumer implements ConsumerHandler {
   readonly name = HISTORY_CONSUMER;
   readonly #conn: Connection;
   readonly #onSkip: (seq: number, error: unknown) => void;
+  /** The persisted cursor: records up to it are stored (or skipped) already. */
+  #appliedThrough = 0;
+  #skipped = 0;
 
   constructor(conn: Connection, onSkip: (seq: number, error: unknown) => void) {
     this.#conn = conn;
     this.#onSkip = onSkip;
   }
 
-  loadCursor(): Promise<number> {
-    return this.#conn.serial(async (raw) => {
+  /** Records skipped since this process started (each one was reported to `onSkip`). */
+  get skipped(): number {
+    return this.#skipped;
+  }
+
+  async loadCursor(): Promise<number> {
+    this.#appliedThrough = await this.#conn.serial(async (raw) => {
       await raw.run(CREATE_STAGING);
       const rows = (
         await raw.runAndReadAll('SELECT seq FROM consumer_cursors WHERE consumer = $1', [this.name])
       ).getRows();
       return rows.length === 0 ? 0 : Number(rows[0]?.[0]);
     });
+    return this.#appliedThrough;
   }
 
   async apply(entries: LogEntry[]): Promise<void> {
+    // A batch that failed part-way through isolating a bad record comes back whole: its start is stored.
+    const fresh = entries.filter((e) => e.seq > this.#appliedThrough);
+    if (fresh.length > 0) await this.#applyIsolating(fresh);
+  }
+
+  /** Applies `entries`; when that fails, applies each half the same way, down to single records. */
+  async #applyIsolating(entries: LogEntry[]): Promise<void> {
+    if (entries.length === 1) return this.#applyAlone(entries[0] as LogEntry);
     try {
       await this.#applyBatch(entries);
-    } catch (error) {
-      if (entries.length === 1) throw error;
-      // One bad record must not hold history back: apply one by one and skip (report) what fails.
-      for (const entry of entries) {
-        try {
-          await this.#applyBatch([entry]);
-        } catch (single) {
-          this.#onSkip(entry.seq, single);
-          await this.#saveCursorOnly(entry.seq);
-        }
-      }
+    } catch {
+      // Split on any error: a batch too big for the memory limit goes through in halves, and a store that
+      // is down fails the first single record too, which throws for the runner to retry.
+      const half = Math.ceil(entries.length / 2);
+      await this.#applyIsolating(entries.slice(0, half));
+      await this.#applyIsolating(entries.slice(half));
     }
   }
 
-  #applyBatch(entries: LogEntry[]): Promise<void> {
+  async #applyAlone(entry: LogEntry): Promise<void> {
+    let error: unknown;
+    for (let attempt = 0; attempt < ATTEMPTS_ALONE; attempt++) {
+      try {
+        return await this.#applyBatch([entry]);
+      } catch (e) {
+        if (!isDataError(e)) throw e;
+        error = e;
+      }
+    }
+    await this.#saveCursorOnly(entry.seq);
+    this.#skipped++;
+    this.#onSkip(entry.seq, error);
+  }
+
+  async #applyBatch(entries: LogEntry[]): Promise<void> {
     const last = (entries[entries.length - 1] as LogEntry).seq;
-    return this.#conn.serial(async (raw) => {
+    await this.#conn.serial(async (raw) => {
       await raw.run('DELETE FROM history_staging');
       const appender = await raw.createAppender('history_staging', 'main', 'temp');
       try {
@@ -72,11 +117,13 @@ export class HistoryConsumer implements ConsumerHandler {
         throw error;
       }
     });
+    this.#appliedThrough = last;
   }
 
-  #saveCursorOnly(seq: number): Promise<void> {
-    return this.#conn.withTransaction(async (raw) => {
+  async #saveCursorOnly(seq: number): Promise<void> {
+    await this.#conn.withTransaction(async (raw) => {
       await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, seq]);
     });
+    this.#appliedThrough = seq;
   }
 }

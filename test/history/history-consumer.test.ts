@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { HistoryConsumer } from '../../src/history/index.ts';
+import { ConsumerRunner } from '../../src/log/consumer.ts';
+import { EventLog } from '../../src/log/event-log.ts';
+import { Connection, Database } from '../../src/store/database.ts';
+import { withServer } from '../helpers/server.ts';
+
+/**
+ * The history consumer stores every record it can: a failing store is retried until the batch goes
+ * through; only a record DuckDB cannot take is skipped, reported by its sequence number.
+ */
+const ACCOUNT = '123456789012';
+
+function record(eventID: string, more: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    eventVersion: '1.09',
+    eventTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    eventSource: 's3.amazonaws.com',
+    eventName: 'CreateBucket',
+    awsRegion: 'us-east-1',
+    eventID,
+    readOnly: false,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    recipientAccountId: ACCOUNT,
+    eventCategory: 'Management',
+    ...more,
+  });
+}
+
+/** A record DuckDB cannot store: its eventTime is no time at all. */
+const poison = (eventID: string) => record(eventID, { eventTime: 'yesterday' });
+
+/** A connection whose inserts into history_events fail while `failInsert()` says so, like a full disk. */
+class FaultyConnection extends Connection {
+  failInsert: () => boolean = () => false;
+  inserts = 0;
+
+  override serial<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return super.serial((raw) =>
+      fn(
+        new Proxy(raw, {
+          get: (target, prop) => {
+            if (prop === 'run') {
+              return (sql: string, ...rest: unknown[]) => {
+                if (sql.includes('INSERT INTO history_events')) {
+                  this.inserts++;
+                  if (this.failInsert()) throw new Error('IO Error: could not write to the database file');
+                }
+                return (target.run as (...args: unknown[]) => unknown).call(target, sql, ...rest);
+              };
+            }
+            const value: unknown = Reflect.get(target, prop, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        }),
+      ),
+    );
+  }
+}
+
+interface World {
+  log: EventLog;
+  conn: FaultyConnection;
+  consumer: HistoryConsumer;
+  runner: ConsumerRunner;
+  skipped: number[];
+  errors: unknown[];
+  delays: number[];
+  /** Called after each skip and each reported error: tests change the store's behaviour from here. */
+  hooks: { afterSkip(): void; afterError(): void };
+  storedSeqs(): Promise<number[]>;
+}
+
+async function withHistory(fn: (world: World) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'opentrail-history-consumer-'));
+  const db = await Database.open(join(dir, 'opentrail.duckdb'), Date.now());
+  const log = await EventLog.open(join(dir, 'log'));
+  const conn = new FaultyConnection((await db.connect()).raw);
+  const skipped: number[] = [];
+  const errors: unknown[] = [];
+  const delays: number[] = [];
+  const hooks = { afterSkip() {}, afterError() {} };
+  const consumer = new HistoryConsumer(conn, (seq) => {
+    skipped.push(seq);
+    hooks.afterSkip();
+  });
+  const runner = new ConsumerRunner(log, consumer, {
+    onError: (_name, error) => {
+      errors.push(error);
+      hooks.afterError();
+    },
+    // Backoff without real time: record each delay, yield one turn of the event loop.
+    sleep: async (ms) => {
+      delays.push(ms);
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  });
+  const storedSeqs = async () =>
+    (await conn.raw.runAndReadAll('SELECT seq FROM history_events ORDER BY seq')).getRows().map((r) => Number(r[0]));
+  try {
+    await runner.start();
+    await fn({ log, conn, consumer, runner, skipped, errors, delays, hooks, storedSeqs });
+  } finally {
+    await runner.stop();
+    await log.close();
+    db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const appendAll = (log: EventLog, records: string[]) => log.append(records.map((r) => Buffer.from(r)));
+
+describe('history consumer when the store fails', { timeout: 20_000 }, () => {
+  it('loses nothing when a few inserts fail: a failure that is not about the data skips no record', async () => {
+    await withHistory(async ({ log, conn, consumer, runner, skipped, storedSeqs }) => {
+      let failures = 3;
+      conn.failInsert = () => failures-- > 0;
+      await appendAll(
+        log,
+        ['a', 'b', 'c', 'd', 'e'].map((id) => record(id)),
+      );
+      await runner.caughtUp(5);
+      assert.deepEqual(await storedSeqs(), [1, 2, 3, 4, 5]);
+      assert.deepEqual(skipped, []);
+      assert.equal(consumer.skipped, 0);
+    });
+  });
+
+  it('keeps retrying while the store stays down, and stores everything once it is back', async () => {
+    await withHistory(async ({ log, conn, runner, skipped, errors, delays, storedSeqs }) => {
+      // Down for the whole batch, each half and the first record alone, until the test brings it back.
+      let down = true;
+      conn.failInsert = () => down;
+      await appendAll(
+        log,
+        ['a', 'b', 'c'].map((id) => record(id)),
+      );
+      while (errors.length < 4 && skipped.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      down = false;
+      await runner.caughtUp(3);
+      assert.deepEqual(await storedSeqs(), [1, 2, 3]);
+      assert.deepEqual(skipped, []);
+      assert.match(String(errors[0]), /IO Error/);
+      assert.deepEqual(delays.slice(0, 4), [50, 100, 200, 400], 'each retry waits longer');
+    });
+  });
+});
+
+describe('history consumer and records it cannot store', { timeout: 20_000 }, () => {
+  it('skips only the record DuckDB cannot parse, reporting its sequence number', async () => {
+    await withHistory(async ({ log, consumer, runner, skipped, storedSeqs }) => {
+      await appendAll(log, [record('a'), record('b'), poison('c'), record('d'), record('e')]);
+      await appendAll(log, [record('f'), '{"eventTime": ', record('h')]);
+      await runner.caughtUp(8);
+      assert.deepEqual(await storedSeqs(), [1, 2, 4, 5, 6, 8]);
+      assert.deepEqual(skipped, [3, 7]);
+      assert.equal(consumer.skipped, 2);
+      assert.equal(runner.cursor, 8);
+    });
+  });
+
+  it('skips a bad record that arrives alone instead of retrying it forever', async () => {
+    await withHistory(async ({ log, runner, skipped, storedSeqs }) => {
+      await appendAll(log, [record('a')]);
+      await runner.caughtUp(1);
+      await appendAll(log, [poison('b')]);
+      await runner.caughtUp(2);
+      await appendAll(log, [record('c')]);
+      await runner.caughtUp(3);
+      assert.deepEqual(await storedSeqs(), [1, 3]);
+      assert.deepEqual(skipped, [2]);
+    });
+  });
+
+  it('stores nothing twice when the store fails while a bad record is being isolated', async () => {
+    await withHistory(async ({ log, conn, runner, skipped, errors, hooks, storedSeqs }) => {
+      // Right after the bad record is skipped the store goes down, until the runner has reported it.
+      let down = false;
+      conn.failInsert = () => down;
+      hooks.afterSkip = () => {
+        down = true;
+      };
+      hooks.afterError = () => {
+        down = false;
+      };
+      await appendAll(log, [record('a'), poison('b'), record('c'), record('d')]);
+      await runner.caughtUp(4);
+      assert.deepEqual(await storedSeqs(), [1, 3, 4]);
+      assert.deepEqual(skipped, [2]);
+      assert.equal(errors.length, 1, 'the store failed part-way and the batch came back');
+    });
+  });
+
+  it('counts the skipped record in /health, and event history still serves the records around it', async () => {
+    await withServer(async (world) => {
+      const account = world.app.admin.accountId;
+      const [before, after] = [randomUUID(), randomUUID()];
+      const { capture } = world.app.services;
+      await capture.appendPayloads(
+        [
+          record(before, { recipientAccountId: account }),
+          '{"eventTime": ',
+          record(after, { recipientAccountId: account }),
+        ].map((r) => Buffer.from(r)),
+      );
+      await world.historyCaughtUp();
+      const health = (await (await fetch(new URL('/health', world.url))).json()) as {
+        skippedRecords: Record<string, number>;
+      };
+      assert.deepEqual(health.skippedRecords, { history: 1 });
+      const client = world.cloudtrail();
+      for (const id of [before, after]) {
+        const found = await client.send(
+          new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventId', AttributeValue: id }] }),
+        );
+        assert.deepEqual(
+          found.Events?.map((e) => e.EventId),
+          [id],
+        );
+      }
+    });
+  });
+});
