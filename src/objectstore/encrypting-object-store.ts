@@ -39,8 +39,12 @@ export class EncryptingObjectStore implements ObjectStore {
     return this.#inner.bucketExists(bucket);
   }
 
-  createBucket(bucket: string): Promise<void> {
-    return this.#inner.createBucket(bucket);
+  createBucket(bucket: string, owner?: string): Promise<void> {
+    return this.#inner.createBucket(bucket, owner);
+  }
+
+  bucketOwner(bucket: string): Promise<string | undefined> {
+    return this.#inner.bucketOwner(bucket);
   }
 
   async putObject(input: PutObjectInput): Promise<void> {

@@ -8,6 +8,10 @@
  *   key's hash rather than mirroring it, so no key can collide with metadata, hit the name length limit through
  *   a suffix, or leave a second tree of empty folders behind.
  * - `.tmp/`: bodies being written; `bucket-policies/<bucket>.json`: written by an operator, read only here.
+ * - `bucket-owners/<bucket>.json`: `{"accountId"}` of the account that owns the bucket. Bucket names are one
+ *   namespace across accounts, as on S3: the first account to claim a name owns it, and the claim is a hard link
+ *   of a complete temp file, so of two concurrent claims exactly one wins and no reader sees half a file. A
+ *   bucket folder without one (made before owners were kept, or by hand) belongs to the next account to claim it.
  *
  * A put writes and fsyncs the body in `.tmp/`, writes the metadata (temp, fsync, rename), then renames the body
  * into place and fsyncs its folder: that rename is the commit point, so a reader sees the old object or the new
@@ -21,7 +25,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { constants, type Dirent, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { lstat, mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import {
   assertBucketName,
@@ -70,9 +74,22 @@ export class LocalObjectStore implements ObjectStore {
     return guard(async () => (await lstatOrUndefined(this.#bucketDir(bucket)))?.isDirectory() ?? false);
   }
 
-  async createBucket(bucket: string): Promise<void> {
+  async createBucket(bucket: string, owner?: string): Promise<void> {
     assertBucketName(bucket);
     await guard(() => mkdirDurable(this.#bucketDir(bucket)));
+    if (owner !== undefined) await guard(() => this.#claim(bucket, owner));
+  }
+
+  async bucketOwner(bucket: string): Promise<string | undefined> {
+    await this.#requireBucket(bucket);
+    return guard(async () => {
+      try {
+        return (JSON.parse(await readFile(this.#ownerPath(bucket), 'utf8')) as { accountId: string }).accountId;
+      } catch (error) {
+        if (errorCode(error) === 'ENOENT') return undefined;
+        throw error;
+      }
+    });
   }
 
   async putObject(input: PutObjectInput): Promise<void> {
@@ -183,6 +200,25 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   close(): void {}
+
+  /** Makes `owner` the bucket's owner unless it has one: link() fails with EEXIST when another claim won. */
+  async #claim(bucket: string, owner: string): Promise<void> {
+    const path = this.#ownerPath(bucket);
+    const tmp = await this.#writeTemp(Buffer.from(JSON.stringify({ accountId: owner })));
+    try {
+      await mkdirDurable(dirname(path));
+      await link(tmp, path);
+      await fsyncDir(dirname(path));
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST') throw error;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  #ownerPath(bucket: string): string {
+    return join(this.#root, 'bucket-owners', `${bucket}.json`);
+  }
 
   #bucketDir(bucket: string): string {
     return join(this.#root, 'buckets', bucket);

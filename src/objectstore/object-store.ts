@@ -60,8 +60,14 @@ export interface ListObjectsResult {
 export interface ObjectStore {
   readonly kind: 'local' | 's3';
   bucketExists(bucket: string): Promise<boolean>;
-  /** Idempotent. */
-  createBucket(bucket: string): Promise<void>;
+  /**
+   * Idempotent. With `owner` (an account id), also claims the bucket for that account unless an account owns it
+   * already: bucket names are one namespace across accounts, as S3's are, and the first account to claim a name
+   * keeps it (local store; an S3 endpoint keeps its own owners and ignores `owner`).
+   */
+  createBucket(bucket: string, owner?: string): Promise<void>;
+  /** The account that owns the bucket: on the local store the first to claim it; undefined when none did, and on S3. */
+  bucketOwner(bucket: string): Promise<string | undefined>;
   /** The bucket must exist: no store creates one on write. */
   putObject(input: PutObjectInput): Promise<void>;
   getObject(bucket: string, key: string): Promise<StoredObject>;

@@ -89,6 +89,12 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /** The endpoint keeps who owns its buckets (and refuses other accounts itself); nothing to answer here. */
+  async bucketOwner(bucket: string): Promise<string | undefined> {
+    if (!(await this.bucketExists(bucket))) throw noSuchBucket(bucket);
+    return undefined;
+  }
+
   async putObject(input: PutObjectInput): Promise<void> {
     assertBucketName(input.bucket);
     assertKeySize(input.key);

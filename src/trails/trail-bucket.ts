@@ -2,22 +2,32 @@ import { ServiceError } from '../model/service-error.ts';
 import type { ObjectStore } from '../objectstore/index.ts';
 import { policyAllowsCloudTrail } from './bucket-policy.ts';
 
+export interface TrailBucketUse {
+  arn: string;
+  bucket: string;
+  prefix?: string;
+  accountId: string;
+  organizationId?: string;
+}
+
 /**
- * The checks CreateTrail and UpdateTrail make on a trail's bucket (facts §3.2). On an S3 endpoint the
- * bucket must exist and its policy must let CloudTrail write, as AWS checks; on the local store, where
- * nobody else can create buckets, a missing bucket is created as a folder.
+ * The checks CreateTrail and UpdateTrail make on a trail's bucket (facts §3.2). On an S3 endpoint the bucket
+ * must exist and its policy must let CloudTrail write, as AWS checks. On the local store, which stands in for
+ * S3 and its one namespace of bucket names, a missing bucket is created as a folder and belongs to the trail's
+ * account from then on; a bucket another account owns is checked as AWS checks a bucket in another account:
+ * only its policy (`bucket-policies/<bucket>.json`) can let CloudTrail write there for this trail.
  */
-export async function prepareTrailBucket(
-  store: ObjectStore,
-  trail: { arn: string; bucket: string; prefix?: string; accountId: string; organizationId?: string },
-): Promise<void> {
+export async function prepareTrailBucket(store: ObjectStore, trail: TrailBucketUse): Promise<void> {
   if (store.kind === 'local') {
-    await store.createBucket(trail.bucket);
-    return;
-  }
-  if (!(await store.bucketExists(trail.bucket))) {
+    await store.createBucket(trail.bucket, trail.accountId);
+    if ((await store.bucketOwner(trail.bucket)) === trail.accountId) return;
+  } else if (!(await store.bucketExists(trail.bucket))) {
     throw new ServiceError('S3BucketDoesNotExistException', `S3 bucket ${trail.bucket} does not exist!`);
   }
+  await checkBucketPolicy(store, trail);
+}
+
+async function checkBucketPolicy(store: ObjectStore, trail: TrailBucketUse): Promise<void> {
   const policy = await store.getBucketPolicy(trail.bucket);
   const logPrefix = `arn:aws:s3:::${trail.bucket}/${trail.prefix ? `${trail.prefix}/` : ''}AWSLogs/`;
   const writable = [`${logPrefix}${trail.accountId}/*`];

@@ -56,6 +56,11 @@ export function objectStoreContract(
           }
         }));
 
+      it('answers bucketOwner with undefined for a bucket created without an owner', () =>
+        withStore(async (store) => {
+          assert.equal(await store.bucketOwner(BUCKET), undefined);
+        }));
+
       it('answers getBucketPolicy with undefined for a bucket without a policy', () =>
         withStore(async (store) => {
           assert.equal(await store.getBucketPolicy(BUCKET), undefined);
@@ -68,6 +73,7 @@ export function objectStoreContract(
           await assertStoreError(store.headObject('missing-bucket', 'k'), 'NoSuchBucket');
           await assertStoreError(store.listObjects('missing-bucket'), 'NoSuchBucket');
           await assertStoreError(store.getBucketPolicy('missing-bucket'), 'NoSuchBucket');
+          await assertStoreError(store.bucketOwner('missing-bucket'), 'NoSuchBucket');
           await assertStoreError(store.deleteObject('missing-bucket', 'k'), 'NoSuchBucket');
         }));
     });

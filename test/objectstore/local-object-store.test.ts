@@ -192,6 +192,33 @@ describe('local object store', () => {
         assert.equal(await store.getBucketPolicy('bkt'), policy);
       }));
 
+    it('keeps the first account to claim a bucket as its owner, across store instances', () =>
+      withLocal(async (store, dataDir) => {
+        await store.createBucket('owned', '111111111111');
+        await store.createBucket('owned', '222222222222');
+        await store.createBucket('owned');
+        assert.equal(await store.bucketOwner('owned'), '111111111111');
+        assert.equal(await new LocalObjectStore({ dataDir }).bucketOwner('owned'), '111111111111');
+      }));
+
+    it('gives a bucket to exactly one of many concurrent claims, leaving no temporary files', () =>
+      withLocal(async (store, dataDir) => {
+        const claimants = Array.from({ length: 12 }, (_, i) => String(100000000000 + i));
+        await Promise.all(claimants.map((account) => store.createBucket('contested', account)));
+        const owner = await store.bucketOwner('contested');
+        assert.ok(owner !== undefined && claimants.includes(owner), String(owner));
+        for (const account of claimants) await store.createBucket('contested', account);
+        assert.equal(await store.bucketOwner('contested'), owner);
+        assert.deepEqual(await readdir(join(dataDir, '.tmp')), []);
+      }));
+
+    it('lets the next claim own a bucket folder that has no owner yet', () =>
+      withLocal(async (store) => {
+        assert.equal(await store.bucketOwner('bkt'), undefined);
+        await store.createBucket('bkt', '333333333333');
+        assert.equal(await store.bucketOwner('bkt'), '333333333333');
+      }));
+
     it('does not create a bucket on put: NoSuchBucket until createBucket', () =>
       withLocal(async (store, dataDir) => {
         await assertStoreError(store.putObject({ bucket: 'later', key: 'k', body: bytes('x') }), 'NoSuchBucket');

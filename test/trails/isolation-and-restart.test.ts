@@ -27,7 +27,12 @@ import { rejectsWith, withServer } from '../helpers/server.ts';
 
 /** Accounts never see each other's trails; trails and their state survive a restart. */
 
-function create(client: CloudTrailClient, Name: string, extra: { IsMultiRegionTrail?: boolean } = {}) {
+/** Each account needs a bucket of its own: the local store's buckets belong to the first account to use them. */
+function create(
+  client: CloudTrailClient,
+  Name: string,
+  extra: { IsMultiRegionTrail?: boolean; S3BucketName?: string } = {},
+) {
   return client.send(new CreateTrailCommand({ Name, S3BucketName: 'isolation-bucket', ...extra }));
 }
 
@@ -106,7 +111,7 @@ describe('account isolation', () => {
       const asA = w.cloudtrail({ credentials: a.root });
       const asB = w.cloudtrail({ credentials: b.root });
       const fromA = await create(asA, 'shared-name');
-      const fromB = await create(asB, 'shared-name');
+      const fromB = await create(asB, 'shared-name', { S3BucketName: 'isolation-bucket-b' });
       assert.equal(fromA.TrailARN, `arn:aws:cloudtrail:us-east-1:${a.accountId}:trail/shared-name`);
       assert.equal(fromB.TrailARN, `arn:aws:cloudtrail:us-east-1:${b.accountId}:trail/shared-name`);
       assert.deepEqual(await describeNames(asA), [fromA.TrailARN]);
@@ -232,7 +237,9 @@ describe('restart', () => {
           await ct.send(new UpdateTrailCommand({ Name: quietArn, IncludeGlobalServiceEvents: false }));
 
           const other = await w.newAccount();
-          const otherTrail = await create(w.cloudtrail({ credentials: other.root }), 'other-account');
+          const otherTrail = await create(w.cloudtrail({ credentials: other.root }), 'other-account', {
+            S3BucketName: 'other-account-bucket',
+          });
           const state = await snapshot((region) => w.cloudtrail(region ? { region } : {}), arns);
           // The snapshot holds what was set, so comparing it after the restart means something.
           const [b, a, q] = state.perTrail;

@@ -19,7 +19,12 @@ import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
 
 /** DescribeTrails, ListTrails and what organization member accounts see (facts §3.3, §3.4). */
 
-function create(client: CloudTrailClient, Name: string, extra: { IsMultiRegionTrail?: boolean } = {}) {
+/** Each account needs a bucket of its own: the local store's buckets belong to the first account to use them. */
+function create(
+  client: CloudTrailClient,
+  Name: string,
+  extra: { IsMultiRegionTrail?: boolean; S3BucketName?: string } = {},
+) {
   return client.send(new CreateTrailCommand({ Name, S3BucketName: 'listing-bucket', ...extra }));
 }
 
@@ -160,7 +165,7 @@ describe('ListTrails', () => {
       }
       // Another account's trails never appear.
       const other = await w.newAccount();
-      await create(w.cloudtrail({ credentials: other.root }), 'someone-else');
+      await create(w.cloudtrail({ credentials: other.root }), 'someone-else', { S3BucketName: 'someone-else-bucket' });
 
       for (const region of ['us-east-1', 'ap-southeast-2']) {
         const { trails, pages } = await listAll(w.cloudtrail({ region }));
