@@ -71,12 +71,17 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   try {
     return await assemble({ config, deps, clock, ids, logger, closers });
   } catch (error) {
-    await closers.closeAll().catch(() => undefined);
+    // The start's own error is the one to report; one about closing what it had opened is only logged.
+    await closers.closeAll().catch((err: unknown) => logger.error({ err }, 'could not close after a failed start'));
     throw error;
   }
 }
 
-/** Everything opened is closed in reverse order: on close(), or when a later step of the start fails. */
+/**
+ * Everything opened is closed in reverse order: on close(), or when a later step of the start fails. A closer
+ * that throws does not stop the ones after it (that would leave the database and log open behind it); the
+ * errors are thrown together once every closer has run.
+ */
 class Closers {
   readonly #closers: (() => Promise<void> | void)[] = [];
 
@@ -85,7 +90,16 @@ class Closers {
   }
 
   readonly closeAll = async (): Promise<void> => {
-    for (const close of this.#closers.splice(0).reverse()) await close();
+    const errors: unknown[] = [];
+    for (const close of this.#closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, 'several parts of the service failed to close');
   };
 }
 

@@ -40,8 +40,14 @@ export class Database {
       throw error;
     }
     const db = new Database(instance);
-    const conn = await db.connect();
-    await conn.serial((raw) => migrate(raw, nowMs));
+    try {
+      const conn = await db.connect();
+      await conn.serial((raw) => migrate(raw, nowMs));
+    } catch (error) {
+      // Nobody else can close it: a failed migration must not leave the file open and locked.
+      db.close();
+      throw error;
+    }
     return db;
   }
 

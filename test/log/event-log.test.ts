@@ -318,6 +318,27 @@ describe('event log recovery on open', () => {
     });
   });
 
+  it('closes the segment file when cutting the torn tail fails', async () => {
+    await withLogDir(async (dir) => {
+      const { path } = await writeSegment(dir, 1, records);
+      await appendFile(path, Buffer.alloc(10));
+      let closed = false;
+      const openSegment = async (p: string) => {
+        const fd = await open(p, 'a+');
+        return new Proxy(fd, {
+          get(target, prop) {
+            if (prop === 'truncate') return async () => Promise.reject(new Error('EIO: the disk failed'));
+            if (prop === 'close') closed = true;
+            const value: unknown = Reflect.get(target, prop, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      };
+      await assert.rejects(EventLog.open(dir, { openSegment }), /the disk failed/);
+      assert.equal(closed, true);
+    });
+  });
+
   it('opens again once the operator cuts the segment at the named offset', async () => {
     await withLogDir(async (dir) => {
       const { path, bytes } = await writeSegment(dir, 1, records);
