@@ -108,6 +108,53 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the SNS and KMS endpoints with their credentials, and the delivery and worker settings', () => {
+    const c = loadConfig(
+      ['--delivery-interval', '1', '--digest-interval', '60', '--duckdb-threads', '2', '--ingest-workers', '0'],
+      {
+        OPENTRAIL_SNS_ENDPOINT: 'http://127.0.0.1:5000',
+        OPENTRAIL_SNS_ACCESS_KEY_ID: 'sns-id',
+        OPENTRAIL_SNS_SECRET_ACCESS_KEY: 'sns-secret',
+        OPENTRAIL_KMS_ENDPOINT: 'https://kms.example:4443',
+        OPENTRAIL_KMS_ACCESS_KEY_ID: 'kms-id',
+        OPENTRAIL_KMS_SECRET_ACCESS_KEY: 'kms-secret',
+        OPENTRAIL_KMS_REGION: 'eu-west-1',
+      },
+    );
+    assert.deepEqual(c.sns, {
+      endpoint: 'http://127.0.0.1:5000',
+      accessKeyId: 'sns-id',
+      secretAccessKey: 'sns-secret',
+      region: 'us-east-1',
+    });
+    assert.deepEqual(c.kms, {
+      endpoint: 'https://kms.example:4443',
+      accessKeyId: 'kms-id',
+      secretAccessKey: 'kms-secret',
+      region: 'eu-west-1',
+    });
+    assert.equal(c.deliveryIntervalMs, 1000);
+    assert.equal(c.digestIntervalMs, 60_000);
+    assert.equal(c.duckdbThreads, 2);
+    assert.equal(c.ingestWorkers, 0);
+    const defaults = loadConfig([], {});
+    assert.equal(defaults.sns, undefined);
+    assert.equal(defaults.kms, undefined);
+    assert.equal(defaults.deliveryIntervalMs, 300_000, "AWS's 5 minutes");
+    assert.equal(defaults.digestIntervalMs, 3_600_000, 'hourly digests');
+  });
+
+  it('refuses delivery and digest intervals and thread counts out of range, naming the setting', () => {
+    fails(['--delivery-interval', '0'], {}, /--delivery-interval \(OPENTRAIL_DELIVERY_INTERVAL\): '0' is not seconds/);
+    fails([], { OPENTRAIL_DELIVERY_INTERVAL: '1.5' }, /OPENTRAIL_DELIVERY_INTERVAL/);
+    fails(['--digest-interval', '59'], {}, /--digest-interval .*60 to 86400/);
+    fails(['--digest-interval', '86401'], {}, /--digest-interval/);
+    fails(['--duckdb-threads', '-1'], {}, /--duckdb-threads/);
+    fails(['--ingest-workers', '65'], {}, /--ingest-workers/);
+    fails([], { OPENTRAIL_SNS_ENDPOINT: 'sns.local' }, /--sns-endpoint/);
+    fails([], { OPENTRAIL_KMS_ENDPOINT: 'http://127.0.0.1:5000' }, /OPENTRAIL_KMS_ACCESS_KEY_ID/);
+  });
+
   it('has no flag for secrets, so they never show in the process list', () => {
     fails(['--secret-access-key', 'x'], {}, /secret-access-key/);
     fails(['--s3-secret-access-key', 'x'], {}, /s3-secret-access-key/);
