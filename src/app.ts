@@ -6,13 +6,13 @@ import type { AwsJsonDeps } from './api/aws-json.ts';
 import { cloudTrailApi } from './api/cloudtrail-api.ts';
 import { ingestApi } from './api/ingest-api.ts';
 import { organizationsApi } from './api/organizations-api.ts';
-import { buildServer, type Server } from './api/server.ts';
+import { buildServer, type RawHandler, type Server } from './api/server.ts';
 import type { Services } from './api/services.ts';
 import { Capture } from './capture/capture.ts';
 import { IngestCheckers } from './capture/ingest-workers.ts';
 import type { Config } from './config/load-config.ts';
 import { EventHistory, HistoryConsumer, LookupRateLimit } from './history/index.ts';
-import { type AdminIdentity, bootstrapAdmin, IdentityStore } from './identity/index.ts';
+import { type AdminIdentity, bootstrapAdmin, IdentityStore, rootPrincipal } from './identity/index.ts';
 import { ConsumerRunner } from './log/consumer.ts';
 import { EventLog } from './log/event-log.ts';
 import { type Clock, systemClock } from './model/clock.ts';
@@ -20,6 +20,16 @@ import { cryptoIds, type IdSource } from './model/ids.ts';
 import { createLogger } from './model/logger.ts';
 import { PeriodicTask } from './model/periodic-task.ts';
 import { createObjectStore, type ObjectStore } from './objectstore/index.ts';
+import {
+  loadOperationTable,
+  MOTO_ACCOUNT_ID,
+  MotoApi,
+  type MotoServer,
+  provisionMotoIdentity,
+  RecordingProxy,
+  startMotoServer,
+  Upstreams,
+} from './proxy/index.ts';
 import { ConnectionPool, Database } from './store/database.ts';
 import {
   createKmsKeys,
@@ -103,6 +113,32 @@ class Closers {
   };
 }
 
+/**
+ * moto mode fills in what is not set with moto_server: started here unless --upstream names one, it is the
+ * upstream of every proxied service and the S3, SNS and KMS endpoint of trails, so trails deliver into the
+ * buckets the user's tests create there.
+ */
+async function withMoto(config: Config, closers: Closers): Promise<{ config: Config; moto?: string }> {
+  if (!config.moto) return { config };
+  let endpoint = config.upstream?.default;
+  if (endpoint === undefined) {
+    const server: MotoServer = await startMotoServer();
+    closers.push(() => server.stop());
+    endpoint = server.endpoint;
+  }
+  const service = { endpoint, ...MOTO_CREDENTIALS };
+  return {
+    moto: endpoint,
+    config: Object.freeze({
+      ...config,
+      upstream: config.upstream ?? { default: endpoint, services: {}, ...MOTO_CREDENTIALS },
+      objectStore: config.objectStore.kind === 'local' ? { kind: 's3' as const, ...service } : config.objectStore,
+      sns: config.sns ?? service,
+      kms: config.kms ?? service,
+    }),
+  };
+}
+
 interface Assembly {
   config: Config;
   deps: AppDeps;
@@ -112,7 +148,13 @@ interface Assembly {
   closers: Closers;
 }
 
-async function assemble({ config, deps, clock, ids, logger, closers }: Assembly): Promise<App> {
+/** Signing names opentrail answers itself; every other signed request goes to the recording proxy. */
+const OWN_SIGNING_NAMES = ['cloudtrail', 'opentrail', 'organizations'];
+/** moto accepts any credentials; these are the ones its documentation uses. */
+const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing', region: 'us-east-1' };
+
+async function assemble({ config: given, deps, clock, ids, logger, closers }: Assembly): Promise<App> {
+  const { config, moto } = await withMoto(given, closers);
   const db = await Database.open(join(config.dataDir, 'opentrail.duckdb'), clock.now(), {
     memoryLimit: config.memoryLimit,
     ...(config.duckdbThreads > 0 ? { threads: config.duckdbThreads } : {}),
@@ -131,6 +173,7 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
     ids,
   );
   const admin = await bootstrapAdmin(identity, config.admin);
+  if (config.moto) await provisionMotoIdentity(identity);
   const objects =
     deps.objectStore ??
     createObjectStore({
@@ -139,7 +182,7 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
     });
   closers.push(() => objects.close());
   const trailStore = await TrailStore.load(controlConn);
-  const [kms, sns] = [createKmsKeys(config.kms), createSnsTopics(config.sns)];
+  const [kms, sns] = [createKmsKeys(config.kms), createSnsTopics(config.sns, !config.moto)];
   closers.push(() => kms.close());
   closers.push(() => sns.close());
   const trails = new TrailService({
@@ -150,6 +193,7 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
     currentSeq: () => log.committedSeq,
     kms,
     sns,
+    checkBucketPolicies: !config.moto,
   });
   const signingKeys = await SigningKeys.open(join(config.dataDir, 'secrets'), clock);
   const history = new EventHistory(reads, clock);
@@ -218,7 +262,42 @@ async function assemble({ config, deps, clock, ids, logger, closers }: Assembly)
   retention.start();
   closers.push(() => retention.stop());
 
+  const rawHandlers: RawHandler[] = [];
+  if (moto !== undefined) {
+    rawHandlers.push(
+      new MotoApi({
+        endpoint: moto,
+        logger,
+        onReset: async () => {
+          for (const trail of trailStore.all().filter((t) => t.accountId === MOTO_ACCOUNT_ID)) {
+            const caller = {
+              principal: rootPrincipal(MOTO_ACCOUNT_ID, false),
+              region: trail.homeRegion,
+              accessKeyId: '',
+            };
+            await trails.delete(caller, trail.arn);
+          }
+        },
+      }),
+    );
+  }
+  const upstreams = new Upstreams(config.upstream ?? { services: {}, accessKeyId: '', secretAccessKey: '' });
+  closers.push(() => upstreams.close());
+  rawHandlers.push(
+    new RecordingProxy({
+      table: loadOperationTable(),
+      upstreams,
+      identity,
+      clock,
+      ids,
+      capture,
+      logger,
+      ownServices: new Set(OWN_SIGNING_NAMES),
+      bodyLimit: BODY_LIMIT_BYTES,
+    }),
+  );
   const server = buildServer({
+    rawHandlers,
     apis: [cloudTrailApi, adminApi, ingestApi, organizationsApi],
     services,
     logger,

@@ -1,4 +1,4 @@
-import { buildApiCallRecord } from '../capture/api-call-record.ts';
+import { buildApiCallRecord, recordedMembers } from '../capture/api-call-record.ts';
 import type { Caller } from '../identity/index.ts';
 import { isKnownRegion } from '../model/regions.ts';
 import { type ErrorName, PROTOCOL_ERRORS, ServiceError } from '../model/service-error.ts';
@@ -201,8 +201,8 @@ async function record(
       eventSource: api.eventSource,
       eventName: operation,
       readOnly: def.readOnly,
-      request: input,
-      ...(output !== undefined ? { response: output } : {}),
+      requestParameters: recordedMembers(input),
+      ...(output !== undefined ? { responseElements: recordedMembers(output) } : {}),
       ...(outcome.error !== undefined ? { error: { code: outcome.error.name, message: outcome.error.message } } : {}),
       requestId: ctx.requestId,
       eventId: services.ids.uuid(),

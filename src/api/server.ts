@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { ServiceError } from '../model/service-error.ts';
@@ -16,7 +17,20 @@ export interface ServerDeps extends AwsJsonDeps {
   bodyLimit: number;
   /** Liveness and progress figures for GET /health (no tenant data). */
   health(): Record<string, unknown>;
+  /**
+   * Handlers that take a request before fastify reads it (the recording proxy streams bodies of any size;
+   * moto's routes), the first that claims it.
+   */
+  rawHandlers?: readonly RawHandler[];
 }
+
+export interface RawHandler {
+  claims(req: IncomingMessage): boolean;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+/** Keep-alive connections are reused by the SDKs; close idle ones well before clients give up on them. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export type Server = ReturnType<typeof buildServer>;
 
@@ -25,8 +39,16 @@ export function buildServer(deps: ServerDeps) {
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit,
-    // Keep-alive connections are reused by the SDKs; close idle ones well before clients give up on them.
-    keepAliveTimeout: 65_000,
+    serverFactory: (handler) => {
+      const raw = deps.rawHandlers ?? [];
+      const server = createServer((req, res) => {
+        const claimed = raw.find((h) => h.claims(req));
+        if (claimed !== undefined) claimed.handle(req, res);
+        else handler(req, res);
+      });
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      return server;
+    },
   });
   const answer = (reply: FastifyReply, response: ApiResponse) => send(reply, response, deps.services.clock.now());
   app.removeAllContentTypeParsers();

@@ -30,6 +30,11 @@ export interface VerifyOptions<P> {
   isKnownRegion(region: string): boolean;
   /** Signing names this endpoint answers to, e.g. ['cloudtrail']. */
   services: readonly string[];
+  /**
+   * The body is streamed on, not held: the signature is checked over the signed `x-amz-content-sha256`
+   * header's claim, and the caller checks the claim against the bytes as they pass (`payloadHashCheck`).
+   */
+  streamedBody?: boolean;
 }
 
 /** AWS accepts a request signed up to 15 minutes before or after its own clock. */
@@ -173,7 +178,8 @@ export async function verifySigV4<P>(
   if (key === undefined) {
     throw new ServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.');
   }
-  checkPayloadHash(req, auth.service);
+  if (options.streamedBody === true) requireSignedPayloadClaim(req, auth);
+  else checkPayloadHash(req, auth.service);
   const expected = await computeSignature(req, auth, key.secretAccessKey, signedAt);
   const given = Buffer.from(auth.signature, 'utf8');
   const want = Buffer.from(expected, 'utf8');
@@ -184,6 +190,25 @@ export async function verifySigV4<P>(
     );
   }
   return { principal: key.principal, accessKeyId: auth.accessKeyId, region: auth.region, service: auth.service };
+}
+
+/** Payload claims whose bytes carry no hash to check as they pass (S3 only). */
+export const UNSIGNED_PAYLOADS = ['UNSIGNED-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'];
+
+function requireSignedPayloadClaim(req: IncomingSignedRequest, auth: ParsedAuthorization): void {
+  const claimed = header(req, 'x-amz-content-sha256');
+  if (claimed === undefined || !auth.signedHeaders.includes('x-amz-content-sha256')) {
+    throw new ServiceError(
+      'IncompleteSignatureException',
+      'A streamed request body needs a signed x-amz-content-sha256 header: its SHA-256 in hex, or UNSIGNED-PAYLOAD.',
+    );
+  }
+  if (!/^[0-9a-f]{64}$/.test(claimed) && !UNSIGNED_PAYLOADS.includes(claimed)) {
+    throw new ServiceError(
+      'IncompleteSignatureException',
+      `x-amz-content-sha256 '${claimed}' is not supported through the proxy: send the payload's SHA-256, UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER.`,
+    );
+  }
 }
 
 /** A signed x-amz-content-sha256 must be the body's real hash, or the body would be unauthenticated. */

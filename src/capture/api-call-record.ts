@@ -9,12 +9,15 @@ export interface ApiCall {
   eventSource: string;
   eventName: string;
   readOnly: boolean;
-  /** The validated request members (wire names); recorded lower-camel. */
-  request: Record<string, unknown>;
-  /** The response members, for successful non-read-only calls. */
-  response?: Record<string, unknown>;
+  /** requestParameters as recorded (see `recordedMembers`); null when the call had none. */
+  requestParameters: Record<string, unknown> | null;
+  /** responseElements as recorded, for successful non-read-only calls. */
+  responseElements?: Record<string, unknown> | null;
   error?: { code: string; message: string };
   resources?: RecordResource[];
+  /** A data event (S3 objects, DynamoDB items, ...); management events otherwise. */
+  dataEvent?: boolean;
+  additionalEventData?: Record<string, unknown>;
   requestId: string;
   eventId: string;
   timeMs: number;
@@ -50,29 +53,35 @@ export function buildApiCallRecord(call: ApiCall): CloudTrailRecord {
     ...(call.error !== undefined
       ? { errorCode: truncate(call.error.code), errorMessage: truncate(call.error.message) }
       : {}),
-    requestParameters: capped(call.request),
+    requestParameters: capped(call.requestParameters),
     // Read-only calls and failures record no response (facts §4.1).
-    responseElements: call.readOnly || call.error !== undefined ? null : capped(call.response),
+    responseElements: call.readOnly || call.error !== undefined ? null : capped(call.responseElements ?? null),
+    ...(call.additionalEventData !== undefined ? { additionalEventData: call.additionalEventData } : {}),
     requestID: call.requestId,
     eventID: call.eventId,
     readOnly: call.readOnly,
     ...(call.resources !== undefined && call.resources.length > 0 ? { resources: call.resources } : {}),
     eventType: 'AwsApiCall',
-    managementEvent: true,
+    managementEvent: call.dataEvent !== true,
     recipientAccountId: p.accountId,
-    eventCategory: 'Management',
+    eventCategory: call.dataEvent === true ? 'Data' : 'Management',
     ...(call.tls !== undefined ? { tlsDetails: call.tls } : {}),
   };
   return record;
 }
 
-/**
- * A member object as recorded, or null when there is none. JSON cut at 100 KB would not parse, so an
- * oversized member is replaced by a marker that says what happened, rather than cut.
- */
-function capped(members: Record<string, unknown> | undefined): Record<string, unknown> | null {
+/** Members of a JSON API's request or response as CloudTrail records them: lower-camel, or null when none. */
+export function recordedMembers(members: Record<string, unknown> | undefined): Record<string, unknown> | null {
   if (members === undefined || Object.keys(members).length === 0) return null;
-  const recorded = lowerCamelMembers(members) as Record<string, unknown>;
+  return lowerCamelMembers(members) as Record<string, unknown>;
+}
+
+/**
+ * JSON cut at 100 KB would not parse, so an oversized member object is replaced by a marker that says what
+ * happened, rather than cut.
+ */
+function capped(recorded: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (recorded === null) return null;
   const bytes = Buffer.byteLength(JSON.stringify(recorded));
   return bytes <= MEMBER_OBJECT_BYTES ? recorded : { truncated: true, originalBytes: bytes };
 }

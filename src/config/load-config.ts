@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { UpstreamSettings } from '../proxy/upstream.ts';
 
 /**
  * Configuration is read once, here, from flags, then `OPENTRAIL_*` variables, then defaults
@@ -29,6 +30,10 @@ export interface Config {
   readonly sns?: ServiceEndpoint;
   /** KMS-compatible endpoint that trails' KmsKeyId values are checked against. */
   readonly kms?: ServiceEndpoint;
+  /** Where the recording proxy forwards calls to other services; without one, such calls are refused. */
+  readonly upstream?: UpstreamSettings;
+  /** moto-compatible mode: moto_server behind the proxy, its test credentials, its reset endpoint. */
+  readonly moto: boolean;
   readonly logLevel: LogLevel;
 }
 
@@ -54,6 +59,8 @@ interface Setting {
   env: string;
   default?: string;
   help: string;
+  /** A switch: `--flag` alone, or the variable set to 1/0, true/false. */
+  boolean?: true;
 }
 
 /** Every setting once: its flag (secrets have none, so they never show in `ps`), its variable, its default. */
@@ -126,6 +133,23 @@ export const SETTINGS = {
     default: '1',
     help: 'worker threads checking ingest batches (0 = on the main thread)',
   },
+  upstream: {
+    flag: 'upstream',
+    env: 'OPENTRAIL_UPSTREAM',
+    help: 'where the recording proxy forwards other services: a URL, or service=URL pairs and a default URL, comma-separated',
+  },
+  upstreamAccessKeyId: { env: 'OPENTRAIL_UPSTREAM_ACCESS_KEY_ID', help: 'access key the proxy signs with upstream' },
+  upstreamSecretAccessKey: {
+    env: 'OPENTRAIL_UPSTREAM_SECRET_ACCESS_KEY',
+    help: 'secret key the proxy signs with upstream',
+  },
+  moto: {
+    flag: 'moto',
+    env: 'OPENTRAIL_MOTO',
+    default: '0',
+    boolean: true,
+    help: "moto-compatible mode: start moto_server (or use --upstream's) and record every call to it",
+  },
   logLevel: { flag: 'log-level', env: 'OPENTRAIL_LOG_LEVEL', default: 'info', help: LOG_LEVELS.join('|') },
 } as const satisfies Record<string, Setting>;
 
@@ -143,7 +167,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   const options = Object.fromEntries(
     Object.values(SETTINGS as Record<string, Setting>)
       .filter((s) => s.flag !== undefined)
-      .map((s) => [s.flag as string, { type: 'string' as const }]),
+      .map((s) => [s.flag as string, { type: s.boolean ? ('boolean' as const) : ('string' as const) }]),
   );
   let flags: Record<string, string | boolean | undefined>;
   try {
@@ -155,6 +179,7 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     const s: Setting = SETTINGS[key];
     const fromFlag = s.flag ? flags[s.flag] : undefined;
     if (typeof fromFlag === 'string') return fromFlag;
+    if (fromFlag === true) return '1';
     const fromEnv = env[s.env];
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
     return s.default;
@@ -205,6 +230,10 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
   const digestInterval = integer('digestInterval', 60, 86_400, 'seconds (60 to 86400)');
   const endpoint = (name: 's3' | 'sns' | 'kms') => serviceEndpoint(name, raw, fail);
   const [s3, sns, kms] = [endpoint('s3'), endpoint('sns'), endpoint('kms')];
+  const motoText = (raw('moto') as string).toLowerCase();
+  if (!['1', '0', 'true', 'false', 'yes', 'no'].includes(motoText)) fail('moto', `'${motoText}' is not 1 or 0`);
+  const moto = ['1', 'true', 'yes'].includes(motoText);
+  const upstream = upstreamSettings(moto, raw, fail);
   const logLevel = raw('logLevel') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) fail('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -221,6 +250,8 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
       s3 === undefined ? Object.freeze({ kind: 'local' as const }) : Object.freeze({ kind: 's3' as const, ...s3 }),
     ...(sns !== undefined ? { sns } : {}),
     ...(kms !== undefined ? { kms } : {}),
+    ...(upstream !== undefined ? { upstream } : {}),
+    moto,
     deliveryIntervalMs: deliveryInterval * 1000,
     digestIntervalMs: digestInterval * 1000,
     lookupRateLimit,
@@ -253,6 +284,51 @@ function secretWeakness(secret: string): string | undefined {
     return `is too repetitive (fewer than ${MIN_DISTINCT_SECRET_CHARACTERS} different characters); ${GENERATE_SECRET}`;
   }
   return undefined;
+}
+
+/** moto accepts any credentials; these are the ones its documentation uses. */
+const MOTO_UPSTREAM_KEY = 'testing';
+
+/**
+ * `--upstream http://host:5000` (every service), or `s3=http://minio:9000,dynamodb=http://ddb:8000` with an
+ * optional bare URL as the default. In moto mode the credentials default to moto's test ones.
+ */
+function upstreamSettings(
+  moto: boolean,
+  raw: (k: Key) => string | undefined,
+  fail: (k: Key, why: string) => never,
+): UpstreamSettings | undefined {
+  const text = raw('upstream');
+  if (text === undefined) return undefined;
+  const services: Record<string, string> = {};
+  let fallback: string | undefined;
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
+    const eq = part.indexOf('=');
+    const named = eq > 0 && /^[a-z0-9-]+$/.test(part.slice(0, eq));
+    const url = named ? part.slice(eq + 1) : part;
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      fail('upstream', `'${url}' is not a URL like http://127.0.0.1:5000 (or service=URL)`);
+    }
+    if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:')
+      fail('upstream', `'${url}' must be http or https`);
+    if (named) services[part.slice(0, eq)] = url;
+    else if (fallback !== undefined) fail('upstream', 'give at most one URL without a service name (the default)');
+    else fallback = url;
+  }
+  const required = 'is required with --upstream (the proxy signs with it upstream)';
+  return Object.freeze({
+    ...(fallback !== undefined ? { default: fallback } : {}),
+    services: Object.freeze(services),
+    accessKeyId: raw('upstreamAccessKeyId') ?? (moto ? MOTO_UPSTREAM_KEY : fail('upstreamAccessKeyId', required)),
+    secretAccessKey:
+      raw('upstreamSecretAccessKey') ?? (moto ? MOTO_UPSTREAM_KEY : fail('upstreamSecretAccessKey', required)),
+  });
 }
 
 /** `--<name>-endpoint` with its credentials and Region, or undefined when no endpoint is set. */

@@ -16,6 +16,8 @@ export interface UserIdentity {
 
 export interface RecordResource {
   ARN?: string;
+  /** S3 writes this instead of ARN for the objects a ListObjects or DeleteObjects covers. */
+  ARNPrefix?: string;
   accountId?: string;
   type?: string;
 }

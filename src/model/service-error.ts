@@ -129,7 +129,18 @@ export const PROTOCOL_ERRORS = {
   NotFoundException: 404,
 } as const;
 
+/** What the recording proxy answers itself, in the protocol of the service it forwards to (src/proxy/). */
+export const PROXY_ERRORS = {
+  /** The upstream could not be reached or broke off its answer. */
+  BadGateway: 502,
+  /** S3's name for a request feature a server does not implement. */
+  NotImplemented: 501,
+  /** S3's name for a body whose SHA-256 is not the one signed. */
+  XAmzContentSHA256Mismatch: 400,
+} as const;
+
 export const ERROR_STATUS = {
+  ...PROXY_ERRORS,
   ...CLOUDTRAIL_ERRORS,
   ...CLOUDTRAIL_DATA_ERRORS,
   ...ORGANIZATIONS_ERRORS,

@@ -13,7 +13,8 @@ export interface SnsTopics {
   close(): void;
 }
 
-export function createSnsTopics(endpoint: ServiceEndpoint | undefined): SnsTopics {
+/** With `checkPolicy` false (moto mode) only the topic's existence is checked. */
+export function createSnsTopics(endpoint: ServiceEndpoint | undefined, checkPolicy = true): SnsTopics {
   if (endpoint === undefined) return { check: async () => undefined, close: () => undefined };
   const client = new SNSClient({
     endpoint: endpoint.endpoint,
@@ -33,6 +34,7 @@ export function createSnsTopics(endpoint: ServiceEndpoint | undefined): SnsTopic
           { cause: error },
         );
       }
+      if (!checkPolicy) return;
       if (policy === undefined || !policyAllowsCloudTrail(policy, 'SNS:Publish', topicArn, { trailArn, accountId })) {
         throw new ServiceError(
           'InsufficientSnsTopicPolicyException',

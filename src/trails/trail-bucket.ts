@@ -16,15 +16,20 @@ export interface TrailBucketUse {
  * S3 and its one namespace of bucket names, a missing bucket is created as a folder and belongs to the trail's
  * account from then on; a bucket another account owns is checked as AWS checks a bucket in another account:
  * only its policy (`bucket-policies/<bucket>.json`) can let CloudTrail write there for this trail.
+ * moto mode skips the policy check (`checkPolicy: false`): moto's users create buckets without policies.
  */
-export async function prepareTrailBucket(store: ObjectStore, trail: TrailBucketUse): Promise<void> {
+export async function prepareTrailBucket(
+  store: ObjectStore,
+  trail: TrailBucketUse,
+  options: { checkPolicy: boolean } = { checkPolicy: true },
+): Promise<void> {
   if (store.kind === 'local') {
     await store.createBucket(trail.bucket, trail.accountId);
     if ((await store.bucketOwner(trail.bucket)) === trail.accountId) return;
   } else if (!(await store.bucketExists(trail.bucket))) {
     throw new ServiceError('S3BucketDoesNotExistException', `S3 bucket ${trail.bucket} does not exist!`);
   }
-  await checkBucketPolicy(store, trail);
+  if (options.checkPolicy) await checkBucketPolicy(store, trail);
 }
 
 async function checkBucketPolicy(store: ObjectStore, trail: TrailBucketUse): Promise<void> {

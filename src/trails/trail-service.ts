@@ -50,6 +50,8 @@ export interface TrailServiceDeps {
   currentSeq: () => number;
   kms: KmsKeys;
   sns: SnsTopics;
+  /** False in moto mode: buckets need not grant CloudTrail access in their policy. */
+  checkBucketPolicies?: boolean;
 }
 
 /** The trail lifecycle: create, update, delete, start and stop logging (facts §3). */
@@ -301,13 +303,17 @@ export class TrailService {
   }
 
   async #prepareBucket(trail: TrailRecord): Promise<void> {
-    await prepareTrailBucket(this.#deps.objects, {
-      arn: trail.arn,
-      bucket: trail.s3BucketName,
-      accountId: trail.accountId,
-      ...(trail.s3KeyPrefix !== undefined ? { prefix: trail.s3KeyPrefix } : {}),
-      ...(trail.organizationId !== undefined ? { organizationId: trail.organizationId } : {}),
-    });
+    await prepareTrailBucket(
+      this.#deps.objects,
+      {
+        arn: trail.arn,
+        bucket: trail.s3BucketName,
+        accountId: trail.accountId,
+        ...(trail.s3KeyPrefix !== undefined ? { prefix: trail.s3KeyPrefix } : {}),
+        ...(trail.organizationId !== undefined ? { organizationId: trail.organizationId } : {}),
+      },
+      { checkPolicy: this.#deps.checkBucketPolicies ?? true },
+    );
   }
 }
 

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { AddTagsCommand, CreateTrailCommand, ListTagsCommand, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { readBotocoreModel } from '../../scripts/botocore-models.ts';
 import { cloudTrailOperations } from '../../src/api/operations/index.ts';
-import { ERROR_STATUS, PROTOCOL_ERRORS, ServiceError } from '../../src/model/service-error.ts';
+import { ERROR_STATUS, PROTOCOL_ERRORS, PROXY_ERRORS, ServiceError } from '../../src/model/service-error.ts';
 import { createObjectStore, type ObjectStore } from '../../src/objectstore/index.ts';
 import { rejectsWith, startTestServer, withServer } from '../helpers/server.ts';
 import { rawRequest, SDK_PREFIX } from '../helpers/signed-request.ts';
@@ -30,7 +30,8 @@ const exceptionsOf = (model: typeof cloudtrail) =>
 const modelled = new Map([...exceptionsOf(cloudtrail), ...exceptionsOf(cloudtrailData)]);
 // Organizations' errors are in the table only for the DescribeOrganization opentrail answers.
 const organizations = new Map(exceptionsOf(readBotocoreModel('organizations', '2016-11-28')));
-const isProtocolError = (name: string) => name in PROTOCOL_ERRORS;
+// The recording proxy's own answers (in the forwarded service's protocol) count as protocol errors.
+const isProtocolError = (name: string) => name in PROTOCOL_ERRORS || name in PROXY_ERRORS;
 
 describe('the error table against the botocore models', () => {
   it('holds only names a model declares or protocol errors', () => {

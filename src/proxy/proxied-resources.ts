@@ -1,0 +1,78 @@
+import type { RecordResource } from '../model/record.ts';
+import type { IdentifiedOperation } from './identify-operation.ts';
+import type { ProxiedService } from './operation-table.ts';
+
+/**
+ * The `resources` of a proxied call, for the services whose data events trails select by resource: S3
+ * buckets and objects (object ARNs first, then the bucket with its account, as S3 writes them; `ARNPrefix`
+ * for the objects a ListObjects or DeleteObjects covers), DynamoDB tables, Lambda functions and SNS topics.
+ */
+export interface ResourceContext {
+  accountId: string;
+  region: string;
+  /** The recorded requestParameters (lower-camel, or S3's shape). */
+  params: Record<string, unknown> | null;
+}
+
+export function proxiedResources(
+  service: ProxiedService,
+  found: IdentifiedOperation,
+  ctx: ResourceContext,
+): RecordResource[] {
+  switch (service.model) {
+    case 's3':
+      return s3Resources(found, ctx);
+    case 'dynamodb':
+      return tableNames(ctx.params).map((name) => ({
+        accountId: ctx.accountId,
+        type: 'AWS::DynamoDB::Table',
+        ARN: name.startsWith('arn:') ? name : `arn:aws:dynamodb:${ctx.region}:${ctx.accountId}:table/${name}`,
+      }));
+    case 'lambda': {
+      const name = found.labels['FunctionName'];
+      if (name === undefined || !found.op.data) return [];
+      const arn = name.startsWith('arn:') ? name : `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${name}`;
+      return [{ accountId: ctx.accountId, type: 'AWS::Lambda::Function', ARN: arn }];
+    }
+    case 'sns': {
+      const topic = ctx.params?.['topicArn'];
+      return found.op.data && typeof topic === 'string'
+        ? [{ accountId: ctx.accountId, type: 'AWS::SNS::Topic', ARN: topic }]
+        : [];
+    }
+    default:
+      return [];
+  }
+}
+
+function s3Resources(found: IdentifiedOperation, ctx: ResourceContext): RecordResource[] {
+  const bucket = found.labels['Bucket'];
+  if (bucket === undefined) return [];
+  const bucketResource = { accountId: ctx.accountId, type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${bucket}` };
+  const key = found.labels['Key'];
+  if (key !== undefined) return [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${bucket}/${key}` }, bucketResource];
+  if (found.op.data) {
+    const prefix = typeof ctx.params?.['prefix'] === 'string' ? ctx.params['prefix'] : '';
+    return [{ type: 'AWS::S3::Object', ARNPrefix: `arn:aws:s3:::${bucket}/${prefix}` }, bucketResource];
+  }
+  return [bucketResource];
+}
+
+/** Tables a DynamoDB call names: `tableName`, the keys of `requestItems`, or each transact item's table. */
+function tableNames(params: Record<string, unknown> | null): string[] {
+  if (params === null) return [];
+  const names = new Set<string>();
+  if (typeof params['tableName'] === 'string') names.add(params['tableName']);
+  const items = params['requestItems'];
+  if (items !== null && typeof items === 'object') for (const name of Object.keys(items)) names.add(name);
+  const transact = params['transactItems'];
+  if (Array.isArray(transact)) {
+    for (const item of transact) {
+      for (const action of Object.values((item ?? {}) as Record<string, unknown>)) {
+        const name = (action as { tableName?: unknown } | null)?.tableName;
+        if (typeof name === 'string') names.add(name);
+      }
+    }
+  }
+  return [...names];
+}

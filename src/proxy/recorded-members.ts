@@ -1,0 +1,221 @@
+import { XMLParser } from 'fast-xml-parser';
+import { lowerCamelMembers } from '../capture/camel-case.ts';
+import { header, type IdentifiedOperation } from './identify-operation.ts';
+import type { ProxiedService } from './operation-table.ts';
+
+/**
+ * requestParameters and responseElements of a proxied call, as AWS records them for each protocol: JSON and
+ * query members lower-camel (`UserName` → `userName`), S3's own shape (`bucketName`, `key`, `Host`, its
+ * subresources and `x-amz-*` headers verbatim), and never a secret: members botocore marks sensitive, and
+ * the names below, are recorded as AWS records hidden values.
+ */
+export const HIDDEN = 'HIDDEN_DUE_TO_SECURITY_REASONS';
+
+/** Secrets some models do not mark sensitive; compared lower-case. */
+const ALWAYS_SECRET = [
+  'password',
+  'newpassword',
+  'oldpassword',
+  'secretaccesskey',
+  'sessiontoken',
+  'privatekey',
+  'plaintext',
+  'secretstring',
+  'secretbinary',
+  'x-amz-server-side-encryption-customer-key',
+  'x-amz-copy-source-server-side-encryption-customer-key',
+];
+
+/** Headers S3 records among requestParameters: everything `x-amz-*` but the signature's own. */
+const UNRECORDED_S3_HEADERS = new Set([
+  'x-amz-date',
+  'x-amz-content-sha256',
+  'x-amz-security-token',
+  'x-amz-user-agent',
+  'x-amz-decoded-content-length',
+  'x-amz-sdk-checksum-algorithm',
+  'x-amz-trailer',
+]);
+
+export interface RequestView {
+  host: string;
+  query: URLSearchParams;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The body when it was read; undefined when it was streamed through. */
+  body?: Buffer;
+}
+
+const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: true });
+
+export function requestParameters(
+  service: ProxiedService,
+  found: IdentifiedOperation,
+  req: RequestView,
+): Record<string, unknown> | null {
+  const secrets = secretNames(service);
+  let members: Record<string, unknown>;
+  switch (service.protocol) {
+    case 'rest-xml':
+      members = service.model === 's3' ? s3Parameters(found, req) : restParameters(found, req, bodyXml(req.body));
+      break;
+    case 'rest-json':
+      members = restParameters(found, req, bodyJson(req.body));
+      break;
+    default:
+      members = rpcParameters(req);
+  }
+  const redacted = redact(members, secrets);
+  return Object.keys(redacted).length === 0 ? null : redacted;
+}
+
+export function responseElements(
+  service: ProxiedService,
+  response: { headers: Readonly<Record<string, string | string[] | undefined>>; body: Buffer | undefined },
+): Record<string, unknown> | null {
+  let members: Record<string, unknown> | undefined;
+  if (service.model === 's3') {
+    members = {};
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (name.startsWith('x-amz-') && name !== 'x-amz-id-2' && name !== 'x-amz-request-id' && value !== undefined) {
+        members[name] = Array.isArray(value) ? value.join(',') : value;
+      }
+    }
+  } else if (response.body !== undefined && response.body.length > 0) {
+    const type = header(response.headers, 'content-type') ?? '';
+    members = type.includes('xml') ? xmlResult(response.body) : objectMembers(bodyJson(response.body));
+  }
+  if (members === undefined || Object.keys(members).length === 0) return null;
+  return redact(members, secretNames(service));
+}
+
+function s3Parameters(found: IdentifiedOperation, req: RequestView): Record<string, unknown> {
+  const members: Record<string, unknown> = {};
+  for (const [k, v] of req.query) if (k !== 'x-id') members[k] = v;
+  const bucket = found.labels['Bucket'];
+  if (bucket !== undefined) members['bucketName'] = bucket;
+  members['Host'] = req.host;
+  const key = found.labels['Key'];
+  if (key !== undefined) members['key'] = key;
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name.startsWith('x-amz-') && !UNRECORDED_S3_HEADERS.has(name) && !name.startsWith('x-amz-checksum-')) {
+      members[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+  }
+  const body = bodyXml(req.body);
+  return body === undefined ? members : { ...body, ...members };
+}
+
+/** REST protocols: members bound to the URI, query and headers by the model, then the body's members. */
+function restParameters(
+  found: IdentifiedOperation,
+  req: RequestView,
+  body: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  const members: Record<string, unknown> = { ...(body ?? {}) };
+  for (const [location, wire, member] of found.op.bind ?? []) {
+    const value =
+      location === 'uri'
+        ? found.labels[wire]
+        : location === 'querystring'
+          ? (req.query.get(wire) ?? undefined)
+          : header(req.headers, wire.toLowerCase());
+    if (value !== undefined) members[member] = value;
+  }
+  return objectMembers(lowerCamelMembers(members));
+}
+
+/** JSON bodies, or query-protocol forms (`Tags.member.1.Key=k`) unflattened into nested members. */
+function rpcParameters(req: RequestView): Record<string, unknown> {
+  const type = header(req.headers, 'content-type') ?? '';
+  if (req.body !== undefined && type.includes('json')) return objectMembers(lowerCamelMembers(bodyJson(req.body)));
+  const form = new URLSearchParams(
+    req.body !== undefined && type.startsWith('application/x-www-form-urlencoded') ? req.body.toString('utf8') : '',
+  );
+  for (const [k, v] of req.query) form.append(k, v);
+  form.delete('Action');
+  form.delete('Version');
+  return objectMembers(lowerCamelMembers(unflatten(form)));
+}
+
+/** `A.member.1.B=x&A.member.2.B=y` → { A: [{B: x}, {B: y}] }; `.member`/`.entry` list wrappers are dropped. */
+function unflatten(form: URLSearchParams): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of form) {
+    const path = key.split('.').filter((p) => p !== 'member' && p !== 'entry' && p !== 'item');
+    let node: Record<string, unknown> | unknown[] = root;
+    path.forEach((part, i) => {
+      const last = i === path.length - 1;
+      const index = /^\d+$/.test(part) ? Number(part) - 1 : undefined;
+      const nextIsIndex = !last && /^\d+$/.test(path[i + 1] as string);
+      const slot = index !== undefined && Array.isArray(node) ? index : part;
+      const container = node as Record<string | number, unknown>;
+      if (last) container[slot] = value;
+      else {
+        container[slot] ??= nextIsIndex ? [] : {};
+        node = container[slot] as Record<string, unknown> | unknown[];
+      }
+    });
+  }
+  return root;
+}
+
+/** A query/EC2 protocol answer: the members of `<OpResult>`, or of the response itself for EC2. */
+function xmlResult(body: Buffer): Record<string, unknown> | undefined {
+  const doc = parseXml(body);
+  const response = doc === undefined ? undefined : objectMembers(Object.values(doc)[0]);
+  if (response === undefined) return undefined;
+  const resultKey = Object.keys(response).find((k) => k.endsWith('Result'));
+  const result = resultKey !== undefined ? objectMembers(response[resultKey]) : response;
+  if (result === undefined) return undefined;
+  const { xmlns: _ns, requestId: _id, ResponseMetadata: _meta, ...members } = result;
+  return objectMembers(lowerCamelMembers(members));
+}
+
+function bodyXml(body: Buffer | undefined): Record<string, unknown> | undefined {
+  return body === undefined || body.length === 0 ? undefined : parseXml(body);
+}
+
+function parseXml(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const { '?xml': _decl, ...doc } = xml.parse(body.toString('utf8')) as Record<string, unknown>;
+    return doc;
+  } catch {
+    return undefined;
+  }
+}
+
+function bodyJson(body: Buffer | undefined): Record<string, unknown> | undefined {
+  if (body === undefined || body.length === 0) return undefined;
+  try {
+    return objectMembers(JSON.parse(body.toString('utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+function objectMembers(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+const secretSets = new WeakMap<ProxiedService, Set<string>>();
+
+function secretNames(service: ProxiedService): Set<string> {
+  let names = secretSets.get(service);
+  if (names === undefined) {
+    names = new Set([...ALWAYS_SECRET, ...service.sensitive.map((n) => n.toLowerCase())]);
+    secretSets.set(service, names);
+  }
+  return names;
+}
+
+/** A copy with every secret member's value replaced, at any depth. */
+export function redact(members: Record<string, unknown>, secrets: ReadonlySet<string>): Record<string, unknown> {
+  const walk = (value: unknown, depth: number): unknown => {
+    if (depth > 32 || value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = secrets.has(k.toLowerCase()) ? HIDDEN : walk(v, depth + 1);
+    return out;
+  };
+  return walk(members, 0) as Record<string, unknown>;
+}

@@ -1,0 +1,410 @@
+import { createHash } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { pipeline, Transform, type TransformCallback } from 'node:stream';
+import type { Logger } from 'pino';
+import { parseAuthorization, UNSIGNED_PAYLOADS, verifySigV4 } from '../api/sigv4.ts';
+import { buildApiCallRecord } from '../capture/api-call-record.ts';
+import type { Capture } from '../capture/capture.ts';
+import type { Caller } from '../identity/index.ts';
+import type { Principal } from '../identity/principal.ts';
+import type { Clock } from '../model/clock.ts';
+import type { IdSource } from '../model/ids.ts';
+import { isKnownRegion } from '../model/regions.ts';
+import { ServiceError } from '../model/service-error.ts';
+import { header, type IdentifiedOperation, identifyOperation } from './identify-operation.ts';
+import type { OperationTable, ProxiedService } from './operation-table.ts';
+import { proxyErrorAnswer, upstreamError } from './protocol-errors.ts';
+import { proxiedResources } from './proxied-resources.ts';
+import { requestParameters, responseElements } from './recorded-members.ts';
+import type { Upstream, Upstreams } from './upstream.ts';
+
+/**
+ * The recording proxy: a request signed for a service opentrail does not serve itself (told by its SigV4
+ * credential scope) is checked against opentrail's identities, forwarded to that service's upstream signed
+ * with the upstream's credentials, and answered with the upstream's answer, unchanged and streamed. Each
+ * call becomes one CloudTrail record (management or data event), appended to the log before the answer's
+ * last byte leaves, so a caller that got its answer has a record that survives a crash.
+ *
+ * Bodies: S3 object uploads (and any S3 body over 1 MB or of unknown length) stream through, their SHA-256
+ * checked as they pass when one was signed; a mismatch aborts the upstream request before it completes.
+ * Other bodies are small API documents, read whole (they name the operation and its parameters).
+ * Answers stream back; up to 1 MB of a write's answer, or of an error, is kept for the record.
+ */
+export interface RecordingProxyDeps {
+  table: OperationTable;
+  upstreams: Upstreams;
+  identity: { resolveAccessKey(id: string): { secretAccessKey: string; principal: Principal } | undefined };
+  clock: Clock;
+  ids: IdSource;
+  capture: Capture;
+  logger: Logger;
+  /** Signing names opentrail answers itself; requests for them are never proxied. */
+  ownServices: ReadonlySet<string>;
+  /** Largest body read whole (bytes). */
+  bodyLimit: number;
+}
+
+const STREAMED_OPERATIONS = new Set(['PutObject', 'UploadPart']);
+const STREAM_ABOVE_BYTES = 1024 * 1024;
+const KEPT_ANSWER_BYTES = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+interface Scope {
+  service: string;
+  region: string;
+}
+
+interface Call {
+  receivedMs: number;
+  requestId: string;
+  scope: Scope;
+  service: ProxiedService | undefined;
+  found: IdentifiedOperation | undefined;
+  caller: Caller;
+  host: string;
+  query: URLSearchParams;
+  req: IncomingMessage;
+  body: Buffer | undefined;
+}
+
+export class RecordingProxy {
+  readonly #deps: RecordingProxyDeps;
+
+  constructor(deps: RecordingProxyDeps) {
+    this.#deps = deps;
+  }
+
+  /** True when the request is signed for a service opentrail forwards rather than serves. */
+  claims(req: IncomingMessage): boolean {
+    const scope = scopeOf(req);
+    return scope !== undefined && !this.#deps.ownServices.has(scope.service);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const requestId = this.#deps.ids.uuid();
+    this.#handle(req, res, requestId).catch((err: unknown) => {
+      this.#deps.logger.error({ err, requestId }, 'proxied request failed');
+      if (!res.headersSent) {
+        answer(res, proxyErrorAnswer('json', new ServiceError('InternalFailure', 'The proxy failed.'), requestId));
+      } else res.destroy();
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const { clock, table } = this.#deps;
+    const receivedMs = clock.now();
+    const scope = scopeOf(req) as Scope;
+    const service = Object.hasOwn(table.services, scope.service) ? table.services[scope.service] : undefined;
+    const protocol = service?.protocol ?? (req.headers['x-amz-target'] !== undefined ? 'json' : 'rest-json');
+    try {
+      const rawUrl = req.url ?? '/';
+      const q = rawUrl.indexOf('?');
+      const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+      const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
+      const query = new URLSearchParams(rawQuery);
+      const host = header(req.headers, 'host') ?? '';
+      const method = req.method ?? 'GET';
+      // Virtual-hosted S3 requests go upstream path-style: the upstream's host name is not the bucket's.
+      const bucketInHost = service?.model === 's3' ? hostBucket(host) : undefined;
+      const path = bucketInHost === undefined ? rawPath : `/${bucketInHost}${rawPath === '/' ? '' : rawPath}`;
+      const clues = { method, path: /^\/[^/]+\/$/.test(path) ? path.slice(0, -1) : path, query, headers: req.headers };
+      const rest = service?.protocol === 'rest-xml' || service?.protocol === 'rest-json';
+      let found = service !== undefined && rest ? identifyOperation(service, clues) : undefined;
+      const streamed = service?.model === 's3' && isStreamed(req, found);
+      const body = streamed ? undefined : await readBody(req, this.#deps.bodyLimit);
+      if (service !== undefined && !rest) found = identifyOperation(service, { ...clues, ...(body ? { body } : {}) });
+
+      const verified = await verifySigV4(
+        { method, path: rawPath, query: queryRecord(query), headers: req.headers, body: body ?? EMPTY },
+        {
+          nowMs: clock.now(),
+          resolveAccessKey: (id) => this.#deps.identity.resolveAccessKey(id),
+          isKnownRegion,
+          services: [scope.service],
+          streamedBody: streamed,
+        },
+      );
+      const upstream = this.#deps.upstreams.for(scope.service);
+      if (upstream === undefined) {
+        throw new ServiceError(
+          'BadGateway',
+          `No upstream is configured for the ${scope.service} service: start opentrail with --upstream URL (or --upstream ${scope.service}=URL).`,
+        );
+      }
+      const signed = await this.#deps.upstreams.sign(upstream, {
+        method,
+        path,
+        query,
+        headers: req.headers,
+        ...(body !== undefined ? { body } : {}),
+        region: scope.region,
+        service: scope.service,
+      });
+      const caller = { principal: verified.principal, region: verified.region, accessKeyId: verified.accessKeyId };
+      const call: Call = { receivedMs, requestId, scope, service, found, caller, host, query, req, body };
+      await this.#forward(call, res, upstream, { method, path: rawQuery ? `${path}?${rawQuery}` : path, signed });
+    } catch (thrown) {
+      if (!(thrown instanceof ServiceError)) throw thrown;
+      if (!res.headersSent) answer(res, proxyErrorAnswer(protocol, thrown, requestId));
+      else res.destroy();
+      // A request the proxy refused may not have been read to its end; no more of it is wanted.
+      if (!req.complete) req.resume();
+    }
+  }
+
+  #forward(
+    call: Call,
+    res: ServerResponse,
+    upstream: Upstream,
+    target: { method: string; path: string; signed: Record<string, string> },
+  ): Promise<void> {
+    const send = upstream.url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const upReq = send({
+      hostname: upstream.url.hostname,
+      port: upstream.url.port,
+      method: target.method,
+      path: target.path,
+      headers: target.signed,
+      agent: upstream.agent,
+    });
+    let check: PayloadCheck | undefined;
+    const bytesIn = () => call.body?.length ?? check?.bytes ?? 0;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: ServiceError) => {
+        if (settled) return;
+        settled = true;
+        upReq.destroy();
+        reject(error);
+      };
+      upReq.on('error', (err) =>
+        fail(
+          new ServiceError('BadGateway', `The upstream ${upstream.url.origin} did not answer: ${err.message}`, {
+            cause: err,
+          }),
+        ),
+      );
+      upReq.on('response', (upRes) => {
+        const status = upRes.statusCode ?? 502;
+        res.writeHead(status, answerHeaders(upRes.headers));
+        const keep = status >= 300 || (call.found?.op.readOnly !== true && call.service?.model !== 's3');
+        const tap = new AnswerTap(keep, () => this.#record(call, upRes, tap, bytesIn));
+        pipeline(upRes, tap, res, (err) => {
+          if (settled) return;
+          settled = true;
+          if (err) {
+            this.#deps.logger.warn({ err, requestId: call.requestId }, 'a proxied answer broke off');
+            res.destroy();
+          }
+          resolve();
+        });
+      });
+      if (call.body !== undefined) {
+        upReq.end(call.body);
+        return;
+      }
+      const claim = header(call.req.headers, 'x-amz-content-sha256') ?? '';
+      check = new PayloadCheck(UNSIGNED_PAYLOADS.includes(claim) ? undefined : claim);
+      pipeline(call.req, check, upReq, (err) => {
+        if (err === undefined || err === null) return;
+        fail(
+          err instanceof ServiceError
+            ? err
+            : new ServiceError('BadGateway', `The request body did not reach the upstream: ${err.message}`),
+        );
+      });
+    });
+  }
+
+  /** Builds the call's record and appends it; resolves when it is committed. Never fails the answer. */
+  async #record(call: Call, upRes: IncomingMessage, tap: AnswerTap, bytesIn: () => number): Promise<void> {
+    const { service, found, caller, scope } = call;
+    try {
+      const status = upRes.statusCode ?? 502;
+      const failed = status >= 300 && !(status === 304 && call.req.method === 'GET');
+      const params =
+        service !== undefined && found !== undefined
+          ? requestParameters(service, found, {
+              host: call.host,
+              query: call.query,
+              headers: call.req.headers,
+              ...(call.body !== undefined ? { body: call.body } : {}),
+            })
+          : null;
+      const readOnly = found?.op.readOnly ?? (call.req.method === 'GET' || call.req.method === 'HEAD');
+      const upstreamRequestId = header(upRes.headers, 'x-amz-request-id') ?? header(upRes.headers, 'x-amzn-requestid');
+      const isS3 = service?.model === 's3';
+      const record = buildApiCallRecord({
+        caller,
+        eventSource: service?.eventSource ?? `${scope.service}.amazonaws.com`,
+        eventName: found?.op.eventName ?? found?.name ?? unnamedOperation(call.req),
+        readOnly,
+        requestParameters: params,
+        ...(failed
+          ? { error: upstreamError(status, upRes.headers, tap.kept()) }
+          : service !== undefined && !readOnly
+            ? { responseElements: responseElements(service, { headers: upRes.headers, body: tap.kept() }) }
+            : {}),
+        resources:
+          service !== undefined && found !== undefined
+            ? proxiedResources(service, found, { accountId: caller.principal.accountId, region: scope.region, params })
+            : [],
+        ...(found?.op.data === true ? { dataEvent: true } : {}),
+        ...(isS3
+          ? {
+              additionalEventData: {
+                SignatureVersion: 'SigV4',
+                bytesTransferredIn: bytesIn(),
+                AuthenticationMethod: 'AuthHeader',
+                ...(upRes.headers['x-amz-id-2'] !== undefined ? { 'x-amz-id-2': upRes.headers['x-amz-id-2'] } : {}),
+                bytesTransferredOut: tap.bytes,
+              },
+            }
+          : {}),
+        requestId: upstreamRequestId ?? call.requestId,
+        eventId: this.#deps.ids.uuid(),
+        timeMs: call.receivedMs,
+        sourceIp: call.req.socket.remoteAddress ?? '127.0.0.1',
+        ...(call.req.headers['user-agent'] !== undefined ? { userAgent: call.req.headers['user-agent'] } : {}),
+      });
+      await this.#deps.capture.append([record]);
+    } catch (err) {
+      // The upstream has acted; failing its answer now would not undo that. Say loudly that the record is missing.
+      this.#deps.logger.error({ err, requestId: call.requestId }, 'could not record a proxied call');
+    }
+  }
+}
+
+/** Passes an answer through, counting its bytes and keeping the first MB when asked; records before the end. */
+class AnswerTap extends Transform {
+  bytes = 0;
+  readonly #keep: boolean;
+  readonly #chunks: Buffer[] = [];
+  #keptBytes = 0;
+  readonly #beforeEnd: () => Promise<void>;
+
+  constructor(keep: boolean, beforeEnd: () => Promise<void>) {
+    super();
+    this.#keep = keep;
+    this.#beforeEnd = beforeEnd;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.#keep && this.#keptBytes < KEPT_ANSWER_BYTES) {
+      this.#chunks.push(chunk);
+      this.#keptBytes += chunk.length;
+    }
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.#beforeEnd().then(() => done(), done);
+  }
+
+  kept(): Buffer | undefined {
+    return this.#keep ? Buffer.concat(this.#chunks) : undefined;
+  }
+}
+
+/** Passes a streamed body through, failing at its end when its SHA-256 is not the one signed. */
+class PayloadCheck extends Transform {
+  bytes = 0;
+  readonly #claim: string | undefined;
+  readonly #hash = createHash('sha256');
+
+  constructor(claim: string | undefined) {
+    super();
+    this.#claim = claim;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.#claim !== undefined) this.#hash.update(chunk);
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.#claim === undefined || this.#hash.digest('hex') === this.#claim) {
+      done();
+      return;
+    }
+    done(
+      new ServiceError(
+        'XAmzContentSHA256Mismatch',
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+      ),
+    );
+  }
+}
+
+/** The signing scope of a header-signed request, or undefined for unsigned or query-signed ones. */
+function scopeOf(req: IncomingMessage): Scope | undefined {
+  const authorization = req.headers.authorization;
+  if (authorization === undefined) return undefined;
+  try {
+    const { service, region } = parseAuthorization(authorization);
+    return { service, region };
+  } catch {
+    return undefined;
+  }
+}
+
+function isStreamed(req: IncomingMessage, found: IdentifiedOperation | undefined): boolean {
+  if (req.method !== 'PUT' && req.method !== 'POST') return false;
+  if (found !== undefined && STREAMED_OPERATIONS.has(found.name)) return true;
+  const length = Number(req.headers['content-length'] ?? Number.NaN);
+  return !Number.isFinite(length) || length > STREAM_ABOVE_BYTES;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limit) {
+      throw new ServiceError('RequestEntityTooLargeException', `The request body is larger than ${limit} bytes.`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The bucket of a virtual-hosted-style S3 host (`bucket.s3.us-east-1.amazonaws.com`, `bucket.localhost`). */
+function hostBucket(host: string): string | undefined {
+  const name = host.replace(/:\d+$/, '');
+  const aws = /^(.+)\.s3[.-]/.exec(name);
+  if (aws?.[1] !== undefined) return aws[1];
+  if (name.endsWith('.localhost')) return name.slice(0, -'.localhost'.length);
+  return undefined;
+}
+
+function unnamedOperation(req: IncomingMessage): string {
+  const target = header(req.headers, 'x-amz-target');
+  return target !== undefined ? target.slice(target.lastIndexOf('.') + 1) : `${req.method ?? 'GET'}Request`;
+}
+
+function queryRecord(query: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of query) {
+    const existing = out[k];
+    out[k] = existing === undefined ? v : Array.isArray(existing) ? [...existing, v] : [existing, v];
+  }
+  return out;
+}
+
+const ANSWER_HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade']);
+
+function answerHeaders(headers: IncomingMessage['headers']): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !ANSWER_HOP_HEADERS.has(name)) out[name] = value;
+  }
+  return out;
+}
+
+function answer(res: ServerResponse, a: { status: number; headers: Record<string, string>; body: string }): void {
+  res.writeHead(a.status, { ...a.headers, 'content-length': Buffer.byteLength(a.body) });
+  res.end(a.body);
+}

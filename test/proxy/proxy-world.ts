@@ -1,0 +1,60 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Credentials } from '../../src/client/json-api-client.ts';
+import { ManualClock } from '../../src/model/clock.ts';
+import { MOTO_CREDENTIALS } from '../helpers/moto.ts';
+import { type TestWorld, withServer } from '../helpers/server.ts';
+
+/**
+ * The recording proxy's tests share this: the real server in front of a real moto_server, on a manual clock
+ * that starts now (so SDK signatures are current), and SDK clients of other services pointed at opentrail
+ * exactly as a user would point them (`endpoint`), signed with opentrail's own credentials.
+ */
+export interface ProxyWorld {
+  w: TestWorld;
+  clock: ManualClock;
+  s3(credentials?: Credentials): S3Client;
+  dynamodb(credentials?: Credentials): DynamoDBClient;
+  iam(credentials?: Credentials): IAMClient;
+  /** moto directly, to see what reached it. */
+  motoS3(): S3Client;
+}
+
+export function withProxy(
+  motoEndpoint: () => string,
+  fn: (p: ProxyWorld) => Promise<void>,
+  argv: string[] = [],
+): Promise<void> {
+  const clock = new ManualClock(Date.now());
+  return withServer(
+    async (w) => {
+      const common = (credentials: Credentials = w.adminCredentials) => ({
+        endpoint: w.url,
+        region: 'us-east-1',
+        credentials,
+        maxAttempts: 1,
+        systemClockOffset: clock.now() - Date.now(),
+      });
+      await fn({
+        w,
+        clock,
+        s3: (c) => new S3Client({ ...common(c), forcePathStyle: true }),
+        dynamodb: (c) => new DynamoDBClient(common(c)),
+        iam: (c) => new IAMClient(common(c)),
+        motoS3: () =>
+          new S3Client({
+            endpoint: motoEndpoint(),
+            region: 'us-east-1',
+            forcePathStyle: true,
+            credentials: MOTO_CREDENTIALS,
+          }),
+      });
+    },
+    {
+      clock,
+      argv: ['--upstream', motoEndpoint(), '--delivery-interval', '60', ...argv],
+      env: { OPENTRAIL_UPSTREAM_ACCESS_KEY_ID: 'testing', OPENTRAIL_UPSTREAM_SECRET_ACCESS_KEY: 'testing' },
+    },
+  );
+}

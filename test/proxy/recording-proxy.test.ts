@@ -1,0 +1,283 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutBucketTaggingCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { advance, type Json, logFiles } from '../delivery/delivered-files.ts';
+import { useMoto } from '../helpers/moto.ts';
+import { rejectsWith, type TestWorld } from '../helpers/server.ts';
+import { rawRequest } from '../helpers/signed-request.ts';
+import { type ProxyWorld, withProxy } from './proxy-world.ts';
+
+const moto = useMoto();
+const proxy = (fn: (p: ProxyWorld) => Promise<void>) => withProxy(moto.endpoint, fn);
+
+async function history(w: TestWorld, eventSource: string): Promise<Json[]> {
+  await w.historyCaughtUp();
+  const { Events = [] } = await w
+    .cloudtrail()
+    .send(
+      new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventSource', AttributeValue: eventSource }] }),
+    );
+  return Events.map((e) => JSON.parse(e.CloudTrailEvent ?? '{}') as Json).reverse();
+}
+
+/** A trail in a local bucket selecting every data event; what it delivered after one delivery interval. */
+async function dataTrail(p: ProxyWorld, bucket: string): Promise<() => Promise<Json[]>> {
+  const ct = p.w.cloudtrail();
+  const { CreateTrailCommand, PutEventSelectorsCommand, StartLoggingCommand } = await import(
+    '@aws-sdk/client-cloudtrail'
+  );
+  await ct.send(new CreateTrailCommand({ Name: 'data', S3BucketName: bucket }));
+  await ct.send(
+    new PutEventSelectorsCommand({
+      TrailName: 'data',
+      AdvancedEventSelectors: ['AWS::S3::Object', 'AWS::DynamoDB::Table'].map((type) => ({
+        Name: type,
+        FieldSelectors: [
+          { Field: 'eventCategory', Equals: ['Data'] },
+          { Field: 'resources.type', Equals: [type] },
+        ],
+      })),
+    }),
+  );
+  await ct.send(new StartLoggingCommand({ Name: 'data' }));
+  return async () => {
+    await advance(p.w, p.clock, 2);
+    return (await logFiles(p.w, bucket)).flatMap((f) => f.records);
+  };
+}
+
+describe('calls through the recording proxy', () => {
+  it('answer as the upstream does and become management events in event history, shaped as AWS writes them', () =>
+    proxy(async (p) => {
+      const s3 = p.s3();
+      await s3.send(new CreateBucketCommand({ Bucket: 'photos' }));
+      await s3.send(new HeadBucketCommand({ Bucket: 'photos' }));
+      await s3.send(
+        new PutBucketTaggingCommand({ Bucket: 'photos', Tagging: { TagSet: [{ Key: 'team', Value: 'a' }] } }),
+      );
+      // The bucket is in moto: the proxy forwarded the call.
+      await p.motoS3().send(new HeadBucketCommand({ Bucket: 'photos' }));
+
+      const events = await history(p.w, 's3.amazonaws.com');
+      assert.deepEqual(
+        events.map((e) => e['eventName']),
+        ['CreateBucket', 'HeadBucket', 'PutBucketTagging'],
+      );
+      const [create, head, tagging] = events as [Json, Json, Json];
+      assert.deepEqual(create['requestParameters'], { bucketName: 'photos', Host: new URL(p.w.url).host });
+      assert.equal(create['eventCategory'], 'Management');
+      assert.equal(create['managementEvent'], true);
+      assert.equal(create['readOnly'], false);
+      assert.equal(head['readOnly'], true);
+      assert.equal(head['responseElements'], null);
+      assert.deepEqual(create['resources'], [
+        { accountId: p.w.app.admin.accountId, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::photos' },
+      ]);
+      const params = tagging['requestParameters'] as Json;
+      assert.equal(params['tagging'], '');
+      assert.deepEqual((params['Tagging'] as Json)['TagSet'], { Tag: { Key: 'team', Value: 'a' } });
+      const additional = create['additionalEventData'] as Json;
+      assert.equal(additional['SignatureVersion'], 'SigV4');
+      assert.equal(additional['AuthenticationMethod'], 'AuthHeader');
+      const identity = create['userIdentity'] as Json;
+      assert.equal(identity['accountId'], p.w.app.admin.accountId);
+      assert.equal(identity['accessKeyId'], p.w.adminCredentials.accessKeyId);
+      assert.equal(create['eventType'], 'AwsApiCall');
+      assert.equal(create['recipientAccountId'], p.w.app.admin.accountId);
+      assert.match(String(create['userAgent']), /aws-sdk-js/);
+    }));
+
+  it('records query-protocol calls lower-camel with their responses, and never a secret', () =>
+    proxy(async (p) => {
+      const iam = p.iam();
+      await iam.send(new CreateUserCommand({ UserName: 'alice', Path: '/team/' }));
+      const key = await iam.send(new CreateAccessKeyCommand({ UserName: 'alice' }));
+      assert.ok(key.AccessKey?.SecretAccessKey, 'the caller gets the secret moto made');
+
+      const [create, createKey] = (await history(p.w, 'iam.amazonaws.com')) as [Json, Json];
+      assert.equal(create['eventName'], 'CreateUser');
+      assert.deepEqual(create['requestParameters'], { userName: 'alice', path: '/team/' });
+      const user = (create['responseElements'] as { user: Json }).user;
+      assert.equal(user['userName'], 'alice');
+      assert.equal(user['arn'], 'arn:aws:iam::123456789012:user/team/alice');
+      const recordedKey = (createKey['responseElements'] as { accessKey: Json }).accessKey;
+      assert.equal(recordedKey['accessKeyId'], key.AccessKey?.AccessKeyId);
+      assert.equal(recordedKey['secretAccessKey'], 'HIDDEN_DUE_TO_SECURITY_REASONS');
+      assert.ok(!JSON.stringify(createKey).includes(key.AccessKey?.SecretAccessKey as string));
+    }));
+
+  it('records S3 object and DynamoDB item operations as data events, for trails only, never in event history', () =>
+    proxy(async (p) => {
+      const delivered = await dataTrail(p, 'trail-logs');
+      const s3 = p.s3();
+      await s3.send(new CreateBucketCommand({ Bucket: 'docs' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'docs', Key: 'a/report.txt', Body: 'hello world' }));
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'docs', Key: 'a/report.txt' }));
+      assert.equal(await got.Body?.transformToString(), 'hello world');
+      await s3.send(new CopyObjectCommand({ Bucket: 'docs', Key: 'b.txt', CopySource: 'docs/a/report.txt' }));
+      await s3.send(new ListObjectsV2Command({ Bucket: 'docs', Prefix: 'a/' }));
+      await s3.send(new DeleteObjectCommand({ Bucket: 'docs', Key: 'b.txt' }));
+      const ddb = p.dynamodb();
+      await ddb.send(
+        new CreateTableCommand({
+          TableName: 'Orders',
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      await ddb.send(new PutItemCommand({ TableName: 'Orders', Item: { id: { S: '1' }, total: { N: '9' } } }));
+      await ddb.send(new GetItemCommand({ TableName: 'Orders', Key: { id: { S: '1' } } }));
+
+      const records = await delivered();
+      const byName = new Map(records.map((r) => [r['eventName'] as string, r]));
+      assert.deepEqual(
+        records.map((r) => r['eventName']),
+        ['PutObject', 'GetObject', 'CopyObject', 'ListObjects', 'DeleteObject', 'PutItem', 'GetItem'],
+      );
+      for (const r of records) {
+        assert.equal(r['eventCategory'], 'Data');
+        assert.equal(r['managementEvent'], false);
+      }
+      const put = byName.get('PutObject') as Json;
+      assert.deepEqual(put['requestParameters'], {
+        bucketName: 'docs',
+        Host: new URL(p.w.url).host,
+        key: 'a/report.txt',
+      });
+      assert.deepEqual(put['resources'], [
+        { type: 'AWS::S3::Object', ARN: 'arn:aws:s3:::docs/a/report.txt' },
+        { accountId: p.w.app.admin.accountId, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::docs' },
+      ]);
+      assert.equal((put['additionalEventData'] as Json)['bytesTransferredIn'], 11);
+      assert.equal(put['readOnly'], false);
+      const get = byName.get('GetObject') as Json;
+      assert.equal(get['readOnly'], true);
+      assert.equal(get['responseElements'], null);
+      assert.equal((get['additionalEventData'] as Json)['bytesTransferredOut'], 11);
+      const copy = byName.get('CopyObject') as Json;
+      assert.equal((copy['requestParameters'] as Json)['x-amz-copy-source'], 'docs/a/report.txt');
+      const list = byName.get('ListObjects') as Json;
+      assert.equal((list['requestParameters'] as Json)['list-type'], '2');
+      assert.deepEqual((list['resources'] as Json[])[0], {
+        type: 'AWS::S3::Object',
+        ARNPrefix: 'arn:aws:s3:::docs/a/',
+      });
+      const putItem = byName.get('PutItem') as Json;
+      assert.equal((putItem['requestParameters'] as Json)['tableName'], 'Orders');
+      assert.deepEqual(putItem['resources'], [
+        {
+          accountId: p.w.app.admin.accountId,
+          type: 'AWS::DynamoDB::Table',
+          ARN: `arn:aws:dynamodb:us-east-1:${p.w.app.admin.accountId}:table/Orders`,
+        },
+      ]);
+
+      assert.deepEqual(
+        (await history(p.w, 's3.amazonaws.com')).map((e) => e['eventName']),
+        ['CreateBucket'],
+        'data events never reach event history',
+      );
+      assert.deepEqual(
+        (await history(p.w, 'dynamodb.amazonaws.com')).map((e) => e['eventName']),
+        ['CreateTable'],
+      );
+    }));
+
+  it("records the upstream's error code and message, and passes the error through unchanged", () =>
+    proxy(async (p) => {
+      const delivered = await dataTrail(p, 'trail-logs');
+      const s3 = p.s3();
+      await s3.send(new CreateBucketCommand({ Bucket: 'empty' }));
+      await rejectsWith(s3.send(new GetObjectCommand({ Bucket: 'empty', Key: 'missing' })), 'NoSuchKey');
+      await rejectsWith(s3.send(new DeleteBucketCommand({ Bucket: 'absent' })), 'NoSuchBucket');
+      const [failed] = (await delivered()).filter((r) => r['eventName'] === 'GetObject') as [Json];
+      assert.equal(failed['errorCode'], 'NoSuchKey');
+      assert.match(String(failed['errorMessage']), /does not exist/);
+      const deleted = (await history(p.w, 's3.amazonaws.com')).find((e) => e['eventName'] === 'DeleteBucket');
+      assert.equal(deleted?.['errorCode'], 'NoSuchBucket');
+      assert.equal(deleted?.['responseElements'], null);
+    }));
+
+  it('streams large objects through both ways, byte for byte', () =>
+    proxy(async (p) => {
+      const s3 = p.s3();
+      await s3.send(new CreateBucketCommand({ Bucket: 'big' }));
+      const body = randomBytes(24 * 1024 * 1024);
+      await s3.send(new PutObjectCommand({ Bucket: 'big', Key: 'blob', Body: body }));
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'big', Key: 'blob' }));
+      const back = Buffer.from((await got.Body?.transformToByteArray()) as Uint8Array);
+      assert.equal(back.length, body.length);
+      assert.equal(createHash('sha256').update(back).digest('hex'), createHash('sha256').update(body).digest('hex'));
+    }));
+});
+
+describe('what the recording proxy refuses', () => {
+  it('answers S3 callers with an unknown key InvalidAccessKeyId, forwards nothing and records nothing', () =>
+    proxy(async (p) => {
+      const stranger = { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'x'.repeat(40) };
+      await rejectsWith(p.s3(stranger).send(new CreateBucketCommand({ Bucket: 'nope' })), 'InvalidAccessKeyId');
+      await rejectsWith(p.motoS3().send(new HeadBucketCommand({ Bucket: 'nope' })), 'NotFound');
+      assert.deepEqual(await history(p.w, 's3.amazonaws.com'), []);
+    }));
+
+  it('answers a wrong secret with SignatureDoesNotMatch (S3) and InvalidSignatureException (DynamoDB)', () =>
+    proxy(async (p) => {
+      const wrong = { ...p.w.adminCredentials, secretAccessKey: `${p.w.adminCredentials.secretAccessKey}x` };
+      await rejectsWith(p.s3(wrong).send(new CreateBucketCommand({ Bucket: 'nope' })), 'SignatureDoesNotMatch');
+      await rejectsWith(
+        p.dynamodb(wrong).send(new GetItemCommand({ TableName: 'T', Key: { id: { S: '1' } } })),
+        'InvalidSignatureException',
+      );
+    }));
+
+  it('aborts an upload whose body is not the one signed, so the upstream stores nothing', () =>
+    proxy(async (p) => {
+      await p.s3().send(new CreateBucketCommand({ Bucket: 'guarded' }));
+      const signedBody = Buffer.from('the signed body');
+      const res = await rawRequest({
+        url: p.w.url,
+        path: '/guarded/object',
+        method: 'PUT',
+        service: 's3',
+        contentType: null,
+        credentials: p.w.adminCredentials,
+        signingDate: new Date(p.clock.now()),
+        payloadHashHeader: true,
+        body: signedBody,
+        sendBody: Buffer.from('another body!!!'),
+      });
+      assert.equal(res.status, 400);
+      assert.match(res.text, /XAmzContentSHA256Mismatch/);
+      await rejectsWith(p.motoS3().send(new GetObjectCommand({ Bucket: 'guarded', Key: 'object' })), 'NoSuchKey');
+    }));
+
+  it('answers BadGateway, in the protocol of the service, when no upstream is configured', async () => {
+    const { withServer } = await import('../helpers/server.ts');
+    await withServer(async (w) => {
+      const { S3Client } = await import('@aws-sdk/client-s3');
+      const s3 = new S3Client({
+        endpoint: w.url,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: w.adminCredentials,
+        maxAttempts: 1,
+      });
+      await rejectsWith(s3.send(new CreateBucketCommand({ Bucket: 'b' })), 'BadGateway', /--upstream/);
+    });
+  });
+});
