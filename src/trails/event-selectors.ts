@@ -185,14 +185,17 @@ const TRAIL_CATEGORIES = ['Management', 'Data', 'NetworkActivity'];
 /** Event data stores of Config items, Audit Manager evidence, integrations and Insights. */
 const EDS_ONLY_CATEGORIES = ['ConfigurationItem', 'Evidence', 'ActivityAuditLog', 'Insight'];
 
-/** `resources.type` values known to opentrail (facts §7.3: AWS's list is longer and keeps growing). */
+/**
+ * `resources.type` values known to opentrail (facts §7.3: AWS's list is longer and keeps growing; the User
+ * Guide's "Logging data events" adds SNS topics, whose Publish and PublishBatch the recording proxy records).
+ */
 export const DATA_RESOURCE_TYPES: readonly string[] = `
   AWS::DynamoDB::Table AWS::Lambda::Function AWS::S3::Object AWS::CloudTrail::Channel AWS::CodeWhisperer::Profile
   AWS::Cognito::IdentityPool AWS::DynamoDB::Stream AWS::EC2::Snapshot AWS::EMRWAL::Workspace AWS::FinSpace::Environment
   AWS::Glue::Table AWS::GuardDuty::Detector AWS::KendraRanking::ExecutionPlan AWS::ManagedBlockchain::Network
   AWS::ManagedBlockchain::Node AWS::MedicalImaging::Datastore AWS::SageMaker::ExperimentTrialComponent
   AWS::SageMaker::FeatureGroup AWS::S3::AccessPoint AWS::S3ObjectLambda::AccessPoint AWS::S3Outposts::Object
-  AWS::SSMMessages::ControlChannel AWS::VerifiedPermissions::PolicyStore`
+  AWS::SSMMessages::ControlChannel AWS::VerifiedPermissions::PolicyStore AWS::SNS::Topic`
   .trim()
   .split(/\s+/);
 

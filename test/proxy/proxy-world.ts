@@ -1,8 +1,15 @@
+import {
+  CreateTrailCommand,
+  LookupEventsCommand,
+  PutEventSelectorsCommand,
+  StartLoggingCommand,
+} from '@aws-sdk/client-cloudtrail';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Credentials } from '../../src/client/json-api-client.ts';
 import { ManualClock } from '../../src/model/clock.ts';
+import { advance, type Json, logFiles } from '../delivery/delivered-files.ts';
 import { MOTO_CREDENTIALS } from '../helpers/moto.ts';
 import { type TestWorld, withServer } from '../helpers/server.ts';
 
@@ -57,4 +64,45 @@ export function withProxy(
       env: { OPENTRAIL_UPSTREAM_ACCESS_KEY_ID: 'testing', OPENTRAIL_UPSTREAM_SECRET_ACCESS_KEY: 'testing' },
     },
   );
+}
+
+/** The records event history holds for an event source, oldest first. */
+export async function history(w: TestWorld, eventSource: string): Promise<Json[]> {
+  await w.historyCaughtUp();
+  const { Events = [] } = await w.cloudtrail().send(
+    new LookupEventsCommand({
+      LookupAttributes: [{ AttributeKey: 'EventSource', AttributeValue: eventSource }],
+      MaxResults: 50,
+    }),
+  );
+  return Events.map((e) => JSON.parse(e.CloudTrailEvent ?? '{}') as Json).reverse();
+}
+
+/** Data resource types a trail can select through advanced selectors, as the proxy records them. */
+const DATA_TYPES = ['AWS::S3::Object', 'AWS::DynamoDB::Table', 'AWS::SNS::Topic'];
+
+/**
+ * A logging trail in a local bucket selecting every data event the proxy records; the function it returns
+ * moves the clock past two deliveries and gives what the trail delivered, in order.
+ */
+export async function dataTrail(p: ProxyWorld, bucket: string): Promise<() => Promise<Json[]>> {
+  const ct = p.w.cloudtrail();
+  await ct.send(new CreateTrailCommand({ Name: 'data', S3BucketName: bucket }));
+  await ct.send(
+    new PutEventSelectorsCommand({
+      TrailName: 'data',
+      AdvancedEventSelectors: DATA_TYPES.map((type) => ({
+        Name: type,
+        FieldSelectors: [
+          { Field: 'eventCategory', Equals: ['Data'] },
+          { Field: 'resources.type', Equals: [type] },
+        ],
+      })),
+    }),
+  );
+  await ct.send(new StartLoggingCommand({ Name: 'data' }));
+  return async () => {
+    await advance(p.w, p.clock, 2);
+    return (await logFiles(p.w, bucket)).flatMap((f) => f.records);
+  };
 }

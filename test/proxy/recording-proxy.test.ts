@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
 import {
@@ -15,50 +14,14 @@ import {
   PutBucketTaggingCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
-import { advance, type Json, logFiles } from '../delivery/delivered-files.ts';
+import type { Json } from '../delivery/delivered-files.ts';
 import { useMoto } from '../helpers/moto.ts';
-import { rejectsWith, type TestWorld } from '../helpers/server.ts';
+import { rejectsWith } from '../helpers/server.ts';
 import { rawRequest } from '../helpers/signed-request.ts';
-import { type ProxyWorld, withProxy } from './proxy-world.ts';
+import { dataTrail, history, type ProxyWorld, withProxy } from './proxy-world.ts';
 
 const moto = useMoto();
 const proxy = (fn: (p: ProxyWorld) => Promise<void>) => withProxy(moto.endpoint, fn);
-
-async function history(w: TestWorld, eventSource: string): Promise<Json[]> {
-  await w.historyCaughtUp();
-  const { Events = [] } = await w
-    .cloudtrail()
-    .send(
-      new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventSource', AttributeValue: eventSource }] }),
-    );
-  return Events.map((e) => JSON.parse(e.CloudTrailEvent ?? '{}') as Json).reverse();
-}
-
-/** A trail in a local bucket selecting every data event; what it delivered after one delivery interval. */
-async function dataTrail(p: ProxyWorld, bucket: string): Promise<() => Promise<Json[]>> {
-  const ct = p.w.cloudtrail();
-  const { CreateTrailCommand, PutEventSelectorsCommand, StartLoggingCommand } = await import(
-    '@aws-sdk/client-cloudtrail'
-  );
-  await ct.send(new CreateTrailCommand({ Name: 'data', S3BucketName: bucket }));
-  await ct.send(
-    new PutEventSelectorsCommand({
-      TrailName: 'data',
-      AdvancedEventSelectors: ['AWS::S3::Object', 'AWS::DynamoDB::Table'].map((type) => ({
-        Name: type,
-        FieldSelectors: [
-          { Field: 'eventCategory', Equals: ['Data'] },
-          { Field: 'resources.type', Equals: [type] },
-        ],
-      })),
-    }),
-  );
-  await ct.send(new StartLoggingCommand({ Name: 'data' }));
-  return async () => {
-    await advance(p.w, p.clock, 2);
-    return (await logFiles(p.w, bucket)).flatMap((f) => f.records);
-  };
-}
 
 describe('calls through the recording proxy', () => {
   it('answer as the upstream does and become management events in event history, shaped as AWS writes them', () =>
