@@ -2,8 +2,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from '../model/node-sha256.ts';
 
 /**
- * A small SigV4-signing client for opentrail's own JSON APIs (admin and ingest), used by the CLI and by
- * the recorder. CloudTrail itself is called with the official AWS SDK.
+ * A small SigV4-signing client for opentrail's own JSON APIs (admin and ingest), used by the CLI, tests and
+ * benchmarks. (packages/recorder has its own: it is published alone.) CloudTrail itself is called with the
+ * official AWS SDK.
  */
 export interface Credentials {
   accessKeyId: string;

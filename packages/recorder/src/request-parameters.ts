@@ -1,0 +1,46 @@
+import { redact } from './redact.ts';
+
+/** CloudTrail caps requestParameters and responseElements at 100 KB (facts §4.1, §11). */
+export const MEMBER_OBJECT_BYTES = 100 * 1024;
+
+/**
+ * requestParameters as recorded: the query string, then the JSON body's members, then the path parameters
+ * (they name the resource, so they win a clash), each redacted; null when the request had none. A body that
+ * is not a JSON object is kept under `body`.
+ */
+export function requestParameters(
+  parts: { query: URLSearchParams; body: unknown; params: Record<string, string> },
+  redacted: ReadonlySet<string>,
+): Record<string, unknown> | null {
+  const query: Record<string, string | string[]> = {};
+  for (const key of new Set(parts.query.keys())) {
+    const values = parts.query.getAll(key);
+    query[key] = values.length === 1 ? (values[0] as string) : values;
+  }
+  const body = parts.body === undefined ? {} : isPlainObject(parts.body) ? parts.body : { body: parts.body };
+  const merged = redact({ ...query, ...body, ...parts.params }, redacted) as Record<string, unknown>;
+  return Object.keys(merged).length === 0 ? null : capped(merged);
+}
+
+/**
+ * JSON cut at 100 KB would not parse, so an oversized member object is replaced by a marker that says what
+ * happened, as opentrail does for its own records.
+ */
+export function capped(members: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (members === null) return null;
+  const bytes = Buffer.byteLength(JSON.stringify(members));
+  return bytes <= MEMBER_OBJECT_BYTES ? members : { truncated: true, originalBytes: bytes };
+}
+
+/** CloudTrail truncates userAgent, errorCode, errorMessage and requestID at 1 KB (facts §4.1). */
+export function truncated(text: string, maxBytes = 1024): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  return Buffer.from(text)
+    .subarray(0, maxBytes)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v);
+}

@@ -1,0 +1,410 @@
+import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Clock, TimerHandle } from './clock.ts';
+import type { RecorderError } from './errors/recorder-error.ts';
+import { type DropReason, RecordsDroppedError } from './errors/records-dropped-error.ts';
+import { SpoolError } from './errors/spool-error.ts';
+import { lockSpool } from './spool-lock.ts';
+
+/**
+ * The spool: every record is on disk from shortly after it is recorded until opentrail has acknowledged it,
+ * so an opentrail outage or restart, or a restart of the host, loses nothing.
+ *
+ * A directory of append-only NDJSON files, one per batch, named by an increasing sequence number
+ * (`0000000000000007.ndjson`). A file is
+ * - pending: its records are still in memory, waiting for the one writer (a few milliseconds);
+ * - open: the newest file, appended to. It is sealed when it holds `maxBatchRecords` or `maxBatchBytes`, or
+ *   `flushIntervalMs` after it was opened;
+ * - sealed: fsync'd and never written again; waiting to be sent, oldest first;
+ * - sending: in the batch on the wire; it cannot be dropped;
+ * - gone: unlinked once opentrail acknowledged its batch (or dropped to make room).
+ * Durability: an appended record survives the host process dying (it is in the OS's cache); a sealed one
+ * survives the machine dying. A pending record is only in memory.
+ * Bound: the files stay within `maxBytes`. To make room the oldest sealed files that are not being sent are
+ * deleted and their records counted as dropped; when no file can go, the new record is dropped instead.
+ * Trade-offs: one file per batch makes an acknowledgement one unlink, at the cost of many small files in a
+ * long outage at low traffic. Delivery is at least once: a host crash between opentrail's acknowledgement
+ * and the unlink sends that batch again, with the same eventIDs.
+ */
+export interface SpoolOptions {
+  dir: string;
+  maxBytes: number;
+  maxBatchRecords: number;
+  maxBatchBytes: number;
+  flushIntervalMs: number;
+  clock: Clock;
+  /** A batch was sealed (or found on start) and can be sent. */
+  onSealed(): void;
+  /** Records were lost; the error says how many and why. */
+  onDropped(error: RecordsDroppedError): void;
+  onError(error: RecorderError): void;
+}
+
+interface SpoolFile {
+  seq: number;
+  path: string;
+  bytes: number;
+  records: number;
+  sending: boolean;
+}
+
+interface OpenFile extends SpoolFile {
+  handle: FileHandle;
+  timer: TimerHandle;
+}
+
+export interface SpoolBatch {
+  readonly files: readonly SpoolFile[];
+}
+
+const FILE_NAME = /^(\d{16})\.ndjson$/;
+
+export class Spool {
+  readonly #o: SpoolOptions;
+  readonly #sealed: SpoolFile[] = [];
+  #open: OpenFile | undefined;
+  #nextSeq = 1;
+  /** Bytes of the open and sealed files. */
+  #bytes = 0;
+  #pending: string[] = [];
+  #pendingBytes = 0;
+  #draining = false;
+  /** Every write to the directory, in order, starting with opening it. */
+  #work: Promise<void>;
+  #broken: SpoolError | undefined;
+  #unlock: (() => Promise<void>) | undefined;
+  #closed = false;
+
+  constructor(options: SpoolOptions) {
+    this.#o = options;
+    this.#work = this.#start();
+  }
+
+  /** Takes one record's JSON; never throws, never waits. */
+  add(json: string): void {
+    if (this.#closed) {
+      this.#drop(1, 'closed', 'A record arrived after close(); it was not recorded.');
+      return;
+    }
+    const line = `${json}\n`;
+    this.#pending.push(line);
+    this.#pendingBytes += Buffer.byteLength(line);
+    // Memory is bounded like the disk, and the same records go: more than maxBytes waiting could never all
+    // be kept on disk, and a stalled disk must not make the host grow without limit.
+    let dropped = 0;
+    while (this.#pendingBytes > this.#o.maxBytes && this.#pending.length > 1) {
+      this.#pendingBytes -= Buffer.byteLength(this.#pending.shift() as string);
+      dropped += 1;
+    }
+    if (dropped > 0) {
+      this.#drop(
+        dropped,
+        'spool-full',
+        `The spool cannot keep up; its ${dropped} oldest unwritten records were dropped.`,
+      );
+    }
+    if (!this.#draining) {
+      this.#draining = true;
+      void this.#enqueue(() => this.#drain());
+    }
+  }
+
+  /** Writes what is pending and seals the open file, so everything recorded so far can be sent. */
+  seal(): Promise<void> {
+    return this.#enqueue(() => this.#sealOpen());
+  }
+
+  /** The oldest sealed files not being sent, as many as fit one batch; they are marked as being sent. */
+  nextBatch(): SpoolBatch | undefined {
+    const files: SpoolFile[] = [];
+    let records = 0;
+    let bytes = 0;
+    for (const f of this.#sealed) {
+      if (f.sending) continue;
+      if (
+        files.length > 0 &&
+        (records + f.records > this.#o.maxBatchRecords || bytes + f.bytes > this.#o.maxBatchBytes)
+      ) {
+        break;
+      }
+      files.push(f);
+      records += f.records;
+      bytes += f.bytes;
+    }
+    if (files.length === 0) return undefined;
+    for (const f of files) f.sending = true;
+    return { files };
+  }
+
+  /** The batch's records as JSON texts; a line a crash left torn or unreadable is skipped and counted. */
+  async read(batch: SpoolBatch): Promise<string[]> {
+    const lines: string[] = [];
+    let damaged = 0;
+    for (const f of batch.files) {
+      const text = await readFile(f.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return '';
+        throw error;
+      });
+      const { valid, invalid } = completeLines(text);
+      lines.push(...valid);
+      damaged += invalid;
+    }
+    if (damaged > 0) {
+      this.#drop(damaged, 'spool-damaged', `${damaged} unreadable records in the spool (a torn write) were skipped.`);
+    }
+    return lines;
+  }
+
+  /** opentrail has the batch: its files go. */
+  async acknowledge(batch: SpoolBatch): Promise<void> {
+    for (const f of batch.files) this.#forget(f);
+    await Promise.all(batch.files.map((f) => this.#unlink(f.path)));
+  }
+
+  /** The batch was not delivered: its files wait to be sent again. */
+  release(batch: SpoolBatch): void {
+    for (const f of batch.files) f.sending = false;
+  }
+
+  /** Records waiting (in memory, open or sealed) and the bytes of the spool's files. */
+  stats(): { records: number; bytes: number; sealedRecords: number } {
+    const sealedRecords = this.#sealed.reduce((n, f) => n + f.records, 0);
+    return {
+      records: this.#pending.length + (this.#open?.records ?? 0) + sealedRecords,
+      bytes: this.#bytes,
+      sealedRecords,
+    };
+  }
+
+  /** Writes and seals what is pending and gives the directory back; unsent files wait for the next start. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.seal();
+    await this.#unlock?.().catch((error: unknown) => this.#report('The spool lock could not be removed', error));
+  }
+
+  #enqueue(step: () => Promise<void>): Promise<void> {
+    const next = this.#work.then(step);
+    this.#work = next.catch((error: unknown) => this.#report('The spool failed', error));
+    return this.#work;
+  }
+
+  async #start(): Promise<void> {
+    try {
+      await mkdir(this.#o.dir, { recursive: true });
+      this.#unlock = await lockSpool(this.#o.dir);
+      await this.#recover();
+    } catch (error) {
+      this.#broken =
+        error instanceof SpoolError
+          ? error
+          : new SpoolError(`The spool directory ${this.#o.dir} cannot be used: ${(error as Error).message}`, {
+              cause: error,
+            });
+      this.#o.onError(this.#broken);
+    }
+  }
+
+  /** Files left by an earlier run are sealed batches; they are sent first. */
+  async #recover(): Promise<void> {
+    const names = (await readdir(this.#o.dir)).filter((n) => FILE_NAME.test(n)).sort();
+    for (const name of names) {
+      const path = join(this.#o.dir, name);
+      const text = await readFile(path, 'utf8');
+      const records = completeLines(text).valid.length;
+      const seq = Number(FILE_NAME.exec(name)?.[1]);
+      this.#nextSeq = Math.max(this.#nextSeq, seq + 1);
+      if (records === 0) {
+        await this.#unlink(path);
+        continue;
+      }
+      const bytes = Buffer.byteLength(text);
+      this.#sealed.push({ seq, path, bytes, records, sending: false });
+      this.#bytes += bytes;
+    }
+    // maxBytes may be smaller than in the last run.
+    await this.#makeRoom(0);
+    if (this.#sealed.length > 0) this.#o.onSealed();
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const lines = this.#pending;
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      if (this.#broken !== undefined) {
+        this.#drop(lines.length, 'spool-unavailable', this.#broken.message, this.#broken);
+        continue;
+      }
+      try {
+        await this.#write(lines);
+      } catch (error) {
+        // #write handles the failures it expects; this is the last guard, so the writer never stalls.
+        this.#drop(
+          lines.length,
+          'spool-unavailable',
+          `Records could not be spooled: ${(error as Error).message}`,
+          error,
+        );
+      }
+    }
+    this.#draining = false;
+  }
+
+  async #write(lines: string[]): Promise<void> {
+    let group: string[] = [];
+    let groupBytes = 0;
+    const flush = async () => {
+      if (group.length === 0 || this.#open === undefined) return;
+      const data = group.join('');
+      const [records, bytes] = [group.length, groupBytes];
+      group = [];
+      groupBytes = 0;
+      try {
+        await this.#open.handle.write(data);
+      } catch (error) {
+        await this.#abandonOpen(records, bytes, error);
+      }
+    };
+    for (const [i, line] of lines.entries()) {
+      const bytes = Buffer.byteLength(line);
+      if (!(await this.#makeRoom(bytes))) {
+        this.#drop(1, 'spool-full', 'The spool is full of records being sent; a new record was dropped.');
+        continue;
+      }
+      const open = this.#open;
+      if (
+        open !== undefined &&
+        (open.records >= this.#o.maxBatchRecords || (open.records > 0 && open.bytes + bytes > this.#o.maxBatchBytes))
+      ) {
+        await flush();
+        await this.#sealOpen();
+      }
+      let target = this.#open;
+      if (target === undefined) {
+        try {
+          target = await this.#openFile();
+        } catch (error) {
+          const left = lines.length - i;
+          this.#drop(
+            left,
+            'spool-unavailable',
+            `A spool file could not be created: ${(error as Error).message}`,
+            error,
+          );
+          return;
+        }
+      }
+      group.push(line);
+      groupBytes += bytes;
+      target.records += 1;
+      target.bytes += bytes;
+      this.#bytes += bytes;
+    }
+    await flush();
+    if (this.#open !== undefined && this.#open.records >= this.#o.maxBatchRecords) await this.#sealOpen();
+  }
+
+  async #openFile(): Promise<OpenFile> {
+    const seq = this.#nextSeq++;
+    const path = join(this.#o.dir, `${String(seq).padStart(16, '0')}.ndjson`);
+    const handle = await open(path, 'a');
+    const timer = this.#o.clock.schedule(() => {
+      if (this.#open?.seq === seq) void this.seal();
+    }, this.#o.flushIntervalMs);
+    this.#open = { seq, path, bytes: 0, records: 0, sending: false, handle, timer };
+    return this.#open;
+  }
+
+  async #sealOpen(): Promise<void> {
+    const f = this.#open;
+    if (f === undefined) return;
+    this.#open = undefined;
+    f.timer.cancel();
+    await f.handle
+      .sync()
+      .catch((error: unknown) => this.#report(`The spool file ${f.path} could not be synced`, error));
+    await f.handle.close().catch(() => {});
+    const { handle: _handle, timer: _timer, ...sealed } = f;
+    if (sealed.records === 0) {
+      this.#bytes -= sealed.bytes;
+      await this.#unlink(sealed.path);
+      return;
+    }
+    this.#sealed.push(sealed);
+    this.#o.onSealed();
+  }
+
+  /** A write failed: what reached the file stays there as a sealed batch (a torn tail is skipped on read). */
+  async #abandonOpen(lostRecords: number, lostBytes: number, error: unknown): Promise<void> {
+    const f = this.#open;
+    if (f === undefined) return;
+    f.records -= lostRecords;
+    f.bytes -= lostBytes;
+    this.#bytes -= lostBytes;
+    this.#drop(lostRecords, 'spool-unavailable', `Records could not be written to ${f.path}.`, error);
+    await this.#sealOpen();
+  }
+
+  /** Deletes the oldest files that are not being sent until `bytes` more fit; false when they cannot. */
+  async #makeRoom(bytes: number): Promise<boolean> {
+    while (this.#bytes + bytes > this.#o.maxBytes) {
+      const oldest = this.#sealed.find((f) => !f.sending);
+      if (oldest === undefined) return false;
+      this.#forget(oldest);
+      await this.#unlink(oldest.path);
+      this.#drop(
+        oldest.records,
+        'spool-full',
+        `The spool reached its bound of ${this.#o.maxBytes} bytes; its ${oldest.records} oldest records were dropped.`,
+      );
+    }
+    return true;
+  }
+
+  #forget(f: SpoolFile): void {
+    const i = this.#sealed.indexOf(f);
+    if (i === -1) return;
+    this.#sealed.splice(i, 1);
+    this.#bytes -= f.bytes;
+  }
+
+  async #unlink(path: string): Promise<void> {
+    await unlink(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') this.#report(`The spool file ${path} could not be removed`, error);
+    });
+  }
+
+  #drop(count: number, reason: DropReason, message: string, cause?: unknown): void {
+    this.#o.onDropped(new RecordsDroppedError(count, reason, message, cause === undefined ? undefined : { cause }));
+  }
+
+  #report(what: string, error: unknown): void {
+    this.#o.onError(new SpoolError(`${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+  }
+}
+
+/** The lines a crash cannot have torn: ended by a newline and parseable. */
+function completeLines(text: string): { valid: string[]; invalid: number } {
+  const parts = text.split('\n');
+  // The text after the last newline is empty, or a torn write.
+  const torn = parts.pop() === '' ? 0 : 1;
+  const valid: string[] = [];
+  let invalid = torn;
+  for (const line of parts) {
+    if (line === '') continue;
+    if (parses(line)) valid.push(line);
+    else invalid += 1;
+  }
+  return { valid, invalid };
+}
+
+function parses(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+}
