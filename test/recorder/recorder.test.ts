@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LookupEventsCommand, paginateLookupEvents } from '@aws-sdk/client-cloudtrail';
-import { createRecorder, HIDDEN, type RecorderError } from '../../packages/recorder/src/index.ts';
+import { createRecorder, HIDDEN, type RecorderError, type RecorderOptions } from '../../packages/recorder/src/index.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
 import {
   type AppMaker,
@@ -56,21 +56,29 @@ describe('the recorder in a host app', () => {
     return events;
   }
 
-  /** Drives the orders service built by `makeApp` and returns what opentrail recorded of it. */
-  async function recordOrdersCalls(makeApp: AppMaker, eventSource: string) {
+  /** A recorder sending to the test server, with its own spool directory and the errors it reported. */
+  async function testRecorder(options: Omit<RecorderOptions, 'endpoint' | 'credentials' | 'spoolDir' | 'onError'>) {
     const spoolDir = await mkdtemp(join(tmpdir(), 'recorder-spool-'));
     dirs.push(spoolDir);
     const errors: RecorderError[] = [];
     const recorder = createRecorder({
       endpoint: world.url,
-      region: 'eu-west-1',
       credentials: world.adminCredentials,
+      spoolDir,
+      onError: (e) => errors.push(e),
+      ...options,
+    });
+    return { recorder, errors, spoolDir };
+  }
+
+  /** Drives the orders service built by `makeApp` and returns what opentrail recorded of it. */
+  async function recordOrdersCalls(makeApp: AppMaker, eventSource: string) {
+    const { recorder, errors, spoolDir } = await testRecorder({
+      region: 'eu-west-1',
       eventSource,
       operations: ORDERS_OPERATIONS,
       identify: identifyByHeader,
       redact: ['password', 'cvv'],
-      spoolDir,
-      onError: (e) => errors.push(e),
     });
     const app = await makeApp(recorder);
     const headers = { 'x-user': 'alice', 'user-agent': 'orders-cli/1.0' };
@@ -183,21 +191,14 @@ describe('the recorder in a host app', () => {
   });
 
   test('a request is still recorded when identify throws or the client leaves before the answer', async () => {
-    const spoolDir = await mkdtemp(join(tmpdir(), 'recorder-spool-'));
-    dirs.push(spoolDir);
-    const errors: RecorderError[] = [];
-    const recorder = createRecorder({
-      endpoint: world.url,
+    const { recorder, errors } = await testRecorder({
       region: 'us-east-1',
-      credentials: world.adminCredentials,
       eventSource: 'fragile.example.com',
       operations: { 'GET /slow': 'WaitForever', 'GET /who': 'WhoAmI' },
       identify: (req) => {
         if (req.url === '/who') throw new Error('the session store is down');
         return { type: 'IAMUser', userName: 'carol' };
       },
-      spoolDir,
-      onError: (e) => errors.push(e),
     });
     const slow = createServer(
       recorder.wrap((req, res) => {
@@ -231,17 +232,10 @@ describe('the recorder in a host app', () => {
   });
 
   test('records events your code describes, and reports what it cannot record without throwing', async () => {
-    const spoolDir = await mkdtemp(join(tmpdir(), 'recorder-spool-'));
-    dirs.push(spoolDir);
-    const errors: RecorderError[] = [];
-    const recorder = createRecorder({
-      endpoint: world.url,
+    const { recorder, errors } = await testRecorder({
       region: 'us-east-1',
-      credentials: world.adminCredentials,
       eventSource: 'jobs.example.com',
       operations: {},
-      spoolDir,
-      onError: (e) => errors.push(e),
     });
     const circular: Json = {};
     circular['self'] = circular;
