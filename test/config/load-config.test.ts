@@ -155,6 +155,40 @@ describe('loadConfig', () => {
     fails([], { OPENTRAIL_KMS_ENDPOINT: 'http://127.0.0.1:5000' }, /OPENTRAIL_KMS_ACCESS_KEY_ID/);
   });
 
+  it('reads the proxy upstream: a default URL and one per service, with the credentials to sign with', () => {
+    const c = loadConfig(['--upstream', 's3=http://minio:9000, http://127.0.0.1:5000,dynamodb=http://ddb:8000'], {
+      OPENTRAIL_UPSTREAM_ACCESS_KEY_ID: 'AKID',
+      OPENTRAIL_UPSTREAM_SECRET_ACCESS_KEY: 'secret',
+    });
+    assert.deepEqual(c.upstream, {
+      default: 'http://127.0.0.1:5000',
+      services: { s3: 'http://minio:9000', dynamodb: 'http://ddb:8000' },
+      accessKeyId: 'AKID',
+      secretAccessKey: 'secret',
+    });
+    assert.equal(c.moto, false);
+    assert.equal(loadConfig([], {}).upstream, undefined);
+  });
+
+  it('turns moto mode on with --moto or OPENTRAIL_MOTO, where the upstream credentials default to moto ones', () => {
+    assert.equal(loadConfig(['--moto'], {}).moto, true);
+    assert.equal(loadConfig([], { OPENTRAIL_MOTO: 'true' }).moto, true);
+    assert.equal(loadConfig([], { OPENTRAIL_MOTO: '0' }).moto, false);
+    const c = loadConfig(['--moto', '--upstream', 'http://127.0.0.1:5000'], {});
+    assert.equal(c.upstream?.accessKeyId, 'testing');
+  });
+
+  it('refuses a bad upstream or moto setting, naming it', () => {
+    fails(
+      ['--upstream', 'minio:9000'],
+      { OPENTRAIL_UPSTREAM_ACCESS_KEY_ID: 'a', OPENTRAIL_UPSTREAM_SECRET_ACCESS_KEY: 'b' },
+      /--upstream \(OPENTRAIL_UPSTREAM\)/,
+    );
+    fails(['--upstream', 'http://a:1,http://b:2'], {}, /at most one URL without a service name/);
+    fails(['--upstream', 'http://a:1'], {}, /OPENTRAIL_UPSTREAM_ACCESS_KEY_ID: is required with --upstream/);
+    fails([], { OPENTRAIL_MOTO: 'maybe' }, /--moto \(OPENTRAIL_MOTO\): 'maybe' is not 1 or 0/);
+  });
+
   it('has no flag for secrets, so they never show in the process list', () => {
     fails(['--secret-access-key', 'x'], {}, /secret-access-key/);
     fails(['--s3-secret-access-key', 'x'], {}, /s3-secret-access-key/);
