@@ -135,6 +135,8 @@ export const PROXY_ERRORS = {
   BadGateway: 502,
   /** S3's name for a request feature a server does not implement. */
   NotImplemented: 501,
+  /** S3's answer to a request signed with Signature Version 2, which opentrail does not accept. */
+  InvalidRequest: 400,
   /** S3's name for a body whose SHA-256 is not the one signed. */
   XAmzContentSHA256Mismatch: 400,
 } as const;

@@ -90,7 +90,8 @@ export function responseElements(
 
 function s3Parameters(found: IdentifiedOperation, req: RequestView): Record<string, unknown> {
   const members: Record<string, unknown> = {};
-  for (const [k, v] of req.query) if (k !== 'x-id') members[k] = v;
+  // A presigned URL's own parameters are recorded as S3 records them, but never its signature.
+  for (const [k, v] of req.query) if (k !== 'x-id' && k !== 'X-Amz-Signature') members[k] = v;
   const bucket = found.labels['Bucket'];
   if (bucket !== undefined) members['bucketName'] = bucket;
   members['Host'] = req.host;
@@ -132,6 +133,7 @@ function rpcParameters(req: RequestView): Record<string, unknown> {
     req.body !== undefined && type.startsWith('application/x-www-form-urlencoded') ? req.body.toString('utf8') : '',
   );
   for (const [k, v] of req.query) form.append(k, v);
+  form.delete('X-Amz-Signature');
   form.delete('Action');
   form.delete('Version');
   return objectMembers(lowerCamelMembers(unflatten(form)));

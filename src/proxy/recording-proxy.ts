@@ -3,7 +3,13 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { request as httpsRequest } from 'node:https';
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import type { Logger } from 'pino';
-import { parseAuthorization, UNSIGNED_PAYLOADS, verifySigV4 } from '../api/sigv4.ts';
+import {
+  PRESIGN_PARAMS,
+  parseAuthorization,
+  UNSIGNED_PAYLOADS,
+  verifyPresignedSigV4,
+  verifySigV4,
+} from '../api/sigv4.ts';
 import { buildApiCallRecord } from '../capture/api-call-record.ts';
 import type { Capture } from '../capture/capture.ts';
 import type { Caller } from '../identity/index.ts';
@@ -53,6 +59,10 @@ const EMPTY = Buffer.alloc(0);
 interface Scope {
   service: string;
   region: string;
+  /** Signed in the query string (a presigned URL), not in the Authorization header. */
+  presigned: boolean;
+  /** Signed with Signature Version 2, which is refused. */
+  v2?: true;
 }
 
 interface Call {
@@ -66,6 +76,7 @@ interface Call {
   query: URLSearchParams;
   req: IncomingMessage;
   body: Buffer | undefined;
+  presigned: boolean;
 }
 
 export class RecordingProxy {
@@ -98,6 +109,12 @@ export class RecordingProxy {
     const service = Object.hasOwn(table.services, scope.service) ? table.services[scope.service] : undefined;
     const protocol = service?.protocol ?? (req.headers['x-amz-target'] !== undefined ? 'json' : 'rest-json');
     try {
+      if (scope.v2) {
+        throw new ServiceError(
+          'InvalidRequest',
+          'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 (with boto3: Config(signature_version="s3v4")).',
+        );
+      }
       const rawUrl = req.url ?? '/';
       const q = rawUrl.indexOf('?');
       const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
@@ -115,16 +132,21 @@ export class RecordingProxy {
       const body = streamed ? undefined : await readBody(req, this.#deps.bodyLimit);
       if (service !== undefined && !rest) found = identifyOperation(service, { ...clues, ...(body ? { body } : {}) });
 
-      const verified = await verifySigV4(
-        { method, path: rawPath, query: queryRecord(query), headers: req.headers, body: body ?? EMPTY },
-        {
-          nowMs: clock.now(),
-          resolveAccessKey: (id) => this.#deps.identity.resolveAccessKey(id),
-          isKnownRegion,
-          services: [scope.service],
-          streamedBody: streamed,
-        },
-      );
+      const signed = { method, path: rawPath, query: queryRecord(query), headers: req.headers, body: body ?? EMPTY };
+      const verifyOptions = {
+        nowMs: clock.now(),
+        resolveAccessKey: (id: string) => this.#deps.identity.resolveAccessKey(id),
+        isKnownRegion,
+        services: [scope.service],
+        streamedBody: streamed,
+      };
+      const verified = scope.presigned
+        ? await verifyPresignedSigV4(signed, verifyOptions)
+        : await verifySigV4(signed, verifyOptions);
+      // A presigned URL's signature is the caller's; upstream the request is signed in headers anew.
+      const upstreamQuery = new URLSearchParams(query);
+      if (scope.presigned) for (const name of PRESIGN_PARAMS) upstreamQuery.delete(name);
+      const upstreamQueryText = scope.presigned ? upstreamQuery.toString() : rawQuery;
       const upstream = this.#deps.upstreams.for(scope.service);
       if (upstream === undefined) {
         throw new ServiceError(
@@ -132,18 +154,37 @@ export class RecordingProxy {
           `No upstream is configured for the ${scope.service} service: start opentrail with --upstream URL (or --upstream ${scope.service}=URL).`,
         );
       }
-      const signed = await this.#deps.upstreams.sign(upstream, {
+      const upstreamHeaders = await this.#deps.upstreams.sign(upstream, {
         method,
         path,
-        query,
-        headers: req.headers,
+        query: upstreamQuery,
+        headers:
+          scope.presigned && service?.model === 's3'
+            ? { ...req.headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }
+            : req.headers,
         ...(body !== undefined ? { body } : {}),
         region: scope.region,
         service: scope.service,
       });
       const caller = { principal: verified.principal, region: verified.region, accessKeyId: verified.accessKeyId };
-      const call: Call = { receivedMs, requestId, scope, service, found, caller, host, query, req, body };
-      await this.#forward(call, res, upstream, { method, path: rawQuery ? `${path}?${rawQuery}` : path, signed });
+      const call: Call = {
+        receivedMs,
+        requestId,
+        scope,
+        service,
+        found,
+        caller,
+        host,
+        query,
+        req,
+        body,
+        presigned: scope.presigned,
+      };
+      await this.#forward(call, res, upstream, {
+        method,
+        path: upstreamQueryText ? `${path}?${upstreamQueryText}` : path,
+        signed: upstreamHeaders,
+      });
     } catch (thrown) {
       if (!(thrown instanceof ServiceError)) throw thrown;
       if (!res.headersSent) answer(res, proxyErrorAnswer(protocol, thrown, requestId));
@@ -204,8 +245,9 @@ export class RecordingProxy {
         upReq.end(call.body);
         return;
       }
-      const claim = header(call.req.headers, 'x-amz-content-sha256') ?? '';
-      check = new PayloadCheck(UNSIGNED_PAYLOADS.includes(claim) ? undefined : claim);
+      // A presigned URL signs no payload; a signed header's hash claim is checked as the bytes pass.
+      const claim = call.presigned ? undefined : header(call.req.headers, 'x-amz-content-sha256');
+      check = new PayloadCheck(claim === undefined || UNSIGNED_PAYLOADS.includes(claim) ? undefined : claim);
       pipeline(call.req, check, upReq, (err) => {
         if (err === undefined || err === null) return;
         fail(
@@ -256,7 +298,7 @@ export class RecordingProxy {
               additionalEventData: {
                 SignatureVersion: 'SigV4',
                 bytesTransferredIn: bytesIn(),
-                AuthenticationMethod: 'AuthHeader',
+                AuthenticationMethod: call.presigned ? 'QueryString' : 'AuthHeader',
                 ...(upRes.headers['x-amz-id-2'] !== undefined ? { 'x-amz-id-2': upRes.headers['x-amz-id-2'] } : {}),
                 bytesTransferredOut: tap.bytes,
               },
@@ -339,13 +381,23 @@ class PayloadCheck extends Transform {
   }
 }
 
-/** The signing scope of a header-signed request, or undefined for unsigned or query-signed ones. */
+/** The signing scope of a signed request (in the Authorization header, or a presigned URL's query). */
 function scopeOf(req: IncomingMessage): Scope | undefined {
   const authorization = req.headers.authorization;
-  if (authorization === undefined) return undefined;
+  if (authorization?.startsWith('AWS ')) return { service: 's3', region: 'us-east-1', presigned: false, v2: true };
+  if (authorization === undefined) {
+    const q = (req.url ?? '').indexOf('?');
+    const query = new URLSearchParams(q < 0 ? '' : (req.url ?? '').slice(q + 1));
+    // S3's Signature Version 2 presigned URLs (botocore's default for us-east-1 S3 presigns).
+    if (query.has('AWSAccessKeyId') && query.has('Signature')) {
+      return { service: 's3', region: 'us-east-1', presigned: true, v2: true };
+    }
+    const [, , region, service] = query.get('X-Amz-Credential')?.split('/') ?? [];
+    return region && service ? { service, region, presigned: true } : undefined;
+  }
   try {
     const { service, region } = parseAuthorization(authorization);
-    return { service, region };
+    return { service, region, presigned: false };
   } catch {
     return undefined;
   }

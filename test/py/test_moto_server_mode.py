@@ -11,6 +11,8 @@ import time
 
 import boto3
 import pytest
+import requests
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
@@ -101,3 +103,21 @@ def test_trail_delivers_log_files_into_the_moto_bucket():
             body = s3.get_object(Bucket="audit", Key=obj["Key"])["Body"].read()
             names.update(r["eventName"] for r in json.loads(gzip.decompress(body))["Records"])
     assert "CreateBucket" in names, names
+
+
+@mock_aws
+def test_presigned_urls_work_and_tampered_ones_do_not():
+    s3 = boto3.client("s3", region_name=REGION, config=Config(signature_version="s3v4"))
+    s3.create_bucket(Bucket="shared")
+    s3.put_object(Bucket="shared", Key="k", Body=b"v")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "shared", "Key": "k"}, ExpiresIn=60)
+    assert requests.get(url).content == b"v"
+    upload = s3.generate_presigned_url("put_object", Params={"Bucket": "shared", "Key": "up"}, ExpiresIn=60)
+    assert requests.put(upload, data=b"new").status_code == 200
+    assert s3.get_object(Bucket="shared", Key="up")["Body"].read() == b"new"
+    other_key = url.replace("/shared/k?", "/shared/up?")
+    assert requests.get(other_key).status_code == 403
+    # Signature Version 2 (botocore's default for us-east-1 presigns) is refused, saying what to use instead.
+    v2 = client("s3").generate_presigned_url("get_object", Params={"Bucket": "shared", "Key": "k"}, ExpiresIn=60)
+    refused = requests.get(v2)
+    assert refused.status_code == 400 and b"AWS4-HMAC-SHA256" in refused.content, refused.content
