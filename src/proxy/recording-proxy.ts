@@ -65,18 +65,28 @@ interface Scope {
   v2?: true;
 }
 
-interface Call {
+/** What the proxy reads of a request before it verifies it. */
+interface IncomingRequest {
+  method: string;
+  /** The path as sent (what the caller signed). */
+  rawPath: string;
+  rawQuery: string;
+  query: URLSearchParams;
+  /** The path upstream: path-style for S3, whatever style the caller used. */
+  path: string;
+  host: string;
+  found: IdentifiedOperation | undefined;
+  /** The whole body, or undefined when it streams through. */
+  body: Buffer | undefined;
+}
+
+interface Call extends IncomingRequest {
   receivedMs: number;
   requestId: string;
   scope: Scope;
   service: ProxiedService | undefined;
-  found: IdentifiedOperation | undefined;
   caller: Caller;
-  host: string;
-  query: URLSearchParams;
   req: IncomingMessage;
-  body: Buffer | undefined;
-  presigned: boolean;
 }
 
 export class RecordingProxy {
@@ -103,10 +113,10 @@ export class RecordingProxy {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const { clock, table } = this.#deps;
-    const receivedMs = clock.now();
+    const receivedMs = this.#deps.clock.now();
     const scope = scopeOf(req) as Scope;
-    const service = Object.hasOwn(table.services, scope.service) ? table.services[scope.service] : undefined;
+    const table = this.#deps.table.services;
+    const service = Object.hasOwn(table, scope.service) ? table[scope.service] : undefined;
     const protocol = service?.protocol ?? (req.headers['x-amz-target'] !== undefined ? 'json' : 'rest-json');
     try {
       if (scope.v2) {
@@ -115,38 +125,8 @@ export class RecordingProxy {
           'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 (with boto3: Config(signature_version="s3v4")).',
         );
       }
-      const rawUrl = req.url ?? '/';
-      const q = rawUrl.indexOf('?');
-      const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
-      const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
-      const query = new URLSearchParams(rawQuery);
-      const host = header(req.headers, 'host') ?? '';
-      const method = req.method ?? 'GET';
-      // Virtual-hosted S3 requests go upstream path-style: the upstream's host name is not the bucket's.
-      const bucketInHost = service?.model === 's3' ? hostBucket(host) : undefined;
-      const path = bucketInHost === undefined ? rawPath : `/${bucketInHost}${rawPath === '/' ? '' : rawPath}`;
-      const clues = { method, path: /^\/[^/]+\/$/.test(path) ? path.slice(0, -1) : path, query, headers: req.headers };
-      const rest = service?.protocol === 'rest-xml' || service?.protocol === 'rest-json';
-      let found = service !== undefined && rest ? identifyOperation(service, clues) : undefined;
-      const streamed = service?.model === 's3' && isStreamed(req, found);
-      const body = streamed ? undefined : await readBody(req, this.#deps.bodyLimit);
-      if (service !== undefined && !rest) found = identifyOperation(service, { ...clues, ...(body ? { body } : {}) });
-
-      const signed = { method, path: rawPath, query: queryRecord(query), headers: req.headers, body: body ?? EMPTY };
-      const verifyOptions = {
-        nowMs: clock.now(),
-        resolveAccessKey: (id: string) => this.#deps.identity.resolveAccessKey(id),
-        isKnownRegion,
-        services: [scope.service],
-        streamedBody: streamed,
-      };
-      const verified = scope.presigned
-        ? await verifyPresignedSigV4(signed, verifyOptions)
-        : await verifySigV4(signed, verifyOptions);
-      // A presigned URL's signature is the caller's; upstream the request is signed in headers anew.
-      const upstreamQuery = new URLSearchParams(query);
-      if (scope.presigned) for (const name of PRESIGN_PARAMS) upstreamQuery.delete(name);
-      const upstreamQueryText = scope.presigned ? upstreamQuery.toString() : rawQuery;
+      const incoming = await readRequest(req, service, this.#deps.bodyLimit);
+      const caller = await this.#verify(req, scope, incoming);
       const upstream = this.#deps.upstreams.for(scope.service);
       if (upstream === undefined) {
         throw new ServiceError(
@@ -154,36 +134,27 @@ export class RecordingProxy {
           `No upstream is configured for the ${scope.service} service: start opentrail with --upstream URL (or --upstream ${scope.service}=URL).`,
         );
       }
-      const upstreamHeaders = await this.#deps.upstreams.sign(upstream, {
-        method,
-        path,
-        query: upstreamQuery,
+      // A presigned URL's signature is the caller's; upstream the request is signed in headers anew.
+      const query = new URLSearchParams(incoming.query);
+      if (scope.presigned) for (const name of PRESIGN_PARAMS) query.delete(name);
+      const queryText = scope.presigned ? query.toString() : incoming.rawQuery;
+      const signed = await this.#deps.upstreams.sign(upstream, {
+        method: incoming.method,
+        path: incoming.path,
+        query,
         headers:
           scope.presigned && service?.model === 's3'
             ? { ...req.headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }
             : req.headers,
-        ...(body !== undefined ? { body } : {}),
+        ...(incoming.body !== undefined ? { body: incoming.body } : {}),
         region: scope.region,
         service: scope.service,
       });
-      const caller = { principal: verified.principal, region: verified.region, accessKeyId: verified.accessKeyId };
-      const call: Call = {
-        receivedMs,
-        requestId,
-        scope,
-        service,
-        found,
-        caller,
-        host,
-        query,
-        req,
-        body,
-        presigned: scope.presigned,
-      };
+      const call: Call = { receivedMs, requestId, scope, service, caller, req, ...incoming };
       await this.#forward(call, res, upstream, {
-        method,
-        path: upstreamQueryText ? `${path}?${upstreamQueryText}` : path,
-        signed: upstreamHeaders,
+        method: incoming.method,
+        path: queryText ? `${incoming.path}?${queryText}` : incoming.path,
+        signed,
       });
     } catch (thrown) {
       if (!(thrown instanceof ServiceError)) throw thrown;
@@ -192,6 +163,26 @@ export class RecordingProxy {
       // A request the proxy refused may not have been read to its end; no more of it is wanted.
       if (!req.complete) req.resume();
     }
+  }
+
+  /** The caller, verified by the signature in its Authorization header or its presigned URL. */
+  async #verify(req: IncomingMessage, scope: Scope, incoming: IncomingRequest): Promise<Caller> {
+    const signed = {
+      method: incoming.method,
+      path: incoming.rawPath,
+      query: queryRecord(incoming.query),
+      headers: req.headers,
+      body: incoming.body ?? EMPTY,
+    };
+    const options = {
+      nowMs: this.#deps.clock.now(),
+      resolveAccessKey: (id: string) => this.#deps.identity.resolveAccessKey(id),
+      isKnownRegion,
+      services: [scope.service],
+      streamedBody: incoming.body === undefined,
+    };
+    const verified = scope.presigned ? await verifyPresignedSigV4(signed, options) : await verifySigV4(signed, options);
+    return { principal: verified.principal, region: verified.region, accessKeyId: verified.accessKeyId };
   }
 
   #forward(
@@ -246,7 +237,7 @@ export class RecordingProxy {
         return;
       }
       // A presigned URL signs no payload; a signed header's hash claim is checked as the bytes pass.
-      const claim = call.presigned ? undefined : header(call.req.headers, 'x-amz-content-sha256');
+      const claim = call.scope.presigned ? undefined : header(call.req.headers, 'x-amz-content-sha256');
       check = new PayloadCheck(claim === undefined || UNSIGNED_PAYLOADS.includes(claim) ? undefined : claim);
       pipeline(call.req, check, upReq, (err) => {
         if (err === undefined || err === null) return;
@@ -298,7 +289,7 @@ export class RecordingProxy {
               additionalEventData: {
                 SignatureVersion: 'SigV4',
                 bytesTransferredIn: bytesIn(),
-                AuthenticationMethod: call.presigned ? 'QueryString' : 'AuthHeader',
+                AuthenticationMethod: call.scope.presigned ? 'QueryString' : 'AuthHeader',
                 ...(upRes.headers['x-amz-id-2'] !== undefined ? { 'x-amz-id-2': upRes.headers['x-amz-id-2'] } : {}),
                 bytesTransferredOut: tap.bytes,
               },
@@ -401,6 +392,33 @@ function scopeOf(req: IncomingMessage): Scope | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Reads what names the operation: the route first, for REST services, so that an upload can stream; the
+ * body, for the others, whose operation and members are in it.
+ */
+async function readRequest(
+  req: IncomingMessage,
+  service: ProxiedService | undefined,
+  bodyLimit: number,
+): Promise<IncomingRequest> {
+  const rawUrl = req.url ?? '/';
+  const q = rawUrl.indexOf('?');
+  const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
+  const query = new URLSearchParams(rawQuery);
+  const host = header(req.headers, 'host') ?? '';
+  const method = req.method ?? 'GET';
+  // Virtual-hosted S3 requests go upstream path-style: the upstream's host name is not the bucket's.
+  const bucketInHost = service?.model === 's3' ? hostBucket(host) : undefined;
+  const path = bucketInHost === undefined ? rawPath : `/${bucketInHost}${rawPath === '/' ? '' : rawPath}`;
+  const clues = { method, path: /^\/[^/]+\/$/.test(path) ? path.slice(0, -1) : path, query, headers: req.headers };
+  const rest = service?.protocol === 'rest-xml' || service?.protocol === 'rest-json';
+  let found = service !== undefined && rest ? identifyOperation(service, clues) : undefined;
+  const body = service?.model === 's3' && isStreamed(req, found) ? undefined : await readBody(req, bodyLimit);
+  if (service !== undefined && !rest) found = identifyOperation(service, { ...clues, ...(body ? { body } : {}) });
+  return { method, rawPath, rawQuery, query, path, host, found, body };
 }
 
 function isStreamed(req: IncomingMessage, found: IdentifiedOperation | undefined): boolean {
