@@ -1,6 +1,6 @@
 import type { ConsumerHandler } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
-import { recordBytes } from '../log/record-payload.ts';
+import { headerCategory, recordBytes } from '../log/record-payload.ts';
 import type { Connection } from '../store/database.ts';
 import { CREATE_STAGING, insertResources, insertStagedRecords } from './history-table.ts';
 
@@ -23,6 +23,16 @@ const DATA_ERROR = /^(Invalid Input|Conversion|Constraint|Out of Range) Error:/;
 
 export function isDataError(error: unknown): boolean {
   return error instanceof Error && DATA_ERROR.test(error.message);
+}
+
+/**
+ * Event history keeps management and Insights events only (facts §6); the routing header says which a record
+ * is, so data events (most of a proxy's traffic) never cost DuckDB a JSON parse. Bare payloads, which carry
+ * no header, are left to the INSERT's own filter.
+ */
+function isHistoryRecord(entry: LogEntry): boolean {
+  const category = headerCategory(entry.payload);
+  return category === undefined || category === 'Management' || category === 'Insight';
 }
 
 /** Attempts of one record on its own before it is judged bad rather than unlucky. */
@@ -60,7 +70,13 @@ export class HistoryConsumer implements ConsumerHandler {
   async apply(entries: LogEntry[]): Promise<void> {
     // A batch that failed part-way through isolating a bad record comes back whole: its start is stored.
     const fresh = entries.filter((e) => e.seq > this.#appliedThrough);
-    if (fresh.length > 0) await this.#applyIsolating(fresh);
+    if (fresh.length === 0) return;
+    const kept = fresh.filter(isHistoryRecord);
+    if (kept.length === 0) return this.#saveCursorOnly((fresh[fresh.length - 1] as LogEntry).seq);
+    await this.#applyIsolating(kept);
+    // The cursor moves to the batch's last record also when that one was left out.
+    const last = (fresh[fresh.length - 1] as LogEntry).seq;
+    if (this.#appliedThrough < last) await this.#saveCursorOnly(last);
   }
 
   /** Applies `entries`; when that fails, applies each half the same way, down to single records. */

@@ -88,3 +88,8 @@ export function readHeader(payload: Buffer): RoutingHeader {
   if (payload[0] !== HEADER_MARK) return JSON.parse(payload.toString('utf8')) as RoutingHeader;
   return JSON.parse(payload.toString('utf8', 5, 5 + payload.readUInt32LE(1))) as RoutingHeader;
 }
+
+/** The eventCategory a payload's header carries; undefined for a bare record, which has no header to read. */
+export function headerCategory(payload: Buffer): string | undefined {
+  return payload[0] === HEADER_MARK ? readHeader(payload).eventCategory : undefined;
+}
