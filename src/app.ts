@@ -148,8 +148,6 @@ interface Assembly {
   closers: Closers;
 }
 
-/** Signing names opentrail answers itself; every other signed request goes to the recording proxy. */
-const OWN_SIGNING_NAMES = ['cloudtrail', 'opentrail', 'organizations'];
 /** moto accepts any credentials; these are the ones its documentation uses. */
 const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing', region: 'us-east-1' };
 
@@ -283,6 +281,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   }
   const upstreams = new Upstreams(config.upstream ?? { services: {}, accessKeyId: '', secretAccessKey: '' });
   closers.push(() => upstreams.close());
+  const apis = [cloudTrailApi, adminApi, ingestApi, organizationsApi];
   rawHandlers.push(
     new RecordingProxy({
       table: loadOperationTable(),
@@ -292,13 +291,14 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
       ids,
       capture,
       logger,
-      ownServices: new Set(OWN_SIGNING_NAMES),
+      ownServices: new Set(apis.flatMap((api) => api.signingNames)),
+      ownTargetPrefixes: new Set(apis.flatMap((api) => api.targetPrefixes)),
       bodyLimit: BODY_LIMIT_BYTES,
     }),
   );
   const server = buildServer({
     rawHandlers,
-    apis: [cloudTrailApi, adminApi, ingestApi, organizationsApi],
+    apis,
     services,
     logger,
     bodyLimit: BODY_LIMIT_BYTES,

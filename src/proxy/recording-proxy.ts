@@ -47,6 +47,8 @@ export interface RecordingProxyDeps {
   logger: Logger;
   /** Signing names opentrail answers itself; requests for them are never proxied. */
   ownServices: ReadonlySet<string>;
+  /** X-Amz-Target prefixes of opentrail's own APIs: such a request is opentrail's whatever its scope says. */
+  ownTargetPrefixes: ReadonlySet<string>;
   /** Largest body read whole (bytes). */
   bodyLimit: number;
 }
@@ -99,7 +101,9 @@ export class RecordingProxy {
   /** True when the request is signed for a service opentrail forwards rather than serves. */
   claims(req: IncomingMessage): boolean {
     const scope = scopeOf(req);
-    return scope !== undefined && !this.#deps.ownServices.has(scope.service);
+    if (scope === undefined || this.#deps.ownServices.has(scope.service)) return false;
+    const target = header(req.headers, 'x-amz-target');
+    return target === undefined || !this.#deps.ownTargetPrefixes.has(target.slice(0, target.lastIndexOf('.')));
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {

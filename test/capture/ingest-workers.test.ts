@@ -82,7 +82,11 @@ describe('ingest worker pool', () => {
     const checkers = world.app.services.ingestCheckers;
     const original = [...checkers.threads];
     assert.equal(original.length, 2);
-    const call = put(world, [record()]).then(
+    // A batch big enough to be seen in a worker's hands: a single record can be checked between two polls.
+    const call = put(
+      world,
+      Array.from({ length: 10_000 }, () => record()),
+    ).then(
       () => 'answered',
       (error: JsonApiError) => error.type,
     );
