@@ -1,4 +1,4 @@
-import { encodeInto, payloadLength, routingHeader } from '../log/record-payload.ts';
+import { encodeInto, hasExtraMembers, payloadLength, routingHeader } from '../log/record-payload.ts';
 import { checkIngestedRecord, type IngestContext, type RecordVerdict, uncheckableRecord } from './ingest-records.ts';
 
 /**
@@ -58,13 +58,13 @@ export function checkBatch(
       message: `A call takes at most ${MAX_INGEST_RECORDS} records; you sent ${records.length}. Split the batch.`,
     };
   }
-  const accepted: { header: string; json: string }[] = [];
+  const accepted: { header: string; json: string; extra: boolean }[] = [];
   const successful: CheckedBatch['successful'] = [];
   const failed: CheckedBatch['failed'] = [];
   records.forEach((raw, index) => {
     const verdict = checkRecord(raw, { accountId, newEventId });
     if (verdict.ok) {
-      accepted.push({ header: verdict.header, json: verdict.json });
+      accepted.push({ header: verdict.header, json: verdict.json, extra: hasExtraMembers(verdict.record) });
       successful.push({ Index: index, EventID: verdict.record.eventID });
     } else {
       failed.push({ Index: index, ErrorCode: verdict.errorCode, ErrorMessage: verdict.errorMessage });
@@ -80,7 +80,7 @@ export function checkBatch(
   // Its own ArrayBuffer (not Node's shared pool), so it can be transferred to another thread.
   const payload = new Uint8Array(total);
   const view = Buffer.from(payload.buffer);
-  for (const [i, a] of accepted.entries()) encodeInto(view, offsets[i] as number, a.header, a.json);
+  for (const [i, a] of accepted.entries()) encodeInto(view, offsets[i] as number, a.header, a.json, a.extra);
   return { kind: 'checked', payload, offsets, successful, failed };
 }
 

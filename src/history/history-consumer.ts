@@ -1,6 +1,6 @@
 import type { ConsumerHandler } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
-import { headerCategory, recordBytes } from '../log/record-payload.ts';
+import { headerCategory, mayHaveExtraMembers, recordBytes } from '../log/record-payload.ts';
 import type { Connection } from '../store/database.ts';
 import { CREATE_STAGING, insertResources, insertStagedRecords } from './history-table.ts';
 
@@ -117,6 +117,7 @@ export class HistoryConsumer implements ConsumerHandler {
         for (const e of entries) {
           appender.appendBigInt(BigInt(e.seq));
           appender.appendVarchar(recordBytes(e.payload).toString('utf8'));
+          appender.appendBoolean(mayHaveExtraMembers(e.payload));
           appender.endRow();
         }
       } finally {

@@ -46,7 +46,8 @@ const TRANSFORM_SCHEMA = JSON.stringify(Object.fromEntries(MEMBERS.map(([name, t
 const DROP_KNOWN = JSON.stringify(Object.fromEntries(MEMBERS.map(([name]) => [name, null])));
 
 /** The staging table the consumer appends raw log records to before one INSERT … SELECT. */
-export const CREATE_STAGING = 'CREATE TEMP TABLE IF NOT EXISTS history_staging (seq BIGINT, j VARCHAR)';
+export const CREATE_STAGING =
+  'CREATE OR REPLACE TEMP TABLE history_staging (seq BIGINT, j VARCHAR, may_have_extra BOOLEAN)';
 
 /** Indexes the resources of the history events from `firstSeq` on (one row per resource). */
 export async function insertResources(conn: DuckDBConnection, firstSeq: number): Promise<void> {
@@ -93,15 +94,16 @@ export async function insertStagedRecords(conn: DuckDBConnection): Promise<void>
       r.eventVersion, r.userIdentity, r.eventTime, r.sourceIPAddress, r.userAgent, r.errorCode, r.errorMessage,
       r.requestParameters, r.responseElements, r.additionalEventData, r.requestID, r.resources, r.eventType,
       r.managementEvent, r.recipientAccountId, r.tlsDetails,
-      NULLIF(json_merge_patch(j, '${DROP_KNOWN}')::VARCHAR, '{}')
+      -- The merge patch parses the record a second time: only for records that may have other members.
+      CASE WHEN may_have_extra THEN NULLIF(json_merge_patch(j, '${DROP_KNOWN}')::VARCHAR, '{}') END
     FROM (
-      SELECT seq, j, r, json_transform(r.resources, '[{"type":"VARCHAR","ARN":"VARCHAR"}]') AS rs,
+      SELECT seq, j, may_have_extra, r, json_transform(r.resources, '[{"type":"VARCHAR","ARN":"VARCHAR"}]') AS rs,
         -- CloudTrail's own records carry no resources; event history still lists the trail they name,
         -- as AWS's does (facts §6: Resources of the Event item).
         CASE WHEN r.eventSource = 'cloudtrail.amazonaws.com' THEN coalesce(
           r.responseElements->>'trailARN', r.requestParameters->>'trailName', r.requestParameters->>'name',
           r.requestParameters->>'resourceId') END AS trail
-      FROM (SELECT seq, j, json_transform(j, '${TRANSFORM_SCHEMA}') AS r FROM history_staging)
+      FROM (SELECT seq, j, may_have_extra, json_transform(j, '${TRANSFORM_SCHEMA}') AS r FROM history_staging)
     )
     WHERE r.eventCategory IN ('Management', 'Insight')`);
 }

@@ -1,11 +1,16 @@
+import { RECORD_MEMBER_ORDER } from '../model/record.ts';
+
 /**
  * A record's payload in the log: a small routing header, then the record's JSON exactly as it will be
  * delivered. Consumers that only decide where a record goes (trail delivery at 50,000 records/s) parse the
  * ~200-byte header instead of the whole ~1.3 KB record, and copy the record's bytes without touching them.
  *
- *   0x01 | header length (u32 LE) | header JSON | record JSON
+ *   mark | header length (u32 LE) | header JSON | record JSON
  *
- * A payload that starts with `{` is a bare record (the format before headers); readers accept both.
+ * The mark is 0x01, or 0x02 when the record has top-level members besides RECORD_MEMBER_ORDER's: event
+ * history keeps those in a column of their own, and working that out costs DuckDB a second parse of the
+ * record, which most records (none of the SDKs', ingest's or the proxy's usual ones) never need.
+ * A payload that starts with `{` is a bare record (the format before headers); readers accept all three.
  */
 export interface RoutingHeader {
   eventCategory?: string;
@@ -27,6 +32,20 @@ export interface RoutingHeader {
 }
 
 const HEADER_MARK = 0x01;
+const HEADER_MARK_WITH_EXTRA = 0x02;
+const hasHeader = (payload: Buffer) => payload[0] === HEADER_MARK || payload[0] === HEADER_MARK_WITH_EXTRA;
+const ORDERED_MEMBERS: ReadonlySet<string> = new Set(RECORD_MEMBER_ORDER);
+
+/** True when the record has a top-level member event history has no column for. */
+export function hasExtraMembers(record: Record<string, unknown>): boolean {
+  for (const name in record) if (!ORDERED_MEMBERS.has(name)) return true;
+  return false;
+}
+
+/** Whether a payload's record may have members beyond the typed ones (bare records: unknown, so yes). */
+export function mayHaveExtraMembers(payload: Buffer): boolean {
+  return payload[0] !== HEADER_MARK;
+}
 const ROUTED_MEMBERS = [
   'eventCategory',
   'eventSource',
@@ -63,8 +82,14 @@ export function payloadLength(headerJson: string, recordJson: string): number {
 }
 
 /** Writes one payload into `target` at `offset`; returns the offset after it. */
-export function encodeInto(target: Buffer, offset: number, headerJson: string, recordJson: string): number {
-  target[offset] = HEADER_MARK;
+export function encodeInto(
+  target: Buffer,
+  offset: number,
+  headerJson: string,
+  recordJson: string,
+  extraMembers: boolean,
+): number {
+  target[offset] = extraMembers ? HEADER_MARK_WITH_EXTRA : HEADER_MARK;
   const headerBytes = target.write(headerJson, offset + 5, 'utf8');
   target.writeUInt32LE(headerBytes, offset + 1);
   return offset + 5 + headerBytes + target.write(recordJson, offset + 5 + headerBytes, 'utf8');
@@ -73,23 +98,23 @@ export function encodeInto(target: Buffer, offset: number, headerJson: string, r
 export function encodePayload(record: Record<string, unknown>, recordJson: string): Buffer {
   const headerJson = JSON.stringify(routingHeader(record));
   const out = Buffer.allocUnsafe(payloadLength(headerJson, recordJson));
-  encodeInto(out, 0, headerJson, recordJson);
+  encodeInto(out, 0, headerJson, recordJson, hasExtraMembers(record));
   return out;
 }
 
 /** The record's JSON bytes of a payload (a view, not a copy). */
 export function recordBytes(payload: Buffer): Buffer {
-  if (payload[0] !== HEADER_MARK) return payload;
+  if (!hasHeader(payload)) return payload;
   return payload.subarray(5 + payload.readUInt32LE(1));
 }
 
 /** The routing header of a payload; for a bare record, the record itself (which holds every routed member). */
 export function readHeader(payload: Buffer): RoutingHeader {
-  if (payload[0] !== HEADER_MARK) return JSON.parse(payload.toString('utf8')) as RoutingHeader;
+  if (!hasHeader(payload)) return JSON.parse(payload.toString('utf8')) as RoutingHeader;
   return JSON.parse(payload.toString('utf8', 5, 5 + payload.readUInt32LE(1))) as RoutingHeader;
 }
 
 /** The eventCategory a payload's header carries; undefined for a bare record, which has no header to read. */
 export function headerCategory(payload: Buffer): string | undefined {
-  return payload[0] === HEADER_MARK ? readHeader(payload).eventCategory : undefined;
+  return hasHeader(payload) ? readHeader(payload).eventCategory : undefined;
 }
