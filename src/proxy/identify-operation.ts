@@ -53,10 +53,26 @@ function queryAction(clues: OperationClues): string | undefined {
   return new URLSearchParams(clues.body.toString('utf8')).get('Action') ?? undefined;
 }
 
+/** A service's operations by HTTP method, so a request is matched against its method's routes only. */
+const byMethod = new WeakMap<ProxiedService, Map<string, [string, ProxiedOperation][]>>();
+
+function routesFor(service: ProxiedService, method: string): [string, ProxiedOperation][] {
+  let index = byMethod.get(service);
+  if (index === undefined) {
+    index = new Map();
+    for (const entry of Object.entries(service.operations)) {
+      const list = index.get(entry[1].method) ?? [];
+      list.push(entry);
+      index.set(entry[1].method, list);
+    }
+    byMethod.set(service, index);
+  }
+  return index.get(method) ?? [];
+}
+
 function byRoute(service: ProxiedService, clues: OperationClues): IdentifiedOperation | undefined {
   let best: { name: string; op: ProxiedOperation; labels: Record<string, string>; score: number } | undefined;
-  for (const [name, op] of Object.entries(service.operations)) {
-    if (op.method !== clues.method) continue;
+  for (const [name, op] of routesFor(service, clues.method)) {
     const labels = matchPath(op.path, clues.path);
     if (labels === undefined) continue;
     const score = routeScore(op, clues);

@@ -40,6 +40,8 @@ const HOP_HEADERS = new Set([
 export class Upstreams {
   readonly #settings: UpstreamSettings;
   readonly #byUrl = new Map<string, Upstream>();
+  /** One signer per Region and service: each keeps its signing key for the day instead of deriving it per call. */
+  readonly #signers = new Map<string, SignatureV4>();
 
   constructor(settings: UpstreamSettings) {
     this.#settings = settings;
@@ -91,15 +93,7 @@ export class Upstreams {
       const existing = query[k];
       query[k] = existing === undefined ? v : Array.isArray(existing) ? [...existing, v] : [existing, v];
     }
-    const signer = new SignatureV4({
-      credentials: { accessKeyId: this.#settings.accessKeyId, secretAccessKey: this.#settings.secretAccessKey },
-      region: request.region,
-      service: request.service,
-      sha256: NodeSha256,
-      uriEscapePath: request.service !== 's3',
-      applyChecksum: false,
-    });
-    const signed = await signer.sign({
+    const signed = await this.#signer(request.region, request.service).sign({
       method: request.method,
       protocol: upstream.url.protocol,
       hostname: upstream.url.hostname,
@@ -109,6 +103,23 @@ export class Upstreams {
       ...(request.body !== undefined ? { body: request.body } : {}),
     });
     return signed.headers;
+  }
+
+  #signer(region: string, service: string): SignatureV4 {
+    const key = `${region}/${service}`;
+    let signer = this.#signers.get(key);
+    if (signer === undefined) {
+      signer = new SignatureV4({
+        credentials: { accessKeyId: this.#settings.accessKeyId, secretAccessKey: this.#settings.secretAccessKey },
+        region,
+        service,
+        sha256: NodeSha256,
+        uriEscapePath: service !== 's3',
+        applyChecksum: false,
+      });
+      this.#signers.set(key, signer);
+    }
+    return signer;
   }
 
   close(): void {
