@@ -1,5 +1,6 @@
 import { createApp } from '../app.ts';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { MOTO_ACCOUNT_ID, MOTO_TEST_KEYS } from '../proxy/index.ts';
 import type { CliIo } from './io.ts';
 
 /** `opentrail serve` (and `npm start`): start the service and keep it running until a signal stops it. */
@@ -19,6 +20,19 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const url = await app.listen();
   io.stdout.write(`opentrail is serving the CloudTrail API at ${url} (data in ${config.dataDir})\n`);
+  if (app.config.upstream !== undefined) {
+    const { default: fallback, services } = app.config.upstream;
+    const routes = [
+      ...Object.entries(services).map(([s, u]) => `${s} → ${u}`),
+      ...(fallback ? [`others → ${fallback}`] : []),
+    ];
+    io.stdout.write(`Recording calls to other services: ${routes.join(', ')}\n`);
+  }
+  if (config.moto) {
+    io.stdout.write(
+      `moto mode: account ${MOTO_ACCOUNT_ID} answers to moto's test keys (${MOTO_TEST_KEYS.map((k) => k.accessKeyId).join(', ')}); TEST_SERVER_MODE_ENDPOINT=${url}\n`,
+    );
+  }
   if (app.admin.generatedSecret !== undefined) {
     // Shown once: from now on the secret is kept only in the data directory's 0600 secrets file.
     io.stdout.write(
