@@ -58,7 +58,8 @@ try {
     const res = await s3.send(new GetObjectCommand({ Bucket: 'bench', Key: 'small' }));
     await res.Body?.transformToByteArray();
   };
-  for (let i = 0; i < 200; i++) await Promise.all([getSmall(direct), getSmall(proxied)]);
+  // Both paths warm (JIT, connections, the server's first records) before anything is timed.
+  for (let i = 0; i < 1000; i++) await Promise.all([getSmall(direct), getSmall(proxied)]);
 
   const latency = async (s3: S3Client) => {
     const samples: number[] = [];
