@@ -157,7 +157,15 @@ export async function verifySigV4<P>(
   }
   if (options.streamedBody === true) requireSignedPayloadClaim(req, auth);
   else checkPayloadHash(req, auth.service);
-  const expected = await computeSignature(req, auth, key.secretAccessKey, signedAt);
+  return signatureMatches(auth, key, await computeSignature(req, auth, key.secretAccessKey, signedAt));
+}
+
+/** The verified caller when the given signature is the expected one, compared in constant time. */
+function signatureMatches<P>(
+  auth: ParsedAuthorization,
+  key: SigningKeyHolder<P>,
+  expected: string,
+): VerifiedRequest<P> {
   const given = Buffer.from(auth.signature, 'utf8');
   const want = Buffer.from(expected, 'utf8');
   if (given.length !== want.length || !timingSafeEqual(given, want)) {
@@ -258,16 +266,7 @@ export async function verifyPresignedSigV4<P>(
       unsignableHeaders: new Set(Object.keys(payloadClaim)),
     },
   );
-  const expected = String(presigned.query?.['X-Amz-Signature'] ?? '');
-  const given = Buffer.from(auth.signature, 'utf8');
-  const want = Buffer.from(expected, 'utf8');
-  if (given.length !== want.length || !timingSafeEqual(given, want)) {
-    throw new ServiceError(
-      'InvalidSignatureException',
-      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-    );
-  }
-  return { principal: key.principal, accessKeyId: auth.accessKeyId, region: auth.region, service: auth.service };
+  return signatureMatches(auth, key, String(presigned.query?.['X-Amz-Signature'] ?? ''));
 }
 
 /** The credential scope's terminator, date, service and Region, as both signature forms need them. */
