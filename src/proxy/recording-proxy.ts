@@ -225,15 +225,42 @@ export class RecordingProxy {
         const status = upRes.statusCode ?? 502;
         res.writeHead(status, answerHeaders(upRes.headers));
         const keep = status >= 300 || (call.found?.op.readOnly !== true && call.service?.model !== 's3');
-        const tap = new AnswerTap(keep, () => this.#record(call, upRes, tap, bytesIn));
-        pipeline(upRes, tap, res, (err) => {
+        const answer = new AnswerCopy(keep);
+        const brokeOff = (err: unknown) => {
           if (settled) return;
           settled = true;
-          if (err) {
-            this.#deps.logger.warn({ err, requestId: call.requestId }, 'a proxied answer broke off');
-            res.destroy();
-          }
+          this.#deps.logger.warn({ err, requestId: call.requestId }, 'a proxied answer broke off');
+          upRes.destroy();
+          res.destroy();
           resolve();
+        };
+        // Plain events, not a stream pipeline: for the small answers of most calls its machinery cost more
+        // than the copy. Backpressure: the upstream pauses while the caller's socket is full.
+        upRes.on('data', (chunk: Buffer) => {
+          answer.add(chunk);
+          if (!res.write(chunk)) {
+            upRes.pause();
+            res.once('drain', () => upRes.resume());
+          }
+        });
+        // A record that needs nothing of the body (a read, or any S3 success, of known length) is appended
+        // now, so its commit overlaps the body's way to the caller; others once the body is in.
+        const length = call.method === 'HEAD' ? 0 : Number(upRes.headers['content-length']);
+        const early =
+          !keep && Number.isFinite(length) ? this.#record(call, upRes, { bytesOut: length }, bytesIn) : undefined;
+        upRes.on('end', () => {
+          // The record is committed before the answer's end leaves.
+          const committed =
+            early ?? this.#record(call, upRes, { bytesOut: answer.bytes, kept: answer.kept() }, bytesIn);
+          void committed.then(() => {
+            if (settled) return;
+            settled = true;
+            res.end(resolve);
+          });
+        });
+        upRes.on('error', brokeOff);
+        res.on('close', () => {
+          if (!res.writableFinished) brokeOff(new Error('the caller closed the connection'));
         });
       });
       if (call.body !== undefined) {
@@ -255,7 +282,12 @@ export class RecordingProxy {
   }
 
   /** Builds the call's record and appends it; resolves when it is committed. Never fails the answer. */
-  async #record(call: Call, upRes: IncomingMessage, tap: AnswerTap, bytesIn: () => number): Promise<void> {
+  async #record(
+    call: Call,
+    upRes: IncomingMessage,
+    answer: { bytesOut: number; kept?: Buffer | undefined },
+    bytesIn: () => number,
+  ): Promise<void> {
     const { service, found, caller, scope } = call;
     try {
       const status = upRes.statusCode ?? 502;
@@ -279,9 +311,9 @@ export class RecordingProxy {
         readOnly,
         requestParameters: params,
         ...(failed
-          ? { error: upstreamError(status, upRes.headers, tap.kept()) }
+          ? { error: upstreamError(status, upRes.headers, answer.kept) }
           : service !== undefined && !readOnly
-            ? { responseElements: responseElements(service, { headers: upRes.headers, body: tap.kept() }) }
+            ? { responseElements: responseElements(service, { headers: upRes.headers, body: answer.kept }) }
             : {}),
         resources:
           service !== undefined && found !== undefined
@@ -295,7 +327,7 @@ export class RecordingProxy {
                 bytesTransferredIn: bytesIn(),
                 AuthenticationMethod: call.scope.presigned ? 'QueryString' : 'AuthHeader',
                 ...(upRes.headers['x-amz-id-2'] !== undefined ? { 'x-amz-id-2': upRes.headers['x-amz-id-2'] } : {}),
-                bytesTransferredOut: tap.bytes,
+                bytesTransferredOut: answer.bytesOut,
               },
             }
           : {}),
@@ -313,31 +345,23 @@ export class RecordingProxy {
   }
 }
 
-/** Passes an answer through, counting its bytes and keeping the first MB when asked; records before the end. */
-class AnswerTap extends Transform {
+/** What the proxy keeps of an answer while passing it on: its size, and its first MB when asked. */
+class AnswerCopy {
   bytes = 0;
   readonly #keep: boolean;
   readonly #chunks: Buffer[] = [];
   #keptBytes = 0;
-  readonly #beforeEnd: () => Promise<void>;
 
-  constructor(keep: boolean, beforeEnd: () => Promise<void>) {
-    super();
+  constructor(keep: boolean) {
     this.#keep = keep;
-    this.#beforeEnd = beforeEnd;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+  add(chunk: Buffer): void {
     this.bytes += chunk.length;
     if (this.#keep && this.#keptBytes < KEPT_ANSWER_BYTES) {
       this.#chunks.push(chunk);
       this.#keptBytes += chunk.length;
     }
-    done(null, chunk);
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.#beforeEnd().then(() => done(), done);
   }
 
   kept(): Buffer | undefined {
