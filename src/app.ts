@@ -23,6 +23,7 @@ import { createObjectStore, type ObjectStore } from './objectstore/index.ts';
 import {
   loadOperationTable,
   MOTO_ACCOUNT_ID,
+  MOTO_CREDENTIALS,
   MotoApi,
   type MotoServer,
   provisionMotoIdentity,
@@ -126,7 +127,7 @@ async function withMoto(config: Config, closers: Closers): Promise<{ config: Con
     closers.push(() => server.stop());
     endpoint = server.endpoint;
   }
-  const service = { endpoint, ...MOTO_CREDENTIALS };
+  const service = { endpoint, ...MOTO_CREDENTIALS, region: 'us-east-1' };
   return {
     moto: endpoint,
     config: Object.freeze({
@@ -147,9 +148,6 @@ interface Assembly {
   logger: Logger;
   closers: Closers;
 }
-
-/** moto accepts any credentials; these are the ones its documentation uses. */
-const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing', region: 'us-east-1' };
 
 async function assemble({ config: given, deps, clock, ids, logger, closers }: Assembly): Promise<App> {
   const { config, moto } = await withMoto(given, closers);

@@ -16,6 +16,16 @@ export interface ApiResponse {
   body: string;
 }
 
+/** Query parameters as ApiRequest and the SDK's signer hold them: a repeated name becomes a list. */
+export function queryMembers(params: URLSearchParams): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const [k, v] of params) {
+    const existing = query[k];
+    query[k] = existing === undefined ? v : Array.isArray(existing) ? [...existing, v] : [existing, v];
+  }
+  return query;
+}
+
 export function headerValue(req: ApiRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;

@@ -3,7 +3,7 @@ import Fastify, { type FastifyReply, type FastifyRequest, LogController } from '
 import type { Logger } from 'pino';
 import { ServiceError } from '../model/service-error.ts';
 import { type AwsJsonDeps, errorResponse, handleAwsJson, type JsonApi, routeTarget } from './aws-json.ts';
-import type { ApiRequest, ApiResponse } from './http-types.ts';
+import { type ApiRequest, type ApiResponse, queryMembers } from './http-types.ts';
 
 /**
  * The one HTTP server (design.md, The API). `POST /` carries the AWS JSON APIs, routed by X-Amz-Target;
@@ -19,14 +19,14 @@ export interface ServerDeps extends AwsJsonDeps {
   health(): Record<string, unknown>;
   /**
    * Handlers that take a request before fastify reads it (the recording proxy streams bodies of any size;
-   * moto's routes), the first that claims it.
+   * moto's routes): the first that claims it answers it.
    */
   rawHandlers?: readonly RawHandler[];
 }
 
+/** Claims a request by returning what answers it (with what the claim already read of it), or declines. */
 export interface RawHandler {
-  claims(req: IncomingMessage): boolean;
-  handle(req: IncomingMessage, res: ServerResponse): void;
+  claim(req: IncomingMessage): ((res: ServerResponse) => void) | undefined;
 }
 
 /** Keep-alive connections are reused by the SDKs; close idle ones well before clients give up on them. */
@@ -42,9 +42,11 @@ export function buildServer(deps: ServerDeps) {
     serverFactory: (handler) => {
       const raw = deps.rawHandlers ?? [];
       const server = createServer((req, res) => {
-        const claimed = raw.find((h) => h.claims(req));
-        if (claimed !== undefined) claimed.handle(req, res);
-        else handler(req, res);
+        for (const h of raw) {
+          const answer = h.claim(req);
+          if (answer !== undefined) return answer(res);
+        }
+        handler(req, res);
       });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       return server;
@@ -104,13 +106,7 @@ export function buildServer(deps: ServerDeps) {
 function toApiRequest(request: FastifyRequest): ApiRequest {
   const url = request.raw.url ?? '/';
   const q = url.indexOf('?');
-  const query: Record<string, string | string[]> = {};
-  if (q >= 0) {
-    for (const [k, v] of new URLSearchParams(url.slice(q + 1))) {
-      const existing = query[k];
-      query[k] = existing === undefined ? v : Array.isArray(existing) ? [...existing, v] : [existing, v];
-    }
-  }
+  const query = queryMembers(new URLSearchParams(q >= 0 ? url.slice(q + 1) : ''));
   return {
     method: request.method,
     path: q >= 0 ? url.slice(0, q) : url,

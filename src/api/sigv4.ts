@@ -151,10 +151,7 @@ export async function verifySigV4<P>(
       `Signature not yet current: ${dateText} is still later than ${amzDate(now + MAX_CLOCK_SKEW_MS)} (${amzDate(now)} + 15 min.)`,
     );
   }
-  const key = options.resolveAccessKey(auth.accessKeyId);
-  if (key === undefined) {
-    throw new ServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.');
-  }
+  const key = resolveKey(auth, options);
   if (options.streamedBody === true) requireSignedPayloadClaim(req, auth);
   else checkPayloadHash(req, auth.service);
   return signatureMatches(auth, key, await computeSignature(req, auth, key.secretAccessKey, signedAt));
@@ -227,15 +224,8 @@ export async function verifyPresignedSigV4<P>(
   if (options.nowMs > signedAt + expires * 1000) {
     throw new ServiceError('MissingAuthenticationTokenException', 'Request has expired');
   }
-  const key = options.resolveAccessKey(auth.accessKeyId);
-  if (key === undefined) {
-    throw new ServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.');
-  }
-  const headers: Record<string, string> = {};
-  for (const name of auth.signedHeaders) {
-    const v = header(req, name);
-    if (v !== undefined) headers[name] = v;
-  }
+  const key = resolveKey(auth, options);
+  const headers = signedHeaderValues(req, auth);
   const query: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(req.query)) if (!PRESIGN_PARAMS.includes(k)) query[k] = v;
   const isS3 = auth.service === 's3';
@@ -267,6 +257,24 @@ export async function verifyPresignedSigV4<P>(
     },
   );
   return signatureMatches(auth, key, String(presigned.query?.['X-Amz-Signature'] ?? ''));
+}
+
+function resolveKey<P>(auth: ParsedAuthorization, options: VerifyOptions<P>): SigningKeyHolder<P> {
+  const key = options.resolveAccessKey(auth.accessKeyId);
+  if (key === undefined) {
+    throw new ServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+  }
+  return key;
+}
+
+/** The values of the headers the caller says it signed (lower-case names). */
+function signedHeaderValues(req: IncomingSignedRequest, auth: ParsedAuthorization): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of auth.signedHeaders) {
+    const v = header(req, name);
+    if (v !== undefined) headers[name] = v;
+  }
+  return headers;
 }
 
 /** The credential scope's terminator, date, service and Region, as both signature forms need them. */
@@ -336,11 +344,7 @@ async function computeSignature(
   secretAccessKey: string,
   signedAt: number,
 ): Promise<string> {
-  const headers: Record<string, string> = {};
-  for (const name of auth.signedHeaders) {
-    const v = header(req, name);
-    if (v !== undefined) headers[name] = v;
-  }
+  const headers = signedHeaderValues(req, auth);
   const signer = new SignatureV4({
     credentials: { accessKeyId: auth.accessKeyId, secretAccessKey },
     region: auth.region,

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MOTO_CREDENTIALS } from '../proxy/moto-credentials.ts';
 import type { UpstreamSettings } from '../proxy/upstream.ts';
 
 /**
@@ -286,9 +287,6 @@ function secretWeakness(secret: string): string | undefined {
   return undefined;
 }
 
-/** moto accepts any credentials; these are the ones its documentation uses. */
-const MOTO_UPSTREAM_KEY = 'testing';
-
 /**
  * `--upstream http://host:5000` (every service), or `s3=http://minio:9000,dynamodb=http://ddb:8000` with an
  * optional bare URL as the default. In moto mode the credentials default to moto's test ones.
@@ -309,14 +307,7 @@ function upstreamSettings(
     const eq = part.indexOf('=');
     const named = eq > 0 && /^[a-z0-9-]+$/.test(part.slice(0, eq));
     const url = named ? part.slice(eq + 1) : part;
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(url);
-    } catch {
-      fail('upstream', `'${url}' is not a URL like http://127.0.0.1:5000 (or service=URL)`);
-    }
-    if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:')
-      fail('upstream', `'${url}' must be http or https`);
+    requireHttpUrl(url, 'upstream', 'http://127.0.0.1:5000 (or service=URL)', fail);
     if (named) services[part.slice(0, eq)] = url;
     else if (fallback !== undefined) fail('upstream', 'give at most one URL without a service name (the default)');
     else fallback = url;
@@ -325,10 +316,23 @@ function upstreamSettings(
   return Object.freeze({
     ...(fallback !== undefined ? { default: fallback } : {}),
     services: Object.freeze(services),
-    accessKeyId: raw('upstreamAccessKeyId') ?? (moto ? MOTO_UPSTREAM_KEY : fail('upstreamAccessKeyId', required)),
+    accessKeyId:
+      raw('upstreamAccessKeyId') ?? (moto ? MOTO_CREDENTIALS.accessKeyId : fail('upstreamAccessKeyId', required)),
     secretAccessKey:
-      raw('upstreamSecretAccessKey') ?? (moto ? MOTO_UPSTREAM_KEY : fail('upstreamSecretAccessKey', required)),
+      raw('upstreamSecretAccessKey') ??
+      (moto ? MOTO_CREDENTIALS.secretAccessKey : fail('upstreamSecretAccessKey', required)),
   });
+}
+
+/** Fails the setting unless `text` is an http or https URL. */
+function requireHttpUrl(text: string, key: Key, example: string, fail: (k: Key, why: string) => never): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    fail(key, `'${text}' is not a URL like ${example}`);
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') fail(key, `'${text}' must be an http or https URL`);
 }
 
 /** `--<name>-endpoint` with its credentials and Region, or undefined when no endpoint is set. */
@@ -340,13 +344,7 @@ function serviceEndpoint(
   const key = (suffix: 'Endpoint' | 'AccessKeyId' | 'SecretAccessKey' | 'Region') => `${name}${suffix}` as Key;
   const endpoint = raw(key('Endpoint'));
   if (endpoint === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    fail(key('Endpoint'), `'${endpoint}' is not a URL like http://127.0.0.1:9000`);
-  }
-  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') fail(key('Endpoint'), 'must be an http or https URL');
+  requireHttpUrl(endpoint, key('Endpoint'), 'http://127.0.0.1:9000', fail);
   const required = `is required with an ${name.toUpperCase()} endpoint`;
   return Object.freeze({
     endpoint,

@@ -2,6 +2,7 @@ import type { OperationTable } from './operation-table.ts';
 import table from './operations.generated.json' with { type: 'json' };
 
 export { identifyOperation } from './identify-operation.ts';
+export { MOTO_CREDENTIALS } from './moto-credentials.ts';
 export { MOTO_ACCOUNT_ID, MOTO_TEST_KEYS, MotoApi, provisionMotoIdentity } from './moto-mode.ts';
 export { type MotoServer, startMotoServer } from './moto-server.ts';
 export type { OperationTable, ProxiedOperation, ProxiedService } from './operation-table.ts';

@@ -2,6 +2,7 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { pipeline } from 'node:stream';
 import type { Logger } from 'pino';
 import type { IdentityStore } from '../identity/index.ts';
+import { MOTO_CREDENTIALS } from './moto-credentials.ts';
 
 /**
  * moto-compatible mode (`--moto`): what test suites written for moto's server mode rely on beyond the AWS
@@ -16,7 +17,7 @@ import type { IdentityStore } from '../identity/index.ts';
 export const MOTO_ACCOUNT_ID = '123456789012';
 export const MOTO_TEST_KEYS = [
   { accessKeyId: 'FOOBARKEY', secretAccessKey: 'FOOBARSECRET' },
-  { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  MOTO_CREDENTIALS,
 ] as const;
 
 /** Makes moto's account and test keys exist; keys already there are left as they are. */
@@ -49,19 +50,18 @@ export class MotoApi {
     this.#upstream = new URL(deps.endpoint);
   }
 
-  claims(req: IncomingMessage): boolean {
+  claim(req: IncomingMessage): ((res: ServerResponse) => void) | undefined {
     const path = (req.url ?? '/').split('?')[0];
-    return (
-      path?.startsWith('/moto-api/') === true || (req.method === 'GET' && path === '/' && !req.headers.authorization)
-    );
+    if (path?.startsWith('/moto-api/')) {
+      return (res) => this.#forward(req, res, req.method === 'POST' && path === '/moto-api/reset');
+    }
+    if (req.method === 'GET' && path === '/' && !req.headers.authorization) {
+      return (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    }
+    return undefined;
   }
 
-  handle(req: IncomingMessage, res: ServerResponse): void {
-    if (!(req.url ?? '/').startsWith('/moto-api/')) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-      return;
-    }
-    const isReset = req.method === 'POST' && (req.url ?? '').split('?')[0] === '/moto-api/reset';
+  #forward(req: IncomingMessage, res: ServerResponse, isReset: boolean): void {
     const { host: _host, connection: _connection, ...headers } = req.headers;
     const upReq = httpRequest({
       hostname: this.#upstream.hostname,

@@ -3,6 +3,7 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { request as httpsRequest } from 'node:https';
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import type { Logger } from 'pino';
+import { queryMembers } from '../api/http-types.ts';
 import {
   PRESIGN_PARAMS,
   parseAuthorization,
@@ -98,17 +99,20 @@ export class RecordingProxy {
     this.#deps = deps;
   }
 
-  /** True when the request is signed for a service opentrail forwards rather than serves. */
-  claims(req: IncomingMessage): boolean {
+  /** Claims a request signed for a service opentrail forwards rather than serves. */
+  claim(req: IncomingMessage): ((res: ServerResponse) => void) | undefined {
     const scope = scopeOf(req);
-    if (scope === undefined || this.#deps.ownServices.has(scope.service)) return false;
+    if (scope === undefined || this.#deps.ownServices.has(scope.service)) return undefined;
     const target = header(req.headers, 'x-amz-target');
-    return target === undefined || !this.#deps.ownTargetPrefixes.has(target.slice(0, target.lastIndexOf('.')));
+    if (target !== undefined && this.#deps.ownTargetPrefixes.has(target.slice(0, target.lastIndexOf('.')))) {
+      return undefined;
+    }
+    return (res) => this.#answer(req, res, scope);
   }
 
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  #answer(req: IncomingMessage, res: ServerResponse, scope: Scope): void {
     const requestId = this.#deps.ids.uuid();
-    this.#handle(req, res, requestId).catch((err: unknown) => {
+    this.#handle(req, res, scope, requestId).catch((err: unknown) => {
       this.#deps.logger.error({ err, requestId }, 'proxied request failed');
       if (!res.headersSent) {
         answer(res, proxyErrorAnswer('json', new ServiceError('InternalFailure', 'The proxy failed.'), requestId));
@@ -116,9 +120,8 @@ export class RecordingProxy {
     });
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  async #handle(req: IncomingMessage, res: ServerResponse, scope: Scope, requestId: string): Promise<void> {
     const receivedMs = this.#deps.clock.now();
-    const scope = scopeOf(req) as Scope;
     const table = this.#deps.table.services;
     const service = Object.hasOwn(table, scope.service) ? table[scope.service] : undefined;
     const protocol = service?.protocol ?? (req.headers['x-amz-target'] !== undefined ? 'json' : 'rest-json');
@@ -174,7 +177,7 @@ export class RecordingProxy {
     const signed = {
       method: incoming.method,
       path: incoming.rawPath,
-      query: queryRecord(incoming.query),
+      query: queryMembers(incoming.query),
       headers: req.headers,
       body: incoming.body ?? EMPTY,
     };
@@ -291,7 +294,7 @@ export class RecordingProxy {
     const { service, found, caller, scope } = call;
     try {
       const status = upRes.statusCode ?? 502;
-      const failed = status >= 300 && !(status === 304 && call.req.method === 'GET');
+      const failed = status >= 300 && !(status === 304 && call.method === 'GET');
       const params =
         service !== undefined && found !== undefined
           ? requestParameters(service, found, {
@@ -301,7 +304,7 @@ export class RecordingProxy {
               ...(call.body !== undefined ? { body: call.body } : {}),
             })
           : null;
-      const readOnly = found?.op.readOnly ?? (call.req.method === 'GET' || call.req.method === 'HEAD');
+      const readOnly = found?.op.readOnly ?? (call.method === 'GET' || call.method === 'HEAD');
       const upstreamRequestId = header(upRes.headers, 'x-amz-request-id') ?? header(upRes.headers, 'x-amzn-requestid');
       const isS3 = service?.model === 's3';
       const record = buildApiCallRecord({
@@ -481,15 +484,6 @@ function hostBucket(host: string): string | undefined {
 function unnamedOperation(req: IncomingMessage): string {
   const target = header(req.headers, 'x-amz-target');
   return target !== undefined ? target.slice(target.lastIndexOf('.') + 1) : `${req.method ?? 'GET'}Request`;
-}
-
-function queryRecord(query: URLSearchParams): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of query) {
-    const existing = out[k];
-    out[k] = existing === undefined ? v : Array.isArray(existing) ? [...existing, v] : [existing, v];
-  }
-  return out;
 }
 
 const ANSWER_HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade']);

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { queryMembers } from '../api/http-types.ts';
 import { NodeSha256 } from '../model/node-sha256.ts';
 
 /** Where the proxy forwards each service, and the credentials it signs with there. */
@@ -88,17 +89,12 @@ export class Upstreams {
       headers[name] = Array.isArray(value) ? value.join(',') : value;
     }
     headers['host'] = upstream.url.host;
-    const query: Record<string, string | string[]> = {};
-    for (const [k, v] of request.query) {
-      const existing = query[k];
-      query[k] = existing === undefined ? v : Array.isArray(existing) ? [...existing, v] : [existing, v];
-    }
     const signed = await this.#signer(request.region, request.service).sign({
       method: request.method,
       protocol: upstream.url.protocol,
       hostname: upstream.url.hostname,
       path: request.path,
-      query,
+      query: queryMembers(request.query),
       headers,
       ...(request.body !== undefined ? { body: request.body } : {}),
     });

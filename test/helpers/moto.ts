@@ -1,6 +1,7 @@
 /** A real moto_server for the tests (src/proxy/moto-server.ts), started and stopped around a test file. */
 import { after, before } from 'node:test';
 import { S3Client } from '@aws-sdk/client-s3';
+import { MOTO_CREDENTIALS } from '../../src/proxy/moto-credentials.ts';
 import { type MotoServer, startMotoServer } from '../../src/proxy/moto-server.ts';
 
 export type Moto = MotoServer;
@@ -16,7 +17,7 @@ export async function withMoto<T>(fn: (moto: Moto) => Promise<T>): Promise<T> {
 }
 
 /** Credentials moto accepts (it checks none). */
-export const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+export { MOTO_CREDENTIALS };
 
 /**
  * One moto_server for a test file: started in `before`, stopped in `after`. `endpoint()` and `s3()` (an
