@@ -61,6 +61,7 @@ try {
   const clients = Array.from({ length: CLIENTS }, (_, i) => client(i * 8));
   const perSecond = await perSecondCounts(() => acked, SECONDS);
   running = false;
+  console.log(`per-second acknowledged: ${perSecond.join(' ')}`);
   await Promise.all(clients);
   const rss = await rssBytes(server.process.pid as number);
   const lagStart = Date.now();
@@ -84,7 +85,6 @@ try {
   latencies.sort((a, b) => a - b);
 
   const rate = median(perSecond);
-  console.log(`per-second acknowledged: ${perSecond.join(' ')}`);
   console.log(
     `errors: ${errors}; server RSS after phase 1: ${(rss / 1e6).toFixed(0)} MB; history caught up ${catchUp.toFixed(1)} s after the load stopped`,
   );

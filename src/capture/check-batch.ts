@@ -1,4 +1,4 @@
-import { encodeInto, hasExtraMembers, payloadLength, routingHeader } from '../log/record-payload.ts';
+import { encodeInto, hasExtraMembers, maxPayloadLength, routingHeader } from '../log/record-payload.ts';
 import { checkIngestedRecord, type IngestContext, type RecordVerdict, uncheckableRecord } from './ingest-records.ts';
 
 /**
@@ -71,16 +71,19 @@ export function checkBatch(
     }
   });
   const offsets = new Uint32Array(accepted.length + 1);
-  let total = 0;
+  // Sized for the worst case (a UTF-16 code unit is at most 3 UTF-8 bytes) so that no string is measured
+  // before it is written; its own ArrayBuffer (not Node's shared pool), so it can be transferred to another
+  // thread. The bytes past the last payload are never read.
+  let bound = 0;
+  for (const a of accepted) bound += maxPayloadLength(a.header, a.json);
+  const buffer = Buffer.allocUnsafeSlow(bound);
+  let end = 0;
   for (const [i, a] of accepted.entries()) {
-    offsets[i] = total;
-    total += payloadLength(a.header, a.json);
+    offsets[i] = end;
+    end = encodeInto(buffer, end, a.header, a.json, a.extra);
   }
-  offsets[accepted.length] = total;
-  // Its own ArrayBuffer (not Node's shared pool), so it can be transferred to another thread.
-  const payload = new Uint8Array(total);
-  const view = Buffer.from(payload.buffer);
-  for (const [i, a] of accepted.entries()) encodeInto(view, offsets[i] as number, a.header, a.json, a.extra);
+  offsets[accepted.length] = end;
+  const payload = new Uint8Array(buffer.buffer, 0, end);
   return { kind: 'checked', payload, offsets, successful, failed };
 }
 

@@ -82,7 +82,10 @@ export function checkIngestedRecord(raw: unknown, ctx: IngestContext): RecordVer
   const record = fill(r, ctx);
   // Serialised once, here: the size checks and the log both use this text.
   const json = JSON.stringify(record);
-  const size = Buffer.byteLength(json);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: records far below the cap (nearly all) are not measured,
+  // and checkSizes only needs an upper bound.
+  const bound = json.length * 3;
+  const size = bound > MAX_RECORD_BYTES ? Buffer.byteLength(json) : bound;
   if (size > MAX_RECORD_BYTES) {
     return fail(
       'RecordTooLarge',
@@ -192,6 +195,7 @@ function checkValues(r: Record<string, unknown>, ctx: IngestContext): RecordVerd
   return undefined;
 }
 
+/** `recordBytes` is the record's size or an upper bound of it. */
 function checkSizes(r: Record<string, unknown>, recordBytes: number): RecordVerdict | undefined {
   for (const [member, limit] of Object.entries(MEMBER_LIMITS)) {
     const v = r[member];

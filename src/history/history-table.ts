@@ -45,6 +45,15 @@ const TRANSFORM_SCHEMA = JSON.stringify(Object.fromEntries(MEMBERS.map(([name, t
 /** A JSON merge patch that deletes every known member, leaving only the others (RFC 7396). */
 const DROP_KNOWN = JSON.stringify(Object.fromEntries(MEMBERS.map(([name]) => [name, null])));
 
+/** The members of userIdentity that LookupEvents' Username and AccessKeyId come from. */
+const CALLER_SCHEMA = JSON.stringify({
+  userName: 'VARCHAR',
+  type: 'VARCHAR',
+  arn: 'VARCHAR',
+  invokedBy: 'VARCHAR',
+  accessKeyId: 'VARCHAR',
+});
+
 /** The staging table the consumer appends raw log records to before one INSERT … SELECT. */
 export const CREATE_STAGING =
   'CREATE OR REPLACE TEMP TABLE history_staging (seq BIGINT, j VARCHAR, may_have_extra BOOLEAN)';
@@ -70,7 +79,6 @@ export async function insertResources(conn: DuckDBConnection, firstSeq: number):
  * (ingest accepts up to nine fractional digits) would sort between two tokens and be skipped by paging.
  */
 export async function insertStagedRecords(conn: DuckDBConnection): Promise<void> {
-  const ui = 'r.userIdentity';
   await conn.run(`
     INSERT INTO history_events (
       seq, account_id, region, event_time, event_category, event_id, event_id_hash, event_name, event_source,
@@ -83,12 +91,12 @@ export async function insertStagedRecords(conn: DuckDBConnection): Promise<void>
       r.eventCategory, r.eventID,
       ('0x' || substr(md5(r.eventID), 1, 8))::UINTEGER, r.eventName, r.eventSource, r.readOnly,
       CASE
-        WHEN ${ui}->>'userName' IS NOT NULL THEN ${ui}->>'userName'
-        WHEN ${ui}->>'type' = 'Root' THEN 'root'
-        WHEN ${ui}->>'type' IN ('AssumedRole', 'FederatedUser') THEN regexp_extract(${ui}->>'arn', '[^/]+$')
-        WHEN ${ui}->>'type' = 'AWSService' THEN ${ui}->>'invokedBy'
+        WHEN u.userName IS NOT NULL THEN u.userName
+        WHEN u.type = 'Root' THEN 'root'
+        WHEN u.type IN ('AssumedRole', 'FederatedUser') THEN regexp_extract(u.arn, '[^/]+$')
+        WHEN u.type = 'AWSService' THEN u.invokedBy
       END,
-      ${ui}->>'accessKeyId',
+      u.accessKeyId,
       CASE WHEN len(rs) > 0 THEN list_transform(rs, x -> x.type) WHEN trail IS NOT NULL THEN ['AWS::CloudTrail::Trail'] END,
       CASE WHEN len(rs) > 0 THEN list_transform(rs, x -> x."ARN") WHEN trail IS NOT NULL THEN [trail] END,
       r.eventVersion, r.userIdentity, r.eventTime, r.sourceIPAddress, r.userAgent, r.errorCode, r.errorMessage,
@@ -98,6 +106,8 @@ export async function insertStagedRecords(conn: DuckDBConnection): Promise<void>
       CASE WHEN may_have_extra THEN NULLIF(json_merge_patch(j, '${DROP_KNOWN}')::VARCHAR, '{}') END
     FROM (
       SELECT seq, j, may_have_extra, r, json_transform(r.resources, '[{"type":"VARCHAR","ARN":"VARCHAR"}]') AS rs,
+        -- The caller's members, read in one parse of userIdentity rather than one per member.
+        json_transform(r.userIdentity, '${CALLER_SCHEMA}') AS u,
         -- CloudTrail's own records carry no resources; event history still lists the trail they name,
         -- as AWS's does (facts §6: Resources of the Event item).
         CASE WHEN r.eventSource = 'cloudtrail.amazonaws.com' THEN coalesce(

@@ -1,6 +1,4 @@
-import { join } from 'node:path';
-import { EncryptingObjectStore } from './encrypting-object-store.ts';
-import { LocalObjectStore } from './local-object-store.ts';
+import { createLocalStore } from './local-store.ts';
 import type { ObjectStore } from './object-store.ts';
 import { S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.ts';
 
@@ -11,12 +9,14 @@ export {
   type ListObjectsOptions,
   type ListObjectsResult,
   type ObjectHead,
+  type ObjectReader,
   type ObjectStore,
   ObjectStoreError,
   type ObjectStoreErrorCode,
   type PutObjectInput,
   type StoredObject,
 } from './object-store.ts';
+export { S3ObjectReader } from './s3-object-reader.ts';
 export { S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.ts';
 
 export interface ObjectStoreConfig {
@@ -28,8 +28,5 @@ export interface ObjectStoreConfig {
 /** The local store encrypts KMS-keyed objects itself; an S3 endpoint does it with SSE-KMS. */
 export function createObjectStore(config: ObjectStoreConfig): ObjectStore {
   if (config.s3 !== undefined) return new S3ObjectStore(config.s3);
-  return new EncryptingObjectStore(
-    new LocalObjectStore({ dataDir: config.dataDir }),
-    join(config.dataDir, 'secrets', 'kms-master-keys.json'),
-  );
+  return createLocalStore(config.dataDir);
 }

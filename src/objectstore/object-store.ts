@@ -81,6 +81,12 @@ export interface ObjectStore {
   close(): void;
 }
 
+/**
+ * What reading delivered files takes (validate-logs, read-logs): a whole store, or the CLI's bare S3 reader
+ * (s3-object-reader.ts), which loads and answers faster than the SDK-backed store.
+ */
+export type ObjectReader = Pick<ObjectStore, 'getObject' | 'listObjects' | 'close'>;
+
 export type ObjectStoreErrorCode =
   | 'NoSuchBucket'
   | 'NoSuchKey'

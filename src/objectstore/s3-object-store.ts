@@ -1,6 +1,6 @@
 /**
  * Object storage on any S3-compatible endpoint (AWS, MinIO, moto), addressed path-style so bucket names need no
- * DNS. The SDK's errors are mapped to ObjectStoreError codes here and nowhere else.
+ * DNS. The SDK's errors become ObjectStoreError codes through s3-errors.ts, as the CLI's reader's do.
  */
 import {
   type BucketLocationConstraint,
@@ -26,11 +26,11 @@ import {
   type ObjectHead,
   type ObjectStore,
   ObjectStoreError,
-  type ObjectStoreErrorCode,
   type PutObjectInput,
   pageSize,
   type StoredObject,
 } from './object-store.ts';
+import { storeError } from './s3-errors.ts';
 
 export interface S3ObjectStoreOptions {
   endpoint: string;
@@ -198,27 +198,10 @@ function toHead(key: string, output: ObjectHeaders): ObjectHead {
   return head;
 }
 
-const CODE_BY_ERROR_NAME: Record<string, ObjectStoreErrorCode> = {
-  NoSuchBucket: 'NoSuchBucket',
-  NoSuchKey: 'NoSuchKey',
-  AccessDenied: 'AccessDenied',
-  Forbidden: 'AccessDenied',
-  InvalidBucketName: 'InvalidBucketName',
-  KeyTooLongError: 'InvalidObjectKey',
-};
-
-/**
- * `subject` says what a bare 404 (HEAD answers carry no error name) is about. No HTTP answer at all, a 5xx or
- * any other refusal means the store cannot serve the call: StoreUnavailable, with the SDK error as `cause`.
- */
+/** An SDK error as a store error: its name is S3's error code, its `$metadata` the answer's status. */
 function toStoreError(error: unknown, subject: 'bucket' | 'key', name: string): ObjectStoreError {
-  const status = httpStatus(error);
-  const code =
-    CODE_BY_ERROR_NAME[errorName(error) ?? ''] ??
-    (status === 404 ? (subject === 'bucket' ? 'NoSuchBucket' : 'NoSuchKey') : undefined) ??
-    (status === 403 ? 'AccessDenied' : 'StoreUnavailable');
   const message = error instanceof Error ? error.message : String(error);
-  return new ObjectStoreError(code, `${code} (${name}): ${message}`, { cause: error });
+  return storeError({ code: errorName(error), status: httpStatus(error), message, cause: error }, subject, name);
 }
 
 function noSuchBucket(bucket: string): ObjectStoreError {
