@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createObjectStore, isObjectStoreError, type ObjectStore } from '../objectstore/index.ts';
+import { isObjectStoreError, type ObjectReader, openObjectReader } from '../objectstore/readers.ts';
 import { readDeliveredLogs } from '../trails/read-logs.ts';
 import { type CliIo, UsageError } from './io.ts';
 
@@ -22,15 +22,16 @@ export const STORE_OPTIONS = {
 } as const;
 
 /**
- * The object store the flags name. S3 credentials come from OPENTRAIL_S3_ACCESS_KEY_ID/_SECRET_ACCESS_KEY,
- * else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; its Region from AWS_REGION/AWS_DEFAULT_REGION, else us-east-1.
+ * A reader of the object store the flags name. S3 credentials come from OPENTRAIL_S3_ACCESS_KEY_ID/
+ * _SECRET_ACCESS_KEY, else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; its Region from AWS_REGION/
+ * AWS_DEFAULT_REGION, else us-east-1.
  */
-export function objectStoreFor(
+export function objectReaderFor(
   values: { 'data-dir'?: string | undefined; 's3-endpoint'?: string | undefined },
   io: CliIo,
-): ObjectStore {
+): Promise<ObjectReader> {
   const endpoint = values['s3-endpoint'];
-  if (endpoint === undefined) return createObjectStore({ dataDir: values['data-dir'] ?? './data' });
+  if (endpoint === undefined) return openObjectReader({ dataDir: values['data-dir'] ?? './data' });
   if (values['data-dir'] !== undefined) throw new UsageError('give --data-dir or --s3-endpoint, not both');
   const own = io.env['OPENTRAIL_S3_ACCESS_KEY_ID'] && io.env['OPENTRAIL_S3_SECRET_ACCESS_KEY'];
   const accessKeyId = own ? io.env['OPENTRAIL_S3_ACCESS_KEY_ID'] : io.env['AWS_ACCESS_KEY_ID'];
@@ -41,7 +42,7 @@ export function objectStoreFor(
     );
   }
   const region = io.env['AWS_REGION'] || io.env['AWS_DEFAULT_REGION'] || 'us-east-1';
-  return createObjectStore({ dataDir: '.', s3: { endpoint, region, accessKeyId, secretAccessKey } });
+  return openObjectReader({ dataDir: '.', s3: { endpoint, region, accessKeyId, secretAccessKey } });
 }
 
 /**
@@ -89,7 +90,7 @@ export async function readLogsCommand(argv: string[], io: CliIo): Promise<number
   const { bucket, prefix } = parseS3Url(positionals[0] as string);
   const startMs = values['start-time'] === undefined ? undefined : parseTimeFlag('start-time', values['start-time']);
   const endMs = values['end-time'] === undefined ? undefined : parseTimeFlag('end-time', values['end-time']);
-  const store = objectStoreFor(values, io);
+  const store = await objectReaderFor(values, io);
   let failed = 0;
   try {
     const files = readDeliveredLogs(store, bucket, prefix, {

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
-import { MultiBar, type SingleBar } from 'cli-progress';
+import type { MultiBar, SingleBar } from 'cli-progress';
+import { AwsJsonClient } from '../client/aws-json-client.ts';
 import { isoSeconds } from '../model/clock.ts';
 import { type Tally, type ValidationFinding, validateLogs } from '../trails/validate-logs.ts';
 import { type CliIo, UsageError } from './io.ts';
-import { objectStoreFor, parseTimeFlag, STORE_OPTIONS } from './read-logs-command.ts';
+import { objectReaderFor, parseTimeFlag, STORE_OPTIONS } from './read-logs-command.ts';
 
 /**
  * `opentrail validate-logs`: the AWS CLI's `aws cloudtrail validate-logs` (same flags, same output, same exit
@@ -48,13 +48,17 @@ export async function validateLogsCommand(argv: string[], io: CliIo): Promise<nu
   // ListPublicKeys answers with the keys of the Region it is asked in: the source Region, as the CLI's.
   const sourceRegion = values.region ?? trailArn.split(':')[3];
   const sessionToken = io.env['AWS_SESSION_TOKEN'];
-  const cloudtrail = new CloudTrailClient({
+  const cloudtrail = new AwsJsonClient({
     endpoint: values['endpoint-url'] ?? io.env['OPENTRAIL_ENDPOINT'] ?? 'http://127.0.0.1:4790',
     region: sourceRegion || 'us-east-1',
+    service: 'cloudtrail',
+    targetPrefix: 'CloudTrail_20131101',
     credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
   });
-  const store = objectStoreFor(values, io);
-  const out = new Report(io, values.verbose === true);
+  const store = await objectReaderFor(values, io);
+  // The bar is drawn on a terminal only: elsewhere its module is not even loaded.
+  const bars = io.stderr.isTTY === true ? progressBars(io, (await import('cli-progress')).MultiBar) : undefined;
+  const out = new Report(io, values.verbose === true, bars);
   try {
     const result = await validateLogs(
       { store, cloudtrail },
@@ -87,7 +91,7 @@ export async function validateLogsCommand(argv: string[], io: CliIo): Promise<nu
     return 1;
   } finally {
     store.close();
-    cloudtrail.destroy();
+    cloudtrail.close();
   }
 }
 
@@ -101,20 +105,10 @@ class Report {
   /** Whether the last thing written ended in a blank line (the CLI's `_is_last_status_double_space`). */
   #blankLineLast = true;
 
-  constructor(io: CliIo, verbose: boolean) {
+  constructor(io: CliIo, verbose: boolean, bars: MultiBar | undefined) {
     this.#io = io;
     this.#verbose = verbose;
-    this.#bars =
-      io.stderr.isTTY === true
-        ? new MultiBar({
-            format: 'validate-logs [{bar}] {value}/{total} files checked',
-            stream: io.stderr,
-            clearOnComplete: true,
-            hideCursor: true,
-            // Leave the terminal's wrapping on (the bar is cut to its width): failure lines are long.
-            linewrap: true,
-          })
-        : undefined;
+    this.#bars = bars;
   }
 
   stdout(text: string): void {
@@ -178,11 +172,20 @@ class Report {
   }
 }
 
+function progressBars(io: CliIo, Bars: typeof MultiBar): MultiBar {
+  return new Bars({
+    format: 'validate-logs [{bar}] {value}/{total} files checked',
+    stream: io.stderr,
+    clearOnComplete: true,
+    hideCursor: true,
+    // Leave the terminal's wrapping on (the bar is cut to its width): failure lines are long.
+    linewrap: true,
+  });
+}
+
+/** Our errors carry the whole story in the message (a failed CloudTrail call's starts with its error code). */
 function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  // AWS SDK service errors are named for the error code; ours carry the whole story in the message.
-  const sdk = '$metadata' in error;
-  return sdk ? `${error.name}: ${error.message}` : error.message;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function describe(f: ValidationFinding): string {

@@ -1,5 +1,6 @@
 import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from '../model/node-sha256.ts';
+import { JsonApiError } from './json-api-error.ts';
 
 /**
  * A small SigV4-signing client for opentrail's own JSON APIs (admin and ingest), used by the CLI, tests and
@@ -21,17 +22,7 @@ export interface JsonApiClientOptions {
   now?: () => number;
 }
 
-export class JsonApiError extends Error {
-  override readonly name = 'JsonApiError';
-  readonly type: string;
-  readonly status: number;
-
-  constructor(type: string, message: string, status: number) {
-    super(`${type}: ${message}`);
-    this.type = type;
-    this.status = status;
-  }
-}
+export { JsonApiError } from './json-api-error.ts';
 
 export class JsonApiClient {
   readonly #options: JsonApiClientOptions;

@@ -1,5 +1,5 @@
-import { type CloudTrailClient, DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
-import type { ObjectStore } from '../objectstore/index.ts';
+import type { AwsJsonClient } from '../client/aws-json-client.ts';
+import type { ObjectReader } from '../objectstore/readers.ts';
 import { ValidateLogsError } from './check-digest.ts';
 import { digestKey } from './digest-file.ts';
 
@@ -33,6 +33,14 @@ export interface DigestKeys {
   /** Oldest first, as listed. */
   regular: string[];
   backfill: string[];
+}
+
+/** The members of DescribeTrails' answer read here. */
+interface DescribedTrail {
+  TrailARN?: string;
+  S3BucketName?: string;
+  S3KeyPrefix?: string;
+  IsOrganizationTrail?: boolean;
 }
 
 const MINUTE_MS = 60_000;
@@ -77,8 +85,8 @@ export function logFilePrefix(scope: DigestScope): string {
 
 /** Bucket, prefix and path of the trail's files: from DescribeTrails unless `s3Bucket` is given (facts §5.7 step 1). */
 export async function resolveScope(
-  store: ObjectStore,
-  cloudtrail: CloudTrailClient,
+  store: ObjectReader,
+  cloudtrail: AwsJsonClient,
   options: ScopeInput,
 ): Promise<DigestScope> {
   const [, , , homeRegion = '', arnAccount = ''] = options.trailArn.split(':');
@@ -86,7 +94,7 @@ export async function resolveScope(
   let prefix = options.s3Prefix;
   let organizationId = options.organizationId;
   if (bucket === undefined) {
-    const { trailList = [] } = await cloudtrail.send(new DescribeTrailsCommand({}));
+    const { trailList = [] } = await cloudtrail.call<{ trailList?: DescribedTrail[] }>('DescribeTrails', {});
     const trail = trailList.find((t) => t.TrailARN === options.trailArn);
     if (trail?.S3BucketName === undefined)
       throw new ValidateLogsError(`A trail could not be found for ${options.trailArn}`);
@@ -111,7 +119,7 @@ export async function resolveScope(
 }
 
 /** The CLI asks Organizations; we read the `o-…` folder the trail writes under. */
-async function findOrganizationId(store: ObjectStore, bucket: string, prefix: string | undefined): Promise<string> {
+async function findOrganizationId(store: ObjectReader, bucket: string, prefix: string | undefined): Promise<string> {
   const root = `${prefix ? `${prefix}/` : ''}AWSLogs/`;
   const { objects } = await store.listObjects(bucket, { prefix: `${root}o-`, maxKeys: 1 });
   const id = objects[0]?.key.slice(root.length).split('/')[0];
@@ -122,7 +130,7 @@ async function findOrganizationId(store: ObjectStore, bucket: string, prefix: st
 }
 
 export async function listDigestKeys(
-  store: ObjectStore,
+  store: ObjectReader,
   scope: DigestScope,
   startMs: number,
   endMs: number,

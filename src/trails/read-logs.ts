@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import type { ObjectStore } from '../objectstore/index.ts';
+import type { ObjectReader } from '../objectstore/readers.ts';
 
 /**
  * Reads delivered log files back out of a bucket (facts §4.3, §5.1): every `{"Records":[…]}` file under a
@@ -66,7 +66,7 @@ export function parseLogFileKey(key: string): LogFileName | undefined {
 }
 
 export async function* readDeliveredLogs(
-  store: ObjectStore,
+  store: ObjectReader,
   bucket: string,
   prefix: string,
   options: ReadLogsOptions = {},
@@ -98,7 +98,7 @@ export async function* readDeliveredLogs(
 }
 
 async function* logFileKeys(
-  store: ObjectStore,
+  store: ObjectReader,
   bucket: string,
   prefix: string,
   options: ReadLogsOptions,
@@ -123,7 +123,7 @@ async function* logFileKeys(
 
 type Parsed = { records: Record<string, unknown>[] } | { error: string };
 
-async function readLogFile(store: ObjectStore, bucket: string, key: string): Promise<Parsed> {
+async function readLogFile(store: ObjectReader, bucket: string, key: string): Promise<Parsed> {
   let bytes: Uint8Array = (await store.getObject(bucket, key)).body;
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../objectstore/index.ts';
+import type { ObjectReader } from '../objectstore/readers.ts';
 import type { DigestContent } from './digest-file.ts';
 import { type DigestScope, logFilePrefix } from './digest-keys.ts';
 import { parseLogFileKey } from './read-logs.ts';
@@ -39,7 +39,7 @@ const DAY_MS = 86_400_000;
 const DELIVERY_MARGIN_MS = 5 * MINUTE_MS;
 
 export async function findUnlistedLogFiles(
-  store: ObjectStore,
+  store: ObjectReader,
   scope: DigestScope,
   coverage: Coverage[],
   listed: ReadonlySet<string>,
@@ -91,7 +91,7 @@ function dayFolders(prefix: string, spans: { startMs: number; endMs: number }[])
   return [...folders].sort();
 }
 
-async function listKeys(store: ObjectStore, bucket: string, prefix: string): Promise<string[]> {
+async function listKeys(store: ObjectReader, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let startAfter: string | undefined;
   for (;;) {

@@ -1,6 +1,6 @@
-import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { AwsJsonClient } from '../client/aws-json-client.ts';
 import { isoSeconds } from '../model/clock.ts';
-import type { ObjectStore } from '../objectstore/index.ts';
+import type { ObjectReader } from '../objectstore/readers.ts';
 import {
   backfillKeyLookup,
   checkLogFile,
@@ -53,9 +53,9 @@ export interface ValidateLogsOptions {
 }
 
 export interface ValidateLogsDeps {
-  store: ObjectStore;
+  store: ObjectReader;
   /** A client in the source Region: ListPublicKeys answers with that Region's keys. */
-  cloudtrail: CloudTrailClient;
+  cloudtrail: AwsJsonClient;
 }
 
 /** `problem` is absent when the file is valid; a `gap` is a note the CLI prints, never a failure. */
@@ -92,11 +92,15 @@ export async function validateLogs(deps: ValidateLogsDeps, options: ValidateLogs
   if (options.startMs > options.endMs) {
     throw new ValidateLogsError('Invalid time range specified: start-time must occur before end-time');
   }
+  // The keys depend on the range alone: asked for beside DescribeTrails, their failure is still reported after
+  // the first line, as the CLI's is, and only once the trail is found.
+  const loadingKeys = loadPublicKeys(deps.cloudtrail, options.startMs, options.endMs + 2 * HOUR_MS);
+  loadingKeys.catch(() => undefined);
   const scope = await resolveScope(deps.store, deps.cloudtrail, options);
   options.onStart?.();
   const [keys, publicKeys] = await Promise.all([
     listDigestKeys(deps.store, scope, options.startMs, options.endMs),
-    loadPublicKeys(deps.cloudtrail, options.startMs, options.endMs + 2 * HOUR_MS),
+    loadingKeys,
   ]);
   return new ValidationRun(deps, options, scope, keys, publicKeys).run();
 }

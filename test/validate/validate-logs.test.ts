@@ -11,10 +11,16 @@ import {
   UpdateTrailCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { runCli } from '../../src/cli/run-cli.ts';
+import { AwsJsonClient } from '../../src/client/aws-json-client.ts';
 import { ManualClock } from '../../src/model/clock.ts';
 import { createObjectStore, type ObjectStore } from '../../src/objectstore/index.ts';
 import { type DigestContent, digestMetadata, serializeDigest, signDigest } from '../../src/trails/index.ts';
-import { type ValidationFinding, validateLogs } from '../../src/trails/validate-logs.ts';
+import {
+  type ValidateLogsOptions,
+  type ValidationFinding,
+  type ValidationResult,
+  validateLogs,
+} from '../../src/trails/validate-logs.ts';
 import { startTestServer, type TestWorld, withServer } from '../helpers/server.ts';
 
 const run = promisify(execFile);
@@ -26,6 +32,24 @@ const TRAIL = 'validated';
 
 /** `2026-01-01T00:00:00Z`, the CLI's display format. */
 const display = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
+
+/** The library with a CloudTrail client as the command builds one, signing on the world's clock. */
+async function validateIn(w: TestWorld, store: ObjectStore, options: ValidateLogsOptions): Promise<ValidationResult> {
+  const clock = w.clock;
+  const cloudtrail = new AwsJsonClient({
+    endpoint: w.url,
+    region: 'us-east-1',
+    service: 'cloudtrail',
+    targetPrefix: 'CloudTrail_20131101',
+    credentials: w.adminCredentials,
+    ...(clock ? { now: () => clock.now() } : {}),
+  });
+  try {
+    return await validateLogs({ store, cloudtrail }, options);
+  } finally {
+    cloudtrail.close();
+  }
+}
 
 /**
  * One trail with log file validation, delivering every minute with a digest every 10 minutes, for four
@@ -91,6 +115,7 @@ describe('opentrail validate-logs', () => {
   async function validateCommand(
     extra: string[] = [],
     times = ['--start-time', display(startMs), '--end-time', display(endMs)],
+    options: { env?: Record<string, string>; endpoint?: string } = {},
   ) {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
@@ -102,9 +127,9 @@ describe('opentrail validate-logs', () => {
       [
         'validate-logs',
         ...['--trail-arn', trailArn, ...times],
-        ...['--data-dir', world.dataDir, '--endpoint-url', world.url, ...extra],
+        ...['--data-dir', world.dataDir, '--endpoint-url', options.endpoint ?? world.url, ...extra],
       ],
-      { env: credentialsEnv(), stdout, stderr },
+      { env: { ...credentialsEnv(), ...options.env }, stdout, stderr },
     );
     return { code, stdout: out.join(''), stderr: err.join('') };
   }
@@ -338,10 +363,7 @@ describe('opentrail validate-logs', () => {
 
   it('finds untouched output valid through the library, with no finding but valid ones', async () => {
     const findings: ValidationFinding[] = [];
-    const result = await validateLogs(
-      { store, cloudtrail: world.cloudtrail() },
-      { trailArn, startMs, endMs, onFinding: (f) => findings.push(f) },
-    );
+    const result = await validateIn(world, store, { trailArn, startMs, endMs, onFinding: (f) => findings.push(f) });
     assert.deepEqual(result, {
       digests: { valid: PERIODS, invalid: 0 },
       backfillDigests: { valid: 0, invalid: 0 },
@@ -377,10 +399,7 @@ describe('opentrail validate-logs', () => {
       },
       async () => {
         const findings: ValidationFinding[] = [];
-        const result = await validateLogs(
-          { store, cloudtrail: world.cloudtrail() },
-          { trailArn, startMs, endMs, onFinding: (f) => findings.push(f) },
-        );
+        const result = await validateIn(world, store, { trailArn, startMs, endMs, onFinding: (f) => findings.push(f) });
         assert.deepEqual(
           findings.filter((f) => f.kind !== 'gap' && f.problem !== undefined),
           [
@@ -435,6 +454,25 @@ describe('opentrail validate-logs', () => {
     );
   });
 
+  it("stops with CloudTrail's error, worded as the AWS SDK's, when it refuses the credentials, exit 1", async () => {
+    const r = await validateCommand([], undefined, { env: { AWS_SECRET_ACCESS_KEY: 'not-the-secret' } });
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(
+      r.stderr,
+      /^opentrail validate-logs: InvalidSignatureException: The request signature we calculated does not match/,
+    );
+  });
+
+  it('stops with the connection error when nothing answers at the endpoint, as the AWS SDK words it, exit 1', async () => {
+    const r = await validateCommand([], undefined, { endpoint: 'http://127.0.0.1:1' });
+    assert.deepEqual(r, {
+      code: 1,
+      stdout: '',
+      stderr: 'opentrail validate-logs: Error: connect ECONNREFUSED 127.0.0.1:1\n',
+    });
+  });
+
   it('prints usage for a missing --trail-arn, exit 2', async () => {
     const stderr = new PassThrough();
     const err: string[] = [];
@@ -486,13 +524,10 @@ describe('opentrail validate-logs on other trails', () => {
           });
           assert.equal(objects.length, 4, "the member's calls are delivered under the organization folder");
           const options = { trailArn, startMs, endMs: clock.now() };
-          const result = await validateLogs(
-            { store, cloudtrail: w.cloudtrail() },
-            { ...options, accountId: member.accountId },
-          );
+          const result = await validateIn(w, store, { ...options, accountId: member.accountId });
           assert.deepEqual(result.digests, { valid: 2, invalid: 0 });
           assert.deepEqual(result.logFiles, { valid: 4, invalid: 0 });
-          await assert.rejects(validateLogs({ store, cloudtrail: w.cloudtrail() }, options), {
+          await assert.rejects(validateIn(w, store, options), {
             name: 'ValidateLogsError',
             message: "Missing required parameter for organization trail: '--account-id'",
           });
@@ -528,10 +563,12 @@ describe('opentrail validate-logs on other trails', () => {
         const store = createObjectStore({ dataDir: w.dataDir });
         try {
           const findings: ValidationFinding[] = [];
-          const result = await validateLogs(
-            { store, cloudtrail: w.cloudtrail() },
-            { trailArn: created.TrailARN as string, startMs, endMs: clock.now(), onFinding: (f) => findings.push(f) },
-          );
+          const result = await validateIn(w, store, {
+            trailArn: created.TrailARN as string,
+            startMs,
+            endMs: clock.now(),
+            onFinding: (f) => findings.push(f),
+          });
           // Files delivered while validation was off are in no digest, and must not be reported.
           assert.deepEqual(
             findings.filter((f) => f.kind !== 'gap' && f.problem !== undefined),
