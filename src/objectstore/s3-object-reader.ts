@@ -1,4 +1,5 @@
-import { type HttpAnswer, SignedHttpClient, uriEncode } from '../client/signed-http-client.ts';
+import { type HttpAnswer, SignedHttpClient } from '../client/signed-http-client.ts';
+import { uriEncode } from '../client/sigv4-signer.ts';
 import {
   assertBucketName,
   assertKeySize,
