@@ -13,7 +13,8 @@ import {
 import { runCli } from '../../src/cli/run-cli.ts';
 import { AwsJsonClient } from '../../src/client/aws-json-client.ts';
 import { ManualClock } from '../../src/model/clock.ts';
-import { createObjectStore, type ObjectStore } from '../../src/objectstore/index.ts';
+import { createObjectStore, LocalObjectStore, type ObjectStore } from '../../src/objectstore/index.ts';
+import { type ObjectReader, openObjectReader } from '../../src/objectstore/readers.ts';
 import { type DigestContent, digestMetadata, serializeDigest, signDigest } from '../../src/trails/index.ts';
 import {
   type ValidateLogsOptions,
@@ -34,7 +35,7 @@ const TRAIL = 'validated';
 const display = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
 
 /** The library with a CloudTrail client as the command builds one, signing on the world's clock. */
-async function validateIn(w: TestWorld, store: ObjectStore, options: ValidateLogsOptions): Promise<ValidationResult> {
+async function validateIn(w: TestWorld, store: ObjectReader, options: ValidateLogsOptions): Promise<ValidationResult> {
   const clock = w.clock;
   const cloudtrail = new AwsJsonClient({
     endpoint: w.url,
@@ -531,6 +532,43 @@ describe('opentrail validate-logs on other trails', () => {
             name: 'ValidateLogsError',
             message: "Missing required parameter for organization trail: '--account-id'",
           });
+        } finally {
+          store.close();
+        }
+      },
+      { clock, argv: ['--delivery-interval', '60', '--digest-interval', String(PERIOD_MS / 1000)] },
+    );
+  });
+
+  it('finds the KMS-encrypted files of the local store valid, through the reader the CLI opens', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
+    const startMs = clock.now();
+    await withServer(
+      async (w) => {
+        const created = await w.cloudtrail().send(
+          new CreateTrailCommand({
+            Name: 'sealed',
+            S3BucketName: 'sealed-bucket',
+            KmsKeyId: '2b1c3d4e-5f60-4718-9a0b-1c2d3e4f5a6b',
+            EnableLogFileValidation: true,
+          }),
+        );
+        await w.cloudtrail().send(new StartLoggingCommand({ Name: 'sealed' }));
+        for (let minute = 1; minute <= 20; minute++) {
+          await clock.advance(MINUTE_MS);
+          await w.app.deliveryIdle();
+          if (minute % 5 === 1) await w.cloudtrail().send(new DescribeTrailsCommand({}));
+        }
+        const store = await openObjectReader({ dataDir: w.dataDir });
+        try {
+          const options = { trailArn: created.TrailARN as string, startMs, endMs: clock.now() };
+          const result = await validateIn(w, store, options);
+          assert.deepEqual(result.digests, { valid: 2, invalid: 0 });
+          assert.deepEqual(result.logFiles, { valid: 5, invalid: 0 });
+          // Read as stored, undecrypted, the same log files are not the ones their digests hashed.
+          const raw = new LocalObjectStore({ dataDir: w.dataDir });
+          const sealed = await validateIn(w, raw, options).finally(() => raw.close());
+          assert.deepEqual(sealed.logFiles, { valid: 0, invalid: 5 });
         } finally {
           store.close();
         }
