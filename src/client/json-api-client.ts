@@ -5,7 +5,7 @@ import { JsonApiError } from './json-api-error.ts';
 /**
  * A small SigV4-signing client for opentrail's own JSON APIs (admin and ingest), used by the CLI, tests and
  * benchmarks. (packages/recorder has its own: it is published alone.) CloudTrail itself is called with the
- * official AWS SDK.
+ * official AWS SDK, but by validate-logs, whose start it weighed on (aws-json-client.ts).
  */
 export interface Credentials {
   accessKeyId: string;
