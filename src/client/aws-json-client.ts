@@ -1,5 +1,4 @@
-import { type HttpAnswer, SignedHttpClient } from './signed-http-client.ts';
-import type { AwsCredentials } from './sigv4-signer.ts';
+import { type AwsCredentials, type HttpAnswer, SignedHttpClient } from './signed-http-client.ts';
 
 /**
  * Calls to an AWS JSON 1.1 API (CloudTrail's), retried as the SDK retries them, for the CLI: validate-logs makes

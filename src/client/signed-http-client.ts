@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { type AwsCredentials, canonicalQuery, SigV4Signer } from './sigv4-signer.ts';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../model/node-sha256.ts';
 
 /**
  * SigV4-signed requests over node's http with a keep-alive agent, retried as the AWS SDK retries them: the
@@ -8,6 +9,12 @@ import { type AwsCredentials, canonicalQuery, SigV4Signer } from './sigv4-signer
  * over a millisecond of middleware per request, most of what validate-logs spent. Answers of any status are
  * returned; only the transport throws.
  */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
 export interface SignedHttpClientOptions {
   endpoint: string;
   region: string;
@@ -51,7 +58,7 @@ const THROTTLING = /Throttl|SlowDown|RequestLimitExceeded|TooManyRequests/;
 export class SignedHttpClient {
   readonly #url: URL;
   readonly #basePath: string;
-  readonly #signer: SigV4Signer;
+  readonly #signer: SignatureV4;
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
   readonly #now: () => number;
@@ -60,7 +67,14 @@ export class SignedHttpClient {
     this.#now = options.now ?? Date.now;
     this.#url = new URL(options.endpoint);
     this.#basePath = this.#url.pathname.replace(/\/+$/, '');
-    this.#signer = new SigV4Signer(options.credentials, options.region, options.service);
+    this.#signer = new SignatureV4({
+      credentials: options.credentials,
+      region: options.region,
+      service: options.service,
+      sha256: NodeSha256,
+      // S3 signs the path as sent; other services sign it encoded once more.
+      uriEscapePath: options.service !== 's3',
+    });
     const https = this.#url.protocol === 'https:';
     this.#agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
     this.#request = https ? httpsRequest : httpRequest;
@@ -82,15 +96,17 @@ export class SignedHttpClient {
     this.#agent.destroy();
   }
 
-  #once(request: SignedRequest): Promise<HttpAnswer> {
+  async #once(request: SignedRequest): Promise<HttpAnswer> {
     const url = this.#url;
     const path = `${this.#basePath}${request.path}`;
-    const query = request.query ?? {};
-    const headers = this.#signer.sign(
+    const signed = await this.#signer.sign(
       {
         method: request.method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
         path,
-        query,
+        query: request.query ?? {},
         headers: {
           ...request.headers,
           host: url.host,
@@ -100,9 +116,9 @@ export class SignedHttpClient {
         },
         ...(request.body !== undefined ? { body: request.body } : {}),
       },
-      new Date(this.#now()),
+      { signingDate: new Date(this.#now()) },
     );
-    const search = canonicalQuery(query);
+    const query = queryString(request.query ?? {});
     return new Promise<HttpAnswer>((resolve, reject) => {
       const req = this.#request(
         {
@@ -111,17 +127,15 @@ export class SignedHttpClient {
           // node wants an IPv6 address without the URL's brackets.
           hostname: url.hostname.replace(/^\[|\]$/g, ''),
           port: url.port,
-          path: search === '' ? path : `${path}?${search}`,
-          headers,
+          path: query === '' ? path : `${path}?${query}`,
+          headers: signed.headers,
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            // Most bodies arrive in one read: no copy then.
-            const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-          });
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
           res.on('error', reject);
         },
       );
@@ -133,4 +147,15 @@ export class SignedHttpClient {
 
 function isRetryable({ status, body }: HttpAnswer): boolean {
   return status === 429 || status >= 500 || (status >= 400 && THROTTLING.test(body.subarray(0, 512).toString()));
+}
+
+/** RFC 3986 encoding, as SigV4's canonical query encodes names and values: the sent query must match it. */
+export function uriEncode(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function queryString(query: Record<string, string>): string {
+  return Object.entries(query)
+    .map(([k, v]) => `${uriEncode(k)}=${uriEncode(v)}`)
+    .join('&');
 }

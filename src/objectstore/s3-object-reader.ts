@@ -1,5 +1,4 @@
-import { type HttpAnswer, SignedHttpClient } from '../client/signed-http-client.ts';
-import { uriEncode } from '../client/sigv4-signer.ts';
+import { type HttpAnswer, SignedHttpClient, uriEncode } from '../client/signed-http-client.ts';
 import {
   assertBucketName,
   assertKeySize,
