@@ -6,7 +6,7 @@
  * CPU, more than `opentrail validate-logs` takes to check a day of files (issue 3's target).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,8 @@ const OPTIONS = {
 };
 /** Per user, as tsx keeps its own: another user's files are not ours to trust or overwrite. */
 const CACHE_DIR = join(tmpdir(), `opentrail-ts-${process.getuid?.() ?? 'user'}`);
+/** The shared temp folder lets anyone create that name first: only a folder of ours that only we can write is used. */
+const CACHE_TRUSTED = ownPrivateFolder(CACHE_DIR);
 
 export async function load(url, context, nextLoad) {
   if (!url.startsWith('file:') || !url.endsWith('.ts')) return nextLoad(url, context);
@@ -33,19 +35,29 @@ export async function load(url, context, nextLoad) {
   const cached = join(CACHE_DIR, `${key}.js`);
   let code;
   try {
+    if (!CACHE_TRUSTED) throw new Error('no cache');
     code = readFileSync(cached, 'utf8');
   } catch {
     const { transform } = await import('esbuild');
     code = (await transform(source, { ...OPTIONS, sourcefile: path })).code;
-    save(cached, code);
+    if (CACHE_TRUSTED) save(cached, code);
   }
   return { format: 'module', source: code, shortCircuit: true };
+}
+
+function ownPrivateFolder(path) {
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    const stat = lstatSync(path);
+    return stat.isDirectory() && stat.uid === process.getuid?.() && (stat.mode & 0o077) === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Written whole or not at all (a rename), so a start beside this one never reads half a file; best effort. */
 function save(path, code) {
   try {
-    mkdirSync(CACHE_DIR, { recursive: true, mode: 0o700 });
     const partial = `${path}.${process.pid}`;
     writeFileSync(partial, code);
     renameSync(partial, path);

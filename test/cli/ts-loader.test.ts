@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,14 +19,17 @@ describe('the opentrail command’s TypeScript loader', () => {
   after(async () => rm(dir, { recursive: true, force: true }));
 
   /** Runs `file` as bin/opentrail.js runs src/main.ts; its output, or its stderr when it fails. */
-  async function runTs(file: string): Promise<{ stdout: string; stderr: string }> {
+  async function runTs(
+    file: string,
+    env: NodeJS.ProcessEnv = process.env,
+  ): Promise<{ stdout: string; stderr: string }> {
     const main = [
       'process.setSourceMapsEnabled(true);',
       `(await import('node:module')).register(${JSON.stringify(LOADER)});`,
       `await import(${JSON.stringify(pathToFileURL(file).href)});`,
     ].join('\n');
     try {
-      return await run(process.execPath, ['--input-type=module', '-e', main]);
+      return await run(process.execPath, ['--input-type=module', '-e', main], { env });
     } catch (error) {
       return { stdout: '', stderr: (error as { stderr: string }).stderr };
     }
@@ -48,5 +51,16 @@ describe('the opentrail command’s TypeScript loader', () => {
     const { stderr } = await runTs(file);
     assert.match(stderr, /Error: line 5/);
     assert.ok(stderr.includes(`${file}:5`), stderr);
+  });
+
+  it('neither reads nor writes a cache folder that others can write', async () => {
+    const temp = join(dir, 'shared-temp');
+    const cache = join(temp, `opentrail-ts-${process.getuid?.()}`);
+    await mkdir(cache, { recursive: true });
+    await chmod(cache, 0o777);
+    const file = join(dir, 'plain.ts');
+    await writeFile(file, 'console.log(1 as number);\n');
+    assert.equal((await runTs(file, { ...process.env, TMPDIR: temp })).stdout, '1\n');
+    assert.deepEqual(await readdir(cache), []);
   });
 });
