@@ -3,7 +3,9 @@
  *   A. Throughput: a backlog of 1,000,000 records selected by 1 and by 5 trails (the per-Region limit),
  *      delivered at a 1-second cadence: events/s gzipped into log files. Target ≥ 50,000 events/s.
  *   B. Keeping up: 50,000 events/s offered for 20 s with 1 trail: the delivery lag each second
- *      (records acknowledged but not yet in a log file), its p99 in records and in seconds of input.
+ *      (records acknowledged but not yet in a log file), its p99 in records and in seconds of input. This
+ *      machine's ingest cannot sustain 50,000/s while history and delivery share its two cores, so B also
+ *      offers SUSTAINABLE events/s, where the lag must stay bounded.
  *   C. Freshness: single records at a steady 20/s with a 1-second cadence: from acknowledgement to
  *      readable in the bucket. Target p99 ≤ 2 s.
  * Run: npm run bench:delivery
@@ -25,7 +27,7 @@ import {
 } from '../test/helpers/child-server.ts';
 import { RecordGenerator } from './lib/records.ts';
 import { SignedPoster } from './lib/signed-post.ts';
-import { median, percentile, report } from './lib/stats.ts';
+import { percentile, report } from './lib/stats.ts';
 
 const TARGET = `${INGEST_TARGET_PREFIX}.PutRecords`;
 const gen = new RecordGenerator(FIXED_ADMIN.OPENTRAIL_ACCOUNT_ID);
@@ -112,8 +114,11 @@ async function throughput(trails: number): Promise<number> {
   }
 }
 
-/** B. 50,000 events/s offered for 20 s; the lag sampled every second. */
-async function keepingUp(): Promise<{ lags: number[]; rate: number }> {
+/** What ingest sustains here with history and one trail consuming (issue 2's closing note). */
+const SUSTAINABLE = 15_000;
+
+/** B. `offered` events/s for 20 s; the lag sampled every second. */
+async function keepingUp(offered: number): Promise<{ lags: number[]; rate: number }> {
   return withTrails(1, '1', async (server) => {
     const poster = new SignedPoster(server.url, FIXED_ADMIN_CREDENTIALS, ADMIN_SIGNING_NAME, 16);
     const bodies = Array.from({ length: 32 }, () =>
@@ -123,10 +128,11 @@ async function keepingUp(): Promise<{ lags: number[]; rate: number }> {
     let acked = 0;
     const startedAt = Date.now();
     const inFlight = new Set<Promise<void>>();
-    // 100 batches of 500 a second, paced; responses are awaited before the server stops.
+    // Batches of 500, paced; responses are awaited before the server stops.
+    const intervalMs = (500 / offered) * 1000;
     const sender = (async () => {
       for (let n = 0; running; n++) {
-        const due = startedAt + n * 10;
+        const due = startedAt + n * intervalMs;
         if (due > Date.now()) await sleep(due - Date.now());
         const body = bodies[n % bodies.length] as string;
         const request = poster
@@ -193,32 +199,42 @@ async function freshness(): Promise<number[]> {
 
 const one = await throughput(1);
 const five = await throughput(5);
-const { lags, rate } = await keepingUp();
+const atTarget = await keepingUp(50_000);
+// The same at a rate this machine's ingest sustains while history and delivery share its two cores.
+const atSustainable = await keepingUp(SUSTAINABLE);
 const latencies = await freshness();
-const sortedLags = [...lags].sort((a, b) => a - b);
-console.log(
-  `B: offered ~50,000/s, acknowledged ${Math.round(rate).toLocaleString('en-US')}/s; lag each second (records): ${lags.join(' ')}`,
-);
 console.log(report('A. delivery throughput, 1 trail (backlog of 1M)', one, 'events/s', '>= 50,000', one >= 50_000));
 console.log(
   report('A. delivery throughput, 5 trails (events/s per trail)', five, 'events/s', '>= 50,000', five >= 50_000),
 );
-// Bounded: the lag of the last 5 seconds no higher than a quarter above that of seconds 5–10 (not growing).
-console.log(report('B. ingest rate sustained (acknowledged)', rate, 'events/s', '~50,000', rate >= 47_500));
-const settled = Math.max(...lags.slice(-5));
-const bounded = settled <= 1.25 * Math.max(...lags.slice(5, 10));
-console.log(
-  report('B. delivery lag p99 at 50k/s offered (records)', percentile(sortedLags, 99), 'records', 'bounded', bounded),
-);
-console.log(
-  report(
-    'B. delivery lag p99 in seconds of input',
-    percentile(sortedLags, 99) / Math.max(rate, 1),
-    's',
-    'bounded',
-    bounded,
-  ),
-);
+for (const [offered, { lags, rate }] of [
+  [50_000, atTarget],
+  [SUSTAINABLE, atSustainable],
+] as const) {
+  const k = `${offered / 1000}k/s offered`;
+  console.log(
+    `B at ${k}: acknowledged ${Math.round(rate).toLocaleString('en-US')}/s; lag each second (records): ${lags.join(' ')}`,
+  );
+  const sortedLags = [...lags].sort((a, b) => a - b);
+  // Bounded: the lag of the last 5 seconds no higher than a quarter above that of seconds 5–10 (not growing).
+  const settled = Math.max(...lags.slice(-5));
+  const bounded = settled <= 1.25 * Math.max(...lags.slice(5, 10));
+  console.log(
+    report(`B. ingest rate sustained at ${k} (acknowledged)`, rate, 'events/s', `~${offered}`, rate >= offered * 0.95),
+  );
+  console.log(
+    report(`B. delivery lag p99 at ${k} (records)`, percentile(sortedLags, 99), 'records', 'bounded', bounded),
+  );
+  console.log(
+    report(
+      `B. delivery lag p99 at ${k}, seconds of input`,
+      percentile(sortedLags, 99) / Math.max(rate, 1),
+      's',
+      'bounded',
+      bounded,
+    ),
+  );
+}
 console.log(report('C. ack → readable in bucket, p50 (1 s cadence)', percentile(latencies, 50) / 1000, 's', '', true));
 console.log(
   report(
@@ -229,4 +245,3 @@ console.log(
     percentile(latencies, 99) <= 2000,
   ),
 );
-console.log(`(median lag ${median(lags)} records)`);
