@@ -1,0 +1,129 @@
+/**
+ * The functions Lake SQL may call (facts §8.3, Trino's names) and what each becomes in DuckDB. A name that
+ * is in neither table is refused: the list is what makes file readers (`read_csv`), extension loaders and
+ * settings functions unreachable from a query, whatever the parser accepts.
+ */
+
+/** Same name, same meaning in both engines. */
+const SAME = [
+  // aggregates
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'count',
+  'count_star',
+  'count_if',
+  'max_by',
+  'min_by',
+  'stddev',
+  'variance',
+  'bool_and',
+  'bool_or',
+  'array_agg',
+  // windows
+  'row_number',
+  'rank',
+  'dense_rank',
+  'ntile',
+  'percent_rank',
+  'cume_dist',
+  'lag',
+  'lead',
+  'first_value',
+  'last_value',
+  // maps, lists, structs
+  'cardinality',
+  'map_keys',
+  'map_values',
+  'struct_extract',
+  'list_value',
+  // JSON
+  'json_extract',
+  'json_array_length',
+  // time
+  'date_trunc',
+  'date_diff',
+  'day',
+  'hour',
+  'millisecond',
+  'minute',
+  'month',
+  'now',
+  'current_timestamp',
+  'get_current_timestamp',
+  'quarter',
+  'second',
+  'week',
+  'year',
+  // strings and scalars
+  'lower',
+  'upper',
+  'length',
+  'substr',
+  'substring',
+  'concat',
+  'replace',
+  'trim',
+  'ltrim',
+  'rtrim',
+  'split_part',
+  'strpos',
+  'starts_with',
+  'regexp_extract',
+  'regexp_replace',
+  'coalesce',
+  'nullif',
+  'if',
+  'greatest',
+  'least',
+  'abs',
+  'round',
+  'floor',
+  'ceil',
+  // operators as the parser names them: arithmetic, LIKE/ILIKE (and negations), concatenation
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '~~',
+  '!~~',
+  '~~*',
+  '!~~*',
+  '||',
+] as const;
+
+/** Trino's name → DuckDB's, for functions whose arguments line up. */
+const RENAMED: Record<string, string> = {
+  approx_distinct: 'approx_count_distinct',
+  arbitrary: 'any_value',
+  regexp_like: 'regexp_matches',
+  contains: 'list_contains',
+  array_distinct: 'list_distinct',
+  array_max: 'list_max',
+  array_min: 'list_min',
+  json_extract_scalar: 'json_extract_string',
+  json_parse: 'json',
+  day_of_month: 'dayofmonth',
+  // Trino's day_of_week is ISO (Monday 1 … Sunday 7), as DuckDB's isodow.
+  day_of_week: 'isodow',
+  dow: 'isodow',
+  day_of_year: 'dayofyear',
+  doy: 'dayofyear',
+  week_of_year: 'weekofyear',
+  year_of_week: 'isoyear',
+  yow: 'isoyear',
+  to_unixtime: 'epoch',
+  from_unixtime: 'to_timestamp',
+  split: 'string_split',
+};
+
+const SAME_NAMES: ReadonlySet<string> = new Set(SAME);
+
+/** DuckDB's name for a Lake function, or undefined when Lake SQL does not offer it. */
+export function duckdbFunctionName(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  if (SAME_NAMES.has(lower)) return lower;
+  return RENAMED[lower];
+}

@@ -1,0 +1,289 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ServiceError } from '../model/service-error.ts';
+import { duckdbFunctionName } from './sql-functions.ts';
+
+/**
+ * Lake SQL (facts §8.3) turned into SQL DuckDB runs, never passed through as text: DuckDB's own parser
+ * (`json_serialize_sql`) turns the statement into a tree, which only ever holds a SELECT; every table
+ * reference must name an event data store the caller may query and becomes a sub-select of that store's
+ * rows; every function must be one Lake offers (sql-functions.ts), renamed where Trino and DuckDB differ;
+ * sub-queries, WITH, table functions, parameters and qualified names are refused. `json_deserialize_sql`
+ * turns the checked tree back into SQL, so what runs is exactly what was checked.
+ */
+export type StoreAccess = 'queryable' | 'missing' | 'inactive';
+
+export interface LakeStores {
+  /** Whether the caller may query the store with this id (another account's store is 'missing'). */
+  access(storeId: string): StoreAccess;
+  /** The SELECT giving one store's rows in Lake's columns (trusted SQL, written by the service). */
+  relationSql(storeId: string): string;
+}
+
+export interface TranslatedQuery {
+  sql: string;
+  /** The stores the query reads, in the order they appear. */
+  storeIds: string[];
+}
+
+const STORE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const STORE_ID_AT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/iy;
+const IDENTIFIER_CHAR = /[A-Za-z0-9_$]/;
+
+function invalid(message: string): ServiceError {
+  return new ServiceError('InvalidQueryStatementException', message);
+}
+
+export async function translateLakeQuery(
+  conn: DuckDBConnection,
+  statement: string,
+  stores: LakeStores,
+): Promise<TranslatedQuery> {
+  const tree = await serialize(conn, quoteStoreIds(statement));
+  const statements = tree['statements'] as Tree[];
+  if (statements.length !== 1) {
+    throw invalid(`A query is one SELECT statement; this text holds ${statements.length}.`);
+  }
+  const top = (statements[0] as Tree)['node'] as Tree;
+  const storeIds: string[] = [];
+  checkQueryNode(top, storeIds);
+  nameColumns(top);
+  for (const id of storeIds) {
+    const access = stores.access(id);
+    if (access === 'missing') {
+      throw new ServiceError('EventDataStoreNotFoundException', `The event data store ${id} does not exist.`);
+    }
+    if (access === 'inactive') {
+      throw new ServiceError('InactiveEventDataStoreException', `The event data store ${id} is not active.`);
+    }
+  }
+  const relations = new Map<string, Tree>();
+  for (const id of new Set(storeIds)) {
+    const sub = await serialize(conn, stores.relationSql(id));
+    relations.set(id, (sub['statements'] as Tree[])[0] as Tree);
+  }
+  replaceStores(top, relations);
+  dropLocations(tree);
+  const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [JSON.stringify(tree)]);
+  return { sql: String(reader.getRowsJS()[0]?.[0]), storeIds: [...new Set(storeIds)] };
+}
+
+type Tree = Record<string, unknown>;
+
+async function serialize(conn: DuckDBConnection, sql: string): Promise<Tree> {
+  const reader = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+  const tree = JSON.parse(String(reader.getRowsJS()[0]?.[0])) as Tree;
+  if (tree['error'] === true) {
+    const message = String(tree['error_message']);
+    // DuckDB serialises SELECT statements only: anything else (COPY, ATTACH, PRAGMA, SET, DML) lands here.
+    if (/Only SELECT statements/.test(message)) {
+      throw invalid('Only SELECT statements are supported (no COPY, ATTACH, PRAGMA, SET or data changes).');
+    }
+    throw invalid(`The query cannot be parsed: ${message}`);
+  }
+  return tree;
+}
+
+/**
+ * Lake writes store ids unquoted (`FROM 6ca5ea12-54f5-…`), which no SQL parser reads as one name: each
+ * UUID outside strings, quoted names and comments is quoted. A UUID is never anything else in valid SQL.
+ */
+export function quoteStoreIds(sql: string): string {
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i] as string;
+    const skipTo = skipQuotedOrComment(sql, i);
+    if (skipTo > i) {
+      out += sql.slice(i, skipTo);
+      i = skipTo;
+      continue;
+    }
+    STORE_ID_AT.lastIndex = i;
+    const m = IDENTIFIER_CHAR.test(sql[i - 1] ?? ' ') ? null : STORE_ID_AT.exec(sql);
+    if (m !== null && !IDENTIFIER_CHAR.test(sql[i + m[0].length] ?? ' ')) {
+      out += `"${m[0]}"`;
+      i += m[0].length;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
+}
+
+/** The end of the string, quoted name or comment starting at `i`, or `i` when none starts there. */
+function skipQuotedOrComment(sql: string, i: number): number {
+  const c = sql[i];
+  if (c === "'" || c === '"') {
+    let j = i + 1;
+    while (j < sql.length) {
+      if (sql[j] === c) {
+        if (sql[j + 1] === c) j += 2;
+        else return j + 1;
+      } else j++;
+    }
+    return sql.length;
+  }
+  if (c === '-' && sql[i + 1] === '-') {
+    const end = sql.indexOf('\n', i);
+    return end < 0 ? sql.length : end;
+  }
+  if (c === '/' && sql[i + 1] === '*') {
+    const end = sql.indexOf('*/', i + 2);
+    return end < 0 ? sql.length : end + 2;
+  }
+  return i;
+}
+
+/** A SELECT or a set operation (UNION, EXCEPT, INTERSECT) of them; nothing else is a Lake query. */
+function checkQueryNode(node: Tree, storeIds: string[]): void {
+  if (((node['cte_map'] as Tree | undefined)?.['map'] as unknown[] | undefined)?.length) {
+    throw invalid('WITH clauses are not supported; Lake SQL has no sub-queries.');
+  }
+  checkExpressions(node['modifiers']);
+  if (node['type'] === 'SET_OPERATION_NODE') {
+    checkQueryNode(node['left'] as Tree, storeIds);
+    checkQueryNode(node['right'] as Tree, storeIds);
+    return;
+  }
+  if (node['type'] !== 'SELECT_NODE') throw invalid(`${String(node['type'])} is not supported.`);
+  if (node['sample'] !== null && node['sample'] !== undefined) throw invalid('TABLESAMPLE is not supported.');
+  checkTableRef(node['from_table'] as Tree, storeIds);
+  for (const key of ['select_list', 'where_clause', 'group_expressions', 'having', 'qualify']) {
+    checkExpressions(node[key]);
+  }
+}
+
+const JOIN_TYPES = new Set(['INNER', 'LEFT', 'RIGHT', 'OUTER']);
+
+function checkTableRef(ref: Tree, storeIds: string[]): void {
+  if (ref['sample'] !== null && ref['sample'] !== undefined) throw invalid('TABLESAMPLE is not supported.');
+  switch (ref['type']) {
+    case 'EMPTY':
+      return;
+    case 'BASE_TABLE': {
+      const name = String(ref['table_name']);
+      if (ref['schema_name'] !== '' || ref['catalog_name'] !== '' || !STORE_ID.test(name)) {
+        throw invalid(
+          `FROM ${[ref['catalog_name'], ref['schema_name'], name].filter((p) => p !== '').join('.')} is not an event data store: name a store by the ID part of its ARN.`,
+        );
+      }
+      if (ref['at_clause'] !== null && ref['at_clause'] !== undefined)
+        throw invalid('AT (time travel) is not supported.');
+      storeIds.push(name.toLowerCase());
+      return;
+    }
+    case 'JOIN': {
+      if (ref['ref_type'] !== 'REGULAR' || !JOIN_TYPES.has(String(ref['join_type']))) {
+        throw invalid('Only INNER, LEFT, RIGHT and FULL OUTER joins with an ON condition are supported.');
+      }
+      checkTableRef(ref['left'] as Tree, storeIds);
+      checkTableRef(ref['right'] as Tree, storeIds);
+      checkExpressions(ref['condition']);
+      return;
+    }
+    case 'SUBQUERY':
+      throw invalid('Sub-queries are not supported in Lake SQL.');
+    case 'TABLE_FUNCTION':
+      throw invalid('Table functions are not supported: a query reads event data stores only.');
+    default:
+      throw invalid(`${String(ref['type'])} is not supported in FROM.`);
+  }
+}
+
+/**
+ * Checks every expression below `value`: functions are Lake's (renamed to DuckDB's in place), and nothing
+ * reaches outside the stores (sub-queries, parameters, schema-qualified functions).
+ */
+function checkExpressions(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const v of value) checkExpressions(v);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  const node = value as Tree;
+  switch (node['class']) {
+    case 'SUBQUERY':
+      throw invalid('Sub-queries are not supported in Lake SQL.');
+    case 'PARAMETER':
+      throw invalid('Query parameters ($1, ?) are not supported in a query statement.');
+    case 'FUNCTION':
+    case 'WINDOW':
+      checkFunction(node);
+      break;
+  }
+  for (const child of Object.values(node)) checkExpressions(child);
+}
+
+function checkFunction(node: Tree): void {
+  const name = String(node['function_name']);
+  if ((node['schema'] ?? '') !== '' || (node['catalog'] ?? '') !== '') {
+    throw invalid(`${[node['catalog'], node['schema'], name].filter((p) => p).join('.')} is not a Lake SQL function.`);
+  }
+  if (node['class'] === 'FUNCTION' && name.toLowerCase() === 'element_at') {
+    // Trino's element_at(map, key) is the value (DuckDB's is a list of it); element_at(list, i) the element.
+    const children = node['children'] as unknown[];
+    if (children.length !== 2) throw invalid('element_at takes a map or array and a key or index.');
+    for (const key of Object.keys(node)) delete node[key];
+    Object.assign(node, { class: 'OPERATOR', type: 'ARRAY_EXTRACT', alias: '', children });
+    return;
+  }
+  const duckdb = duckdbFunctionName(name);
+  if (duckdb === undefined) throw invalid(`The function ${name} is not supported in Lake SQL.`);
+  node['function_name'] = duckdb;
+}
+
+/**
+ * Result columns are named as Lake names them: an unnamed expression `_col<position>` (Trino's naming), a
+ * column by its last name part as the query spells it (`userIdentity.arn` is `arn`), not as the table does.
+ */
+function nameColumns(node: Tree): void {
+  if (node['type'] === 'SET_OPERATION_NODE') {
+    nameColumns(node['left'] as Tree);
+    return;
+  }
+  (node['select_list'] as Tree[]).forEach((expr, i) => {
+    if (expr['alias'] !== '' || expr['class'] === 'STAR') return;
+    expr['alias'] = expr['class'] === 'COLUMN_REF' ? (expr['column_names'] as string[]).at(-1) : `_col${i}`;
+  });
+}
+
+/** Puts each store's rows where its id was named, keeping the name usable as a qualifier. */
+function replaceStores(node: Tree, relations: Map<string, Tree>): void {
+  if (node['type'] === 'SET_OPERATION_NODE') {
+    replaceStores(node['left'] as Tree, relations);
+    replaceStores(node['right'] as Tree, relations);
+    return;
+  }
+  node['from_table'] = replaceRef(node['from_table'] as Tree, relations);
+}
+
+function replaceRef(ref: Tree, relations: Map<string, Tree>): Tree {
+  if (ref['type'] === 'JOIN') {
+    return {
+      ...ref,
+      left: replaceRef(ref['left'] as Tree, relations),
+      right: replaceRef(ref['right'] as Tree, relations),
+    };
+  }
+  if (ref['type'] !== 'BASE_TABLE') return ref;
+  const name = String(ref['table_name']);
+  return {
+    type: 'SUBQUERY',
+    alias: ref['alias'] === '' ? name : ref['alias'],
+    sample: null,
+    subquery: relations.get(name.toLowerCase()),
+    column_name_alias: ref['column_name_alias'] ?? [],
+  };
+}
+
+/** Parse positions are not part of the query, and their "unknown" value does not survive a JSON round trip. */
+function dropLocations(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const v of value) dropLocations(v);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  delete (value as Tree)['query_location'];
+  for (const child of Object.values(value as Tree)) dropLocations(child);
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type LakeStores, quoteStoreIds, translateLakeQuery } from '../../src/lake/sql-sandbox.ts';
+import { ServiceError } from '../../src/model/service-error.ts';
+
+const MINE = '6ca5ea12-54f5-4f1e-9fa3-1234567890ab';
+const ALSO_MINE = '0b9f3c3e-1111-4222-8333-944455556666';
+const THEIRS = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+const DELETED = 'dddddddd-0000-4000-8000-000000000000';
+
+/** Stores as the service would answer for the caller: two of its own, one pending deletion, one of another account. */
+const stores: LakeStores = {
+  access: (id) => (id === MINE || id === ALSO_MINE ? 'queryable' : id === DELETED ? 'inactive' : 'missing'),
+  relationSql: (id) =>
+    `SELECT eventname, useridentity, eventtime, requestparameters, errorcode FROM main.lake_events WHERE store_id = '${id}'`,
+};
+
+describe('Lake SQL sandbox', () => {
+  let instance: DuckDBInstance;
+  let conn: DuckDBConnection;
+  before(async () => {
+    instance = await DuckDBInstance.create(':memory:');
+    conn = await instance.connect();
+    await conn.run(`CREATE TABLE lake_events (store_id VARCHAR, eventname VARCHAR,
+      useridentity STRUCT(type VARCHAR, arn VARCHAR), eventtime TIMESTAMP,
+      requestparameters MAP(VARCHAR, VARCHAR), errorcode VARCHAR)`);
+    await conn.run(`INSERT INTO lake_events VALUES
+      ('${MINE}', 'GetObject', {'type': 'IAMUser', 'arn': 'arn:aws:iam::111122223333:user/alice'}, '2026-12-01 10:00:00', MAP {'bucketName': 'logs'}, NULL),
+      ('${MINE}', 'GetObject', {'type': 'IAMUser', 'arn': 'arn:aws:iam::111122223333:user/bob'}, '2026-12-02 10:00:00', MAP {'bucketName': 'data'}, 'AccessDenied'),
+      ('${MINE}', 'PutObject', {'type': 'IAMUser', 'arn': 'arn:aws:iam::111122223333:user/alice'}, '2026-12-03 10:00:00', MAP {'bucketName': 'logs'}, NULL),
+      ('${ALSO_MINE}', 'ConsoleLogin', {'type': 'IAMUser', 'arn': 'arn:aws:iam::111122223333:user/alice'}, '2026-12-03 11:00:00', MAP {}, NULL),
+      ('${THEIRS}', 'GetObject', {'type': 'Root', 'arn': 'arn:aws:iam::999999999999:root'}, '2026-12-03 12:00:00', MAP {}, NULL)`);
+  });
+  after(() => {
+    conn.closeSync();
+    instance.closeSync();
+  });
+
+  async function run(statement: string): Promise<{ columns: string[]; rows: unknown[][] }> {
+    const { sql } = await translateLakeQuery(conn, statement, stores);
+    const reader = await conn.runAndReadAll(sql);
+    return { columns: reader.columnNames(), rows: reader.getRowsJS() };
+  }
+
+  async function refused(statement: string, code: string, message: RegExp): Promise<void> {
+    await assert.rejects(translateLakeQuery(conn, statement, stores), (error: unknown) => {
+      assert.ok(error instanceof ServiceError, String(error));
+      assert.equal(error.name, code, error.message);
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+
+  it('runs a Lake query on the store named by its unquoted id, with Trino names and column names', async () => {
+    const { columns, rows } = await run(
+      `SELECT eventName, count(*), approx_distinct(userIdentity.arn) FROM ${MINE}
+       WHERE eventTime >= '2026-12-01 00:00:00' AND element_at(requestParameters, 'bucketName') = 'logs'
+         AND regexp_like(userIdentity.arn, 'user/')
+       GROUP BY eventName HAVING count(*) > 0 ORDER BY 2 DESC, 1 LIMIT 10`,
+    );
+    assert.deepEqual(columns, ['eventName', '_col1', '_col2']);
+    assert.deepEqual(
+      rows.map((r) => r.map(String)),
+      [
+        ['GetObject', '1', '1'],
+        ['PutObject', '1', '1'],
+      ],
+    );
+  });
+
+  it('reads only the named store: another store’s rows in the same table stay out', async () => {
+    const { rows } = await run(`SELECT count(*) FROM ${MINE}`);
+    assert.equal(String(rows[0]?.[0]), '3');
+  });
+
+  it('joins and unions the caller’s stores, with the store id or an alias as qualifier', async () => {
+    const joined = await run(
+      `SELECT a.eventName, b.eventName FROM ${MINE} a INNER JOIN ${ALSO_MINE} b ON a.userIdentity.arn = b.userIdentity.arn
+       WHERE a.eventName = 'PutObject'`,
+    );
+    assert.deepEqual(joined.rows, [['PutObject', 'ConsoleLogin']]);
+    const union = await run(
+      `SELECT eventName FROM ${MINE} WHERE errorCode IS NOT NULL UNION ALL SELECT eventName FROM ${ALSO_MINE} ORDER BY 1`,
+    );
+    assert.deepEqual(union.rows, [['ConsoleLogin'], ['GetObject']]);
+  });
+
+  it('refuses stores the caller cannot query', async () => {
+    await refused(`SELECT * FROM ${THEIRS}`, 'EventDataStoreNotFoundException', new RegExp(THEIRS));
+    await refused(
+      `SELECT * FROM ${MINE} JOIN ${THEIRS} t ON true`,
+      'EventDataStoreNotFoundException',
+      /does not exist/,
+    );
+    await refused(`SELECT * FROM ${DELETED}`, 'InactiveEventDataStoreException', /not active/);
+  });
+
+  it('refuses everything but one SELECT over event data stores', async () => {
+    const cases: [string, RegExp][] = [
+      ["COPY (SELECT 1) TO '/tmp/x.csv'", /Only SELECT/],
+      ["ATTACH '/tmp/other.duckdb'", /Only SELECT/],
+      ['PRAGMA database_list', /Only SELECT/],
+      ['SET threads = 1', /Only SELECT/],
+      [`DELETE FROM lake_events`, /Only SELECT/],
+      [`SELECT 1; SELECT 2`, /one SELECT statement; this text holds 2/],
+      ['SELECT * FROM lake_events', /lake_events is not an event data store/],
+      [`SELECT * FROM main."${MINE}"`, /main\.6ca5ea12.* is not an event data store/],
+      ["SELECT * FROM '/etc/passwd'", /\/etc\/passwd is not an event data store/],
+      ["SELECT * FROM read_csv('/etc/passwd')", /Table functions are not supported/],
+      ["SELECT read_text('/etc/passwd')", /read_text is not supported/],
+      ["SELECT getenv('HOME')", /getenv is not supported/],
+      ["SELECT current_setting('threads')", /current_setting is not supported/],
+      [`SELECT main.lower(eventName) FROM ${MINE}`, /main\.lower is not a Lake SQL function/],
+      [`SELECT * FROM ${MINE} WHERE eventName IN (SELECT eventName FROM ${ALSO_MINE})`, /Sub-queries/],
+      [`SELECT * FROM (SELECT * FROM ${MINE})`, /Sub-queries/],
+      [`WITH x AS (SELECT * FROM ${MINE}) SELECT * FROM x`, /WITH clauses/],
+      [`SELECT * FROM ${MINE} WHERE eventName = $1`, /parameters/],
+      [`SELECT * FROM ${MINE}, ${ALSO_MINE}`, /joins with an ON condition/],
+      [`SELECT * FROM ${MINE} USING SAMPLE 10%`, /TABLESAMPLE/],
+      ['SELEC eventName', /cannot be parsed/],
+    ];
+    for (const [statement, message] of cases) await refused(statement, 'InvalidQueryStatementException', message);
+  });
+
+  it('quotes store ids only outside strings, quoted names and comments', () => {
+    assert.equal(quoteStoreIds(`SELECT 1 FROM ${MINE}`), `SELECT 1 FROM "${MINE}"`);
+    const untouched = `SELECT '${MINE}', "${MINE}" -- ${MINE}\n/* ${MINE} */ FROM x${MINE}`;
+    assert.equal(quoteStoreIds(untouched), untouched);
+  });
+});
