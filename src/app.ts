@@ -13,6 +13,13 @@ import { IngestCheckers } from './capture/ingest-workers.ts';
 import type { Config } from './config/load-config.ts';
 import { EventHistory, HistoryConsumer, LookupRateLimit } from './history/index.ts';
 import { type AdminIdentity, bootstrapAdmin, IdentityStore, rootPrincipal } from './identity/index.ts';
+import {
+  applyLakeRetention,
+  countStoreEvents,
+  EventDataStoreService,
+  EventDataStoreStore,
+  LakeConsumer,
+} from './lake/index.ts';
 import { ConsumerRunner } from './log/consumer.ts';
 import { EventLog } from './log/event-log.ts';
 import { type Clock, systemClock } from './model/clock.ts';
@@ -61,6 +68,8 @@ export interface App {
   readonly admin: AdminIdentity;
   /** Resolves once event history holds every record committed so far. */
   historyCaughtUp(): Promise<void>;
+  /** Resolves once every event data store has taken what it takes of the records committed so far. */
+  lakeCaughtUp(): Promise<void>;
   /** Resolves when no trail delivery or digest run is in flight. */
   deliveryIdle(): Promise<void>;
   listen(): Promise<string>;
@@ -158,7 +167,12 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   closers.push(() => db.close());
   const log = await EventLog.open(join(config.dataDir, 'log'));
   closers.push(() => log.close());
-  const [controlConn, historyConn, deliveryConn] = [await db.connect(), await db.connect(), await db.connect()];
+  const [controlConn, historyConn, deliveryConn, lakeConn] = [
+    await db.connect(),
+    await db.connect(),
+    await db.connect(),
+    await db.connect(),
+  ];
   // Lookups run in parallel on their own connections; DuckDB executes each on its own threads.
   const reads = new ConnectionPool(await Promise.all(Array.from({ length: READ_CONNECTIONS }, () => db.connect())));
 
@@ -190,6 +204,15 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     kms,
     sns,
     checkBucketPolicies: !config.moto,
+  });
+  const edsStore = await EventDataStoreStore.load(controlConn);
+  const eventDataStores = new EventDataStoreService({
+    store: edsStore,
+    identity,
+    clock,
+    ids,
+    currentSeq: () => log.committedSeq,
+    countEvents: (storeId) => reads.use((conn) => conn.serial((raw) => countStoreEvents(raw, storeId))),
   });
   const signingKeys = await SigningKeys.open(join(config.dataDir, 'secrets'), clock);
   const history = new EventHistory(reads, clock);
@@ -225,6 +248,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     delivery,
     signingKeys,
     history,
+    eventDataStores,
     lookupRateLimit: new LookupRateLimit(config.lookupRateLimit, clock),
     capture,
     ingestCheckers,
@@ -234,6 +258,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   const historyConsumer = new HistoryConsumer(historyConn, (seq, error) =>
     logger.error({ err: error, seq }, 'history skipped a record it could not store'),
   );
+  let lakeRunner: ConsumerRunner | undefined;
   const historyRunner = new ConsumerRunner(log, historyConsumer, {
     // History may trail the log by a fraction of a second (AWS's trails by minutes) so that light traffic
     // is stored in batches rather than one transaction per event.
@@ -241,13 +266,38 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     // Segments every consumer (history and each trail) is past can go.
     onAdvance: (_name, cursor) => {
       log
-        .truncateBefore(Math.min(cursor, delivery.cursorFloor() ?? cursor) + 1)
+        .truncateBefore(Math.min(cursor, delivery.cursorFloor() ?? cursor, lakeRunner?.cursor ?? 0) + 1)
         .catch((err: unknown) => logger.warn({ err }, 'could not drop consumed log segments'));
     },
     onError: (name, err) => logger.error({ err, consumer: name }, 'consumer batch failed; retrying'),
   });
   await historyRunner.start();
   closers.push(() => historyRunner.stop());
+
+  // Event data stores: one runner for all of them, each store with its own cursor (src/lake/lake-consumer.ts).
+  const isGone = (store: Parameters<EventDataStoreService['isGone']>[0]) => eventDataStores.isGone(store);
+  const lakeConsumer = new LakeConsumer({
+    conn: lakeConn,
+    stores: edsStore,
+    identity,
+    isGone,
+    firstCursor: () => log.committedSeq,
+    onSkip: (seq, error) => logger.error({ err: error, seq }, 'the lake skipped a record it could not store'),
+  });
+  lakeRunner = new ConsumerRunner(log, lakeConsumer, {
+    lingerMs: 100,
+    onError: (name, err) => logger.error({ err, consumer: name }, 'consumer batch failed; retrying'),
+  });
+  await lakeRunner.start();
+  closers.push(() => lakeRunner?.stop());
+  const lakeRetention = new PeriodicTask(
+    clock,
+    HOUR_MS,
+    () => applyLakeRetention({ conn: lakeConn, stores: edsStore, clock, isGone }),
+    (err) => logger.warn({ err }, 'could not apply event data store retention'),
+  );
+  lakeRetention.start();
+  closers.push(() => lakeRetention.stop());
 
   const retention = new PeriodicTask(
     clock,
@@ -304,7 +354,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
       const memory = process.memoryUsage();
       return {
         log: { committedSeq: log.committedSeq },
-        consumers: { [historyRunner.name]: historyRunner.cursor },
+        consumers: { [historyRunner.name]: historyRunner.cursor, [lakeConsumer.name]: lakeRunner?.cursor ?? null },
         // Records a consumer could not store and stepped over since this process started (each one logged).
         skippedRecords: { [historyRunner.name]: historyConsumer.skipped },
         delivery: { cursorFloor: delivery.cursorFloor() ?? null },
@@ -322,6 +372,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     services,
     admin,
     historyCaughtUp: () => historyRunner.caughtUp(log.committedSeq),
+    lakeCaughtUp: () => lakeRunner?.caughtUp(log.committedSeq) ?? Promise.resolve(),
     deliveryIdle: () => delivery.idle(),
     async listen() {
       return server.listen({ port: config.port, host: config.host });

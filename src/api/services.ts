@@ -3,6 +3,7 @@ import type { Capture } from '../capture/capture.ts';
 import type { IngestCheckers } from '../capture/ingest-workers.ts';
 import type { EventHistory, LookupRateLimit } from '../history/index.ts';
 import type { IdentityStore } from '../identity/index.ts';
+import type { EventDataStoreService } from '../lake/index.ts';
 import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import type { SigningKeys, TrailDelivery, TrailService } from '../trails/index.ts';
@@ -19,6 +20,7 @@ export interface Services {
   delivery: TrailDelivery;
   signingKeys: SigningKeys;
   history: EventHistory;
+  eventDataStores: EventDataStoreService;
   lookupRateLimit: LookupRateLimit;
   capture: Capture;
   ingestCheckers: IngestCheckers;

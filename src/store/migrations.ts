@@ -143,6 +143,62 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- CloudTrail Lake event data stores (src/lake/): one JSON document each, like trails.
+      CREATE TABLE event_data_stores (
+        store_id VARCHAR PRIMARY KEY,
+        account_id VARCHAR NOT NULL,
+        region VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        doc JSON NOT NULL
+      );
+      -- Each store's cursor in the log, committed with the events it took.
+      CREATE TABLE lake_cursors (
+        store_id VARCHAR PRIMARY KEY,
+        seq BIGINT NOT NULL
+      );
+      -- Every store's events, typed as Lake's schema (facts §8.3; src/lake/lake-table.ts, LAKE_COLUMNS).
+      CREATE TABLE lake_events (
+        store_id VARCHAR NOT NULL,
+        eventversion VARCHAR,
+        useridentity STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR, accesskeyid VARCHAR, username VARCHAR, sessioncontext STRUCT(attributes STRUCT(creationdate TIMESTAMP, mfaauthenticated VARCHAR), sessionissuer STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR, username VARCHAR), webidfederationdata STRUCT(federatedprovider VARCHAR, attributes MAP(VARCHAR, VARCHAR)), sourceidentity VARCHAR, ec2roledelivery VARCHAR, ec2issuedinvpc VARCHAR), invokedby VARCHAR, identityprovider VARCHAR),
+        eventtime TIMESTAMP,
+        eventsource VARCHAR,
+        eventname VARCHAR,
+        awsregion VARCHAR,
+        sourceipaddress VARCHAR,
+        useragent VARCHAR,
+        errorcode VARCHAR,
+        errormessage VARCHAR,
+        requestparameters MAP(VARCHAR, VARCHAR),
+        responseelements MAP(VARCHAR, VARCHAR),
+        additionaleventdata MAP(VARCHAR, VARCHAR),
+        requestid VARCHAR,
+        eventid VARCHAR,
+        readonly BOOLEAN,
+        resources STRUCT(accountid VARCHAR, type VARCHAR, arn VARCHAR, arnprefix VARCHAR)[],
+        eventtype VARCHAR,
+        apiversion VARCHAR,
+        managementevent BOOLEAN,
+        recipientaccountid VARCHAR,
+        sharedeventid VARCHAR,
+        annotation VARCHAR,
+        vpcendpointid VARCHAR,
+        serviceeventdetails MAP(VARCHAR, VARCHAR),
+        addendum MAP(VARCHAR, VARCHAR),
+        edgedevicedetails MAP(VARCHAR, VARCHAR),
+        insightdetails MAP(VARCHAR, VARCHAR),
+        eventcategory VARCHAR,
+        tlsdetails STRUCT(tlsversion VARCHAR, ciphersuite VARCHAR, clientprovidedhostheader VARCHAR),
+        sessioncredentialfromconsole VARCHAR,
+        eventjson VARCHAR,
+        eventjsonchecksum VARCHAR,
+        seq BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection, nowMs: number): Promise<void> {

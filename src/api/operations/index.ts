@@ -1,4 +1,5 @@
 import type { OperationTable } from '../operation.ts';
+import { eventDataStoreOperations } from './event-data-store-operations.ts';
 import { integrityOperations } from './integrity-operations.ts';
 import { lookupOperations } from './lookup-operations.ts';
 import { selectorOperations } from './selector-operations.ts';
@@ -12,4 +13,5 @@ export const cloudTrailOperations: OperationTable = {
   ...tagOperations,
   ...lookupOperations,
   ...integrityOperations,
+  ...eventDataStoreOperations,
 };

@@ -1,27 +1,44 @@
 import { addTags, listTags, removeTagsFrom, type Tag } from '../../trails/index.ts';
-import type { OperationTable } from '../operation.ts';
+import type { OperationContext, OperationTable } from '../operation.ts';
 
-/** Tag operations (facts Appendix A.11). */
+/** Tag operations (facts Appendix A.11): event data stores by their ARN, every other ARN as the trails decide. */
+
+const EVENT_DATA_STORE_ARN = /^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:eventdatastore\//;
+
+function listOne(ctx: OperationContext, id: string): { ResourceId: string; TagsList: Tag[] }[] {
+  if (!EVENT_DATA_STORE_ARN.test(id)) return listTags(ctx.services.trails, ctx.caller, [id]);
+  return [{ ResourceId: id, TagsList: ctx.services.eventDataStores.resolve(ctx.caller, id).tags }];
+}
 
 export const tagOperations: OperationTable = {
   AddTags: {
     readOnly: false,
     handle: async (ctx, input: { ResourceId: string; TagsList: Tag[] }) => {
-      await addTags(ctx.services.trails, ctx.caller, input.ResourceId, input.TagsList);
+      if (EVENT_DATA_STORE_ARN.test(input.ResourceId)) {
+        await ctx.services.eventDataStores.retag(ctx.caller, input.ResourceId, input.TagsList, 'add');
+      } else {
+        await addTags(ctx.services.trails, ctx.caller, input.ResourceId, input.TagsList);
+      }
       return {};
     },
   },
   RemoveTags: {
     readOnly: false,
     handle: async (ctx, input: { ResourceId: string; TagsList: Tag[] }) => {
-      await removeTagsFrom(ctx.services.trails, ctx.caller, input.ResourceId, input.TagsList);
+      if (EVENT_DATA_STORE_ARN.test(input.ResourceId)) {
+        await ctx.services.eventDataStores.retag(ctx.caller, input.ResourceId, input.TagsList, 'remove');
+      } else {
+        await removeTagsFrom(ctx.services.trails, ctx.caller, input.ResourceId, input.TagsList);
+      }
       return {};
     },
   },
   ListTags: {
     readOnly: true,
-    handle: (ctx, input: { ResourceIdList: string[] }) => ({
-      ResourceTagList: listTags(ctx.services.trails, ctx.caller, input.ResourceIdList),
-    }),
+    handle: (ctx, input: { ResourceIdList: string[] }) => {
+      // The count limit and its error come from the trails' check, made on the whole list first.
+      if (input.ResourceIdList.length > 20) listTags(ctx.services.trails, ctx.caller, input.ResourceIdList);
+      return { ResourceTagList: input.ResourceIdList.flatMap((id) => listOne(ctx, id)) };
+    },
   },
 };

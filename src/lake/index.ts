@@ -1,0 +1,17 @@
+export {
+  type BillingMode,
+  type EventDataStoreRecord,
+  eventDataStoreOutput,
+  type StoreStatus,
+} from './event-data-store.ts';
+export {
+  defaultStoreSelectors,
+  type EventDataStoreInput,
+  EventDataStoreService,
+  type UpdateEventDataStoreInput,
+} from './event-data-store-service.ts';
+export { EventDataStoreStore } from './event-data-store-store.ts';
+export { LAKE_CONSUMER, LakeConsumer } from './lake-consumer.ts';
+export { applyLakeRetention } from './lake-retention.ts';
+export { countStoreEvents, LAKE_COLUMNS, type LakeColumn } from './lake-table.ts';
+export { MAX_STORES_PER_REGION, PENDING_DELETION_MS } from './store-rules.ts';

@@ -1,0 +1,187 @@
+import type { IdentityStore } from '../identity/index.ts';
+import type { ConsumerHandler } from '../log/consumer.ts';
+import type { LogEntry } from '../log/frame.ts';
+import { readHeader, recordBytes } from '../log/record-payload.ts';
+import type { CloudTrailRecord } from '../model/record.ts';
+import type { Connection } from '../store/database.ts';
+import type { RecordPredicate } from '../trails/selector-match.ts';
+import { type EventDataStoreRecord, ingestsAt } from './event-data-store.ts';
+import type { EventDataStoreStore } from './event-data-store-store.ts';
+import { CREATE_LAKE_STAGING, insertStagedLakeEvents } from './lake-table.ts';
+import { compileStoreSelectors } from './store-selectors.ts';
+
+/**
+ * Feeds event data stores from the log. Every store has its own cursor (`lake_cursors`), committed in one
+ * transaction with the events it took, so a restart neither loses nor repeats one; one runner reads the log
+ * for all of them (one read and one header parse per record, however many stores there are).
+ *
+ * A store takes a record when the record was logged inside one of its ingestion windows (sequence numbers:
+ * see IngestionWindow), is of an account it covers (its own, or every member of its organization), of its
+ * Region unless it is multi-Region, and its advanced selectors select it. Selection reads the record's
+ * routing header; the record itself is parsed only by DuckDB (lake-table.ts).
+ *
+ * A batch DuckDB rejects is applied record by record; a record it rejects alone for its data is skipped
+ * and reported, as event history does. Trade-off: stores are judged with their settings as they are when the
+ * consumer reaches a record, not as they were when it was logged (the consumer lags by ~100 ms), except
+ * for ingestion on and off, which is judged by sequence number.
+ */
+export const LAKE_CONSUMER = 'lake';
+
+const DATA_ERROR = /^(Invalid Input|Conversion|Constraint|Out of Range) Error:/;
+
+export interface LakeConsumerDeps {
+  conn: Connection;
+  stores: EventDataStoreStore;
+  identity: IdentityStore;
+  /** Whether a store's pending deletion is over: it takes nothing more. */
+  isGone: (store: EventDataStoreRecord) => boolean;
+  onSkip: (seq: number, error: unknown) => void;
+  /** Where a lake that never ran starts: the log's committed position (no store existed before it). */
+  firstCursor: () => number;
+}
+
+interface Route {
+  store: EventDataStoreRecord;
+  after: number;
+  accounts: ReadonlySet<string>;
+  matches: RecordPredicate;
+}
+
+export class LakeConsumer implements ConsumerHandler {
+  readonly name = LAKE_CONSUMER;
+  readonly #deps: LakeConsumerDeps;
+  #appliedThrough = 0;
+  readonly #storeCursors = new Map<string, number>();
+  /** Compiled selectors per stored record (a change stores a new record object). */
+  readonly #matchers = new WeakMap<EventDataStoreRecord, RecordPredicate>();
+
+  constructor(deps: LakeConsumerDeps) {
+    this.#deps = deps;
+  }
+
+  async loadCursor(): Promise<number> {
+    await this.#deps.conn.serial(async (raw) => {
+      await raw.run(CREATE_LAKE_STAGING);
+      const own = (
+        await raw.runAndReadAll('SELECT seq FROM consumer_cursors WHERE consumer = $1', [this.name])
+      ).getRows();
+      this.#appliedThrough = own.length === 0 ? this.#deps.firstCursor() : Number(own[0]?.[0]);
+      for (const [id, seq] of (await raw.runAndReadAll('SELECT store_id, seq FROM lake_cursors')).getRows()) {
+        this.#storeCursors.set(String(id), Number(seq));
+      }
+    });
+    return this.#appliedThrough;
+  }
+
+  async apply(entries: LogEntry[]): Promise<void> {
+    const fresh = entries.filter((e) => e.seq > this.#appliedThrough);
+    if (fresh.length === 0) return;
+    const routes = this.#routes();
+    const rows: [storeId: string, seq: number, json: string][] = [];
+    if (routes.length > 0) {
+      for (const entry of fresh) {
+        const header = readHeader(entry.payload) as unknown as CloudTrailRecord;
+        let json: string | undefined;
+        for (const route of routes) {
+          if (!this.#takes(route, entry.seq, header)) continue;
+          json ??= recordBytes(entry.payload).toString('utf8');
+          rows.push([route.store.id, entry.seq, json]);
+        }
+      }
+    }
+    const last = (fresh[fresh.length - 1] as LogEntry).seq;
+    const storeIds = routes.map((r) => r.store.id);
+    try {
+      await this.#write(rows, storeIds, last);
+    } catch (error) {
+      if (rows.length <= 1 && !isDataError(error)) throw error;
+      await this.#writeOneByOne(rows, storeIds, last);
+    }
+  }
+
+  /** Applies rows one record at a time, skipping (and reporting) the records DuckDB rejects for their data. */
+  async #writeOneByOne(rows: [string, number, string][], storeIds: string[], last: number): Promise<void> {
+    const seqs = [...new Set(rows.map(([, seq]) => seq))];
+    for (const seq of seqs) {
+      try {
+        await this.#write(
+          rows.filter((r) => r[1] === seq),
+          storeIds,
+          seq,
+        );
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        this.#deps.onSkip(seq, error);
+      }
+    }
+    await this.#write([], storeIds, last);
+  }
+
+  async #write(rows: [string, number, string][], storeIds: string[], last: number): Promise<void> {
+    await this.#deps.conn.serial(async (raw) => {
+      if (rows.length > 0) {
+        await raw.run('DELETE FROM lake_staging');
+        const appender = await raw.createAppender('lake_staging', 'main', 'temp');
+        try {
+          for (const [id, seq, json] of rows) {
+            appender.appendVarchar(id);
+            appender.appendBigInt(BigInt(seq));
+            appender.appendVarchar(json);
+            appender.endRow();
+          }
+        } finally {
+          appender.closeSync();
+        }
+      }
+      await raw.run('BEGIN TRANSACTION');
+      try {
+        if (rows.length > 0) await insertStagedLakeEvents(raw);
+        for (const id of storeIds) {
+          await raw.run('INSERT OR REPLACE INTO lake_cursors VALUES ($1, $2)', [id, last]);
+        }
+        await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, last]);
+        await raw.run('COMMIT');
+      } catch (error) {
+        await raw.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+    this.#appliedThrough = last;
+    for (const id of storeIds) this.#storeCursors.set(id, last);
+  }
+
+  /** The stores that may take records now: not gone, and ingesting at some point not yet passed. */
+  #routes(): Route[] {
+    const routes: Route[] = [];
+    for (const store of this.#deps.stores.all()) {
+      if (this.#deps.isGone(store)) continue;
+      const after = this.#storeCursors.get(store.id) ?? 0;
+      if (!store.ingestion.some((w) => w.toSeq === undefined || w.toSeq > after)) continue;
+      let matches = this.#matchers.get(store);
+      if (matches === undefined) {
+        matches = compileStoreSelectors(store.advancedEventSelectors);
+        this.#matchers.set(store, matches);
+      }
+      routes.push({ store, after, accounts: new Set(this.#accounts(store)), matches });
+    }
+    return routes;
+  }
+
+  #takes(route: Route, seq: number, record: CloudTrailRecord): boolean {
+    const { store } = route;
+    if (seq <= route.after || !ingestsAt(store, seq)) return false;
+    if (!route.accounts.has(record.recipientAccountId)) return false;
+    if (!store.multiRegionEnabled && record.awsRegion !== store.region) return false;
+    return route.matches(record);
+  }
+
+  /** A store covers its own account, or every member account of its organization. */
+  #accounts(store: EventDataStoreRecord): string[] {
+    if (!store.organizationEnabled || store.organizationId === undefined) return [store.accountId];
+    return [store.accountId, ...this.#deps.identity.membersOf(store.organizationId).map((a) => a.accountId)];
+  }
+}
+
+function isDataError(error: unknown): boolean {
+  return error instanceof Error && DATA_ERROR.test(error.message);
+}

@@ -1,0 +1,205 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+/**
+ * The rows of event data stores: one table, `lake_events`, for every store, keyed by `store_id` and typed as
+ * CloudTrail Lake's schema (facts §8.3, lower-case names), so Lake SQL like `userIdentity.arn` or
+ * `element_at(requestParameters, 'bucketName')` reads columns rather than JSON. DuckDB parses each record
+ * once (`json_transform`) inside one INSERT … SELECT from a staging table, as event history does; the
+ * consumer never parses a record in JavaScript. Map members keep nested values as their JSON text and
+ * strings as they are, as Lake shows them.
+ */
+
+/** The columns of facts §8.3, in order: what a Lake query sees as the store's table. */
+export const LAKE_COLUMNS = [
+  'eventversion',
+  'useridentity',
+  'eventtime',
+  'eventsource',
+  'eventname',
+  'awsregion',
+  'sourceipaddress',
+  'useragent',
+  'errorcode',
+  'errormessage',
+  'requestparameters',
+  'responseelements',
+  'additionaleventdata',
+  'requestid',
+  'eventid',
+  'readonly',
+  'resources',
+  'eventtype',
+  'apiversion',
+  'managementevent',
+  'recipientaccountid',
+  'sharedeventid',
+  'annotation',
+  'vpcendpointid',
+  'serviceeventdetails',
+  'addendum',
+  'edgedevicedetails',
+  'insightdetails',
+  'eventcategory',
+  'tlsdetails',
+  'sessioncredentialfromconsole',
+  'eventjson',
+  'eventjsonchecksum',
+] as const;
+
+export type LakeColumn = (typeof LAKE_COLUMNS)[number];
+
+const V = 'VARCHAR';
+
+// The table itself is created by migration 4 (src/store/migrations.ts), with these columns in this order
+// after `store_id`, and `seq` last.
+
+/** Rows the lake consumer stages before one INSERT … SELECT: which store takes which record. */
+export const CREATE_LAKE_STAGING =
+  'CREATE OR REPLACE TEMP TABLE lake_staging (store_id VARCHAR, seq BIGINT, j VARCHAR)';
+
+/** A JSON object member as Lake's map<string,string>: strings as they are, anything nested as its JSON text. */
+function asStringMap(json: string): string {
+  return `CASE WHEN json_type(${json}) = 'OBJECT' THEN map_from_entries(list_transform(
+      map_entries(json_transform(${json}, '{"m":"MAP(VARCHAR, JSON)"}'::JSON->'m')),
+      e -> {'k': e.key, 'v': CASE WHEN json_type(e.value) = 'VARCHAR' THEN e.value->>'$'
+        WHEN json_type(e.value) = 'NULL' THEN NULL ELSE e.value::VARCHAR END}))
+    END`;
+}
+
+/** The record's members read in one parse; nested members stay JSON for the expressions below. */
+const RECORD_SCHEMA = JSON.stringify({
+  eventVersion: V,
+  userIdentity: 'JSON',
+  eventTime: V,
+  eventSource: V,
+  eventName: V,
+  awsRegion: V,
+  sourceIPAddress: V,
+  userAgent: V,
+  errorCode: V,
+  errorMessage: V,
+  requestParameters: 'JSON',
+  responseElements: 'JSON',
+  additionalEventData: 'JSON',
+  requestID: V,
+  eventID: V,
+  readOnly: 'BOOLEAN',
+  resources: [{ accountId: V, type: V, ARN: V, ARNPrefix: V }],
+  eventType: V,
+  apiVersion: V,
+  managementEvent: 'BOOLEAN',
+  recipientAccountId: V,
+  sharedEventID: V,
+  annotation: V,
+  vpcEndpointId: V,
+  serviceEventDetails: 'JSON',
+  addendum: 'JSON',
+  edgeDeviceDetails: 'JSON',
+  insightDetails: 'JSON',
+  eventCategory: V,
+  tlsDetails: { tlsVersion: V, cipherSuite: V, clientProvidedHostHeader: V },
+  sessionCredentialFromConsole: V,
+});
+
+const USER_IDENTITY_SCHEMA = JSON.stringify({
+  type: V,
+  principalId: V,
+  arn: V,
+  accountId: V,
+  accessKeyId: V,
+  userName: V,
+  invokedBy: V,
+  identityProvider: V,
+  sessionContext: {
+    attributes: { creationDate: V, mfaAuthenticated: V },
+    sessionIssuer: { type: V, principalId: V, arn: V, accountId: V, userName: V },
+    webIdFederationData: { federatedProvider: V, attributes: 'JSON' },
+    sourceIdentity: V,
+    ec2RoleDelivery: V,
+    ec2IssuedInVPC: V,
+  },
+});
+
+/** Times as CloudTrail writes them (`2026-01-01T00:00:00Z`), read leniently: a bad one is NULL, not a failed batch. */
+const timestamp = (text: string) => `TRY_CAST(replace(replace(${text}, 'T', ' '), 'Z', '') AS TIMESTAMP)`;
+
+/** The SELECT list, in LAKE_COLUMNS order, over `r` (the record), `u` (its userIdentity) and `j` (its text). */
+const SELECT_LIST: Record<LakeColumn, string> = {
+  eventversion: 'r.eventVersion',
+  useridentity: `CASE WHEN r.userIdentity IS NOT NULL THEN {
+      'type': u.type, 'principalid': u.principalId, 'arn': u.arn, 'accountid': u.accountId,
+      'accesskeyid': u.accessKeyId, 'username': u.userName,
+      'sessioncontext': CASE WHEN u.sessionContext IS NOT NULL THEN {
+        'attributes': {'creationdate': ${timestamp('u.sessionContext.attributes.creationDate')},
+          'mfaauthenticated': u.sessionContext.attributes.mfaAuthenticated},
+        'sessionissuer': {'type': u.sessionContext.sessionIssuer.type,
+          'principalid': u.sessionContext.sessionIssuer.principalId, 'arn': u.sessionContext.sessionIssuer.arn,
+          'accountid': u.sessionContext.sessionIssuer.accountId, 'username': u.sessionContext.sessionIssuer.userName},
+        'webidfederationdata': {'federatedprovider': u.sessionContext.webIdFederationData.federatedProvider,
+          'attributes': ${asStringMap('u.sessionContext.webIdFederationData.attributes')}},
+        'sourceidentity': u.sessionContext.sourceIdentity, 'ec2roledelivery': u.sessionContext.ec2RoleDelivery,
+        'ec2issuedinvpc': u.sessionContext.ec2IssuedInVPC} END,
+      'invokedby': u.invokedBy, 'identityprovider': u.identityProvider} END`,
+  eventtime: timestamp('r.eventTime'),
+  eventsource: 'r.eventSource',
+  eventname: 'r.eventName',
+  awsregion: 'r.awsRegion',
+  sourceipaddress: 'r.sourceIPAddress',
+  useragent: 'r.userAgent',
+  errorcode: 'r.errorCode',
+  errormessage: 'r.errorMessage',
+  requestparameters: asStringMap('r.requestParameters'),
+  responseelements: asStringMap('r.responseElements'),
+  additionaleventdata: asStringMap('r.additionalEventData'),
+  requestid: 'r.requestID',
+  eventid: 'r.eventID',
+  readonly: 'r.readOnly',
+  resources: `list_transform(r.resources, x -> {'accountid': x.accountId, 'type': x.type, 'arn': x."ARN", 'arnprefix': x.ARNPrefix})`,
+  eventtype: 'r.eventType',
+  apiversion: 'r.apiVersion',
+  managementevent: 'r.managementEvent',
+  recipientaccountid: 'r.recipientAccountId',
+  sharedeventid: 'r.sharedEventID',
+  annotation: 'r.annotation',
+  vpcendpointid: 'r.vpcEndpointId',
+  serviceeventdetails: asStringMap('r.serviceEventDetails'),
+  addendum: asStringMap('r.addendum'),
+  edgedevicedetails: asStringMap('r.edgeDeviceDetails'),
+  insightdetails: asStringMap('r.insightDetails'),
+  eventcategory: 'r.eventCategory',
+  tlsdetails: `CASE WHEN r.tlsDetails IS NOT NULL THEN {'tlsversion': r.tlsDetails.tlsVersion,
+      'ciphersuite': r.tlsDetails.cipherSuite, 'clientprovidedhostheader': r.tlsDetails.clientProvidedHostHeader} END`,
+  sessioncredentialfromconsole: 'r.sessionCredentialFromConsole',
+  eventjson: 'j',
+  eventjsonchecksum: 'sha256(j)',
+};
+
+/** Moves the staged rows into `lake_events` (one parse of each record, in DuckDB). */
+export async function insertStagedLakeEvents(conn: DuckDBConnection): Promise<void> {
+  await conn.run(`
+    INSERT INTO lake_events (store_id, ${LAKE_COLUMNS.join(', ')}, seq)
+    SELECT store_id, ${LAKE_COLUMNS.map((c) => SELECT_LIST[c]).join(',\n      ')}, seq
+    FROM (
+      SELECT store_id, seq, j, r, json_transform(r.userIdentity, '${USER_IDENTITY_SCHEMA}') AS u
+      FROM (SELECT store_id, seq, j, json_transform(j, '${RECORD_SCHEMA}') AS r FROM lake_staging)
+    )`);
+}
+
+/** Drops a store's events older than `cutoffMs` (by eventTime); returns how many went. */
+export async function dropEventsBefore(conn: DuckDBConnection, storeId: string, cutoffMs: number): Promise<number> {
+  const result = await conn.run(
+    'DELETE FROM lake_events WHERE store_id = $1 AND eventtime < make_timestamp($2::BIGINT * 1000)',
+    [storeId, cutoffMs],
+  );
+  return result.rowsChanged;
+}
+
+/** Removes every event of a store that is gone (its 7 days of pending deletion ended). */
+export async function dropStoreEvents(conn: DuckDBConnection, storeId: string): Promise<void> {
+  await conn.run('DELETE FROM lake_events WHERE store_id = $1', [storeId]);
+}
+
+export async function countStoreEvents(conn: DuckDBConnection, storeId: string): Promise<number> {
+  const rows = (await conn.runAndReadAll('SELECT count(*) FROM lake_events WHERE store_id = $1', [storeId])).getRows();
+  return Number(rows[0]?.[0] ?? 0);
+}
