@@ -47,6 +47,13 @@ export const cloudTrailApi: JsonApi = {
       ContextKeySelectors: 'InvalidParameterException',
       AggregationConfigurations: 'InvalidParameterException',
     }),
+    CreateEventDataStore: (members, violation) =>
+      tagErrors(members, violation) ??
+      byMember({ AdvancedEventSelectors: 'InvalidEventSelectorsException' })(members) ??
+      'InvalidParameterException',
+    UpdateEventDataStore: (members) =>
+      byMember({ AdvancedEventSelectors: 'InvalidEventSelectorsException' })(members) ?? 'InvalidParameterException',
+    ListEventDataStores: byMember({ MaxResults: 'InvalidMaxResultsException', NextToken: 'InvalidNextTokenException' }),
     CreateTrail: tagErrors,
     AddTags: tagErrors,
     RemoveTags: tagErrors,

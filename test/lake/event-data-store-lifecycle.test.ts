@@ -64,8 +64,8 @@ describe('CreateEventDataStore', () => {
         'InvalidParameterException',
         /7 to 2557/,
       );
-      await rejectsWith(create(ct, 'short', { RetentionPeriod: 6 }), 'ValidationException');
-      await rejectsWith(create(ct, 'bad name!'), 'ValidationException');
+      await rejectsWith(create(ct, 'short', { RetentionPeriod: 6 }), 'InvalidParameterException');
+      await rejectsWith(create(ct, 'bad name!'), 'InvalidParameterException');
       await rejectsWith(
         create(ct, 'bad-selectors', {
           AdvancedEventSelectors: [{ FieldSelectors: [{ Field: 'eventName', Equals: ['PutObject'] }] }],
@@ -226,8 +226,8 @@ describe('event data store lifecycle', () => {
         ct.send(new ListEventDataStoresCommand({ MaxResults: 3, NextToken: first ?? '' })),
         'InvalidNextTokenException',
       );
-      // The model's range check answers ValidationException (cloudtrail-api.ts maps no Lake member to its own error).
-      await rejectsWith(ct.send(new ListEventDataStoresCommand({ MaxResults: 0 })), 'ValidationException');
+      // The model's range check answers with the operation's own error (cloudtrail-api.ts).
+      await rejectsWith(ct.send(new ListEventDataStoresCommand({ MaxResults: 0 })), 'InvalidMaxResultsException');
     });
   });
 
