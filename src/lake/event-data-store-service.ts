@@ -3,15 +3,16 @@ import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import { SerialQueue } from '../model/serial-queue.ts';
 import { ServiceError } from '../model/service-error.ts';
-import { type AdvancedEventSelector, validateAdvancedEventSelectors } from '../trails/event-selectors.ts';
 import {
+  type AdvancedEventSelector,
   mergeTags,
   normaliseKmsKeyId,
   removeTags,
   type Tag,
+  validateAdvancedEventSelectors,
   validateTagKey,
   validateTags,
-} from '../trails/trail-rules.ts';
+} from '../trails/index.ts';
 import type { BillingMode, EventDataStoreRecord, StoreStatus } from './event-data-store.ts';
 import type { EventDataStoreStore } from './event-data-store-store.ts';
 import {

@@ -1,5 +1,4 @@
-import type { AdvancedEventSelector } from '../trails/event-selectors.ts';
-import type { Tag } from '../trails/trail-rules.ts';
+import type { AdvancedEventSelector, Tag } from '../trails/index.ts';
 
 /** Facts §8.1: the two pricing options and the retention each allows. */
 export type BillingMode = 'EXTENDABLE_RETENTION_PRICING' | 'FIXED_RETENTION_PRICING';

@@ -4,7 +4,7 @@ import type { LogEntry } from '../log/frame.ts';
 import { readHeader, recordBytes } from '../log/record-payload.ts';
 import type { CloudTrailRecord } from '../model/record.ts';
 import type { Connection } from '../store/database.ts';
-import type { RecordPredicate } from '../trails/selector-match.ts';
+import type { RecordPredicate } from '../trails/index.ts';
 import { type EventDataStoreRecord, ingestsAt } from './event-data-store.ts';
 import type { EventDataStoreStore } from './event-data-store-store.ts';
 import { CREATE_LAKE_STAGING, insertStagedLakeEvents } from './lake-table.ts';

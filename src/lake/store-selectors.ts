@@ -1,6 +1,6 @@
 import type { CloudTrailRecord } from '../model/record.ts';
-import type { AdvancedEventSelector } from '../trails/event-selectors.ts';
-import { compileSelectors, eventCategoryOf, type RecordPredicate } from '../trails/selector-match.ts';
+import type { AdvancedEventSelector } from '../trails/index.ts';
+import { compileSelectors, eventCategoryOf, type RecordPredicate } from '../trails/index.ts';
 
 /**
  * Which records an event data store's advanced selectors select (facts §7.3). Management, data and network

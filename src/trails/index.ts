@@ -18,9 +18,15 @@ export {
   signDigest,
   verifyDigest,
 } from './digest-file.ts';
-export type { AdvancedEventSelector, EventSelector, StoredEventSelector } from './event-selectors.ts';
+export {
+  type AdvancedEventSelector,
+  type EventSelector,
+  type StoredEventSelector,
+  validateAdvancedEventSelectors,
+} from './event-selectors.ts';
 export type { InsightSelector } from './insight-selectors.ts';
 export { createKmsKeys, type KmsKeys } from './kms-keys.ts';
+export { compileSelectors, eventCategoryOf, type RecordPredicate } from './selector-match.ts';
 export {
   KEY_VALIDITY_MS,
   keyFingerprint,
@@ -33,7 +39,14 @@ export {
 export { createSnsTopics, type SnsTopics } from './sns-topics.ts';
 export { type TrailRecord, trailOutput, trailSettingsOutput } from './trail.ts';
 export { isShadow, TrailAccess, trailOrder } from './trail-access.ts';
-export type { Tag } from './trail-rules.ts';
+export {
+  mergeTags,
+  normaliseKmsKeyId,
+  removeTags,
+  type Tag,
+  validateTagKey,
+  validateTags,
+} from './trail-rules.ts';
 export {
   getEventConfiguration,
   getInsightSelectors,
