@@ -19,6 +19,8 @@ import {
   EventDataStoreService,
   EventDataStoreStore,
   LakeConsumer,
+  LakeQueries,
+  QueryStore,
 } from './lake/index.ts';
 import { ConsumerRunner } from './log/consumer.ts';
 import { EventLog } from './log/event-log.ts';
@@ -80,6 +82,8 @@ export interface App {
 const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 const HOUR_MS = 3600 * 1000;
 const READ_CONNECTIONS = 4;
+/** Lake queries running at once; more wait QUEUED (up to 10 unfinished per account). */
+const LAKE_QUERY_RUNNERS = 2;
 
 export async function createApp(config: Config, deps: AppDeps = {}): Promise<App> {
   const clock = deps.clock ?? systemClock;
@@ -214,6 +218,17 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     currentSeq: () => log.committedSeq,
     countEvents: (storeId) => reads.use((conn) => conn.serial((raw) => countStoreEvents(raw, storeId))),
   });
+  // Lake queries run on connections of their own, so a long query neither waits for nor holds up lookups.
+  const lakeQueries = new LakeQueries({
+    stores: eventDataStores,
+    queries: new QueryStore(controlConn),
+    reads,
+    runners: await Promise.all(Array.from({ length: LAKE_QUERY_RUNNERS }, () => db.connect())),
+    clock,
+    ids,
+    onError: (err) => logger.error({ err }, 'a Lake query could not store its outcome'),
+  });
+  await lakeQueries.recover();
   const signingKeys = await SigningKeys.open(join(config.dataDir, 'secrets'), clock);
   const history = new EventHistory(reads, clock);
   const capture = new Capture(log);
@@ -249,6 +264,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     signingKeys,
     history,
     eventDataStores,
+    lakeQueries,
     lookupRateLimit: new LookupRateLimit(config.lookupRateLimit, clock),
     capture,
     ingestCheckers,
@@ -298,6 +314,14 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   );
   lakeRetention.start();
   closers.push(() => lakeRetention.stop());
+  const queryRetention = new PeriodicTask(
+    clock,
+    HOUR_MS,
+    () => lakeQueries.dropExpired(),
+    (err) => logger.warn({ err }, 'could not drop expired Lake query results'),
+  );
+  queryRetention.start();
+  closers.push(() => queryRetention.stop());
 
   const retention = new PeriodicTask(
     clock,

@@ -3,7 +3,7 @@ import type { Capture } from '../capture/capture.ts';
 import type { IngestCheckers } from '../capture/ingest-workers.ts';
 import type { EventHistory, LookupRateLimit } from '../history/index.ts';
 import type { IdentityStore } from '../identity/index.ts';
-import type { EventDataStoreService } from '../lake/index.ts';
+import type { EventDataStoreService, LakeQueries } from '../lake/index.ts';
 import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import type { SigningKeys, TrailDelivery, TrailService } from '../trails/index.ts';
@@ -21,6 +21,7 @@ export interface Services {
   signingKeys: SigningKeys;
   history: EventHistory;
   eventDataStores: EventDataStoreService;
+  lakeQueries: LakeQueries;
   lookupRateLimit: LookupRateLimit;
   capture: Capture;
   ingestCheckers: IngestCheckers;

@@ -199,6 +199,24 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- Lake queries (src/lake/query-runner.ts): one JSON document per query, kept 7 days with its results,
+      -- each result row as Lake's wire shape (a list of one-entry maps, values as strings).
+      CREATE TABLE lake_queries (
+        query_id VARCHAR PRIMARY KEY,
+        account_id VARCHAR NOT NULL,
+        created_ms BIGINT NOT NULL,
+        doc JSON NOT NULL
+      );
+      CREATE TABLE lake_query_results (
+        query_id VARCHAR NOT NULL,
+        row_index INTEGER NOT NULL,
+        row_json VARCHAR NOT NULL
+      );
+    `,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection, nowMs: number): Promise<void> {

@@ -218,13 +218,13 @@ describe('validating against the model', () => {
 });
 
 describe('operations of the model that opentrail does not implement', () => {
-  it('answers StartQuery with UnsupportedOperationException once the caller is authenticated', async () => {
-    const response = await call('StartQuery', { QueryStatement: 'SELECT eventID FROM eds' });
-    assertError(response, 400, 'UnsupportedOperationException', /StartQuery .*does not support it/);
+  it('answers CreateDashboard with UnsupportedOperationException once the caller is authenticated', async () => {
+    const response = await call('CreateDashboard', { Name: 'overview' });
+    assertError(response, 400, 'UnsupportedOperationException', /CreateDashboard .*does not support it/);
   });
 
-  it('authenticates StartQuery before saying it is unsupported', async () => {
-    const response = await call('StartQuery', { QueryStatement: 'SELECT 1' }, { credentials: null });
+  it('authenticates CreateDashboard before saying it is unsupported', async () => {
+    const response = await call('CreateDashboard', { Name: 'overview' }, { credentials: null });
     assertError(response, 403, 'MissingAuthenticationTokenException', /Missing Authentication Token/);
   });
 });

@@ -2,6 +2,7 @@ import type { OperationTable } from '../operation.ts';
 import { eventDataStoreOperations } from './event-data-store-operations.ts';
 import { integrityOperations } from './integrity-operations.ts';
 import { lookupOperations } from './lookup-operations.ts';
+import { queryOperations } from './query-operations.ts';
 import { selectorOperations } from './selector-operations.ts';
 import { tagOperations } from './tag-operations.ts';
 import { trailOperations } from './trail-operations.ts';
@@ -14,4 +15,5 @@ export const cloudTrailOperations: OperationTable = {
   ...lookupOperations,
   ...integrityOperations,
   ...eventDataStoreOperations,
+  ...queryOperations,
 };

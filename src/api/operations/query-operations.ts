@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import type { LakeQueryRecord } from '../../lake/index.ts';
+import { ServiceError } from '../../model/service-error.ts';
+import type { OperationTable } from '../operation.ts';
+
+/** Lake query operations (facts §8.2). */
+
+const DEFAULT_RESULTS_PAGE = 1000;
+const DEFAULT_LIST_PAGE = 1000;
+
+/**
+ * Page tokens carry an offset and a digest of what they were issued for (caller, query or store, filters), so a
+ * token is refused with other parameters; they grant nothing: every page is the caller's own query's.
+ */
+function pageToken(scope: string, offset: number): string {
+  const mac = createHash('sha256').update(`${scope}/${offset}`).digest('base64url').slice(0, 16);
+  return Buffer.from(JSON.stringify({ o: offset, m: mac })).toString('base64url');
+}
+
+function readToken(scope: string, token: string | undefined): number {
+  if (token === undefined) return 0;
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
+    if (Number.isSafeInteger(t.o) && (t.o as number) >= 0 && pageToken(scope, t.o as number) === token) {
+      return t.o as number;
+    }
+  } catch {
+    // fall through
+  }
+  throw new ServiceError(
+    'InvalidNextTokenException',
+    'The NextToken was not issued for this query or these parameters; send the one the previous page returned.',
+  );
+}
+
+function statistics(q: LakeQueryRecord) {
+  return {
+    EventsMatched: q.statistics.eventsMatched,
+    EventsScanned: q.statistics.eventsScanned,
+    BytesScanned: q.statistics.bytesScanned,
+    ExecutionTimeInMillis: q.statistics.executionMs,
+    CreationTime: new Date(q.createdMs),
+  };
+}
+
+export const queryOperations: OperationTable = {
+  StartQuery: {
+    readOnly: false,
+    handle: async (
+      ctx,
+      input: {
+        QueryStatement?: string;
+        QueryAlias?: string;
+        DeliveryS3Uri?: string;
+        EventDataStoreOwnerAccountId?: string;
+      },
+    ) => {
+      if (input.QueryAlias !== undefined) {
+        throw new ServiceError(
+          'UnsupportedOperationException',
+          'QueryAlias runs dashboard widgets, which opentrail does not have yet.',
+        );
+      }
+      if (input.DeliveryS3Uri !== undefined || input.EventDataStoreOwnerAccountId !== undefined) {
+        throw new ServiceError(
+          'UnsupportedOperationException',
+          'DeliveryS3Uri and EventDataStoreOwnerAccountId are not supported yet; read the results with GetQueryResults.',
+        );
+      }
+      if (input.QueryStatement === undefined) {
+        throw new ServiceError('InvalidParameterException', 'StartQuery needs a QueryStatement.');
+      }
+      return { QueryId: await ctx.services.lakeQueries.start(ctx.caller, input.QueryStatement) };
+    },
+  },
+  DescribeQuery: {
+    readOnly: true,
+    handle: async (ctx, input: { QueryId?: string; EventDataStore?: string; QueryAlias?: string }) => {
+      if (input.QueryId === undefined) {
+        throw new ServiceError(
+          'InvalidParameterException',
+          'DescribeQuery needs a QueryId (QueryAlias is for dashboards).',
+        );
+      }
+      const q = await ctx.services.lakeQueries.get(ctx.caller, input.QueryId, input.EventDataStore);
+      return {
+        QueryId: q.queryId,
+        QueryString: q.statement,
+        QueryStatus: q.status,
+        QueryStatistics: statistics(q),
+        ...(q.errorMessage !== undefined ? { ErrorMessage: q.errorMessage } : {}),
+      };
+    },
+  },
+  GetQueryResults: {
+    readOnly: true,
+    handle: async (
+      ctx,
+      input: { QueryId: string; EventDataStore?: string; MaxQueryResults?: number; NextToken?: string },
+    ) => {
+      const q = await ctx.services.lakeQueries.get(ctx.caller, input.QueryId, input.EventDataStore);
+      const scope = `${ctx.caller.principal.accountId}/${q.queryId}`;
+      const offset = readToken(scope, input.NextToken);
+      const size = input.MaxQueryResults ?? DEFAULT_RESULTS_PAGE;
+      const rows = await ctx.services.lakeQueries.results(ctx.caller, q.queryId, offset, size);
+      const more = q.status === 'FINISHED' && offset + rows.length < q.resultsCount;
+      return {
+        QueryStatus: q.status,
+        QueryStatistics: {
+          ResultsCount: rows.length,
+          TotalResultsCount: q.resultsCount,
+          BytesScanned: q.statistics.bytesScanned,
+        },
+        QueryResultRows: rows,
+        ...(more ? { NextToken: pageToken(scope, offset + rows.length) } : {}),
+        ...(q.errorMessage !== undefined ? { ErrorMessage: q.errorMessage } : {}),
+      };
+    },
+  },
+  ListQueries: {
+    readOnly: true,
+    handle: async (
+      ctx,
+      input: {
+        EventDataStore: string;
+        StartTime?: Date;
+        EndTime?: Date;
+        QueryStatus?: string;
+        MaxResults?: number;
+        NextToken?: string;
+      },
+    ) => {
+      if (input.StartTime && input.EndTime && input.StartTime.getTime() > input.EndTime.getTime()) {
+        throw new ServiceError('InvalidDateRangeException', 'StartTime must be earlier than EndTime.');
+      }
+      const all = (await ctx.services.lakeQueries.list(ctx.caller, input.EventDataStore)).filter(
+        (q) =>
+          (input.StartTime === undefined || q.createdMs >= input.StartTime.getTime()) &&
+          (input.EndTime === undefined || q.createdMs <= input.EndTime.getTime()) &&
+          (input.QueryStatus === undefined || q.status === input.QueryStatus),
+      );
+      const scope = [
+        ctx.caller.principal.accountId,
+        input.EventDataStore,
+        input.StartTime?.getTime(),
+        input.EndTime?.getTime(),
+        input.QueryStatus,
+      ].join('/');
+      const offset = readToken(scope, input.NextToken);
+      const size = input.MaxResults ?? DEFAULT_LIST_PAGE;
+      const page = all.slice(offset, offset + size);
+      return {
+        Queries: page.map((q) => ({ QueryId: q.queryId, QueryStatus: q.status, CreationTime: new Date(q.createdMs) })),
+        ...(offset + size < all.length ? { NextToken: pageToken(scope, offset + size) } : {}),
+      };
+    },
+  },
+  CancelQuery: {
+    readOnly: false,
+    handle: async (ctx, input: { QueryId: string; EventDataStore?: string }) => {
+      const q = await ctx.services.lakeQueries.cancel(ctx.caller, input.QueryId, input.EventDataStore);
+      return { QueryId: q.queryId, QueryStatus: q.status };
+    },
+  },
+};

@@ -1,0 +1,248 @@
+import type { Caller } from '../identity/index.ts';
+import type { Clock } from '../model/clock.ts';
+import type { IdSource } from '../model/ids.ts';
+import { ServiceError } from '../model/service-error.ts';
+import type { Connection, ConnectionPool } from '../store/database.ts';
+import type { EventDataStoreService } from './event-data-store-service.ts';
+import { LAKE_COLUMNS } from './lake-table.ts';
+import type { LakeQueryRecord, QueryStatus, QueryStore, ResultRow } from './query-store.ts';
+import { type LakeStores, type TranslatedQuery, translateLakeQuery } from './sql-sandbox.ts';
+
+/**
+ * Lake queries (facts §8.2): StartQuery checks and translates the statement at once (a bad statement or
+ * store fails the call), then the query waits its turn: QUEUED → RUNNING → FINISHED | FAILED | CANCELLED.
+ * At most 10 per account are unfinished (MaxConcurrentQueriesException); `RUNNERS` of them run at once, each
+ * on its own connection so CancelQuery can interrupt it, and so they leave DuckDB's other connections (and
+ * the threads the event log writes on) free. Results and statistics are stored with the query for 7 days.
+ */
+export const MAX_UNFINISHED_QUERIES = 10;
+export const QUERY_RETENTION_MS = 7 * 24 * 3600 * 1000;
+const TERMINAL: ReadonlySet<QueryStatus> = new Set(['FINISHED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
+
+export interface LakeQueriesDeps {
+  stores: EventDataStoreService;
+  queries: QueryStore;
+  /** For parsing and checking statements. */
+  reads: ConnectionPool;
+  /** Where queries run, one at a time each. */
+  runners: Connection[];
+  clock: Clock;
+  ids: IdSource;
+  onError: (error: unknown) => void;
+}
+
+interface Running {
+  query: LakeQueryRecord;
+  translated: TranslatedQuery;
+  /** Set while it runs: the connection to interrupt. */
+  conn?: Connection;
+  /** Settles when the run has stored its outcome. */
+  done?: Promise<void>;
+  cancelled: boolean;
+}
+
+export class LakeQueries {
+  readonly #deps: LakeQueriesDeps;
+  readonly #queue: Running[] = [];
+  readonly #idle: Connection[];
+  /** Unfinished queries by id (queued or running), in this process. */
+  readonly #active = new Map<string, Running>();
+
+  constructor(deps: LakeQueriesDeps) {
+    this.#deps = deps;
+    this.#idle = [...deps.runners];
+  }
+
+  /** Queries a stopped server left unfinished cannot be resumed: they fail, saying why. */
+  async recover(): Promise<void> {
+    for (const q of await this.#deps.queries.unfinished()) {
+      await this.#deps.queries.put({
+        ...q,
+        status: 'FAILED',
+        finishedMs: this.#deps.clock.now(),
+        errorMessage: 'The service restarted while the query was queued or running; start it again.',
+      });
+    }
+  }
+
+  async start(caller: Caller, statement: string): Promise<string> {
+    const accountId = caller.principal.accountId;
+    const unfinished = [...this.#active.values()].filter((r) => r.query.accountId === accountId).length;
+    if (unfinished >= MAX_UNFINISHED_QUERIES) {
+      throw new ServiceError(
+        'MaxConcurrentQueriesException',
+        `You have ${unfinished} queries queued or running; at most ${MAX_UNFINISHED_QUERIES} may be. Wait for one to finish or cancel one.`,
+      );
+    }
+    const translated = await this.#deps.reads.use((conn) =>
+      conn.serial(async (raw) => {
+        const t = await translateLakeQuery(raw, statement, this.#storesOf(caller));
+        // Binding catches what parsing cannot (a column or type that does not exist) while the caller waits.
+        try {
+          (await raw.prepare(t.sql)).destroySync();
+        } catch (error) {
+          throw new ServiceError(
+            'InvalidQueryStatementException',
+            `The query cannot run: ${(error as Error).message.replace(/^\w+ Error: /, '')}`,
+          );
+        }
+        return t;
+      }),
+    );
+    const query: LakeQueryRecord = {
+      queryId: this.#deps.ids.uuid(),
+      accountId,
+      region: caller.region,
+      storeIds: translated.storeIds,
+      statement,
+      status: 'QUEUED',
+      createdMs: this.#deps.clock.now(),
+      statistics: { eventsMatched: 0, eventsScanned: 0, bytesScanned: 0, executionMs: 0 },
+      resultsCount: 0,
+    };
+    await this.#deps.queries.put(query);
+    const running: Running = { query, translated, cancelled: false };
+    this.#active.set(query.queryId, running);
+    this.#queue.push(running);
+    this.#next();
+    return query.queryId;
+  }
+
+  /** The caller's query; another account's, or one older than 7 days, is not found. */
+  async get(caller: Caller, queryId: string, storeRef?: string): Promise<LakeQueryRecord> {
+    const query = this.#active.get(queryId)?.query ?? (await this.#deps.queries.get(queryId));
+    const visible =
+      query !== undefined &&
+      query.accountId === caller.principal.accountId &&
+      query.createdMs >= this.#deps.clock.now() - QUERY_RETENTION_MS;
+    if (!visible) throw new ServiceError('QueryIdNotFoundException', `The query ${queryId} does not exist.`);
+    if (storeRef !== undefined) {
+      const store = this.#deps.stores.resolve(caller, storeRef);
+      if (!query.storeIds.includes(store.id)) {
+        throw new ServiceError('QueryIdNotFoundException', `The query ${queryId} does not read ${storeRef}.`);
+      }
+    }
+    return query;
+  }
+
+  async results(caller: Caller, queryId: string, offset: number, limit: number): Promise<ResultRow[]> {
+    const query = await this.get(caller, queryId);
+    if (query.status !== 'FINISHED') return [];
+    return this.#deps.queries.results(queryId, offset, limit);
+  }
+
+  /** The caller's queries of the past 7 days that read the store, newest first. */
+  async list(caller: Caller, storeRef: string): Promise<LakeQueryRecord[]> {
+    const store = this.#deps.stores.resolve(caller, storeRef);
+    const cutoff = this.#deps.clock.now() - QUERY_RETENTION_MS;
+    const stored = await this.#deps.queries.ofAccount(caller.principal.accountId);
+    return stored
+      .map((q) => this.#active.get(q.queryId)?.query ?? q)
+      .filter((q) => q.createdMs >= cutoff && q.storeIds.includes(store.id));
+  }
+
+  async cancel(caller: Caller, queryId: string, storeRef?: string): Promise<LakeQueryRecord> {
+    const query = await this.get(caller, queryId, storeRef);
+    const running = this.#active.get(queryId);
+    if (TERMINAL.has(query.status) || running === undefined) {
+      throw new ServiceError(
+        'InactiveQueryException',
+        `The query ${queryId} is ${query.status}; it cannot be cancelled.`,
+      );
+    }
+    running.cancelled = true;
+    const queued = this.#queue.indexOf(running);
+    if (queued >= 0) {
+      this.#queue.splice(queued, 1);
+      await this.#end(running, 'CANCELLED');
+    } else {
+      running.conn?.raw.interrupt();
+      await running.done;
+    }
+    return running.query;
+  }
+
+  async dropExpired(): Promise<void> {
+    await this.#deps.queries.dropBefore(this.#deps.clock.now() - QUERY_RETENTION_MS);
+  }
+
+  /** How the sandbox sees the caller's stores: its own, in its Region, and not pending deletion. */
+  #storesOf(caller: Caller): LakeStores {
+    return {
+      access: (id) => {
+        try {
+          return this.#deps.stores.resolve(caller, id).status === 'PENDING_DELETION' ? 'inactive' : 'queryable';
+        } catch {
+          return 'missing';
+        }
+      },
+      relationSql: (id) => `SELECT ${LAKE_COLUMNS.join(', ')} FROM main.lake_events WHERE store_id = '${id}'`,
+    };
+  }
+
+  #next(): void {
+    while (this.#idle.length > 0 && this.#queue.length > 0) {
+      const conn = this.#idle.pop() as Connection;
+      const running = this.#queue.shift() as Running;
+      running.done = this.#run(running, conn)
+        .catch(this.#deps.onError)
+        .finally(() => {
+          this.#idle.push(conn);
+          this.#next();
+        });
+    }
+  }
+
+  async #run(running: Running, conn: Connection): Promise<void> {
+    running.conn = conn;
+    running.query = { ...running.query, status: 'RUNNING' };
+    await this.#deps.queries.put(running.query);
+    const started = performance.now();
+    try {
+      const { rows, statistics } = await conn.serial(async (raw) => {
+        // Every value as Lake sends it: a string.
+        const reader = await raw.runAndReadAll(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (${running.translated.sql})`);
+        const executionMs = Math.round(performance.now() - started);
+        const names = reader.columnNames();
+        const rows: ResultRow[] = reader
+          .getRowsJS()
+          .map((row) => row.map((value, i) => ({ [names[i] as string]: value === null ? null : String(value) })));
+        const ids = running.translated.storeIds.map((id) => `'${id}'`).join(', ');
+        const scanned = (
+          await raw.runAndReadAll(
+            `SELECT count(*), coalesce(sum(strlen(eventjson)), 0) FROM main.lake_events WHERE store_id IN (${ids})`,
+          )
+        ).getRowsJS()[0] as [bigint, bigint];
+        let matched = 0;
+        for (const sql of running.translated.matchedSql) {
+          matched += Number((await raw.runAndReadAll(sql)).getRowsJS()[0]?.[0] ?? 0);
+        }
+        return {
+          rows,
+          statistics: {
+            eventsMatched: matched,
+            eventsScanned: Number(scanned[0]),
+            bytesScanned: Number(scanned[1]),
+            executionMs,
+          },
+        };
+      });
+      running.query = { ...running.query, statistics, resultsCount: rows.length };
+      await this.#end(running, 'FINISHED', rows);
+    } catch (error) {
+      if (running.cancelled) await this.#end(running, 'CANCELLED');
+      else await this.#end(running, 'FAILED', [], (error as Error).message.replace(/^\w+ Error: /, ''));
+    }
+  }
+
+  async #end(running: Running, status: QueryStatus, rows: ResultRow[] = [], errorMessage?: string): Promise<void> {
+    running.query = {
+      ...running.query,
+      status,
+      finishedMs: this.#deps.clock.now(),
+      ...(errorMessage !== undefined ? { errorMessage } : {}),
+    };
+    await this.#deps.queries.finish(running.query, rows);
+    this.#active.delete(running.query.queryId);
+  }
+}

@@ -1,0 +1,120 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Connection } from '../store/database.ts';
+
+/**
+ * Lake queries and their results as they are kept (migration 5): one JSON document per query, and each
+ * result row in Lake's wire shape, so a page of GetQueryResults is read without converting anything.
+ */
+export type QueryStatus = 'QUEUED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
+
+export interface QueryStatistics {
+  eventsMatched: number;
+  eventsScanned: number;
+  bytesScanned: number;
+  executionMs: number;
+}
+
+export interface LakeQueryRecord {
+  queryId: string;
+  accountId: string;
+  region: string;
+  /** The stores the statement reads (ListQueries lists a query under each). */
+  storeIds: string[];
+  statement: string;
+  status: QueryStatus;
+  createdMs: number;
+  finishedMs?: number;
+  errorMessage?: string;
+  statistics: QueryStatistics;
+  resultsCount: number;
+}
+
+/** One result row as Lake answers it: one single-entry map per column, values as strings (null stays null). */
+export type ResultRow = Record<string, string | null>[];
+
+export class QueryStore {
+  readonly #conn: Connection;
+
+  constructor(conn: Connection) {
+    this.#conn = conn;
+  }
+
+  async put(query: LakeQueryRecord): Promise<void> {
+    await this.#conn.serial((raw) =>
+      raw.run('INSERT OR REPLACE INTO lake_queries VALUES ($1, $2, $3, $4::JSON)', [
+        query.queryId,
+        query.accountId,
+        query.createdMs,
+        JSON.stringify(query),
+      ]),
+    );
+  }
+
+  /** Stores a finished query with its rows, in one transaction: results are never seen half written. */
+  async finish(query: LakeQueryRecord, rows: readonly ResultRow[]): Promise<void> {
+    await this.#conn.withTransaction(async (raw) => {
+      await raw.run('DELETE FROM lake_query_results WHERE query_id = $1', [query.queryId]);
+      const appender = await raw.createAppender('lake_query_results');
+      try {
+        rows.forEach((row, i) => {
+          appender.appendVarchar(query.queryId);
+          appender.appendInteger(i);
+          appender.appendVarchar(JSON.stringify(row));
+          appender.endRow();
+        });
+      } finally {
+        appender.closeSync();
+      }
+      await raw.run('INSERT OR REPLACE INTO lake_queries VALUES ($1, $2, $3, $4::JSON)', [
+        query.queryId,
+        query.accountId,
+        query.createdMs,
+        JSON.stringify(query),
+      ]);
+    });
+  }
+
+  async get(queryId: string): Promise<LakeQueryRecord | undefined> {
+    const rows = await this.#read('SELECT doc FROM lake_queries WHERE query_id = $1', [queryId]);
+    return rows[0] === undefined ? undefined : (JSON.parse(String(rows[0][0])) as LakeQueryRecord);
+  }
+
+  async ofAccount(accountId: string): Promise<LakeQueryRecord[]> {
+    const rows = await this.#read('SELECT doc FROM lake_queries WHERE account_id = $1 ORDER BY created_ms DESC', [
+      accountId,
+    ]);
+    return rows.map((r) => JSON.parse(String(r[0])) as LakeQueryRecord);
+  }
+
+  /** Queries still QUEUED or RUNNING, e.g. those a stopped server left behind. */
+  async unfinished(): Promise<LakeQueryRecord[]> {
+    const rows = await this.#read(
+      "SELECT doc FROM lake_queries WHERE doc->>'status' IN ('QUEUED', 'RUNNING') ORDER BY created_ms",
+      [],
+    );
+    return rows.map((r) => JSON.parse(String(r[0])) as LakeQueryRecord);
+  }
+
+  async results(queryId: string, offset: number, limit: number): Promise<ResultRow[]> {
+    const rows = await this.#read(
+      'SELECT row_json FROM lake_query_results WHERE query_id = $1 AND row_index >= $2 ORDER BY row_index LIMIT $3',
+      [queryId, offset, limit],
+    );
+    return rows.map((r) => JSON.parse(String(r[0])) as ResultRow);
+  }
+
+  /** Drops queries created before `cutoffMs`, with their results (Lake keeps them 7 days). */
+  async dropBefore(cutoffMs: number): Promise<void> {
+    await this.#conn.withTransaction(async (raw) => {
+      await raw.run(
+        'DELETE FROM lake_query_results WHERE query_id IN (SELECT query_id FROM lake_queries WHERE created_ms < $1)',
+        [cutoffMs],
+      );
+      await raw.run('DELETE FROM lake_queries WHERE created_ms < $1', [cutoffMs]);
+    });
+  }
+
+  #read(sql: string, params: (string | number)[]): Promise<unknown[][]> {
+    return this.#conn.serial(async (raw: DuckDBConnection) => (await raw.runAndReadAll(sql, params)).getRowsJS());
+  }
+}

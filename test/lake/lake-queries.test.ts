@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import {
+  CancelQueryCommand,
+  type CloudTrailClient,
+  CreateEventDataStoreCommand,
+  DescribeQueryCommand,
+  GetQueryResultsCommand,
+  ListQueriesCommand,
+  StartQueryCommand,
+} from '@aws-sdk/client-cloudtrail';
+import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
+
+const USERS = ['alice', 'bob', 'carol'];
+const NAMES = ['RunInstances', 'StopInstances', 'DescribeInstances', 'TerminateInstances'];
+
+/** Records the test can count itself: event i is by USERS[i % 3], named NAMES[i % 4], failing when i % 5 === 0. */
+function records(account: string, n: number) {
+  return Array.from({ length: n }, (_, i) => ({
+    eventVersion: '1.08',
+    userIdentity: {
+      type: 'IAMUser',
+      arn: `arn:aws:iam::${account}:user/${USERS[i % 3]}`,
+      accountId: account,
+      userName: USERS[i % 3],
+    },
+    eventTime: `2026-12-0${1 + (i % 5)}T10:00:00Z`,
+    eventSource: 'ec2.amazonaws.com',
+    eventName: NAMES[i % 4],
+    awsRegion: 'us-east-1',
+    sourceIPAddress: '192.0.2.1',
+    requestParameters: { instanceId: `i-${i}`, bucketName: i % 2 === 0 ? 'even' : 'odd' },
+    responseElements: null,
+    ...(i % 5 === 0 ? { errorCode: 'AccessDenied' } : {}),
+    eventID: randomUUID(),
+    readOnly: NAMES[i % 4] === 'DescribeInstances',
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    eventCategory: 'Management',
+    recipientAccountId: account,
+  }));
+}
+
+async function storeWithEvents(w: TestWorld, ct: CloudTrailClient, n: number): Promise<string> {
+  const made = await ct.send(new CreateEventDataStoreCommand({ Name: `q-${randomUUID().slice(0, 8)}` }));
+  const id = made.EventDataStoreArn?.split('/').pop() as string;
+  const answer = await w
+    .ingestApi()
+    .call<{ Failed: unknown[] }>('PutRecords', { Records: records(w.app.admin.accountId, n) });
+  assert.deepEqual(answer.Failed, []);
+  await w.app.lakeCaughtUp();
+  return id;
+}
+
+async function finished(ct: CloudTrailClient, QueryId: string) {
+  for (;;) {
+    const d = await ct.send(new DescribeQueryCommand({ QueryId }));
+    if (d.QueryStatus !== 'QUEUED' && d.QueryStatus !== 'RUNNING') return d;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('Lake queries', () => {
+  it('runs Lake SQL over a store and pages its results, with real statistics', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const id = await storeWithEvents(w, ct, 60);
+      const { QueryId } = await ct.send(
+        new StartQueryCommand({
+          QueryStatement: `SELECT userIdentity.userName, count(*) FROM ${id}
+            WHERE eventTime >= '2026-12-02 00:00:00' AND element_at(requestParameters, 'bucketName') = 'even'
+            GROUP BY userIdentity.userName ORDER BY userName`,
+        }),
+      );
+      const done = await finished(ct, QueryId as string);
+      assert.equal(done.QueryStatus, 'FINISHED', done.ErrorMessage);
+      // Counted here from the same rule the records were made by.
+      const expected = new Map<string, number>();
+      let matched = 0;
+      for (let i = 0; i < 60; i++) {
+        if (i % 5 === 0 || i % 2 !== 0) continue;
+        matched++;
+        const user = USERS[i % 3] as string;
+        expected.set(user, (expected.get(user) ?? 0) + 1);
+      }
+      const stats = done.QueryStatistics;
+      // The store also took the CreateEventDataStore call itself, a management event of the account.
+      assert.equal(stats?.EventsScanned, await w.app.services.eventDataStores.countEvents(id));
+      assert.ok((stats?.EventsScanned ?? 0) >= 60);
+      assert.equal(stats?.EventsMatched, matched);
+      assert.ok((stats?.BytesScanned ?? 0) > 60 * 300, `${stats?.BytesScanned} bytes`);
+      assert.equal(done.QueryString?.includes(id), true);
+
+      const first = await ct.send(new GetQueryResultsCommand({ QueryId, MaxQueryResults: 2 }));
+      assert.equal(first.QueryStatus, 'FINISHED');
+      assert.equal(first.QueryStatistics?.TotalResultsCount, 3);
+      assert.deepEqual(first.QueryResultRows, [
+        [{ userName: 'alice' }, { _col1: String(expected.get('alice')) }],
+        [{ userName: 'bob' }, { _col1: String(expected.get('bob')) }],
+      ]);
+      const second = await ct.send(new GetQueryResultsCommand({ QueryId, NextToken: first.NextToken }));
+      assert.deepEqual(second.QueryResultRows, [[{ userName: 'carol' }, { _col1: String(expected.get('carol')) }]]);
+      assert.equal(second.NextToken, undefined);
+      await rejectsWith(ct.send(new GetQueryResultsCommand({ QueryId, NextToken: 'garbage' })), 'InvalidNextTokenException');
+
+      const listed = await ct.send(new ListQueriesCommand({ EventDataStore: id }));
+      assert.deepEqual(
+        listed.Queries?.map((q) => [q.QueryId, q.QueryStatus]),
+        [[QueryId, 'FINISHED']],
+      );
+      await rejectsWith(ct.send(new CancelQueryCommand({ QueryId })), 'InactiveQueryException');
+    });
+  });
+
+  it('refuses bad statements when they are started, and other accounts’ stores and queries', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const id = await storeWithEvents(w, ct, 5);
+      await rejectsWith(
+        ct.send(new StartQueryCommand({ QueryStatement: `DELETE FROM ${id}` })),
+        'InvalidQueryStatementException',
+        /Only SELECT/,
+      );
+      await rejectsWith(
+        ct.send(new StartQueryCommand({ QueryStatement: `SELECT nosuchcolumn FROM ${id}` })),
+        'InvalidQueryStatementException',
+        /nosuchcolumn/,
+      );
+      await rejectsWith(
+        ct.send(new StartQueryCommand({ QueryStatement: `SELECT * FROM ${randomUUID()}` })),
+        'EventDataStoreNotFoundException',
+      );
+      const { QueryId } = await ct.send(new StartQueryCommand({ QueryStatement: `SELECT eventName FROM ${id}` }));
+      await finished(ct, QueryId as string);
+
+      const other = await w.newAccount();
+      const theirs = w.cloudtrail({ credentials: other.root });
+      await rejectsWith(
+        theirs.send(new StartQueryCommand({ QueryStatement: `SELECT * FROM ${id}` })),
+        'EventDataStoreNotFoundException',
+      );
+      await rejectsWith(theirs.send(new DescribeQueryCommand({ QueryId })), 'QueryIdNotFoundException');
+      await rejectsWith(theirs.send(new GetQueryResultsCommand({ QueryId })), 'QueryIdNotFoundException');
+      await rejectsWith(ct.send(new DescribeQueryCommand({ QueryId: randomUUID() })), 'QueryIdNotFoundException');
+    });
+  });
+
+  it('cancels a running query, and allows at most 10 unfinished per account', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const id = await storeWithEvents(w, ct, 400);
+      // 400⁴ joined rows: long enough to be caught running.
+      const slow = `SELECT count(*) FROM ${id} a JOIN ${id} b ON true JOIN ${id} c ON true JOIN ${id} d ON true
+        WHERE a.eventID <> d.eventID`;
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        ids.push((await ct.send(new StartQueryCommand({ QueryStatement: slow }))).QueryId as string);
+      }
+      await rejectsWith(
+        ct.send(new StartQueryCommand({ QueryStatement: `SELECT 1 FROM ${id}` })),
+        'MaxConcurrentQueriesException',
+      );
+      const states = await Promise.all(
+        ids.map(async (QueryId) => (await ct.send(new DescribeQueryCommand({ QueryId }))).QueryStatus),
+      );
+      assert.deepEqual(
+        states.filter((s) => s === 'RUNNING').length,
+        2,
+        `two run at once, the rest wait: ${states.join(', ')}`,
+      );
+      for (const QueryId of ids) {
+        const cancelled = await ct.send(new CancelQueryCommand({ QueryId }));
+        assert.equal(cancelled.QueryStatus, 'CANCELLED');
+      }
+      for (const QueryId of ids) assert.equal((await finished(ct, QueryId)).QueryStatus, 'CANCELLED');
+    });
+  });
+});
