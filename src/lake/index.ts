@@ -16,4 +16,5 @@ export { applyLakeRetention } from './lake-retention.ts';
 export { countStoreEvents, LAKE_COLUMNS, type LakeColumn } from './lake-table.ts';
 export { LakeQueries, MAX_UNFINISHED_QUERIES, QUERY_RETENTION_MS } from './query-runner.ts';
 export { type LakeQueryRecord, type QueryStatus, QueryStore, type ResultRow } from './query-store.ts';
+export { SAMPLE_QUERIES, type SampleQuery, searchSampleQueries } from './sample-queries.ts';
 export { MAX_STORES_PER_REGION, PENDING_DELETION_MS } from './store-rules.ts';

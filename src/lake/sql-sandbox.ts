@@ -273,8 +273,9 @@ function checkFunction(node: Tree): void {
     // Trino's element_at(map, key) is the value (DuckDB's is a list of it); element_at(list, i) the element.
     const children = node['children'] as unknown[];
     if (children.length !== 2) throw invalid('element_at takes a map or array and a key or index.');
+    const alias = node['alias'] ?? '';
     for (const key of Object.keys(node)) delete node[key];
-    Object.assign(node, { class: 'OPERATOR', type: 'ARRAY_EXTRACT', alias: '', children });
+    Object.assign(node, { class: 'OPERATOR', type: 'ARRAY_EXTRACT', alias, children });
     return;
   }
   const duckdb = duckdbFunctionName(name);

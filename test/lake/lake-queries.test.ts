@@ -13,6 +13,8 @@ import {
 import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
 
 const USERS = ['alice', 'bob', 'carol'];
+/** The day `n` days before today (UTC), so events stay inside the store's retention whenever the test runs. */
+const dayBefore = (n: number) => new Date(Date.now() - n * 24 * 3600 * 1000).toISOString().slice(0, 10);
 const NAMES = ['RunInstances', 'StopInstances', 'DescribeInstances', 'TerminateInstances'];
 
 /** Records the test can count itself: event i is by USERS[i % 3], named NAMES[i % 4], failing when i % 5 === 0. */
@@ -25,7 +27,7 @@ function records(account: string, n: number) {
       accountId: account,
       userName: USERS[i % 3],
     },
-    eventTime: `2026-12-0${1 + (i % 5)}T10:00:00Z`,
+    eventTime: `${dayBefore(6 - (i % 5))}T10:00:00Z`,
     eventSource: 'ec2.amazonaws.com',
     eventName: NAMES[i % 4],
     awsRegion: 'us-east-1',
@@ -69,7 +71,7 @@ describe('Lake queries', () => {
       const { QueryId } = await ct.send(
         new StartQueryCommand({
           QueryStatement: `SELECT userIdentity.userName, count(*) FROM ${id}
-            WHERE eventTime >= '2026-12-02 00:00:00' AND element_at(requestParameters, 'bucketName') = 'even'
+            WHERE eventTime >= '${dayBefore(5)} 00:00:00' AND element_at(requestParameters, 'bucketName') = 'even'
             GROUP BY userIdentity.userName ORDER BY userName`,
         }),
       );
@@ -102,7 +104,10 @@ describe('Lake queries', () => {
       const second = await ct.send(new GetQueryResultsCommand({ QueryId, NextToken: first.NextToken }));
       assert.deepEqual(second.QueryResultRows, [[{ userName: 'carol' }, { _col1: String(expected.get('carol')) }]]);
       assert.equal(second.NextToken, undefined);
-      await rejectsWith(ct.send(new GetQueryResultsCommand({ QueryId, NextToken: 'garbage' })), 'InvalidNextTokenException');
+      await rejectsWith(
+        ct.send(new GetQueryResultsCommand({ QueryId, NextToken: 'garbage' })),
+        'InvalidNextTokenException',
+      );
 
       const listed = await ct.send(new ListQueriesCommand({ EventDataStore: id }));
       assert.deepEqual(

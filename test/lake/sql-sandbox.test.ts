@@ -54,17 +54,17 @@ describe('Lake SQL sandbox', () => {
 
   it('runs a Lake query on the store named by its unquoted id, with Trino names and column names', async () => {
     const { columns, rows } = await run(
-      `SELECT eventName, count(*), approx_distinct(userIdentity.arn) FROM ${MINE}
+      `SELECT eventName, count(*), approx_distinct(userIdentity.arn), element_at(requestParameters, 'bucketName') AS bucket FROM ${MINE}
        WHERE eventTime >= '2026-12-01 00:00:00' AND element_at(requestParameters, 'bucketName') = 'logs'
          AND regexp_like(userIdentity.arn, 'user/')
-       GROUP BY eventName HAVING count(*) > 0 ORDER BY 2 DESC, 1 LIMIT 10`,
+       GROUP BY eventName, bucket HAVING count(*) > 0 ORDER BY 2 DESC, 1 LIMIT 10`,
     );
-    assert.deepEqual(columns, ['eventName', '_col1', '_col2']);
+    assert.deepEqual(columns, ['eventName', '_col1', '_col2', 'bucket']);
     assert.deepEqual(
       rows.map((r) => r.map(String)),
       [
-        ['GetObject', '1', '1'],
-        ['PutObject', '1', '1'],
+        ['GetObject', '1', '1', 'logs'],
+        ['PutObject', '1', '1', 'logs'],
       ],
     );
   });

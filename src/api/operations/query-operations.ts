@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LakeQueryRecord } from '../../lake/index.ts';
+import { type LakeQueryRecord, searchSampleQueries } from '../../lake/index.ts';
 import { ServiceError } from '../../model/service-error.ts';
 import type { OperationTable } from '../operation.ts';
 
@@ -7,6 +7,7 @@ import type { OperationTable } from '../operation.ts';
 
 const DEFAULT_RESULTS_PAGE = 1000;
 const DEFAULT_LIST_PAGE = 1000;
+const DEFAULT_SAMPLES_PAGE = 10;
 
 /**
  * Page tokens carry an offset and a digest of what they were issued for (caller, query or store, filters), so a
@@ -152,6 +153,21 @@ export const queryOperations: OperationTable = {
       return {
         Queries: page.map((q) => ({ QueryId: q.queryId, QueryStatus: q.status, CreationTime: new Date(q.createdMs) })),
         ...(offset + size < all.length ? { NextToken: pageToken(scope, offset + size) } : {}),
+      };
+    },
+  },
+  SearchSampleQueries: {
+    readOnly: true,
+    handle: (ctx, input: { SearchPhrase: string; MaxResults?: number; NextToken?: string }) => {
+      const found = searchSampleQueries(input.SearchPhrase);
+      const scope = `samples/${input.SearchPhrase}`;
+      const offset = readToken(scope, input.NextToken);
+      const size = input.MaxResults ?? DEFAULT_SAMPLES_PAGE;
+      return {
+        SearchResults: found
+          .slice(offset, offset + size)
+          .map((q) => ({ Name: q.name, Description: q.description, SQL: q.sql, Relevance: q.relevance })),
+        ...(offset + size < found.length ? { NextToken: pageToken(scope, offset + size) } : {}),
       };
     },
   },

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import {
+  type CloudTrailClient,
+  CreateEventDataStoreCommand,
+  DescribeQueryCommand,
+  GetQueryResultsCommand,
+  SearchSampleQueriesCommand,
+  StartQueryCommand,
+} from '@aws-sdk/client-cloudtrail';
+import { SAMPLE_QUERIES } from '../../src/lake/index.ts';
+import { awsCli } from '../helpers/aws-cli.ts';
+import { type TestWorld, withServer } from '../helpers/server.ts';
+
+/** Yesterday (UTC), so the history stays inside the store's retention whenever the test runs. */
+const DAY = new Date(Date.now() - 24 * 3600 * 1000).toISOString().slice(0, 10);
+
+/** A small account history with known answers: sign-ins, IAM changes, root calls, refusals. */
+function history(account: string) {
+  const base = (i: number, eventSource: string, eventName: string, more: Record<string, unknown> = {}) => ({
+    eventVersion: '1.08',
+    userIdentity: {
+      type: 'IAMUser',
+      arn: `arn:aws:iam::${account}:user/u${i % 4}`,
+      accountId: account,
+      userName: `u${i % 4}`,
+    },
+    eventTime: `${DAY}T${String(10 + (i % 10)).padStart(2, '0')}:00:00Z`,
+    eventSource,
+    eventName,
+    awsRegion: 'us-east-1',
+    sourceIPAddress: `198.51.100.${i % 3}`,
+    requestParameters: null,
+    responseElements: null,
+    eventID: randomUUID(),
+    readOnly: false,
+    eventType: 'AwsApiCall',
+    managementEvent: true,
+    eventCategory: 'Management',
+    recipientAccountId: account,
+    ...more,
+  });
+  const records = [];
+  for (let i = 0; i < 7; i++) {
+    records.push(
+      base(i, 'signin.amazonaws.com', 'ConsoleLogin', {
+        eventType: 'AwsConsoleSignIn',
+        responseElements: { ConsoleLogin: i < 3 ? 'Failure' : 'Success' },
+        additionalEventData: { MFAUsed: 'No' },
+        ...(i < 3 ? { errorMessage: 'Failed authentication' } : {}),
+      }),
+    );
+  }
+  for (let i = 0; i < 5; i++)
+    records.push(base(i, 'iam.amazonaws.com', 'CreateUser', { requestParameters: { userName: `n${i}` } }));
+  for (let i = 0; i < 4; i++) records.push(base(i, 'iam.amazonaws.com', 'GetUser', { readOnly: true }));
+  for (let i = 0; i < 2; i++) {
+    records.push(
+      base(i, 'ec2.amazonaws.com', 'RunInstances', {
+        userIdentity: { type: 'Root', arn: `arn:aws:iam::${account}:root`, accountId: account },
+      }),
+    );
+  }
+  for (let i = 0; i < 6; i++)
+    records.push(base(i, 's3.amazonaws.com', 'ListBuckets', { errorCode: 'AccessDenied', readOnly: true }));
+  return records;
+}
+
+async function run(ct: CloudTrailClient, sql: string): Promise<Record<string, string | null>[]> {
+  const { QueryId } = await ct.send(new StartQueryCommand({ QueryStatement: sql }));
+  for (;;) {
+    const d = await ct.send(new DescribeQueryCommand({ QueryId }));
+    if (d.QueryStatus === 'FINISHED') break;
+    assert.ok(d.QueryStatus === 'QUEUED' || d.QueryStatus === 'RUNNING', `${sql}: ${d.QueryStatus} ${d.ErrorMessage}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const rows = (await ct.send(new GetQueryResultsCommand({ QueryId }))).QueryResultRows ?? [];
+  return rows.map((row) => Object.assign({}, ...row));
+}
+
+async function storeWithHistory(w: TestWorld): Promise<string> {
+  const ct = w.cloudtrail();
+  const made = await ct.send(new CreateEventDataStoreCommand({ Name: 'samples' }));
+  const answer = await w
+    .ingestApi()
+    .call<{ Failed: unknown[] }>('PutRecords', { Records: history(w.app.admin.accountId) });
+  assert.deepEqual(answer.Failed, []);
+  await w.app.lakeCaughtUp();
+  return made.EventDataStoreArn?.split('/').pop() as string;
+}
+
+describe('sample queries', () => {
+  it('every sample runs on a store, and the investigations find what the history holds', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const id = await storeWithHistory(w);
+      const results = new Map<string, Record<string, string | null>[]>();
+      for (const q of SAMPLE_QUERIES) results.set(q.name, await run(ct, q.sql.replaceAll('$EDS_ID', id)));
+
+      const failed = results.get('Failed console logins') ?? [];
+      assert.equal(failed.length, 3);
+      assert.ok(failed.every((r) => r['mfaUsed'] === 'No' && r['errorMessage'] === 'Failed authentication'));
+      assert.deepEqual(
+        (results.get('Changes to IAM') ?? []).map((r) => r['eventName']),
+        ['CreateUser', 'CreateUser', 'CreateUser', 'CreateUser', 'CreateUser'],
+      );
+      // The admin is the account's root user, so its own API calls (these queries) are root activity too.
+      const root = results.get('Root user activity') ?? [];
+      assert.equal(root.filter((r) => r['eventName'] === 'RunInstances').length, 2);
+      const denied = results.get('Access denied errors by caller') ?? [];
+      assert.equal(
+        denied.reduce((n, r) => n + Number(r['denied']), 0),
+        6,
+      );
+      const perHour = results.get('API calls per hour') ?? [];
+      // The history's hours hold its records; the test's own API calls land in today's.
+      assert.equal(
+        perHour.filter((r) => r['hour']?.startsWith(DAY)).reduce((n, r) => n + Number(r['calls']), 0),
+        history('x').length,
+      );
+    });
+  });
+
+  it('are found by the words of a phrase, most relevant first, through the SDK and the AWS CLI', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const found = await ct.send(new SearchSampleQueriesCommand({ SearchPhrase: 'failed console logins' }));
+      assert.equal(found.SearchResults?.[0]?.Name, 'Failed console logins');
+      assert.equal(found.SearchResults?.[0]?.Relevance, 1);
+      assert.match(found.SearchResults?.[0]?.SQL ?? '', /FROM \$EDS_ID/);
+      const paged = await ct.send(
+        new SearchSampleQueriesCommand({ SearchPhrase: 'security investigation', MaxResults: 1 }),
+      );
+      assert.equal(paged.SearchResults?.length, 1);
+      assert.ok(paged.NextToken);
+
+      const id = await storeWithHistory(w);
+      const cli = (args: string[]) =>
+        awsCli(
+          ['cloudtrail', ...args, '--endpoint-url', w.url, '--region', 'us-east-1', '--output', 'json'],
+          w.adminCredentials,
+        );
+      const search = await cli(['search-sample-queries', '--search-phrase', 'changes to IAM']);
+      assert.equal(search.code, 0, search.stderr);
+      const sql = (JSON.parse(search.stdout).SearchResults[0].SQL as string).replaceAll('$EDS_ID', id);
+      const started = await cli(['start-query', '--query-statement', sql]);
+      assert.equal(started.code, 0, started.stderr);
+      const { QueryId } = JSON.parse(started.stdout) as { QueryId: string };
+      let answer: { QueryStatus: string; QueryResultRows?: Record<string, string>[][] };
+      do {
+        const got = await cli(['get-query-results', '--query-id', QueryId]);
+        assert.equal(got.code, 0, got.stderr);
+        answer = JSON.parse(got.stdout);
+      } while (answer.QueryStatus !== 'FINISHED');
+      assert.equal(answer.QueryResultRows?.length, 5);
+      assert.deepEqual(answer.QueryResultRows?.[0]?.[2], { eventName: 'CreateUser' });
+    });
+  });
+});
