@@ -158,7 +158,7 @@ export const queryOperations: OperationTable = {
   },
   SearchSampleQueries: {
     readOnly: true,
-    handle: (ctx, input: { SearchPhrase: string; MaxResults?: number; NextToken?: string }) => {
+    handle: (_ctx, input: { SearchPhrase: string; MaxResults?: number; NextToken?: string }) => {
       const found = searchSampleQueries(input.SearchPhrase);
       const scope = `samples/${input.SearchPhrase}`;
       const offset = readToken(scope, input.NextToken);
