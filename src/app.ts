@@ -226,6 +226,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     runners: await Promise.all(Array.from({ length: LAKE_QUERY_RUNNERS }, () => db.connect())),
     clock,
     ids,
+    profileDir: join(config.dataDir, 'lake-profiles'),
     onError: (err) => logger.error({ err }, 'a Lake query could not store its outcome'),
   });
   await lakeQueries.recover();

@@ -1,3 +1,5 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Caller } from '../identity/index.ts';
 import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
@@ -28,6 +30,8 @@ export interface LakeQueriesDeps {
   runners: Connection[];
   clock: Clock;
   ids: IdSource;
+  /** Where the runners' DuckDB profiles are written (inside the data directory). */
+  profileDir: string;
   onError: (error: unknown) => void;
 }
 
@@ -47,6 +51,8 @@ export class LakeQueries {
   readonly #idle: Connection[];
   /** Unfinished queries by id (queued or running), in this process. */
   readonly #active = new Map<string, Running>();
+  /** Each runner connection's profile file. */
+  readonly #profiles = new Map<Connection, string>();
 
   constructor(deps: LakeQueriesDeps) {
     this.#deps = deps;
@@ -200,6 +206,7 @@ export class LakeQueries {
     const started = performance.now();
     try {
       const { rows, statistics } = await conn.serial(async (raw) => {
+        const profile = await this.#profiled(conn);
         // Every value as Lake sends it: a string.
         const reader = await raw.runAndReadAll(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (${running.translated.sql})`);
         const executionMs = Math.round(performance.now() - started);
@@ -207,25 +214,7 @@ export class LakeQueries {
         const rows: ResultRow[] = reader
           .getRowsJS()
           .map((row) => row.map((value, i) => ({ [names[i] as string]: value === null ? null : String(value) })));
-        const ids = running.translated.storeIds.map((id) => `'${id}'`).join(', ');
-        const scanned = (
-          await raw.runAndReadAll(
-            `SELECT count(*), coalesce(sum(strlen(eventjson)), 0) FROM main.lake_events WHERE store_id IN (${ids})`,
-          )
-        ).getRowsJS()[0] as [bigint, bigint];
-        let matched = 0;
-        for (const sql of running.translated.matchedSql) {
-          matched += Number((await raw.runAndReadAll(sql)).getRowsJS()[0]?.[0] ?? 0);
-        }
-        return {
-          rows,
-          statistics: {
-            eventsMatched: matched,
-            eventsScanned: Number(scanned[0]),
-            bytesScanned: Number(scanned[1]),
-            executionMs,
-          },
-        };
+        return { rows, statistics: { ...scanStatistics(JSON.parse(await readFile(profile, 'utf8'))), executionMs } };
       });
       running.query = { ...running.query, statistics, resultsCount: rows.length };
       await this.#end(running, 'FINISHED', rows);
@@ -233,6 +222,22 @@ export class LakeQueries {
       if (running.cancelled) await this.#end(running, 'CANCELLED');
       else await this.#end(running, 'FAILED', [], (error as Error).message.replace(/^\w+ Error: /, ''));
     }
+  }
+
+  /**
+   * Turns on DuckDB's profiler for a runner connection (once), writing each query's profile to a file of its
+   * own: the statistics come from what the engine did, not from queries run again to count.
+   */
+  async #profiled(conn: Connection): Promise<string> {
+    let file = this.#profiles.get(conn);
+    if (file === undefined) {
+      file = join(this.#deps.profileDir, `lake-query-profile-${this.#profiles.size}.json`);
+      await mkdir(this.#deps.profileDir, { recursive: true });
+      await conn.raw.run("PRAGMA enable_profiling = 'json'");
+      await conn.raw.run(`SET profiling_output = '${file.replaceAll("'", "''")}'`);
+      this.#profiles.set(conn, file);
+    }
+    return file;
   }
 
   async #end(running: Running, status: QueryStatus, rows: ResultRow[] = [], errorMessage?: string): Promise<void> {
@@ -245,4 +250,35 @@ export class LakeQueries {
     await this.#deps.queries.finish(running.query, rows);
     this.#active.delete(running.query.queryId);
   }
+}
+
+interface ProfileNode {
+  operator_type?: string;
+  operator_cardinality?: number;
+  operator_rows_scanned?: number;
+  total_bytes_read?: number;
+  children?: ProfileNode[];
+}
+
+/**
+ * QueryStatistics from a DuckDB profile: EventsScanned is the rows the table scans read (row groups the
+ * zone maps skip are not scanned), EventsMatched the rows that left each scan and the filters right above
+ * it, BytesScanned what the engine read from the database file (0 when its cache held everything).
+ */
+export function scanStatistics(profile: ProfileNode): Omit<LakeQueryRecord['statistics'], 'executionMs'> {
+  let scanned = 0;
+  let matched = 0;
+  const walk = (node: ProfileNode, filtered: number | undefined) => {
+    const type = node.operator_type ?? '';
+    // The highest FILTER in an unbroken run of filters and projections above a scan counts its matches.
+    const below =
+      type === 'FILTER' ? (filtered ?? node.operator_cardinality) : type === 'PROJECTION' ? filtered : undefined;
+    if (type === 'TABLE_SCAN') {
+      scanned += node.operator_rows_scanned ?? 0;
+      matched += filtered ?? node.operator_cardinality ?? 0;
+    }
+    for (const child of node.children ?? []) walk(child, below);
+  };
+  walk(profile, undefined);
+  return { eventsScanned: scanned, eventsMatched: matched, bytesScanned: profile.total_bytes_read ?? 0 };
 }

@@ -23,11 +23,6 @@ export interface TranslatedQuery {
   sql: string;
   /** The stores the query reads, in the order they appear. */
   storeIds: string[];
-  /**
-   * One `SELECT count(*)` per SELECT of the query, over its FROM and WHERE only: the events it matched
-   * (QueryStatistics.EventsMatched is their sum).
-   */
-  matchedSql: string[];
 }
 
 const STORE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -68,52 +63,12 @@ export async function translateLakeQuery(
   }
   replaceStores(top, relations);
   dropLocations(tree);
-  const statement0 = statements[0] as Tree;
-  const sql = await deserialize(conn, tree);
-  const matchedSql: string[] = [];
-  for (const node of countNodes(top)) {
-    matchedSql.push(await deserialize(conn, { ...tree, statements: [{ ...statement0, node }] }));
-  }
-  return { sql, storeIds: [...new Set(storeIds)], matchedSql };
+  return { sql: await deserialize(conn, tree), storeIds: [...new Set(storeIds)] };
 }
 
 async function deserialize(conn: DuckDBConnection, tree: Tree): Promise<string> {
   const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [JSON.stringify(tree)]);
   return String(reader.getRowsJS()[0]?.[0]);
-}
-
-const COUNT_STAR = {
-  class: 'FUNCTION',
-  type: 'FUNCTION',
-  alias: '',
-  function_name: 'count_star',
-  schema: '',
-  children: [],
-  filter: null,
-  order_bys: { type: 'ORDER_MODIFIER', orders: [] },
-  distinct: false,
-  is_operator: false,
-  export_state: false,
-  catalog: '',
-};
-
-/** Each SELECT of the query reduced to counting the rows its FROM and WHERE let through. */
-function countNodes(node: Tree): Tree[] {
-  if (node['type'] === 'SET_OPERATION_NODE') {
-    return [...countNodes(node['left'] as Tree), ...countNodes(node['right'] as Tree)];
-  }
-  return [
-    {
-      ...node,
-      modifiers: [],
-      select_list: [COUNT_STAR],
-      group_expressions: [],
-      group_sets: [],
-      aggregate_handling: 'STANDARD_HANDLING',
-      having: null,
-      qualify: null,
-    },
-  ];
 }
 
 type Tree = Record<string, unknown>;

@@ -69,18 +69,6 @@ describe('Lake SQL sandbox', () => {
     );
   });
 
-  it('counts the events each SELECT matched, before grouping', async () => {
-    const { matchedSql } = await translateLakeQuery(
-      conn,
-      `SELECT eventName, count(*) FROM ${MINE} WHERE errorCode IS NULL GROUP BY 1
-       UNION ALL SELECT eventName, 1 FROM ${ALSO_MINE}`,
-      stores,
-    );
-    const counts = [];
-    for (const sql of matchedSql) counts.push(String((await conn.runAndReadAll(sql)).getRowsJS()[0]?.[0]));
-    assert.deepEqual(counts, ['2', '1']);
-  });
-
   it('reads only the named store: another store’s rows in the same table stay out', async () => {
     const { rows } = await run(`SELECT count(*) FROM ${MINE}`);
     assert.equal(String(rows[0]?.[0]), '3');
