@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { adminApi } from './api/admin-api.ts';
 import type { AwsJsonDeps } from './api/aws-json.ts';
 import { cloudTrailApi } from './api/cloudtrail-api.ts';
+import { CLOUDTRAIL_DATA_SIGNING_NAME } from './api/cloudtrail-data-api.ts';
 import { ingestApi } from './api/ingest-api.ts';
 import { organizationsApi } from './api/organizations-api.ts';
 import { buildServer, type RawHandler, type Server } from './api/server.ts';
@@ -15,6 +16,8 @@ import { EventHistory, HistoryConsumer, LookupRateLimit } from './history/index.
 import { type AdminIdentity, bootstrapAdmin, IdentityStore, rootPrincipal } from './identity/index.ts';
 import {
   applyLakeRetention,
+  ChannelService,
+  ChannelStore,
   countStoreEvents,
   EventDataStoreService,
   EventDataStoreStore,
@@ -217,6 +220,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     ids,
     currentSeq: () => log.committedSeq,
     countEvents: (storeId) => reads.use((conn) => conn.serial((raw) => countStoreEvents(raw, storeId))),
+    channelsDeliveringTo: (storeArn) => channels.deliveringTo(storeArn).map((c) => c.arn),
   });
   // Lake queries run on connections of their own, so a long query neither waits for nor holds up lookups.
   const lakeQueries = new LakeQueries({
@@ -233,6 +237,13 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   const signingKeys = await SigningKeys.open(join(config.dataDir, 'secrets'), clock);
   const history = new EventHistory(reads, clock);
   const capture = new Capture(log);
+  const channels = new ChannelService({
+    store: await ChannelStore.load(controlConn),
+    eventDataStores,
+    clock,
+    ids,
+    appendPayloads: (payloads) => capture.appendPayloads(payloads),
+  });
   const ingestCheckers = await IngestCheckers.start(
     config.ingestWorkers,
     () => ids.uuid(),
@@ -266,6 +277,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     history,
     eventDataStores,
     lakeQueries,
+    channels,
     lookupRateLimit: new LookupRateLimit(config.lookupRateLimit, clock),
     capture,
     ingestCheckers,
@@ -364,7 +376,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
       ids,
       capture,
       logger,
-      ownServices: new Set(apis.flatMap((api) => api.signingNames)),
+      ownServices: new Set([...apis.flatMap((api) => api.signingNames), CLOUDTRAIL_DATA_SIGNING_NAME]),
       ownTargetPrefixes: new Set(apis.flatMap((api) => api.targetPrefixes)),
       bodyLimit: BODY_LIMIT_BYTES,
     }),

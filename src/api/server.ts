@@ -3,10 +3,12 @@ import Fastify, { type FastifyReply, type FastifyRequest, LogController } from '
 import type { Logger } from 'pino';
 import { ServiceError } from '../model/service-error.ts';
 import { type AwsJsonDeps, errorResponse, handleAwsJson, type JsonApi, routeTarget } from './aws-json.ts';
+import { handlePutAuditEvents, PUT_AUDIT_EVENTS_PATH } from './cloudtrail-data-api.ts';
 import { type ApiRequest, type ApiResponse, queryMembers } from './http-types.ts';
 
 /**
  * The one HTTP server (design.md, The API). `POST /` carries the AWS JSON APIs, routed by X-Amz-Target;
+ * `POST /PutAuditEvents` the cloudtrail-data REST-JSON API;
  * `GET /health` answers without authentication for liveness checks, with how far the log and its consumers are. Bodies arrive as raw bytes, because
  * SigV4 signs the exact bytes and the protocol layer parses JSON itself to answer SerializationException.
  */
@@ -69,6 +71,11 @@ export function buildServer(deps: ServerDeps) {
     }
     return answer(reply, await handleAwsJson(route.api, route.operation, req, deps));
   });
+
+  // The cloudtrail-data API (REST-JSON, routed by path; src/api/cloudtrail-data-api.ts).
+  app.post(PUT_AUDIT_EVENTS_PATH, async (request, reply) =>
+    answer(reply, await handlePutAuditEvents(toApiRequest(request), deps)),
+  );
 
   app.get('/health', async () => ({ status: 'ok', ...deps.health() }));
 

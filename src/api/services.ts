@@ -3,7 +3,7 @@ import type { Capture } from '../capture/capture.ts';
 import type { IngestCheckers } from '../capture/ingest-workers.ts';
 import type { EventHistory, LookupRateLimit } from '../history/index.ts';
 import type { IdentityStore } from '../identity/index.ts';
-import type { EventDataStoreService, LakeQueries } from '../lake/index.ts';
+import type { ChannelService, EventDataStoreService, LakeQueries } from '../lake/index.ts';
 import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import type { SigningKeys, TrailDelivery, TrailService } from '../trails/index.ts';
@@ -22,6 +22,7 @@ export interface Services {
   history: EventHistory;
   eventDataStores: EventDataStoreService;
   lakeQueries: LakeQueries;
+  channels: ChannelService;
   lookupRateLimit: LookupRateLimit;
   capture: Capture;
   ingestCheckers: IngestCheckers;

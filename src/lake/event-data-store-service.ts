@@ -66,6 +66,8 @@ export interface EventDataStoreServiceDeps {
   currentSeq: () => number;
   /** How many events a store holds (lake-table.ts countStoreEvents on a read connection). */
   countEvents: (storeId: string) => Promise<number>;
+  /** The ARNs of the channels that deliver to a store (channel-service.ts): such a store cannot be deleted. */
+  channelsDeliveringTo?: (storeArn: string) => string[];
 }
 
 /**
@@ -194,6 +196,13 @@ export class EventDataStoreService {
         throw new ServiceError(
           'EventDataStoreTerminationProtectedException',
           `Event data store ${current.arn} has termination protection enabled; turn it off with UpdateEventDataStore first.`,
+        );
+      }
+      const channels = this.#deps.channelsDeliveringTo?.(current.arn) ?? [];
+      if (channels.length > 0) {
+        throw new ServiceError(
+          'ChannelExistsForEDSException',
+          `Event data store ${current.arn} is the destination of channel ${channels.join(', ')}; delete the channel or change its destinations first.`,
         );
       }
       const next = this.#closeIngestion(structuredClone(current));

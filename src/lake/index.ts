@@ -1,4 +1,14 @@
 export {
+  ACTIVITY_AUDIT_LOG_SELECTORS,
+  type ChannelRecord,
+  channelOutput,
+  ingestionStatusOutput,
+  MAX_CHANNELS_PER_REGION,
+} from './channel.ts';
+export { eventDataChecksum } from './channel-audit-event.ts';
+export { ChannelService, type CreateChannelInput, type PutAuditEventsResult } from './channel-service.ts';
+export { ChannelStore } from './channel-store.ts';
+export {
   type BillingMode,
   type EventDataStoreRecord,
   eventDataStoreOutput,

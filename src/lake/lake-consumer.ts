@@ -5,6 +5,7 @@ import { readHeader, recordBytes } from '../log/record-payload.ts';
 import type { CloudTrailRecord } from '../model/record.ts';
 import type { Connection } from '../store/database.ts';
 import type { RecordPredicate } from '../trails/index.ts';
+import { channelDelivers } from './channel-routing.ts';
 import { type EventDataStoreRecord, ingestsAt } from './event-data-store.ts';
 import type { EventDataStoreStore } from './event-data-store-store.ts';
 import { CREATE_LAKE_STAGING, insertStagedLakeEvents } from './lake-table.ts';
@@ -172,6 +173,8 @@ export class LakeConsumer implements ConsumerHandler {
     if (seq <= route.after || !ingestsAt(store, seq)) return false;
     if (!route.accounts.has(record.recipientAccountId)) return false;
     if (!store.multiRegionEnabled && record.awsRegion !== store.region) return false;
+    // A channel's events go only to the stores the channel named when they were logged (channel-routing.ts).
+    if (record.eventCategory === 'ActivityAuditLog' && !channelDelivers(record, store.id)) return false;
     return route.matches(record);
   }
 

@@ -217,6 +217,19 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- Lake channels (src/lake/channel-store.ts): one JSON document per channel, held in memory.
+      CREATE TABLE channels (
+        channel_id VARCHAR PRIMARY KEY,
+        account_id VARCHAR NOT NULL,
+        region VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        doc JSON NOT NULL
+      );
+    `,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection, nowMs: number): Promise<void> {

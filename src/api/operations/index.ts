@@ -1,4 +1,5 @@
 import type { OperationTable } from '../operation.ts';
+import { channelOperations } from './channel-operations.ts';
 import { eventDataStoreOperations } from './event-data-store-operations.ts';
 import { integrityOperations } from './integrity-operations.ts';
 import { lookupOperations } from './lookup-operations.ts';
@@ -16,4 +17,5 @@ export const cloudTrailOperations: OperationTable = {
   ...integrityOperations,
   ...eventDataStoreOperations,
   ...queryOperations,
+  ...channelOperations,
 };
