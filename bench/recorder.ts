@@ -1,0 +1,236 @@
+/**
+ * Recorder middleware benchmark (issue 4): the same hello-world Express app (bench/lib/hello-app.ts), plain
+ * and with @opentrail/recorder added in its one line, under the same load, side by side. The recorded app
+ * records every request into a real opentrail started here as `npm start` starts it: records are spooled and
+ * shipped over HTTP with SigV4 while the load runs, and at the end every one must have been acknowledged.
+ * Target: ≤ 5% fewer requests/s with the recorder (median over rounds of recorded/plain).
+ *
+ * How: each app is a child process of its own, so neither carries the other's JIT state, garbage or
+ * background work (the recorder's spool writes and shipping happen in its own process, as in a real
+ * service). The load generator is this process: CONNECTIONS keep-alive connections, each sending its next
+ * request when the last is answered, alternately GET /hello and POST /greetings with a small JSON body. On
+ * a machine with two or more cores the app under load gets a core to itself (taskset): the load generator
+ * and opentrail share another, so that opentrail storing the records, which is not the middleware's cost
+ * and in production runs elsewhere, does not take CPU from the app. The app's CPU time per round is
+ * printed beside its rate: near 100% of a core means the app, not the load generator, set the rate.
+ * Rounds alternate plain/recorded, and which goes first alternates too, because this machine is noisy.
+ * Run: npm run bench:recorder [-- --rounds 5 --seconds 5 --connections 32]
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { FIXED_ADMIN_CREDENTIALS, startChildServer, waitForConsumers } from '../test/helpers/child-server.ts';
+import type { AppMessage, ParentMessage } from './lib/hello-app.ts';
+import { median, report } from './lib/stats.ts';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '32' },
+    'warmup-seconds': { type: 'string', default: '3' },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const SECONDS = Number(values.seconds);
+const CONNECTIONS = Number(values.connections);
+const WARMUP_SECONDS = Number(values['warmup-seconds']);
+/** The app's core and the one the rest shares, when there are two. */
+const PIN = availableParallelism() >= 2 ? { app: '1', rest: '0' } : undefined;
+const EVENT_SOURCE = 'hello.bench.example.com';
+const GREETING = JSON.stringify({ name: 'ada', password: 'not-recorded' });
+
+/** One app child: its port, its CPU time, and its end. */
+interface AppChild {
+  name: string;
+  port: number;
+  agent: Agent;
+  process: ChildProcess;
+  /** CPU time (user + system) the process has used so far, µs. */
+  cpuMicros(): Promise<number>;
+  /** Resolves once the app's recorder holds no record opentrail does not have. */
+  settled(): Promise<unknown>;
+  finish(): Promise<Extract<AppMessage, { type: 'finished' }>>;
+}
+
+async function startApp(name: string, args: string[]): Promise<AppChild> {
+  const node = [process.execPath, '--import', 'tsx', 'bench/lib/hello-app.ts', ...args];
+  // PROF_DIR=dir writes the apps' CPU profiles there, for profiling the middleware.
+  if (process.env['PROF_DIR']) node.splice(1, 0, '--cpu-prof', `--cpu-prof-dir=${process.env['PROF_DIR']}`);
+  const command = PIN ? ['taskset', '-c', PIN.app, ...node] : node;
+  const child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = async <T extends AppMessage['type']>(type: T, ask?: ParentMessage) => {
+    const answer = once(child, 'message') as Promise<[AppMessage]>;
+    if (ask) child.send(ask);
+    const [message] = await answer;
+    if (message.type !== type) throw new Error(`${name} app answered ${message.type}, not ${type}`);
+    return message as Extract<AppMessage, { type: T }>;
+  };
+  const { port } = await next('listening');
+  return {
+    name,
+    port,
+    agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }),
+    process: child,
+    cpuMicros: async () => (await next('usage', { type: 'usage' })).cpuMicros,
+    settled: () => next('settled', { type: 'settle' }),
+    finish: () => next('finished', { type: 'finish' }),
+  };
+}
+
+/** One request, answered and read to its end: its status. */
+function call(app: AppChild, get: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent: app.agent,
+        host: '127.0.0.1',
+        port: app.port,
+        method: get ? 'GET' : 'POST',
+        path: get ? '/hello' : '/greetings',
+        headers: get
+          ? { 'x-user': 'bench' }
+          : { 'x-user': 'bench', 'content-type': 'application/json', 'content-length': GREETING.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(get ? undefined : GREETING);
+  });
+}
+
+interface Round {
+  /** Requests answered 200 per second. */
+  rate: number;
+  /** The app's CPU time over the round's wall time: 1 is one core kept busy. */
+  cpu: number;
+  /** The app's CPU time per request answered, µs. */
+  cpuPerRequest: number;
+  answered: number;
+}
+
+/**
+ * CONNECTIONS clients calling the app back to back for `seconds`, once the last round's records are shipped
+ * and stored: shipping and storing them must not take CPU from the next round, whichever app it loads.
+ */
+async function load(app: AppChild, seconds: number): Promise<Round> {
+  await recorded.settled();
+  await waitForConsumers(server, 120_000);
+  let answered = 0;
+  let failed = 0;
+  const cpuBefore = await app.cpuMicros();
+  const start = performance.now();
+  const until = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async (_, i) => {
+      for (let n = i; performance.now() < until; n++) {
+        if ((await call(app, n % 2 === 0)) === 200) answered++;
+        else failed++;
+      }
+    }),
+  );
+  const wallMs = performance.now() - start;
+  const cpu = (await app.cpuMicros()) - cpuBefore;
+  if (failed > 0) throw new Error(`${app.name}: ${failed} requests were not answered 200`);
+  return { rate: (answered / wallMs) * 1000, cpu: cpu / 1000 / wallMs, cpuPerRequest: cpu / answered, answered };
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-bench-recorder-'));
+const server = await startChildServer(dataDir);
+if (PIN) {
+  // -a: every thread, those node and DuckDB have started already included.
+  for (const pid of [process.pid, server.process.pid as number]) {
+    execFileSync('taskset', ['-a', '-p', '-c', PIN.rest, String(pid)], { stdio: 'ignore' });
+  }
+}
+const plain = await startApp('plain', []);
+const recorded = await startApp('recorded', ['--endpoint', server.url, '--event-source', EVENT_SOURCE]);
+let recordedRequests = 0;
+
+try {
+  console.log(
+    `${CONNECTIONS} keep-alive connections, ${ROUNDS} alternating rounds of ${SECONDS} s each way` +
+      (PIN ? `; apps on CPU ${PIN.app}, load generator and opentrail on CPU ${PIN.rest}` : '; not pinned'),
+  );
+  for (const app of [plain, recorded]) {
+    const warm = await load(app, WARMUP_SECONDS);
+    if (app === recorded) recordedRequests += warm.answered;
+  }
+
+  const rounds: { plain: Round; recorded: Round }[] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    const order = r % 2 === 1 ? [plain, recorded] : [recorded, plain];
+    const results = new Map<AppChild, Round>();
+    for (const app of order) results.set(app, await load(app, SECONDS));
+    const round = { plain: results.get(plain) as Round, recorded: results.get(recorded) as Round };
+    recordedRequests += round.recorded.answered;
+    rounds.push(round);
+    console.log(
+      `round ${r}: plain ${describe(round.plain)}, recorded ${describe(round.recorded)}, ` +
+        `loss ${pct(1 - round.recorded.rate / round.plain.rate)}`,
+    );
+  }
+
+  // Every request the recorded app answered must be in opentrail: acknowledged by its ingest API, in order.
+  const { stats, errors } = await recorded.finish();
+  const plainServed = (await plain.finish()).served;
+  // To turn the apps' profiles into time per request.
+  if (process.env['PROF_DIR']) console.log(`requests served: plain ${plainServed}, recorded ${recordedRequests}`);
+  for (const e of errors) console.log(`recorder reported ${e}`);
+  await waitForConsumers(server, 120_000);
+  const cloudtrail = new CloudTrailClient({
+    endpoint: server.url,
+    region: 'us-east-1',
+    credentials: FIXED_ADMIN_CREDENTIALS,
+  });
+  const found = await cloudtrail.send(
+    new LookupEventsCommand({
+      LookupAttributes: [{ AttributeKey: 'EventSource', AttributeValue: EVENT_SOURCE }],
+      MaxResults: 1,
+    }),
+  );
+  cloudtrail.destroy();
+  const health = await server.health();
+  console.log(
+    `recorder: ${stats?.recorded} recorded, ${stats?.delivered} delivered, ${stats?.dropped} dropped, ` +
+      `${stats?.rejected} rejected of ${recordedRequests} requests answered; opentrail committed ${health.log.committedSeq}; ` +
+      `LookupEvents finds ${found.Events?.[0]?.EventName ?? 'nothing'}`,
+  );
+  if (stats?.delivered !== recordedRequests || stats.recorded !== recordedRequests || found.Events?.length !== 1) {
+    throw new Error('the recorded app’s records did not all arrive in opentrail');
+  }
+
+  const plainRate = median(rounds.map((r) => r.plain.rate));
+  const recordedRate = median(rounds.map((r) => r.recorded.rate));
+  const loss = 1 - median(rounds.map((r) => r.recorded.rate / r.plain.rate));
+  const cpu = (app: 'plain' | 'recorded') => median(rounds.map((r) => r[app].cpuPerRequest));
+  console.log(
+    `${ROUNDS} alternating rounds of ${SECONDS} s, ${CONNECTIONS} connections; medians: plain ${plainRate.toFixed(0)} req/s ` +
+      `(${cpu('plain').toFixed(0)} µs of CPU a request), recorded ${recordedRate.toFixed(0)} req/s (${cpu('recorded').toFixed(0)} µs)`,
+  );
+  console.log(report('throughput lost to the recorder', loss * 100, '%', '<= 5%', loss <= 0.05));
+} finally {
+  for (const app of [plain, recorded]) {
+    app.agent.destroy();
+    if (app.process.exitCode === null) app.process.kill();
+  }
+  await server.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}
+
+function describe(round: Round): string {
+  return `${round.rate.toFixed(0)} req/s (app CPU ${pct(round.cpu)}, ${round.cpuPerRequest.toFixed(0)} µs a request)`;
+}
+
+function pct(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
+}
