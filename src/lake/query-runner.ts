@@ -19,6 +19,9 @@ import { type LakeStores, type TranslatedQuery, translateLakeQuery } from './sql
  */
 export const MAX_UNFINISHED_QUERIES = 10;
 export const QUERY_RETENTION_MS = 7 * 24 * 3600 * 1000;
+/** Finished queries kept in memory, and the most rows one may keep there. */
+const RECENT_QUERIES = 100;
+const RECENT_ROWS = 10_000;
 const TERMINAL: ReadonlySet<QueryStatus> = new Set(['FINISHED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
 
 export interface LakeQueriesDeps {
@@ -51,6 +54,11 @@ export class LakeQueries {
   readonly #idle: Connection[];
   /** Unfinished queries by id (queued or running), in this process. */
   readonly #active = new Map<string, Running>();
+  /**
+   * Queries that finished in this process, oldest first, with their rows when few: a caller polls a query
+   * it just started, then reads its results, and those answers need no trip to DuckDB.
+   */
+  readonly #recent = new Map<string, { query: LakeQueryRecord; rows?: ResultRow[] }>();
   /** Each runner connection's profile file. */
   readonly #profiles = new Map<Connection, string>();
 
@@ -116,7 +124,8 @@ export class LakeQueries {
 
   /** The caller's query; another account's, or one older than 7 days, is not found. */
   async get(caller: Caller, queryId: string, storeRef?: string): Promise<LakeQueryRecord> {
-    const query = this.#active.get(queryId)?.query ?? (await this.#deps.queries.get(queryId));
+    const query =
+      this.#active.get(queryId)?.query ?? this.#recent.get(queryId)?.query ?? (await this.#deps.queries.get(queryId));
     const visible =
       query !== undefined &&
       query.accountId === caller.principal.accountId &&
@@ -134,7 +143,8 @@ export class LakeQueries {
   async results(caller: Caller, queryId: string, offset: number, limit: number): Promise<ResultRow[]> {
     const query = await this.get(caller, queryId);
     if (query.status !== 'FINISHED') return [];
-    return this.#deps.queries.results(queryId, offset, limit);
+    const kept = this.#recent.get(queryId)?.rows;
+    return kept !== undefined ? kept.slice(offset, offset + limit) : this.#deps.queries.results(queryId, offset, limit);
   }
 
   /** The caller's queries of the past 7 days that read the store, newest first. */
@@ -201,8 +211,8 @@ export class LakeQueries {
 
   async #run(running: Running, conn: Connection): Promise<void> {
     running.conn = conn;
+    // RUNNING lives in memory only: what is stored says QUEUED until the outcome, which is all a restart needs.
     running.query = { ...running.query, status: 'RUNNING' };
-    await this.#deps.queries.put(running.query);
     const started = performance.now();
     try {
       const { rows, statistics } = await conn.serial(async (raw) => {
@@ -248,6 +258,14 @@ export class LakeQueries {
       ...(errorMessage !== undefined ? { errorMessage } : {}),
     };
     await this.#deps.queries.finish(running.query, rows);
+    this.#recent.set(running.query.queryId, {
+      query: running.query,
+      ...(rows.length <= RECENT_ROWS ? { rows } : {}),
+    });
+    for (const old of this.#recent.keys()) {
+      if (this.#recent.size <= RECENT_QUERIES) break;
+      this.#recent.delete(old);
+    }
     this.#active.delete(running.query.queryId);
   }
 }
