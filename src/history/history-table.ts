@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RECORD_MEMBER_ORDER } from '../model/record.ts';
 
@@ -135,12 +134,4 @@ export function recordJson(row: Record<string, unknown>): string {
   const extra = row['extra'];
   if (typeof extra === 'string' && extra.length > 2) parts.push(extra.slice(1, -1));
   return `{${parts.join(',')}}`;
-}
-
-/**
- * The 32-bit key of an eventID or resource name, as stored in `event_id_hash` and `name_hash` (the first
- * 8 hex digits of its MD5, computed the same way in SQL).
- */
-export function stringHash(value: string): number {
-  return Number.parseInt(createHash('md5').update(value).digest('hex').slice(0, 8), 16);
 }

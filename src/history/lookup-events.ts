@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Caller } from '../identity/index.ts';
 import type { Clock } from '../model/clock.ts';
 import { ServiceError } from '../model/service-error.ts';
+import { stringHash } from '../model/string-hash.ts';
 import type { ConnectionPool } from '../store/database.ts';
 import { dropBefore, type HistoryRow, type KeyQuery, pageKeys, pageRows } from './history-queries.ts';
-import { recordJson, stringHash } from './history-table.ts';
+import { recordJson } from './history-table.ts';
 
 /**
  * LookupEvents over event history (facts §6): the caller's account and Region, management events (or

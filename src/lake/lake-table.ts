@@ -177,8 +177,9 @@ const SELECT_LIST: Record<LakeColumn, string> = {
 /** Moves the staged rows into `lake_events` (one parse of each record, in DuckDB). */
 export async function insertStagedLakeEvents(conn: DuckDBConnection): Promise<void> {
   await conn.run(`
-    INSERT INTO lake_events (store_id, ${LAKE_COLUMNS.join(', ')}, seq)
-    SELECT store_id, ${LAKE_COLUMNS.map((c) => SELECT_LIST[c]).join(',\n      ')}, seq
+    INSERT INTO lake_events (store_id, ${LAKE_COLUMNS.join(', ')}, seq, eventid_hash)
+    SELECT store_id, ${LAKE_COLUMNS.map((c) => SELECT_LIST[c]).join(',\n      ')}, seq,
+      ('0x' || substr(md5(r.eventID), 1, 8))::UINTEGER
     FROM (
       SELECT store_id, seq, j, r, json_transform(r.userIdentity, '${USER_IDENTITY_SCHEMA}') AS u
       FROM (SELECT store_id, seq, j, json_transform(j, '${RECORD_SCHEMA}') AS r FROM lake_staging)

@@ -4,6 +4,7 @@ import type { Caller } from '../identity/index.ts';
 import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import { ServiceError } from '../model/service-error.ts';
+import { stringHash } from '../model/string-hash.ts';
 import type { Connection, ConnectionPool } from '../store/database.ts';
 import type { EventDataStoreService } from './event-data-store-service.ts';
 import { LAKE_COLUMNS } from './lake-table.ts';
@@ -192,7 +193,11 @@ export class LakeQueries {
           return 'missing';
         }
       },
-      relationSql: (id) => `SELECT ${LAKE_COLUMNS.join(', ')} FROM main.lake_events WHERE store_id = '${id}'`,
+      // The eventID's 4-byte key (migration 7) finds its rows without decompressing every eventID.
+      relationSql: (id, eventId) =>
+        `SELECT ${LAKE_COLUMNS.join(', ')} FROM main.lake_events WHERE store_id = '${id}'${
+          eventId === undefined ? '' : ` AND eventid_hash = ${stringHash(eventId)}`
+        }`,
     };
   }
 

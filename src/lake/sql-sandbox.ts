@@ -15,8 +15,11 @@ export type StoreAccess = 'queryable' | 'missing' | 'inactive';
 export interface LakeStores {
   /** Whether the caller may query the store with this id (another account's store is 'missing'). */
   access(storeId: string): StoreAccess;
-  /** The SELECT giving one store's rows in Lake's columns (trusted SQL, written by the service). */
-  relationSql(storeId: string): string;
+  /**
+   * The SELECT giving one store's rows in Lake's columns (trusted SQL, written by the service); with
+   * `eventId`, only rows that may have that eventID need to be in it (the query keeps no other).
+   */
+  relationSql(storeId: string, eventId?: string): string;
 }
 
 export interface TranslatedQuery {
@@ -57,9 +60,12 @@ export async function translateLakeQuery(
     }
   }
   const relations = new Map<string, Tree>();
-  for (const id of new Set(storeIds)) {
-    const sub = await serialize(conn, stores.relationSql(id));
-    relations.set(id, (sub['statements'] as Tree[])[0] as Tree);
+  for (const ref of storeRefs(top)) {
+    const key = relationKey(ref);
+    if (relations.has(key)) continue;
+    const eventId = soughtEventIds.get(ref);
+    const sub = await serialize(conn, stores.relationSql(String(ref['table_name']).toLowerCase(), eventId));
+    relations.set(key, (sub['statements'] as Tree[])[0] as Tree);
   }
   replaceStores(top, relations);
   dropLocations(tree);
@@ -253,6 +259,64 @@ function nameColumns(node: Tree): void {
   });
 }
 
+/**
+ * Store references whose SELECT keeps only one eventID (a top-level `eventID = '…'` of a WHERE over that
+ * store alone), and that eventID: the store's rows are narrowed to it before the query sees them.
+ */
+const soughtEventIds = new WeakMap<Tree, string>();
+
+/** Every store reference of the query; notes in soughtEventIds the ones a single eventID is sought in. */
+function storeRefs(node: Tree): Tree[] {
+  if (node['type'] === 'SET_OPERATION_NODE') {
+    return [...storeRefs(node['left'] as Tree), ...storeRefs(node['right'] as Tree)];
+  }
+  const from = node['from_table'] as Tree;
+  if (from['type'] === 'BASE_TABLE') {
+    const names = new Set([String(from['table_name']).toLowerCase(), String(from['alias']).toLowerCase()]);
+    const eventId = conjuncts(node['where_clause'] as Tree | null)
+      .map((c) => equalityOnEventId(c, names))
+      .find((v) => v !== undefined);
+    if (eventId !== undefined) soughtEventIds.set(from, eventId);
+    return [from];
+  }
+  const refs: Tree[] = [];
+  const walk = (ref: Tree) => {
+    if (ref['type'] === 'JOIN') {
+      walk(ref['left'] as Tree);
+      walk(ref['right'] as Tree);
+    } else if (ref['type'] === 'BASE_TABLE') refs.push(ref);
+  };
+  walk(from);
+  return refs;
+}
+
+function relationKey(ref: Tree): string {
+  return `${String(ref['table_name']).toLowerCase()}/${soughtEventIds.get(ref) ?? ''}`;
+}
+
+function conjuncts(expr: Tree | null): Tree[] {
+  if (expr === null) return [];
+  if (expr['class'] === 'CONJUNCTION' && expr['type'] === 'CONJUNCTION_AND') {
+    return (expr['children'] as Tree[]).flatMap(conjuncts);
+  }
+  return [expr];
+}
+
+/** The string in `eventID = '…'` (either way round, the column bare or qualified by the store's name or alias). */
+function equalityOnEventId(expr: Tree, names: Set<string>): string | undefined {
+  if (expr['class'] !== 'COMPARISON' || expr['type'] !== 'COMPARE_EQUAL') return undefined;
+  const sides = [expr['left'] as Tree, expr['right'] as Tree];
+  const column = sides.find((e) => {
+    if (e['class'] !== 'COLUMN_REF') return false;
+    const parts = (e['column_names'] as string[]).map((p) => p.toLowerCase());
+    return parts.at(-1) === 'eventid' && (parts.length === 1 || (parts.length === 2 && names.has(parts[0] as string)));
+  });
+  const constant = sides.find((e) => e['class'] === 'CONSTANT');
+  const value = (constant?.['value'] as { type?: { id?: string }; value?: unknown } | undefined) ?? undefined;
+  if (column === undefined || value?.type?.id !== 'VARCHAR' || typeof value.value !== 'string') return undefined;
+  return value.value;
+}
+
 /** Puts each store's rows where its id was named, keeping the name usable as a qualifier. */
 function replaceStores(node: Tree, relations: Map<string, Tree>): void {
   if (node['type'] === 'SET_OPERATION_NODE') {
@@ -277,7 +341,7 @@ function replaceRef(ref: Tree, relations: Map<string, Tree>): Tree {
     type: 'SUBQUERY',
     alias: ref['alias'] === '' ? name : ref['alias'],
     sample: null,
-    subquery: relations.get(name.toLowerCase()),
+    subquery: relations.get(relationKey(ref)),
     column_name_alias: ref['column_name_alias'] ?? [],
   };
 }

@@ -9,11 +9,17 @@ const ALSO_MINE = '0b9f3c3e-1111-4222-8333-944455556666';
 const THEIRS = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
 const DELETED = 'dddddddd-0000-4000-8000-000000000000';
 
+/** The eventIDs the sandbox asked relations to be narrowed to, in order (undefined: not narrowed). */
+const narrowedTo: (string | undefined)[] = [];
+
 /** Stores as the service would answer for the caller: two of its own, one pending deletion, one of another account. */
 const stores: LakeStores = {
   access: (id) => (id === MINE || id === ALSO_MINE ? 'queryable' : id === DELETED ? 'inactive' : 'missing'),
-  relationSql: (id) =>
-    `SELECT eventname, useridentity, eventtime, requestparameters, errorcode FROM main.lake_events WHERE store_id = '${id}'`,
+  relationSql: (id, eventId) => {
+    narrowedTo.push(eventId);
+    return `SELECT eventname, useridentity, eventtime, requestparameters, errorcode, eventid FROM main.lake_events
+      WHERE store_id = '${id}'${eventId === undefined ? '' : ` AND eventid = '${eventId.replaceAll("'", "''")}'`}`;
+  },
 };
 
 describe('Lake SQL sandbox', () => {
@@ -24,8 +30,8 @@ describe('Lake SQL sandbox', () => {
     conn = await instance.connect();
     await conn.run(`CREATE TABLE lake_events (store_id VARCHAR, eventname VARCHAR,
       useridentity STRUCT(type VARCHAR, arn VARCHAR), eventtime TIMESTAMP,
-      requestparameters MAP(VARCHAR, VARCHAR), errorcode VARCHAR)`);
-    await conn.run(`INSERT INTO lake_events VALUES
+      requestparameters MAP(VARCHAR, VARCHAR), errorcode VARCHAR, eventid VARCHAR DEFAULT 'e-' || random())`);
+    await conn.run(`INSERT INTO lake_events (store_id, eventname, useridentity, eventtime, requestparameters, errorcode) VALUES
       ('${MINE}', 'GetObject', {'type': 'IAMUser', 'arn': 'arn:aws:iam::111122223333:user/alice'}, '2026-12-01 10:00:00', MAP {'bucketName': 'logs'}, NULL),
       ('${MINE}', 'GetObject', {'type': 'IAMUser', 'arn': 'arn:aws:iam::111122223333:user/bob'}, '2026-12-02 10:00:00', MAP {'bucketName': 'data'}, 'AccessDenied'),
       ('${MINE}', 'PutObject', {'type': 'IAMUser', 'arn': 'arn:aws:iam::111122223333:user/alice'}, '2026-12-03 10:00:00', MAP {'bucketName': 'logs'}, NULL),
@@ -84,6 +90,27 @@ describe('Lake SQL sandbox', () => {
       `SELECT eventName FROM ${MINE} WHERE errorCode IS NOT NULL UNION ALL SELECT eventName FROM ${ALSO_MINE} ORDER BY 1`,
     );
     assert.deepEqual(union.rows, [['ConsoleLogin'], ['GetObject']]);
+  });
+
+  it('narrows a store to the one eventID a query seeks, and only where that is safe', async () => {
+    const sought = async (statement: string) => {
+      narrowedTo.length = 0;
+      await translateLakeQuery(conn, statement, stores);
+      return [...narrowedTo];
+    };
+    assert.deepEqual(await sought(`SELECT * FROM ${MINE} WHERE eventID = 'e1' AND eventName = 'GetObject'`), ['e1']);
+    assert.deepEqual(await sought(`SELECT count(*) FROM ${MINE} m WHERE 'e2' = m.EVENTID`), ['e2']);
+    // Anything else could keep rows with other eventIDs: the store is not narrowed.
+    assert.deepEqual(await sought(`SELECT * FROM ${MINE} WHERE eventID = 'e1' OR eventName = 'x'`), [undefined]);
+    assert.deepEqual(
+      await sought(`SELECT a.eventName FROM ${MINE} a JOIN ${ALSO_MINE} b ON true WHERE a.eventID = 'e1'`),
+      [undefined, undefined],
+    );
+    assert.deepEqual(await sought(`SELECT * FROM ${MINE} WHERE eventID <> 'e1'`), [undefined]);
+    // Narrowed or not, the answer is the same.
+    const { rows: all } = await run(`SELECT eventId FROM ${MINE} LIMIT 1`);
+    const id = String(all[0]?.[0]);
+    assert.deepEqual((await run(`SELECT eventName FROM ${MINE} WHERE eventID = '${id}'`)).rows.length, 1);
   });
 
   it('refuses stores the caller cannot query', async () => {
