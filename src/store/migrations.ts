@@ -218,16 +218,6 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
     `,
   },
   {
-    version: 7,
-    sql: `
-      -- A 4-byte key of each Lake event's eventID (the first 8 hex digits of its MD5, as history's
-      -- event_id_hash), so a query for one eventID scans 40 MB of keys at 10 million events instead of
-      -- decompressing every eventID (src/lake/sql-sandbox.ts adds the key to such queries).
-      ALTER TABLE lake_events ADD COLUMN eventid_hash UINTEGER;
-      UPDATE lake_events SET eventid_hash = ('0x' || substr(md5(eventid), 1, 8))::UINTEGER WHERE eventid IS NOT NULL;
-    `,
-  },
-  {
     version: 6,
     sql: `
       -- Lake channels (src/lake/channel-store.ts): one JSON document per channel, held in memory.
@@ -238,6 +228,16 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
         name VARCHAR NOT NULL,
         doc JSON NOT NULL
       );
+    `,
+  },
+  {
+    version: 7,
+    sql: `
+      -- A 4-byte key of each Lake event's eventID (the first 8 hex digits of its MD5, as history's
+      -- event_id_hash), so a query for one eventID scans 40 MB of keys at 10 million events instead of
+      -- decompressing every eventID (src/lake/sql-sandbox.ts adds the key to such queries).
+      ALTER TABLE lake_events ADD COLUMN eventid_hash UINTEGER;
+      UPDATE lake_events SET eventid_hash = ('0x' || substr(md5(eventid), 1, 8))::UINTEGER WHERE eventid IS NOT NULL;
     `,
   },
 ];
