@@ -17,6 +17,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { Credentials } from '../../src/client/json-api-client.ts';
 import { LAKE_COLUMNS } from '../../src/lake/index.ts';
 import { isoSeconds, ManualClock } from '../../src/model/clock.ts';
+import { managementRecord } from '../helpers/records.ts';
 import { startTestServer, type TestWorld, withServer } from '../helpers/server.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -27,29 +28,18 @@ const ADMIN_ENV = {
   OPENTRAIL_SECRET_ACCESS_KEY: 'lake-restart-secret-L4k3-Secret-9xQ7vK2m',
 };
 
-function managementRecord(account: string, eventName: string, eventTime: string, region = 'us-east-1') {
-  return {
-    eventVersion: '1.08',
-    userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${account}:user/alice`, accountId: account, userName: 'alice' },
+function ec2Call(account: string, eventName: string, eventTime: string, region = 'us-east-1') {
+  return managementRecord(account, {
     eventTime,
-    eventSource: 'ec2.amazonaws.com',
     eventName,
     awsRegion: region,
-    sourceIPAddress: '192.0.2.1',
     requestParameters: { instanceId: 'i-1', filter: { a: [1, 2] } },
-    responseElements: null,
-    eventID: randomUUID(),
-    readOnly: false,
-    eventType: 'AwsApiCall',
-    managementEvent: true,
-    eventCategory: 'Management',
-    recipientAccountId: account,
-  };
+  });
 }
 
 function s3DataRecord(account: string, eventTime: string) {
   return {
-    ...managementRecord(account, 'PutObject', eventTime),
+    ...ec2Call(account, 'PutObject', eventTime),
     eventSource: 's3.amazonaws.com',
     requestParameters: { bucketName: 'logs-bucket', key: 'a.txt' },
     resources: [{ type: 'AWS::S3::Object', ARN: 'arn:aws:s3:::logs-bucket/a.txt' }],
@@ -101,12 +91,12 @@ describe('event data store ingestion', () => {
       // A's own API calls are management events of A: one ListEventDataStores call.
       await ct.send(new ListEventDataStoresCommand({}));
       await ingest(w, a.root, [
-        managementRecord(a.accountId, 'RunInstances', now),
-        managementRecord(a.accountId, 'RunInstances', now, 'eu-west-1'),
+        ec2Call(a.accountId, 'RunInstances', now),
+        ec2Call(a.accountId, 'RunInstances', now, 'eu-west-1'),
         s3DataRecord(a.accountId, now),
       ]);
       // B's records and calls never reach A's stores.
-      await ingest(w, b.root, [managementRecord(b.accountId, 'RunInstances', now), s3DataRecord(b.accountId, now)]);
+      await ingest(w, b.root, [ec2Call(b.accountId, 'RunInstances', now), s3DataRecord(b.accountId, now)]);
       await w.cloudtrail({ credentials: b.root }).send(new ListEventDataStoresCommand({}));
       const after = await counts(w, { mgmt, data, home });
       assert.deepEqual(
@@ -125,8 +115,8 @@ describe('event data store ingestion', () => {
         const a = await w.newAccount();
         const ct = w.cloudtrail({ credentials: a.root });
         id = idOf((await ct.send(new CreateEventDataStoreCommand({ Name: 'typed' }))).EventDataStoreArn);
-        const r = managementRecord(a.accountId, 'RunInstances', '2026-01-02T03:04:05Z');
-        record.eventID = r.eventID;
+        const r = ec2Call(a.accountId, 'RunInstances', '2026-01-02T03:04:05Z');
+        record.eventID = r['eventID'] as string;
         await ingest(w, a.root, [r]);
         await w.app.lakeCaughtUp();
         return a.accountId;

@@ -10,6 +10,7 @@ import {
   ListQueriesCommand,
   StartQueryCommand,
 } from '@aws-sdk/client-cloudtrail';
+import { managementRecord } from '../helpers/records.ts';
 import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
 
 const USERS = ['alice', 'bob', 'carol'];
@@ -19,29 +20,21 @@ const NAMES = ['RunInstances', 'StopInstances', 'DescribeInstances', 'TerminateI
 
 /** Records the test can count itself: event i is by USERS[i % 3], named NAMES[i % 4], failing when i % 5 === 0. */
 function records(account: string, n: number) {
-  return Array.from({ length: n }, (_, i) => ({
-    eventVersion: '1.08',
-    userIdentity: {
-      type: 'IAMUser',
-      arn: `arn:aws:iam::${account}:user/${USERS[i % 3]}`,
-      accountId: account,
-      userName: USERS[i % 3],
-    },
-    eventTime: `${dayBefore(6 - (i % 5))}T10:00:00Z`,
-    eventSource: 'ec2.amazonaws.com',
-    eventName: NAMES[i % 4],
-    awsRegion: 'us-east-1',
-    sourceIPAddress: '192.0.2.1',
-    requestParameters: { instanceId: `i-${i}`, bucketName: i % 2 === 0 ? 'even' : 'odd' },
-    responseElements: null,
-    ...(i % 5 === 0 ? { errorCode: 'AccessDenied' } : {}),
-    eventID: randomUUID(),
-    readOnly: NAMES[i % 4] === 'DescribeInstances',
-    eventType: 'AwsApiCall',
-    managementEvent: true,
-    eventCategory: 'Management',
-    recipientAccountId: account,
-  }));
+  return Array.from({ length: n }, (_, i) =>
+    managementRecord(account, {
+      userIdentity: {
+        type: 'IAMUser',
+        arn: `arn:aws:iam::${account}:user/${USERS[i % 3]}`,
+        accountId: account,
+        userName: USERS[i % 3],
+      },
+      eventTime: `${dayBefore(6 - (i % 5))}T10:00:00Z`,
+      eventName: NAMES[i % 4],
+      requestParameters: { instanceId: `i-${i}`, bucketName: i % 2 === 0 ? 'even' : 'odd' },
+      ...(i % 5 === 0 ? { errorCode: 'AccessDenied' } : {}),
+      readOnly: NAMES[i % 4] === 'DescribeInstances',
+    }),
+  );
 }
 
 async function storeWithEvents(w: TestWorld, ct: CloudTrailClient, n: number): Promise<string> {

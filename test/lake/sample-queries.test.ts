@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   type CloudTrailClient,
@@ -11,6 +10,7 @@ import {
 } from '@aws-sdk/client-cloudtrail';
 import { SAMPLE_QUERIES } from '../../src/lake/index.ts';
 import { awsCli } from '../helpers/aws-cli.ts';
+import { managementRecord } from '../helpers/records.ts';
 import { type TestWorld, withServer } from '../helpers/server.ts';
 
 /** Yesterday (UTC), so the history stays inside the store's retention whenever the test runs. */
@@ -18,29 +18,20 @@ const DAY = new Date(Date.now() - 24 * 3600 * 1000).toISOString().slice(0, 10);
 
 /** A small account history with known answers: sign-ins, IAM changes, root calls, refusals. */
 function history(account: string) {
-  const base = (i: number, eventSource: string, eventName: string, more: Record<string, unknown> = {}) => ({
-    eventVersion: '1.08',
-    userIdentity: {
-      type: 'IAMUser',
-      arn: `arn:aws:iam::${account}:user/u${i % 4}`,
-      accountId: account,
-      userName: `u${i % 4}`,
-    },
-    eventTime: `${DAY}T${String(10 + (i % 10)).padStart(2, '0')}:00:00Z`,
-    eventSource,
-    eventName,
-    awsRegion: 'us-east-1',
-    sourceIPAddress: `198.51.100.${i % 3}`,
-    requestParameters: null,
-    responseElements: null,
-    eventID: randomUUID(),
-    readOnly: false,
-    eventType: 'AwsApiCall',
-    managementEvent: true,
-    eventCategory: 'Management',
-    recipientAccountId: account,
-    ...more,
-  });
+  const base = (i: number, eventSource: string, eventName: string, more: Record<string, unknown> = {}) =>
+    managementRecord(account, {
+      userIdentity: {
+        type: 'IAMUser',
+        arn: `arn:aws:iam::${account}:user/u${i % 4}`,
+        accountId: account,
+        userName: `u${i % 4}`,
+      },
+      eventTime: `${DAY}T${String(10 + (i % 10)).padStart(2, '0')}:00:00Z`,
+      eventSource,
+      eventName,
+      sourceIPAddress: `198.51.100.${i % 3}`,
+      ...more,
+    });
   const records = [];
   for (let i = 0; i < 7; i++) {
     records.push(
