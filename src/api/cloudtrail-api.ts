@@ -15,7 +15,8 @@ const byMember =
 
 /** Tag lists: too many tags is TagsLimitExceeded; a bad key or value is InvalidTagParameter. */
 const tagErrors = (members: string[], violation: Violation): ErrorName | undefined => {
-  if (members[0] !== 'TagsList') return undefined;
+  // Channels name their tag list Tags; trails and event data stores TagsList.
+  if (members[0] !== 'TagsList' && members[0] !== 'Tags') return undefined;
   return members.length === 1 && /length/.test(violation.text)
     ? 'TagsLimitExceededException'
     : 'InvalidTagParameterException';
@@ -54,6 +55,8 @@ export const cloudTrailApi: JsonApi = {
     UpdateEventDataStore: (members) =>
       byMember({ AdvancedEventSelectors: 'InvalidEventSelectorsException' })(members) ?? 'InvalidParameterException',
     ListEventDataStores: byMember({ MaxResults: 'InvalidMaxResultsException', NextToken: 'InvalidNextTokenException' }),
+    CreateChannel: (members, violation) => tagErrors(members, violation) ?? 'InvalidParameterException',
+    UpdateChannel: () => 'InvalidParameterException',
     CreateTrail: tagErrors,
     AddTags: tagErrors,
     RemoveTags: tagErrors,

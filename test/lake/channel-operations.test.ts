@@ -82,6 +82,9 @@ describe('channels', () => {
       const create = (over: Record<string, unknown>) =>
         ct.send(new CreateChannelCommand({ Name: 'ch1', Source: 'Custom', Destinations: toStore(store), ...over }));
       await rejectsWith(create({ Source: 'Okta' }), 'InvalidSourceException');
+      // The model's own checks answer with the operation's errors too.
+      await rejectsWith(create({ Tags: [{ Key: '', Value: 'x' }] }), 'InvalidTagParameterException');
+      await rejectsWith(create({ Name: 'ab' }), 'InvalidParameterException');
       await rejectsWith(
         create({ Destinations: toStore(`arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/${randomUUID()}`) }),
         'EventDataStoreNotFoundException',
