@@ -33,10 +33,25 @@ export class SignedPoster {
     return signed.headers as Record<string, string>;
   }
 
-  post(headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+  /** Signs a REST-JSON POST to `path` with `query` (e.g. cloudtrail-data's PutAuditEvents). */
+  async signRest(path: string, query: Record<string, string>, body: string): Promise<Record<string, string>> {
+    const signed = await this.#signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: this.#url.hostname,
+      port: Number(this.#url.port),
+      path,
+      query,
+      headers: { host: this.#url.host, 'content-type': 'application/json' },
+      body,
+    });
+    return signed.headers as Record<string, string>;
+  }
+
+  post(headers: Record<string, string>, body: string, path = '/'): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const req = request(
-        { agent: this.#agent, hostname: this.#url.hostname, port: this.#url.port, path: '/', method: 'POST', headers },
+        { agent: this.#agent, hostname: this.#url.hostname, port: this.#url.port, path, method: 'POST', headers },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
