@@ -115,7 +115,9 @@ export class LakeQueries {
       statistics: { eventsMatched: 0, eventsScanned: 0, bytesScanned: 0, executionMs: 0 },
       resultsCount: 0,
     };
-    await this.#deps.queries.put(query);
+    // Stored in the background (the connection's queue keeps it before the outcome): the caller need not wait
+    // for a commit to get its QueryId, and until then the query lives in #active.
+    this.#deps.queries.put(query).catch(this.#deps.onError);
     const running: Running = { query, translated, cancelled: false };
     this.#active.set(query.queryId, running);
     this.#queue.push(running);
@@ -262,7 +264,8 @@ export class LakeQueries {
       finishedMs: this.#deps.clock.now(),
       ...(errorMessage !== undefined ? { errorMessage } : {}),
     };
-    await this.#deps.queries.finish(running.query, rows);
+    // The outcome is answered from memory at once and stored after: results too many to keep in memory are
+    // read back through the same connection queue, so they are never read before they are written.
     this.#recent.set(running.query.queryId, {
       query: running.query,
       ...(rows.length <= RECENT_ROWS ? { rows } : {}),
@@ -272,6 +275,7 @@ export class LakeQueries {
       this.#recent.delete(old);
     }
     this.#active.delete(running.query.queryId);
+    await this.#deps.queries.finish(running.query, rows);
   }
 }
 
