@@ -60,6 +60,10 @@ async function streamUntilKilled(server: ChildServer, trial: number): Promise<st
   });
   const acked: string[] = [];
   let alive = true;
+  let firstAck: () => void = () => undefined;
+  const acknowledged = new Promise<void>((resolve) => {
+    firstAck = resolve;
+  });
   const worker = async () => {
     while (alive) {
       const ids = Array.from({ length: BATCH }, () => randomUUID());
@@ -69,13 +73,17 @@ async function streamUntilKilled(server: ChildServer, trial: number): Promise<st
         });
         assert.equal(res.Failed.length, 0);
         acked.push(...res.Successful.map((s) => s.EventID));
+        firstAck();
       } catch {
         alive = false; // the connection died with the server: this batch was never acknowledged
       }
     }
   };
   const workers = Array.from({ length: CLIENTS }, worker);
-  await sleep(150 + Math.floor(Math.random() * 500));
+  // The kill lands at a random point of a stream already flowing: a loaded machine can take longer than the
+  // random delay to answer a fresh server's first batch.
+  await Promise.race([acknowledged, sleep(30_000)]);
+  await sleep(Math.floor(Math.random() * 500));
   await server.kill();
   alive = false;
   await Promise.all(workers);
