@@ -1,26 +1,26 @@
 import { isoSeconds } from './clock.ts';
 import type { CloudTrailRecord, RecordResource, UserIdentity } from './cloudtrail-record.ts';
-import { capped, truncated } from './request-parameters.ts';
+import { capped, MEMBER_OBJECT_BYTES, truncated } from './request-parameters.ts';
 
 /** The record format version the recorder writes (the current CloudTrail one). */
 export const EVENT_VERSION = '1.11';
 
-/** One event as your code or the middleware describes it; `buildRecord` fills in the rest. */
+/** One event as your code or the middleware describes it; `buildRecord` fills in the rest (undefined: absent). */
 export interface RecordInput {
   eventName: string;
-  userIdentity?: UserIdentity;
+  userIdentity?: UserIdentity | undefined;
   /** When the request arrived (epoch ms); now by default. */
-  eventTimeMs?: number;
-  sourceIPAddress?: string;
-  userAgent?: string;
-  errorCode?: string;
-  errorMessage?: string;
-  requestParameters?: Record<string, unknown> | null;
-  responseElements?: Record<string, unknown> | null;
-  additionalEventData?: Record<string, unknown>;
-  resources?: RecordResource[];
-  requestID?: string;
-  readOnly?: boolean;
+  eventTimeMs?: number | undefined;
+  sourceIPAddress?: string | undefined;
+  userAgent?: string | undefined;
+  errorCode?: string | undefined;
+  errorMessage?: string | undefined;
+  requestParameters?: Record<string, unknown> | null | undefined;
+  responseElements?: Record<string, unknown> | null | undefined;
+  additionalEventData?: Record<string, unknown> | undefined;
+  resources?: RecordResource[] | undefined;
+  requestID?: string | undefined;
+  readOnly?: boolean | undefined;
 }
 
 export interface RecordDefaults {
@@ -33,6 +33,7 @@ export interface RecordDefaults {
 /**
  * A management event in the shape the ingest API takes (facts §4.1), members in AWS's order. opentrail
  * fills `recipientAccountId` itself: records always land in the account whose key signed the batch.
+ * requestParameters and responseElements are capped when the record is serialised (`recordJson`).
  */
 export function buildRecord(input: RecordInput, defaults: RecordDefaults): CloudTrailRecord {
   const eventID = defaults.newEventId();
@@ -47,8 +48,8 @@ export function buildRecord(input: RecordInput, defaults: RecordDefaults): Cloud
     ...(input.userAgent !== undefined ? { userAgent: truncated(input.userAgent) } : {}),
     ...(input.errorCode !== undefined ? { errorCode: truncated(input.errorCode) } : {}),
     ...(input.errorMessage !== undefined ? { errorMessage: truncated(input.errorMessage) } : {}),
-    requestParameters: capped(input.requestParameters ?? null),
-    responseElements: capped(input.responseElements ?? null),
+    requestParameters: input.requestParameters ?? null,
+    responseElements: input.responseElements ?? null,
     ...(input.additionalEventData !== undefined ? { additionalEventData: input.additionalEventData } : {}),
     requestID: truncated(input.requestID ?? eventID),
     eventID,
@@ -58,4 +59,19 @@ export function buildRecord(input: RecordInput, defaults: RecordDefaults): Cloud
     managementEvent: true,
     eventCategory: 'Management',
   };
+}
+
+/**
+ * The record as the ingest API takes it, requestParameters or responseElements over CloudTrail's 100 KB
+ * replaced by a marker (`capped`). Serialised once: only a record long enough to hold such a member (a
+ * UTF-16 code unit is at most 3 bytes of UTF-8) has its members measured, and is serialised again.
+ */
+export function recordJson(record: CloudTrailRecord): string {
+  const json = JSON.stringify(record);
+  if (json.length * 3 <= MEMBER_OBJECT_BYTES) return json;
+  return JSON.stringify({
+    ...record,
+    requestParameters: capped(record.requestParameters),
+    responseElements: capped(record.responseElements),
+  });
 }

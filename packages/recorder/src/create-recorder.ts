@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { buildRecord, type RecordInput } from './build-record.ts';
+import { buildRecord, type RecordDefaults, type RecordInput, recordJson } from './build-record.ts';
 import { CaptureError } from './errors/capture-error.ts';
 import type { RecorderError } from './errors/recorder-error.ts';
 import { IngestClient } from './ingest-client.ts';
@@ -105,15 +105,17 @@ export function createRecorder<Req = IncomingMessage>(options: RecorderOptions<R
     onError: report,
   });
 
+  const defaults: RecordDefaults = {
+    eventSource: settings.eventSource,
+    awsRegion: settings.region,
+    now: () => settings.clock.now(),
+    newEventId: settings.newEventId,
+  };
+
   function record(input: RecordInput): string | undefined {
     try {
-      const built = buildRecord(input, {
-        eventSource: settings.eventSource,
-        awsRegion: settings.region,
-        now: () => settings.clock.now(),
-        newEventId: settings.newEventId,
-      });
-      const json = JSON.stringify(built);
+      const built = buildRecord(input, defaults);
+      const json = recordJson(built);
       counts.recorded += 1;
       spool.add(json);
       return built.eventID;

@@ -1,9 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { MEMBER_OBJECT_BYTES } from './request-parameters.ts';
 
 /**
- * What the recorder learns from node's request and response objects without changing how the host reads
- * or writes them: the request body is seen as the host consumes it, the outcome when the response ends.
+ * What the recorder learns from node's request object without changing how the host reads it: its target,
+ * its peer, and its body as the host consumes it.
  */
 
 /**
@@ -12,11 +12,11 @@ import { MEMBER_OBJECT_BYTES } from './request-parameters.ts';
  * as parsed JSON, `{truncated, originalBytes}` when it was larger than CloudTrail keeps, or undefined.
  */
 export function watchJsonBody(req: IncomingMessage): () => unknown {
-  if (!/\bjson\b|\+json/i.test(req.headers['content-type'] ?? '')) return () => undefined;
+  if (!/\bjson\b|\+json/i.test(req.headers['content-type'] ?? '')) return noBody;
   const chunks: Buffer[] = [];
   let bytes = 0;
   const emit = req.emit;
-  req.emit = function observed(this: IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
+  req.emit = function (this: IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'data') {
       const chunk = args[0];
       const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
@@ -36,40 +36,59 @@ export function watchJsonBody(req: IncomingMessage): () => unknown {
   };
 }
 
-/**
- * Calls `fn` once when the exchange is over: `completed` is false when the connection closed before the
- * response was fully sent (the client went away, or the handler never answered).
- */
-export function onExchangeEnd(res: ServerResponse, fn: (completed: boolean) => void): void {
-  let done = false;
-  const end = (completed: boolean) => {
-    if (done) return;
-    done = true;
-    fn(completed);
-  };
-  res.once('finish', () => end(true));
-  res.once('close', () => end(res.writableFinished));
-}
-
 /** The caller's address: the socket's peer, or the first X-Forwarded-For entry behind a trusted proxy. */
 export function clientAddress(req: IncomingMessage, trustProxy: boolean): string | undefined {
-  const forwarded = req.headers['x-forwarded-for'];
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  if (trustProxy && first) return first;
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
   const address = req.socket?.remoteAddress;
   // An IPv4 peer of a dual-stack socket is written as ::ffff:203.0.113.9; CloudTrail writes 203.0.113.9.
-  return address?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+  return address?.startsWith('::ffff:') && IPV4.test(address.slice(7)) ? address.slice(7) : address;
 }
 
-/** The request's path and query, whatever a router has since done to `req.url` (Express rewrites it). */
-export function requestUrl(req: IncomingMessage & { originalUrl?: string }): URL {
+const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
+
+/** A request's path and its query string (without the `?`; empty when there is none). */
+export interface RequestTarget {
+  path: string;
+  query: string;
+}
+
+/** A target whose path and query a URL parser would keep as they are: printable ASCII, no fragment. */
+const VERBATIM_TARGET = /^\/[\w\-.~!$&'()*+,;=:@/%]*(?:\?[!-"$-~]*)?$/;
+/** A `.` or `..` segment, which a URL parser would resolve. */
+const DOT_SEGMENT = /\/(?:\.|%2e)/i;
+
+/**
+ * The request's path and query, whatever a router has since done to `req.url` (Express rewrites it), as
+ * node's URL parser reads them. Most targets need no parsing (parsing every one cost more than the rest of
+ * matching a request): only one with a dot segment or with characters the parser would encode or drop
+ * goes through it.
+ */
+export function requestTarget(req: IncomingMessage & { originalUrl?: string }): RequestTarget {
   const target = req.originalUrl ?? req.url ?? '/';
+  if (VERBATIM_TARGET.test(target)) {
+    const q = target.indexOf('?');
+    const path = q === -1 ? target : target.slice(0, q);
+    if (!DOT_SEGMENT.test(path)) return { path, query: q === -1 ? '' : target.slice(q + 1) };
+  }
+  const url = parseTarget(target);
+  return { path: url.pathname, query: url.search.slice(1) };
+}
+
+function parseTarget(target: string): URL {
   try {
     // Prefixed, not resolved against a base: a path like //orders must not be read as a host.
     return new URL(target.startsWith('/') ? `http://localhost${target}` : target, 'http://localhost');
   } catch {
     return new URL('http://localhost/');
   }
+}
+
+function noBody(): undefined {
+  return undefined;
 }
 
 /** A short header value, when present. */

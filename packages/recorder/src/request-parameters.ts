@@ -1,3 +1,4 @@
+import { HIDDEN } from './cloudtrail-record.ts';
 import { redact } from './redact.ts';
 
 /** CloudTrail caps requestParameters and responseElements at 100 KB (facts §4.1, §11). */
@@ -9,17 +10,27 @@ export const MEMBER_OBJECT_BYTES = 100 * 1024;
  * is not a JSON object is kept under `body`.
  */
 export function requestParameters(
-  parts: { query: URLSearchParams; body: unknown; params: Record<string, string> },
+  parts: { query: URLSearchParams | undefined; body: unknown; params: Record<string, string> },
   redacted: ReadonlySet<string>,
 ): Record<string, unknown> | null {
-  const query: Record<string, string | string[]> = {};
-  for (const key of new Set(parts.query.keys())) {
-    const values = parts.query.getAll(key);
-    query[key] = values.length === 1 ? (values[0] as string) : values;
+  const members: Record<string, unknown> = {};
+  if (parts.query !== undefined) {
+    for (const key of new Set(parts.query.keys())) {
+      const values = parts.query.getAll(key);
+      put(members, key, values.length === 1 ? values[0] : values, redacted);
+    }
   }
-  const body = parts.body === undefined ? {} : isPlainObject(parts.body) ? parts.body : { body: parts.body };
-  const merged = redact({ ...query, ...body, ...parts.params }, redacted) as Record<string, unknown>;
-  return Object.keys(merged).length === 0 ? null : capped(merged);
+  if (isPlainObject(parts.body)) {
+    for (const key of Object.keys(parts.body)) put(members, key, parts.body[key], redacted);
+  } else if (parts.body !== undefined) {
+    put(members, 'body', parts.body, redacted);
+  }
+  for (const key of Object.keys(parts.params)) put(members, key, parts.params[key], redacted);
+  return Object.keys(members).length === 0 ? null : capped(members);
+}
+
+function put(members: Record<string, unknown>, key: string, value: unknown, redacted: ReadonlySet<string>): void {
+  members[key] = redacted.has(key.toLowerCase()) ? HIDDEN : redact(value, redacted);
 }
 
 /**
@@ -34,7 +45,8 @@ export function capped(members: Record<string, unknown> | null): Record<string, 
 
 /** CloudTrail truncates userAgent, errorCode, errorMessage and requestID at 1 KB (facts §4.1). */
 export function truncated(text: string, maxBytes = 1024): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text;
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most texts need not be measured.
+  if (text.length * 3 <= maxBytes || Buffer.byteLength(text) <= maxBytes) return text;
   return Buffer.from(text)
     .subarray(0, maxBytes)
     .toString('utf8')

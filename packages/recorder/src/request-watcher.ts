@@ -3,9 +3,10 @@ import type { RecordInput } from './build-record.ts';
 import type { RecordResource, UserIdentity } from './cloudtrail-record.ts';
 import { CaptureError } from './errors/capture-error.ts';
 import type { RecorderError } from './errors/recorder-error.ts';
-import { clientAddress, header, onExchangeEnd, requestUrl, watchJsonBody } from './http-exchange.ts';
+import { clientAddress, header, requestTarget, watchJsonBody } from './http-exchange.ts';
 import type { RecorderSettings } from './recorder-options.ts';
 import { requestParameters } from './request-parameters.ts';
+import type { MatchedOperation } from './route-map.ts';
 
 /** What your handler can add to the record of the request it is serving (see `annotate`). */
 export interface Annotation {
@@ -22,10 +23,28 @@ export interface WatcherDeps {
   annotations: WeakMap<IncomingMessage, Annotation>;
 }
 
+/** What is kept of a request to an operation until its response ends. */
+interface Watched {
+  req: IncomingMessage;
+  res: ServerResponse;
+  hostRequest: unknown;
+  operation: MatchedOperation;
+  query: string;
+  startMs: number;
+  sourceIPAddress: string | undefined;
+  teedBody: () => unknown;
+  /** The record was made ('finish' and 'close' both come for most exchanges). */
+  done: boolean;
+}
+
 /**
  * The function every framework adapter calls on each request: it decides at once whether the request is an
  * operation (others cost nothing more), notes what must be read before the socket goes, and builds the
  * record when the response ends. It never throws into the host; what goes wrong is reported.
+ *
+ * It is on every request's path, so it is kept cheap: the target is read without the URL parser when it
+ * can be, a route without parameters is found by its path, and the response is listened to with two plain
+ * `on` listeners (`once` wraps each listener and removes it again).
  */
 export function createRequestWatcher<Req>(
   settings: RecorderSettings<Req>,
@@ -33,47 +52,68 @@ export function createRequestWatcher<Req>(
 ): (req: IncomingMessage, res: ServerResponse, hostRequest: unknown) => void {
   function observe(req: IncomingMessage, res: ServerResponse, hostRequest: unknown): void {
     try {
-      const url = requestUrl(req);
-      const method = req.method ?? 'GET';
-      const operation = settings.match(method, url.pathname);
+      const target = requestTarget(req);
+      const operation = settings.match(req.method ?? 'GET', target.path);
       if (operation === undefined) return;
-      const startMs = settings.clock.now();
-      // Read now: the socket may be gone when the response ends.
-      const sourceIPAddress = clientAddress(req, settings.trustProxy);
-      const teedBody = watchJsonBody(req);
-      onExchangeEnd(res, (completed) => {
-        try {
-          const parsed = (hostRequest as { body?: unknown }).body;
-          const body = parsed === undefined || Buffer.isBuffer(parsed) ? teedBody() : parsed;
-          const note = annotations.get(req) ?? {};
-          const { errorCode, errorMessage } = { ...failure(res.statusCode, completed), ...note };
-          const userAgent = header(req, 'user-agent');
-          const requestId = header(req, 'x-request-id');
-          record({
-            eventName: operation.eventName,
-            userIdentity: identify(hostRequest),
-            eventTimeMs: startMs,
-            ...(sourceIPAddress !== undefined ? { sourceIPAddress } : {}),
-            ...(userAgent !== undefined ? { userAgent } : {}),
-            ...(errorCode !== undefined ? { errorCode } : {}),
-            ...(errorMessage !== undefined ? { errorMessage } : {}),
-            requestParameters: requestParameters(
-              { query: url.searchParams, body, params: operation.params },
-              settings.redacted,
-            ),
-            responseElements: note.responseElements ?? null,
-            ...(note.additionalEventData !== undefined ? { additionalEventData: note.additionalEventData } : {}),
-            ...(note.resources !== undefined ? { resources: note.resources } : {}),
-            ...(requestId !== undefined && requestId !== '' ? { requestID: requestId } : {}),
-            readOnly: operation.readOnly,
-          });
-        } catch (error) {
-          report(new CaptureError(`A request could not be recorded: ${(error as Error).message}`, { cause: error }));
-        }
-      });
+      const watched: Watched = {
+        req,
+        res,
+        hostRequest,
+        operation,
+        query: target.query,
+        startMs: settings.clock.now(),
+        // Read now: the socket may be gone when the response ends.
+        sourceIPAddress: clientAddress(req, settings.trustProxy),
+        teedBody: watchJsonBody(req),
+        done: false,
+      };
+      // The response was sent whole; or the connection closed, after that or before it when the client
+      // went away or no answer came.
+      res.on('finish', () => ended(watched, true));
+      res.on('close', () => ended(watched, res.writableFinished));
     } catch (error) {
       report(new CaptureError(`A request could not be watched: ${(error as Error).message}`, { cause: error }));
     }
+  }
+
+  function ended(watched: Watched, completed: boolean): void {
+    if (watched.done) return;
+    watched.done = true;
+    try {
+      record(recordInput(watched, completed));
+    } catch (error) {
+      report(new CaptureError(`A request could not be recorded: ${(error as Error).message}`, { cause: error }));
+    }
+  }
+
+  function recordInput(
+    { req, res, hostRequest, operation, query, startMs, sourceIPAddress, teedBody }: Watched,
+    completed: boolean,
+  ): RecordInput {
+    const parsed = (hostRequest as { body?: unknown }).body;
+    const body = parsed === undefined || Buffer.isBuffer(parsed) ? teedBody() : parsed;
+    const note = annotations.get(req);
+    const outcome = failure(res.statusCode, completed);
+    const { errorCode, errorMessage } = note === undefined ? outcome : { ...outcome, ...note };
+    const requestId = header(req, 'x-request-id');
+    return {
+      eventName: operation.eventName,
+      userIdentity: identify(hostRequest),
+      eventTimeMs: startMs,
+      sourceIPAddress,
+      userAgent: header(req, 'user-agent'),
+      errorCode,
+      errorMessage,
+      requestParameters: requestParameters(
+        { query: query === '' ? undefined : new URLSearchParams(query), body, params: operation.params },
+        settings.redacted,
+      ),
+      responseElements: note?.responseElements ?? null,
+      additionalEventData: note?.additionalEventData,
+      resources: note?.resources,
+      requestID: requestId === '' ? undefined : requestId,
+      readOnly: operation.readOnly,
+    };
   }
 
   function identify(hostRequest: unknown): UserIdentity {
@@ -89,11 +129,19 @@ export function createRequestWatcher<Req>(
   return observe;
 }
 
+interface Failure {
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+const SUCCESS: Failure = Object.freeze({});
+const CONNECTION_CLOSED: Failure = Object.freeze({
+  errorCode: 'ConnectionClosed',
+  errorMessage: 'The connection closed before the response was complete.',
+});
+
 /** A status of 400 or more, or an answer the client never got, as errorCode and errorMessage. */
-function failure(status: number, completed: boolean): { errorCode?: string; errorMessage?: string } {
+function failure(status: number, completed: boolean): Failure {
   if (status >= 400) return { errorCode: String(status), errorMessage: STATUS_CODES[status] ?? `HTTP ${status}` };
-  if (!completed) {
-    return { errorCode: 'ConnectionClosed', errorMessage: 'The connection closed before the response was complete.' };
-  }
-  return {};
+  return completed ? SUCCESS : CONNECTION_CLOSED;
 }

@@ -30,25 +30,43 @@ export type OperationMatcher = (method: string, path: string) => MatchedOperatio
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', '*']);
 const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Compiles the map once; a malformed pattern throws, naming it, when the recorder is created. */
+const NO_PARAMS: Record<string, string> = Object.freeze({});
+
+/**
+ * Compiles the map once; a malformed pattern throws, naming it, when the recorder is created. A route
+ * without parameters that matches beats every pattern with parameters (it has the most literal segments a
+ * path of that length can), so those are looked up by path first, and only the others are tried in turn.
+ */
 export function compileOperations(operations: OperationMap): OperationMatcher {
   const routes = Object.entries(operations).map(([pattern, operation]) => compileRoute(pattern, operation));
+  const literal = new Map<string, CompiledRoute[]>();
+  for (const route of routes) {
+    if (route.literals < route.segments.length) continue;
+    const key = `/${route.segments.join('/')}`;
+    literal.set(key, [...(literal.get(key) ?? []), route]);
+  }
+  const withParams = routes.filter((route) => route.literals < route.segments.length);
   return (method, path) => {
+    const key = isCanonical(path) ? path : `/${splitPath(path).join('/')}`;
+    const candidates = literal.get(key);
+    if (candidates !== undefined) {
+      for (const route of candidates) if (methodMatches(route.method, method)) return matched(route, method, NO_PARAMS);
+    }
+    if (withParams.length === 0) return undefined;
     const segments = splitPath(path);
     let best: { route: CompiledRoute; params: Record<string, string> } | undefined;
-    for (const route of routes) {
+    for (const route of withParams) {
       if (!methodMatches(route.method, method)) continue;
       if (best !== undefined && best.route.literals >= route.literals) continue;
       const params = matchSegments(route.segments, segments);
       if (params !== undefined) best = { route, params };
     }
-    if (best === undefined) return undefined;
-    return {
-      eventName: best.route.eventName,
-      readOnly: best.route.readOnly ?? READ_ONLY_METHODS.has(method),
-      params: best.params,
-    };
+    return best === undefined ? undefined : matched(best.route, method, best.params);
   };
+}
+
+function matched(route: CompiledRoute, method: string, params: Record<string, string>): MatchedOperation {
+  return { eventName: route.eventName, readOnly: route.readOnly ?? READ_ONLY_METHODS.has(method), params };
 }
 
 /** HEAD is answered by GET routes, as Express and Fastify do. */
@@ -74,6 +92,11 @@ function compileRoute(pattern: string, operation: string | OperationOptions): Co
     eventName,
     readOnly,
   };
+}
+
+/** A path already written as its segments joined by `/` (no empty segment), as most are. */
+function isCanonical(path: string): boolean {
+  return path === '/' || (path.startsWith('/') && !path.endsWith('/') && !path.includes('//'));
 }
 
 /** Path segments without empty ones, so `/orders/` and `/orders` are the same route. */
