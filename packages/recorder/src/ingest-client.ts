@@ -60,7 +60,8 @@ export class IngestClient {
 
   /** Sends the records (JSON texts) as one `{"Records":[…]}` batch. */
   async putRecords(records: readonly string[]): Promise<IngestAnswer> {
-    const body = `{"Records":[${records.join(',')}]}`;
+    // Encoded once, for the signature's hash and for the socket alike.
+    const body = Buffer.from(`{"Records":[${records.join(',')}]}`);
     const { status, text } = await this.#post(body);
     const parsed = parseJson(text);
     if (status !== 200) {
@@ -102,7 +103,7 @@ export class IngestClient {
     this.#agent.destroy();
   }
 
-  async #post(body: string): Promise<{ status: number; text: string }> {
+  async #post(body: Buffer): Promise<{ status: number; text: string }> {
     const url = this.#o.endpoint;
     const path = url.pathname === '' ? '/' : url.pathname;
     const signed = await this.#signer.sign(
@@ -131,7 +132,7 @@ export class IngestClient {
           hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
           port: url.port,
           path,
-          headers: { ...signed.headers, 'content-length': String(Buffer.byteLength(body)) },
+          headers: { ...signed.headers, 'content-length': String(body.length) },
           agent: this.#agent,
           timeout: this.#o.requestTimeoutMs,
         },

@@ -20,6 +20,8 @@ import { lockSpool } from './spool-lock.ts';
  * - gone: unlinked once opentrail acknowledged its batch (or dropped to make room).
  * Durability: an appended record survives the host process dying (it is in the OS's cache); a sealed one
  * survives the machine dying. A pending record is only in memory.
+ * Memory: what was written to the open file and to the KEPT_FILES newest sealed ones is also kept, so that
+ * they are sent without being read back (at most KEPT_FILES + 1 times maxBatchBytes).
  * Bound: the files stay within `maxBytes`. To make room the oldest sealed files that are not being sent are
  * deleted and their records counted as dropped; when no file can go, the new record is dropped instead.
  * Trade-offs: one file per batch makes an acknowledgement one unlink, at the cost of many small files in a
@@ -46,11 +48,19 @@ interface SpoolFile {
   bytes: number;
   records: number;
   sending: boolean;
+  /** Written by this process, so its records are whole unless a write failed (see `read`). */
+  ours: boolean;
+  /**
+   * What this process wrote to the file, write by write: kept for the newest files so that sending them
+   * reads nothing back from disk. Undefined for a file an earlier run left, or once let go (see KEPT_FILES).
+   */
+  written: string[] | undefined;
 }
 
 interface OpenFile extends SpoolFile {
   handle: FileHandle;
   timer: TimerHandle;
+  written: string[];
 }
 
 export interface SpoolBatch {
@@ -58,6 +68,12 @@ export interface SpoolBatch {
 }
 
 const FILE_NAME = /^(\d{16})\.ndjson$/;
+/**
+ * Sealed files whose text stays in memory until sent (at most this many times maxBatchBytes). Reading each
+ * batch back from disk to send it cost the recorder about as much CPU as writing it (the kernel's reads and
+ * page faults); the newest files are the ones sent next, an older one is read back, as after an outage.
+ */
+const KEPT_FILES = 2;
 
 export class Spool {
   readonly #o: SpoolOptions;
@@ -67,6 +83,8 @@ export class Spool {
   /** Bytes of the open and sealed files. */
   #bytes = 0;
   #pending: string[] = [];
+  /** The UTF-8 bytes of each pending line, measured once. */
+  #pendingSizes: number[] = [];
   #pendingBytes = 0;
   #draining = false;
   /** Every write to the directory, in order, starting with opening it. */
@@ -87,13 +105,16 @@ export class Spool {
       return;
     }
     const line = `${json}\n`;
+    const bytes = Buffer.byteLength(line);
     this.#pending.push(line);
-    this.#pendingBytes += Buffer.byteLength(line);
+    this.#pendingSizes.push(bytes);
+    this.#pendingBytes += bytes;
     // Memory is bounded like the disk, and the same records go: more than maxBytes waiting could never all
     // be kept on disk, and a stalled disk must not make the host grow without limit.
     let dropped = 0;
     while (this.#pendingBytes > this.#o.maxBytes && this.#pending.length > 1) {
-      this.#pendingBytes -= Buffer.byteLength(this.#pending.shift() as string);
+      this.#pending.shift();
+      this.#pendingBytes -= this.#pendingSizes.shift() as number;
       dropped += 1;
     }
     if (dropped > 0) {
@@ -136,15 +157,29 @@ export class Spool {
     return { files };
   }
 
-  /** The batch's records as JSON texts; a line a crash left torn or unreadable is skipped and counted. */
+  /**
+   * The batch's records as JSON texts. A file whose text is still in memory is whole records, as this
+   * process wrote them; so is one it wrote that holds exactly the bytes it wrote. Any other (left by an
+   * earlier run, or by a failed or short write) has each line parsed, and a line a crash left torn or
+   * unreadable is skipped and counted.
+   */
   async read(batch: SpoolBatch): Promise<string[]> {
     const lines: string[] = [];
     let damaged = 0;
     for (const f of batch.files) {
-      const text = await readFile(f.path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return '';
+      if (f.written !== undefined) {
+        for (const text of f.written) lines.push(...wholeLines(text));
+        continue;
+      }
+      const data = await readFile(f.path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return Buffer.alloc(0);
         throw error;
       });
+      const text = data.toString('utf8');
+      if (f.ours && data.length === f.bytes) {
+        lines.push(...wholeLines(text));
+        continue;
+      }
       const { valid, invalid } = completeLines(text);
       lines.push(...valid);
       damaged += invalid;
@@ -220,7 +255,7 @@ export class Spool {
         continue;
       }
       const bytes = Buffer.byteLength(text);
-      this.#sealed.push({ seq, path, bytes, records, sending: false });
+      this.#sealed.push({ seq, path, bytes, records, sending: false, ours: false, written: undefined });
       this.#bytes += bytes;
     }
     // maxBytes may be smaller than in the last run.
@@ -231,14 +266,16 @@ export class Spool {
   async #drain(): Promise<void> {
     while (this.#pending.length > 0) {
       const lines = this.#pending;
+      const sizes = this.#pendingSizes;
       this.#pending = [];
+      this.#pendingSizes = [];
       this.#pendingBytes = 0;
       if (this.#broken !== undefined) {
         this.#drop(lines.length, 'spool-unavailable', this.#broken.message, this.#broken);
         continue;
       }
       try {
-        await this.#write(lines);
+        await this.#write(lines, sizes);
       } catch (error) {
         // #write handles the failures it expects; this is the last guard, so the writer never stalls.
         this.#drop(
@@ -252,24 +289,28 @@ export class Spool {
     this.#draining = false;
   }
 
-  async #write(lines: string[]): Promise<void> {
+  async #write(lines: string[], sizes: number[]): Promise<void> {
     let group: string[] = [];
     let groupBytes = 0;
     const flush = async () => {
-      if (group.length === 0 || this.#open === undefined) return;
+      const open = this.#open;
+      if (group.length === 0 || open === undefined) return;
       const data = group.join('');
       const [records, bytes] = [group.length, groupBytes];
       group = [];
       groupBytes = 0;
       try {
-        await this.#open.handle.write(data);
+        await open.handle.write(data);
+        open.written.push(data);
       } catch (error) {
         await this.#abandonOpen(records, bytes, error);
       }
     };
-    for (const [i, line] of lines.entries()) {
-      const bytes = Buffer.byteLength(line);
-      if (!(await this.#makeRoom(bytes))) {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i] as string;
+      const bytes = sizes[i] as number;
+      // Room is made only when needed: awaiting #makeRoom for every line cost a promise a record.
+      if (this.#bytes + bytes > this.#o.maxBytes && !(await this.#makeRoom(bytes))) {
         this.#drop(1, 'spool-full', 'The spool is full of records being sent; a new record was dropped.');
         continue;
       }
@@ -313,7 +354,7 @@ export class Spool {
     const timer = this.#o.clock.schedule(() => {
       if (this.#open?.seq === seq) void this.seal();
     }, this.#o.flushIntervalMs);
-    this.#open = { seq, path, bytes: 0, records: 0, sending: false, handle, timer };
+    this.#open = { seq, path, bytes: 0, records: 0, sending: false, ours: true, written: [], handle, timer };
     return this.#open;
   }
 
@@ -333,6 +374,14 @@ export class Spool {
       return;
     }
     this.#sealed.push(sealed);
+    // Only the newest files keep their text: memory stays within KEPT_FILES batches in an outage.
+    for (let i = this.#sealed.length - 1, kept = 0; i >= 0; i--) {
+      const older = this.#sealed[i] as SpoolFile;
+      if (older.written !== undefined && ++kept > KEPT_FILES) {
+        older.written = undefined;
+        break;
+      }
+    }
     this.#o.onSealed();
   }
 
@@ -383,6 +432,13 @@ export class Spool {
   #report(what: string, error: unknown): void {
     this.#o.onError(new SpoolError(`${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
   }
+}
+
+/** The records of text this process wrote: one a line, each ended by a newline. */
+function wholeLines(text: string): string[] {
+  const lines = text.split('\n');
+  lines.pop();
+  return lines;
 }
 
 /** The lines a crash cannot have torn: ended by a newline and parseable. */
