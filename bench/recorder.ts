@@ -8,24 +8,27 @@
  * How: each app is a child process of its own, so neither carries the other's JIT state, garbage or
  * background work (the recorder's spool writes and shipping happen in its own process, as in a real
  * service). The load generator is this process: CONNECTIONS keep-alive connections, each sending its next
- * request when the last is answered, alternately GET /hello and POST /greetings with a small JSON body. On
- * a machine with two or more cores the app under load gets a core to itself (taskset): the load generator
- * and opentrail share another, so that opentrail storing the records, which is not the middleware's cost
- * and in production runs elsewhere, does not take CPU from the app. The app's CPU time per round is
- * printed beside its rate: near 100% of a core means the app, not the load generator, set the rate.
- * Rounds alternate plain/recorded, and which goes first alternates too, because this machine is noisy.
+ * request when the last is answered, alternately GET /hello and POST /greetings with a small JSON body
+ * (bench/lib/keep-alive-load.ts, about half the CPU a request of node's http client). On a machine with
+ * two or more cores the app under load gets a core to itself (taskset), all its threads included, so
+ * everything the recorder costs it is counted: the load generator and opentrail share another core, so
+ * that opentrail storing the records, which is not the middleware's cost and in production runs
+ * elsewhere, takes no CPU from the app. Each round prints the app's CPU (near 100% of a core: the app, not
+ * the load generator, set the rate), its CPU time per request, and the load generator's CPU (its headroom
+ * while opentrail ingests beside it). Rounds alternate plain/recorded, which goes first alternates too, and
+ * each starts once the last round's records are shipped and stored, because this machine is noisy.
  * Run: npm run bench:recorder [-- --rounds 5 --seconds 5 --connections 32]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { FIXED_ADMIN_CREDENTIALS, startChildServer, waitForConsumers } from '../test/helpers/child-server.ts';
 import type { AppMessage, ParentMessage } from './lib/hello-app.ts';
+import { keepAliveLoad } from './lib/keep-alive-load.ts';
 import { median, report } from './lib/stats.ts';
 
 const { values } = parseArgs({
@@ -44,12 +47,17 @@ const WARMUP_SECONDS = Number(values['warmup-seconds']);
 const PIN = availableParallelism() >= 2 ? { app: '1', rest: '0' } : undefined;
 const EVENT_SOURCE = 'hello.bench.example.com';
 const GREETING = JSON.stringify({ name: 'ada', password: 'not-recorded' });
+/** Alternately a GET and a POST with a small JSON body, as an identified caller. */
+const REQUESTS = [
+  'GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nX-User: bench\r\n\r\n',
+  'POST /greetings HTTP/1.1\r\nHost: 127.0.0.1\r\nX-User: bench\r\nContent-Type: application/json\r\n' +
+    `Content-Length: ${Buffer.byteLength(GREETING)}\r\n\r\n${GREETING}`,
+].map((text) => Buffer.from(text));
 
 /** One app child: its port, its CPU time, and its end. */
 interface AppChild {
   name: string;
   port: number;
-  agent: Agent;
   process: ChildProcess;
   /** CPU time (user + system) the process has used so far, µs. */
   cpuMicros(): Promise<number>;
@@ -75,37 +83,11 @@ async function startApp(name: string, args: string[]): Promise<AppChild> {
   return {
     name,
     port,
-    agent: new Agent({ keepAlive: true, maxSockets: CONNECTIONS }),
     process: child,
     cpuMicros: async () => (await next('usage', { type: 'usage' })).cpuMicros,
     settled: () => next('settled', { type: 'settle' }),
     finish: () => next('finished', { type: 'finish' }),
   };
-}
-
-/** One request, answered and read to its end: its status. */
-function call(app: AppChild, get: boolean): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent: app.agent,
-        host: '127.0.0.1',
-        port: app.port,
-        method: get ? 'GET' : 'POST',
-        path: get ? '/hello' : '/greetings',
-        headers: get
-          ? { 'x-user': 'bench' }
-          : { 'x-user': 'bench', 'content-type': 'application/json', 'content-length': GREETING.length },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(get ? undefined : GREETING);
-  });
 }
 
 interface Round {
@@ -115,6 +97,8 @@ interface Round {
   cpu: number;
   /** The app's CPU time per request answered, µs. */
   cpuPerRequest: number;
+  /** The load generator's CPU time over the round's wall time. */
+  loaderCpu: number;
   answered: number;
 }
 
@@ -125,23 +109,19 @@ interface Round {
 async function load(app: AppChild, seconds: number): Promise<Round> {
   await recorded.settled();
   await waitForConsumers(server, 120_000);
-  let answered = 0;
-  let failed = 0;
   const cpuBefore = await app.cpuMicros();
-  const start = performance.now();
-  const until = start + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async (_, i) => {
-      for (let n = i; performance.now() < until; n++) {
-        if ((await call(app, n % 2 === 0)) === 200) answered++;
-        else failed++;
-      }
-    }),
-  );
-  const wallMs = performance.now() - start;
+  const loaderBefore = process.cpuUsage();
+  const { answered, failed, wallMs } = await keepAliveLoad(app.port, REQUESTS, CONNECTIONS, seconds);
+  const loader = process.cpuUsage(loaderBefore);
   const cpu = (await app.cpuMicros()) - cpuBefore;
   if (failed > 0) throw new Error(`${app.name}: ${failed} requests were not answered 200`);
-  return { rate: (answered / wallMs) * 1000, cpu: cpu / 1000 / wallMs, cpuPerRequest: cpu / answered, answered };
+  return {
+    rate: (answered / wallMs) * 1000,
+    cpu: cpu / 1000 / wallMs,
+    cpuPerRequest: cpu / answered,
+    loaderCpu: (loader.user + loader.system) / 1000 / wallMs,
+    answered,
+  };
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-bench-recorder-'));
@@ -219,16 +199,16 @@ try {
   );
   console.log(report('throughput lost to the recorder', loss * 100, '%', '<= 5%', loss <= 0.05));
 } finally {
-  for (const app of [plain, recorded]) {
-    app.agent.destroy();
-    if (app.process.exitCode === null) app.process.kill();
-  }
+  for (const app of [plain, recorded]) if (app.process.exitCode === null) app.process.kill();
   await server.stop();
   await rm(dataDir, { recursive: true, force: true });
 }
 
 function describe(round: Round): string {
-  return `${round.rate.toFixed(0)} req/s (app CPU ${pct(round.cpu)}, ${round.cpuPerRequest.toFixed(0)} µs a request)`;
+  return (
+    `${round.rate.toFixed(0)} req/s (app CPU ${pct(round.cpu)}, ${round.cpuPerRequest.toFixed(0)} µs a request; ` +
+    `load generator ${pct(round.loaderCpu)})`
+  );
 }
 
 function pct(fraction: number): string {
