@@ -82,7 +82,9 @@ async function streamUntilKilled(server: ChildServer, trial: number): Promise<st
   const workers = Array.from({ length: CLIENTS }, worker);
   // The kill lands at a random point of a stream already flowing: a loaded machine can take longer than the
   // random delay to answer a fresh server's first batch.
-  await Promise.race([acknowledged, sleep(30_000)]);
+  const giveUp = new AbortController();
+  await Promise.race([acknowledged, sleep(30_000, undefined, { signal: giveUp.signal }).catch(() => undefined)]);
+  giveUp.abort();
   await sleep(Math.floor(Math.random() * 500));
   await server.kill();
   alive = false;
