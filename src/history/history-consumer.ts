@@ -1,7 +1,7 @@
 import type { ConsumerHandler } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
 import { headerCategory, mayHaveExtraMembers, recordBytes } from '../log/record-payload.ts';
-import type { Connection } from '../store/database.ts';
+import { type Connection, inTransaction } from '../store/database.ts';
 import { CREATE_STAGING, insertResources, insertStagedRecords } from './history-table.ts';
 
 /**
@@ -123,16 +123,11 @@ export class HistoryConsumer implements ConsumerHandler {
       } finally {
         appender.closeSync();
       }
-      await raw.run('BEGIN TRANSACTION');
-      try {
+      await inTransaction(raw, async () => {
         await insertStagedRecords(raw);
         await insertResources(raw, (entries[0] as LogEntry).seq);
         await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, last]);
-        await raw.run('COMMIT');
-      } catch (error) {
-        await raw.run('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
+      });
     });
     this.#appliedThrough = last;
   }

@@ -3,7 +3,7 @@ import type { ConsumerHandler } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
 import { readHeader, recordBytes } from '../log/record-payload.ts';
 import type { CloudTrailRecord } from '../model/record.ts';
-import type { Connection } from '../store/database.ts';
+import { type Connection, inTransaction } from '../store/database.ts';
 import type { RecordPredicate } from '../trails/index.ts';
 import { channelDelivers } from './channel-routing.ts';
 import { type EventDataStoreRecord, ingestsAt } from './event-data-store.ts';
@@ -134,18 +134,13 @@ export class LakeConsumer implements ConsumerHandler {
           appender.closeSync();
         }
       }
-      await raw.run('BEGIN TRANSACTION');
-      try {
+      await inTransaction(raw, async () => {
         if (rows.length > 0) await insertStagedLakeEvents(raw);
         for (const id of storeIds) {
           await raw.run('INSERT OR REPLACE INTO lake_cursors VALUES ($1, $2)', [id, last]);
         }
         await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, last]);
-        await raw.run('COMMIT');
-      } catch (error) {
-        await raw.run('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
+      });
     });
     this.#appliedThrough = last;
     for (const id of storeIds) this.#storeCursors.set(id, last);

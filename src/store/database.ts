@@ -95,17 +95,7 @@ export class Connection {
 
   /** Runs `fn` inside BEGIN … COMMIT, rolling back if it throws. */
   withTransaction<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    return this.serial(async (conn) => {
-      await conn.run('BEGIN TRANSACTION');
-      try {
-        const result = await fn(conn);
-        await conn.run('COMMIT');
-        return result;
-      } catch (error) {
-        await conn.run('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
+    return this.serial((conn) => inTransaction(conn, fn));
   }
 }
 
@@ -127,5 +117,22 @@ export class ConnectionPool {
       if (next) next(conn);
       else this.#idle.push(conn);
     }
+  }
+}
+
+/**
+ * Runs `fn` inside BEGIN … COMMIT on `conn`, rolling back if it throws: for work already holding the
+ * connection's turn (`serial`) that must do something outside the transaction first, such as a consumer
+ * filling its staging table.
+ */
+export async function inTransaction<T>(conn: DuckDBConnection, fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    const result = await fn(conn);
+    await conn.run('COMMIT');
+    return result;
+  } catch (error) {
+    await conn.run('ROLLBACK').catch(() => undefined);
+    throw error;
   }
 }
