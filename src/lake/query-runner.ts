@@ -8,7 +8,7 @@ import { stringHash } from '../model/string-hash.ts';
 import type { Connection, ConnectionPool } from '../store/database.ts';
 import type { EventDataStoreService } from './event-data-store-service.ts';
 import { LAKE_COLUMNS } from './lake-table.ts';
-import type { LakeQueryRecord, QueryStatus, QueryStore, ResultRow } from './query-store.ts';
+import type { LakeQueryRecord, QueryOrigin, QueryStatus, QueryStore, ResultRow } from './query-store.ts';
 import { type LakeStores, type TranslatedQuery, translateLakeQuery } from './sql-sandbox.ts';
 
 /**
@@ -80,16 +80,51 @@ export class LakeQueries {
     }
   }
 
-  async start(caller: Caller, statement: string): Promise<string> {
+  /** How many of the account's queries are queued or running. */
+  unfinished(accountId: string): number {
+    return [...this.#active.values()].filter((r) => r.query.accountId === accountId).length;
+  }
+
+  /** Checks a statement as StartQuery would, without running it (dashboard widgets, at create and update). */
+  async check(caller: Caller, statement: string): Promise<void> {
+    await this.#translate(caller, statement);
+  }
+
+  /** `origin` names the dashboard widget (and refresh) a query ran for, so DescribeQuery finds it by alias. */
+  async start(caller: Caller, statement: string, origin: QueryOrigin = {}): Promise<string> {
     const accountId = caller.principal.accountId;
-    const unfinished = [...this.#active.values()].filter((r) => r.query.accountId === accountId).length;
+    const unfinished = this.unfinished(accountId);
     if (unfinished >= MAX_UNFINISHED_QUERIES) {
       throw new ServiceError(
         'MaxConcurrentQueriesException',
         `You have ${unfinished} queries queued or running; at most ${MAX_UNFINISHED_QUERIES} may be. Wait for one to finish or cancel one.`,
       );
     }
-    const translated = await this.#deps.reads.use((conn) =>
+    const translated = await this.#translate(caller, statement);
+    const query: LakeQueryRecord = {
+      queryId: this.#deps.ids.uuid(),
+      accountId,
+      region: caller.region,
+      storeIds: translated.storeIds,
+      statement,
+      status: 'QUEUED',
+      createdMs: this.#deps.clock.now(),
+      statistics: { eventsMatched: 0, eventsScanned: 0, bytesScanned: 0, executionMs: 0 },
+      resultsCount: 0,
+      ...origin,
+    };
+    // Stored in the background (the connection's queue keeps it before the outcome): the caller need not wait
+    // for a commit to get its QueryId, and until then the query lives in #active.
+    this.#deps.queries.put(query).catch(this.#deps.onError);
+    const running: Running = { query, translated, cancelled: false };
+    this.#active.set(query.queryId, running);
+    this.#queue.push(running);
+    this.#next();
+    return query.queryId;
+  }
+
+  #translate(caller: Caller, statement: string): Promise<TranslatedQuery> {
+    return this.#deps.reads.use((conn) =>
       conn.serial(async (raw) => {
         const t = await translateLakeQuery(raw, statement, this.#storesOf(caller));
         // Binding catches what parsing cannot (a column or type that does not exist) while the caller waits.
@@ -104,25 +139,6 @@ export class LakeQueries {
         return t;
       }),
     );
-    const query: LakeQueryRecord = {
-      queryId: this.#deps.ids.uuid(),
-      accountId,
-      region: caller.region,
-      storeIds: translated.storeIds,
-      statement,
-      status: 'QUEUED',
-      createdMs: this.#deps.clock.now(),
-      statistics: { eventsMatched: 0, eventsScanned: 0, bytesScanned: 0, executionMs: 0 },
-      resultsCount: 0,
-    };
-    // Stored in the background (the connection's queue keeps it before the outcome): the caller need not wait
-    // for a commit to get its QueryId, and until then the query lives in #active.
-    this.#deps.queries.put(query).catch(this.#deps.onError);
-    const running: Running = { query, translated, cancelled: false };
-    this.#active.set(query.queryId, running);
-    this.#queue.push(running);
-    this.#next();
-    return query.queryId;
   }
 
   /** The caller's query; another account's, or one older than 7 days, is not found. */
@@ -141,6 +157,39 @@ export class LakeQueries {
       }
     }
     return query;
+  }
+
+  /**
+   * The caller's newest query run for a dashboard widget's alias (in its Region, of the past 7 days), or the
+   * one of the given refresh: DescribeQuery's QueryAlias and RefreshId.
+   */
+  async byAlias(caller: Caller, queryAlias: string, refreshId?: string): Promise<LakeQueryRecord> {
+    const cutoff = this.#deps.clock.now() - QUERY_RETENTION_MS;
+    const fits = (q: LakeQueryRecord) =>
+      q.accountId === caller.principal.accountId &&
+      q.region === caller.region &&
+      q.queryAlias === queryAlias &&
+      (refreshId === undefined || q.refreshId === refreshId) &&
+      q.createdMs >= cutoff;
+    const inMemory = [...this.#active.values()]
+      .map((r) => r.query)
+      .concat([...this.#recent.values()].map((r) => r.query));
+    const stored = await this.#deps.queries.latestByAlias(
+      caller.principal.accountId,
+      caller.region,
+      queryAlias,
+      refreshId,
+    );
+    const found = [...inMemory, ...(stored === undefined ? [] : [stored])]
+      .filter(fits)
+      .sort((a, b) => b.createdMs - a.createdMs)[0];
+    if (found === undefined) {
+      throw new ServiceError(
+        'QueryIdNotFoundException',
+        `No query ran for the alias ${queryAlias}${refreshId === undefined ? '' : ` in refresh ${refreshId}`} in the past 7 days.`,
+      );
+    }
+    return this.#active.get(found.queryId)?.query ?? this.#recent.get(found.queryId)?.query ?? found;
   }
 
   async results(caller: Caller, queryId: string, offset: number, limit: number): Promise<ResultRow[]> {

@@ -27,7 +27,12 @@ export interface LakeQueryRecord {
   errorMessage?: string;
   statistics: QueryStatistics;
   resultsCount: number;
+  /** Set for a dashboard widget's query: its alias, and the refresh that ran it. */
+  queryAlias?: string;
+  refreshId?: string;
 }
+
+export type QueryOrigin = Pick<LakeQueryRecord, 'queryAlias' | 'refreshId'>;
 
 /** One result row as Lake answers it: one single-entry map per column, values as strings (null stays null). */
 export type ResultRow = Record<string, string | null>[];
@@ -84,6 +89,22 @@ export class QueryStore {
       accountId,
     ]);
     return rows.map((r) => JSON.parse(String(r[0])) as LakeQueryRecord);
+  }
+
+  /** The account's newest query in the Region run for a widget alias (and refresh, when given). */
+  async latestByAlias(
+    accountId: string,
+    region: string,
+    alias: string,
+    refreshId?: string,
+  ): Promise<LakeQueryRecord | undefined> {
+    const rows = await this.#read(
+      `SELECT doc FROM lake_queries WHERE account_id = $1 AND (doc->>'region') = $2 AND (doc->>'queryAlias') = $3${
+        refreshId === undefined ? '' : " AND (doc->>'refreshId') = $4"
+      } ORDER BY created_ms DESC LIMIT 1`,
+      [accountId, region, alias, ...(refreshId === undefined ? [] : [refreshId])],
+    );
+    return rows[0] === undefined ? undefined : (JSON.parse(String(rows[0][0])) as LakeQueryRecord);
   }
 
   /** Queries still QUEUED or RUNNING, e.g. those a stopped server left behind. */

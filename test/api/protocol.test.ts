@@ -218,13 +218,16 @@ describe('validating against the model', () => {
 });
 
 describe('operations of the model that opentrail does not implement', () => {
-  it('answers CreateDashboard with UnsupportedOperationException once the caller is authenticated', async () => {
-    const response = await call('CreateDashboard', { Name: 'overview' });
-    assertError(response, 400, 'UnsupportedOperationException', /CreateDashboard .*does not support it/);
+  // GenerateQuery (natural-language prompts) is a gen-AI feature a self-hosted build leaves out (facts §8.7).
+  const generate = { EventDataStores: ['arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/x'], Prompt: 'who?' };
+
+  it('answers GenerateQuery with UnsupportedOperationException once the caller is authenticated', async () => {
+    const response = await call('GenerateQuery', generate);
+    assertError(response, 400, 'UnsupportedOperationException', /GenerateQuery .*does not support it/);
   });
 
-  it('authenticates CreateDashboard before saying it is unsupported', async () => {
-    const response = await call('CreateDashboard', { Name: 'overview' }, { credentials: null });
+  it('authenticates GenerateQuery before saying it is unsupported', async () => {
+    const response = await call('GenerateQuery', generate, { credentials: null });
     assertError(response, 403, 'MissingAuthenticationTokenException', /Missing Authentication Token/);
   });
 });

@@ -1,37 +1,38 @@
+import { isDashboardArn } from '../../lake/index.ts';
 import { addTags, listTags, removeTagsFrom, type Tag } from '../../trails/index.ts';
 import type { OperationContext, OperationTable } from '../operation.ts';
 
-/** Tag operations (facts Appendix A.11): event data stores by their ARN, every other ARN as the trails decide. */
+/** Tag operations (facts Appendix A.11): event data stores and dashboards by their ARN, every other ARN as the trails decide. */
 
 const EVENT_DATA_STORE_ARN = /^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:eventdatastore\//;
 
 function listOne(ctx: OperationContext, id: string): { ResourceId: string; TagsList: Tag[] }[] {
+  if (isDashboardArn(id)) return [{ ResourceId: id, TagsList: ctx.services.dashboards.resolve(ctx.caller, id).tags }];
   if (!EVENT_DATA_STORE_ARN.test(id)) return listTags(ctx.services.trails, ctx.caller, [id]);
   return [{ ResourceId: id, TagsList: ctx.services.eventDataStores.resolve(ctx.caller, id).tags }];
+}
+
+async function retag(ctx: OperationContext, input: { ResourceId: string; TagsList: Tag[] }, mode: 'add' | 'remove') {
+  if (isDashboardArn(input.ResourceId)) {
+    await ctx.services.dashboards.retag(ctx.caller, input.ResourceId, input.TagsList, mode);
+  } else if (EVENT_DATA_STORE_ARN.test(input.ResourceId)) {
+    await ctx.services.eventDataStores.retag(ctx.caller, input.ResourceId, input.TagsList, mode);
+  } else if (mode === 'add') {
+    await addTags(ctx.services.trails, ctx.caller, input.ResourceId, input.TagsList);
+  } else {
+    await removeTagsFrom(ctx.services.trails, ctx.caller, input.ResourceId, input.TagsList);
+  }
+  return {};
 }
 
 export const tagOperations: OperationTable = {
   AddTags: {
     readOnly: false,
-    handle: async (ctx, input: { ResourceId: string; TagsList: Tag[] }) => {
-      if (EVENT_DATA_STORE_ARN.test(input.ResourceId)) {
-        await ctx.services.eventDataStores.retag(ctx.caller, input.ResourceId, input.TagsList, 'add');
-      } else {
-        await addTags(ctx.services.trails, ctx.caller, input.ResourceId, input.TagsList);
-      }
-      return {};
-    },
+    handle: (ctx, input: { ResourceId: string; TagsList: Tag[] }) => retag(ctx, input, 'add'),
   },
   RemoveTags: {
     readOnly: false,
-    handle: async (ctx, input: { ResourceId: string; TagsList: Tag[] }) => {
-      if (EVENT_DATA_STORE_ARN.test(input.ResourceId)) {
-        await ctx.services.eventDataStores.retag(ctx.caller, input.ResourceId, input.TagsList, 'remove');
-      } else {
-        await removeTagsFrom(ctx.services.trails, ctx.caller, input.ResourceId, input.TagsList);
-      }
-      return {};
-    },
+    handle: (ctx, input: { ResourceId: string; TagsList: Tag[] }) => retag(ctx, input, 'remove'),
   },
   ListTags: {
     readOnly: true,
