@@ -19,10 +19,15 @@ import {
   ChannelService,
   ChannelStore,
   countStoreEvents,
+  DashboardService,
+  DashboardStore,
   EventDataStoreService,
   EventDataStoreStore,
+  ImportStore,
   LakeConsumer,
+  LakeImports,
   LakeQueries,
+  prepareImportConnection,
   QueryStore,
 } from './lake/index.ts';
 import { ConsumerRunner } from './log/consumer.ts';
@@ -221,6 +226,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     currentSeq: () => log.committedSeq,
     countEvents: (storeId) => reads.use((conn) => conn.serial((raw) => countStoreEvents(raw, storeId))),
     channelsDeliveringTo: (storeArn) => channels.deliveringTo(storeArn).map((c) => c.arn),
+    hasOngoingImport: (storeArn) => lakeImports.hasOngoingImport(storeArn),
   });
   // Lake queries run on connections of their own, so a long query neither waits for nor holds up lookups.
   const lakeQueries = new LakeQueries({
@@ -234,6 +240,20 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     onError: (err) => logger.error({ err }, 'a Lake query could not store its outcome'),
   });
   await lakeQueries.recover();
+  // Imports write on a connection of their own: a batch of thousands of events never holds up the lake consumer.
+  const importConn = await db.connect();
+  await importConn.serial((raw) => prepareImportConnection(raw));
+  const lakeImports = new LakeImports({
+    conn: importConn,
+    store: await ImportStore.load(importConn),
+    eventDataStores,
+    objects,
+    clock,
+    ids,
+    onError: (err, importId) => logger.error({ err, importId }, 'a Lake import failed'),
+  });
+  lakeImports.recover();
+  closers.push(() => lakeImports.close());
   const signingKeys = await SigningKeys.open(join(config.dataDir, 'secrets'), clock);
   const history = new EventHistory(reads, clock);
   const capture = new Capture(log);
@@ -243,6 +263,13 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     clock,
     ids,
     appendPayloads: (payloads) => capture.appendPayloads(payloads),
+  });
+  const dashboards = new DashboardService({
+    store: await DashboardStore.load(controlConn),
+    eventDataStores,
+    queries: lakeQueries,
+    clock,
+    ids,
   });
   const ingestCheckers = await IngestCheckers.start(
     config.ingestWorkers,
@@ -277,7 +304,9 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     history,
     eventDataStores,
     lakeQueries,
+    lakeImports,
     channels,
+    dashboards,
     lookupRateLimit: new LookupRateLimit(config.lookupRateLimit, clock),
     capture,
     ingestCheckers,
@@ -335,6 +364,23 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   );
   queryRetention.start();
   closers.push(() => queryRetention.stop());
+  // Dashboard schedules are checked every minute of the clock (their slots fall on whole minutes).
+  const dashboardSchedules = new PeriodicTask(
+    clock,
+    60_000,
+    () => dashboards.runSchedules(),
+    (err) => logger.warn({ err }, 'could not run dashboard refresh schedules'),
+  );
+  dashboardSchedules.start();
+  closers.push(() => dashboardSchedules.stop());
+  const refreshRetention = new PeriodicTask(
+    clock,
+    HOUR_MS,
+    () => dashboards.dropExpired(),
+    (err) => logger.warn({ err }, 'could not drop expired dashboard refreshes'),
+  );
+  refreshRetention.start();
+  closers.push(() => refreshRetention.stop());
 
   const retention = new PeriodicTask(
     clock,

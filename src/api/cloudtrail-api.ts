@@ -57,6 +57,14 @@ export const cloudTrailApi: JsonApi = {
     ListEventDataStores: byMember({ MaxResults: 'InvalidMaxResultsException', NextToken: 'InvalidNextTokenException' }),
     CreateChannel: (members, violation) => tagErrors(members, violation) ?? 'InvalidParameterException',
     UpdateChannel: () => 'InvalidParameterException',
+    // Import inputs outside the model (two destinations, a short ImportId) are parameter errors, as AWS lists them.
+    StartImport: () => 'InvalidParameterException',
+    GetImport: () => 'InvalidParameterException',
+    StopImport: () => 'InvalidParameterException',
+    ListImports: (members) =>
+      byMember({ NextToken: 'InvalidNextTokenException' })(members) ?? 'InvalidParameterException',
+    ListImportFailures: (members) =>
+      byMember({ NextToken: 'InvalidNextTokenException' })(members) ?? 'InvalidParameterException',
     CreateTrail: tagErrors,
     AddTags: tagErrors,
     RemoveTags: tagErrors,

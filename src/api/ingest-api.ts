@@ -1,4 +1,4 @@
-import { recordViews } from '../capture/check-batch.ts';
+import { MAX_INGEST_RECORDS, recordViews } from '../capture/check-batch.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { ADMIN_SIGNING_NAME } from './admin-api.ts';
 import type { JsonApi } from './aws-json.ts';
@@ -10,6 +10,30 @@ import type { JsonApi } from './aws-json.ts';
  * are not recorded as management events (AWS treats PutAuditEvents calls as data events of the channel).
  */
 export const INGEST_TARGET_PREFIX = 'OpenTrailIngest_20261101';
+
+/** ImportRecords' body: `{"EventDataStore": ARN or id, "Records": [1..MAX_INGEST_RECORDS records]}`. */
+function importRecordsInput(body: Buffer): { EventDataStore: string; Records: unknown[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new ServiceError('SerializationException', `The request body is not JSON: ${(error as Error).message}`);
+  }
+  const input = (parsed ?? {}) as { EventDataStore?: unknown; Records?: unknown };
+  if (typeof input.EventDataStore !== 'string') {
+    throw new ServiceError(
+      'InvalidParameterException',
+      'ImportRecords needs EventDataStore, the ARN or id of a store.',
+    );
+  }
+  if (!Array.isArray(input.Records) || input.Records.length === 0 || input.Records.length > MAX_INGEST_RECORDS) {
+    throw new ServiceError(
+      'InvalidParameterException',
+      `ImportRecords needs Records, a list of 1 to ${MAX_INGEST_RECORDS} CloudTrail records.`,
+    );
+  }
+  return { EventDataStore: input.EventDataStore, Records: input.Records };
+}
 
 export const ingestApi: JsonApi = {
   targetPrefixes: [INGEST_TARGET_PREFIX],
@@ -26,6 +50,19 @@ export const ingestApi: JsonApi = {
         if (batch.kind === 'rejected') throw new ServiceError(batch.error, batch.message);
         await ctx.services.capture.appendPayloads(recordViews(batch));
         return { Successful: batch.successful, Failed: batch.failed };
+      },
+    },
+    // `opentrail import`: records from files on the caller's machine into one of its event data stores.
+    ImportRecords: {
+      readOnly: false,
+      handle: async (ctx, input: { Body: Buffer }) => {
+        const { EventDataStore: store, Records: records } = importRecordsInput(input.Body);
+        const result = await ctx.services.lakeImports.importRecords(ctx.caller, store, records);
+        return {
+          Imported: result.imported,
+          Duplicates: result.duplicates,
+          Failed: result.failed.map((f) => ({ Index: f.index, ErrorCode: 'InvalidRecord', ErrorMessage: f.reason })),
+        };
       },
     },
   },

@@ -3,7 +3,13 @@ import type { Capture } from '../capture/capture.ts';
 import type { IngestCheckers } from '../capture/ingest-workers.ts';
 import type { EventHistory, LookupRateLimit } from '../history/index.ts';
 import type { IdentityStore } from '../identity/index.ts';
-import type { ChannelService, EventDataStoreService, LakeQueries } from '../lake/index.ts';
+import type {
+  ChannelService,
+  DashboardService,
+  EventDataStoreService,
+  LakeImports,
+  LakeQueries,
+} from '../lake/index.ts';
 import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import type { SigningKeys, TrailDelivery, TrailService } from '../trails/index.ts';
@@ -23,6 +29,8 @@ export interface Services {
   eventDataStores: EventDataStoreService;
   lakeQueries: LakeQueries;
   channels: ChannelService;
+  lakeImports: LakeImports;
+  dashboards: DashboardService;
   lookupRateLimit: LookupRateLimit;
   capture: Capture;
   ingestCheckers: IngestCheckers;

@@ -77,7 +77,7 @@ export function checkIngestedRecord(raw: unknown, ctx: IngestContext): RecordVer
     return fail('InvalidRecord', 'A record must be a JSON object.');
   }
   const r = raw as Record<string, unknown>;
-  const problem = checkTypes(r) ?? checkRequired(r) ?? checkValues(r, ctx);
+  const problem = recordShapeProblem(r) ?? checkRouting(r, ctx);
   if (problem !== undefined) return problem;
   const record = fill(r, ctx);
   // Serialised once, here: the size checks and the log both use this text.
@@ -93,6 +93,15 @@ export function checkIngestedRecord(raw: unknown, ctx: IngestContext): RecordVer
     );
   }
   return checkSizes(r, size) ?? { ok: true, record, json };
+}
+
+/**
+ * What is wrong with a record's shape (member types, required members, their values), whoever sent it and
+ * wherever it belongs; undefined when nothing is. Lake imports check records with this alone: imported logs
+ * keep the accounts and Region names they were written with (redacted ones included).
+ */
+export function recordShapeProblem(r: Record<string, unknown>): (RecordVerdict & { ok: false }) | undefined {
+  return checkTypes(r) ?? checkRequired(r) ?? checkValues(r);
 }
 
 /**
@@ -123,11 +132,11 @@ function serialisable(value: unknown): boolean {
   }
 }
 
-function fail(errorCode: IngestErrorCode, errorMessage: string): RecordVerdict {
+function fail(errorCode: IngestErrorCode, errorMessage: string): RecordVerdict & { ok: false } {
   return { ok: false, errorCode, errorMessage };
 }
 
-function checkTypes(r: Record<string, unknown>): RecordVerdict | undefined {
+function checkTypes(r: Record<string, unknown>): (RecordVerdict & { ok: false }) | undefined {
   for (const m of STRING_MEMBERS) {
     if (r[m] !== undefined && typeof r[m] !== 'string') return fail('InvalidFieldType', `${m} must be a string.`);
   }
@@ -154,7 +163,7 @@ function checkTypes(r: Record<string, unknown>): RecordVerdict | undefined {
   return undefined;
 }
 
-function checkRequired(r: Record<string, unknown>): RecordVerdict | undefined {
+function checkRequired(r: Record<string, unknown>): (RecordVerdict & { ok: false }) | undefined {
   const insight = r['eventType'] === 'AwsCloudTrailInsight';
   // Insights records carry no caller, event source or name at the top level (facts §4.4).
   const required = insight
@@ -165,7 +174,7 @@ function checkRequired(r: Record<string, unknown>): RecordVerdict | undefined {
   return undefined;
 }
 
-function checkValues(r: Record<string, unknown>, ctx: IngestContext): RecordVerdict | undefined {
+function checkValues(r: Record<string, unknown>): (RecordVerdict & { ok: false }) | undefined {
   const time = r['eventTime'] as string;
   const m = EVENT_TIME.exec(time);
   if (m === null || !validDate(m)) {
@@ -174,9 +183,6 @@ function checkValues(r: Record<string, unknown>, ctx: IngestContext): RecordVerd
   if (!/^\d+\.\d+$/.test(r['eventVersion'] as string)) {
     return fail('InvalidFieldValue', `eventVersion '${r['eventVersion']}' must look like ${EVENT_VERSION}.`);
   }
-  if (!REGION.test(r['awsRegion'] as string)) {
-    return fail('InvalidFieldValue', `awsRegion '${r['awsRegion']}' is not a Region name like us-east-1.`);
-  }
   const category = r['eventCategory'];
   if (category !== undefined && !CATEGORIES.includes(category as string)) {
     return fail('InvalidFieldValue', `eventCategory must be one of ${CATEGORIES.join(', ')}.`);
@@ -184,6 +190,14 @@ function checkValues(r: Record<string, unknown>, ctx: IngestContext): RecordVerd
   const eventId = r['eventID'];
   if (eventId !== undefined && ((eventId as string).length === 0 || (eventId as string).length > 128)) {
     return fail('InvalidFieldValue', 'eventID must be 1-128 characters.');
+  }
+  return undefined;
+}
+
+/** Where a record goes: a real Region (it picks trails and shadow trails), and the caller's own account. */
+function checkRouting(r: Record<string, unknown>, ctx: IngestContext): RecordVerdict | undefined {
+  if (!REGION.test(r['awsRegion'] as string)) {
+    return fail('InvalidFieldValue', `awsRegion '${r['awsRegion']}' is not a Region name like us-east-1.`);
   }
   const recipient = r['recipientAccountId'];
   if (recipient !== undefined && recipient !== ctx.accountId) {

@@ -7,9 +7,10 @@ import { type CliIo, UsageError } from './io.ts';
  * is measured against the AWS CLI's, loads no AWS SDK at all.
  */
 export async function usage(): Promise<string> {
-  const [settings, admin, readLogs, validateLogs] = await Promise.all([
+  const [settings, admin, importing, readLogs, validateLogs] = await Promise.all([
     import('../config/load-config.ts'),
     import('./admin-command.ts'),
+    import('./import-command.ts'),
     import('./read-logs-command.ts'),
     import('./validate-logs-command.ts'),
   ]);
@@ -18,11 +19,13 @@ export async function usage(): Promise<string> {
     '  opentrail serve [settings]          run the service (what `npm start` does)',
     '  opentrail ingest FILE…              send CloudTrail log files to a running server',
     '  opentrail admin <command> …         manage accounts, users and keys on a running server',
+    '  opentrail import PATH…              import CloudTrail records into an event data store',
     '  opentrail read-logs …               print delivered log records',
     '  opentrail validate-logs …           validate delivered log files, as aws cloudtrail validate-logs',
     '',
     admin.adminUsage(),
     '',
+    importing.importUsage(),
     readLogs.readLogsUsage(),
     validateLogs.validateLogsUsage(),
     '',
@@ -40,6 +43,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await (await import('./ingest-command.ts')).ingestCommand(rest, io);
       case 'admin':
         return await (await import('./admin-command.ts')).adminCommand(rest, io);
+      case 'import':
+        return await (await import('./import-command.ts')).importCommand(rest, io);
       case 'read-logs':
         return await (await import('./read-logs-command.ts')).readLogsCommand(rest, io);
       case 'validate-logs':

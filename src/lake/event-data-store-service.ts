@@ -68,6 +68,8 @@ export interface EventDataStoreServiceDeps {
   countEvents: (storeId: string) => Promise<number>;
   /** The ARNs of the channels that deliver to a store (channel-service.ts): such a store cannot be deleted. */
   channelsDeliveringTo?: (storeArn: string) => string[];
+  /** Whether an import into the store is running (import-service.ts): such a store cannot be deleted. */
+  hasOngoingImport?: (storeArn: string) => boolean;
 }
 
 /**
@@ -203,6 +205,12 @@ export class EventDataStoreService {
         throw new ServiceError(
           'ChannelExistsForEDSException',
           `Event data store ${current.arn} is the destination of channel ${channels.join(', ')}; delete the channel or change its destinations first.`,
+        );
+      }
+      if (this.#deps.hasOngoingImport?.(current.arn) === true) {
+        throw new ServiceError(
+          'EventDataStoreHasOngoingImportException',
+          `An import into event data store ${current.arn} is in progress; wait for it to finish or stop it with StopImport.`,
         );
       }
       const next = this.#closeIngestion(structuredClone(current));

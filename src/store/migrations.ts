@@ -240,6 +240,97 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       UPDATE lake_events SET eventid_hash = ('0x' || substr(md5(eventid), 1, 8))::UINTEGER WHERE eventid IS NOT NULL;
     `,
   },
+  {
+    version: 8,
+    sql: `
+      -- Lake dashboards (src/lake/dashboard-store.ts): one JSON document per dashboard, held in memory, and
+      -- one row per refresh naming the query each widget ran (their rows are in lake_query_results).
+      CREATE TABLE dashboards (
+        account_id VARCHAR NOT NULL,
+        region VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        doc JSON NOT NULL,
+        PRIMARY KEY (account_id, region, name)
+      );
+      CREATE TABLE dashboard_refreshes (
+        refresh_id VARCHAR PRIMARY KEY,
+        account_id VARCHAR NOT NULL,
+        region VARCHAR NOT NULL,
+        dashboard_name VARCHAR NOT NULL,
+        created_ms BIGINT NOT NULL,
+        doc JSON NOT NULL
+      );
+    `,
+  },
+  {
+    version: 9,
+    sql: `
+      -- Lake imports (src/lake/import-service.ts): one JSON document each, rewritten with its progress in the
+      -- transaction that stores the events it read, and the files each could not import.
+      CREATE TABLE lake_imports (
+        import_id VARCHAR PRIMARY KEY,
+        account_id VARCHAR NOT NULL,
+        region VARCHAR NOT NULL,
+        doc JSON NOT NULL
+      );
+      CREATE TABLE lake_import_failures (
+        import_id VARCHAR NOT NULL,
+        location VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        error_type VARCHAR NOT NULL,
+        error_message VARCHAR NOT NULL,
+        updated_at_ms BIGINT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 10,
+    sql: `
+      -- eventjsonchecksum becomes a virtual column, the SHA-256 of eventjson computed when read (src/lake/lake-table.ts):
+      -- DuckDB adds generated columns only in CREATE TABLE, so the table is rebuilt with its rows.
+      CREATE TABLE lake_events_v10 (
+        store_id VARCHAR NOT NULL,
+        eventversion VARCHAR,
+        useridentity STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR, accesskeyid VARCHAR, username VARCHAR, sessioncontext STRUCT(attributes STRUCT(creationdate TIMESTAMP, mfaauthenticated VARCHAR), sessionissuer STRUCT(type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR, username VARCHAR), webidfederationdata STRUCT(federatedprovider VARCHAR, attributes MAP(VARCHAR, VARCHAR)), sourceidentity VARCHAR, ec2roledelivery VARCHAR, ec2issuedinvpc VARCHAR), invokedby VARCHAR, identityprovider VARCHAR),
+        eventtime TIMESTAMP,
+        eventsource VARCHAR,
+        eventname VARCHAR,
+        awsregion VARCHAR,
+        sourceipaddress VARCHAR,
+        useragent VARCHAR,
+        errorcode VARCHAR,
+        errormessage VARCHAR,
+        requestparameters MAP(VARCHAR, VARCHAR),
+        responseelements MAP(VARCHAR, VARCHAR),
+        additionaleventdata MAP(VARCHAR, VARCHAR),
+        requestid VARCHAR,
+        eventid VARCHAR,
+        readonly BOOLEAN,
+        resources STRUCT(accountid VARCHAR, type VARCHAR, arn VARCHAR, arnprefix VARCHAR)[],
+        eventtype VARCHAR,
+        apiversion VARCHAR,
+        managementevent BOOLEAN,
+        recipientaccountid VARCHAR,
+        sharedeventid VARCHAR,
+        annotation VARCHAR,
+        vpcendpointid VARCHAR,
+        serviceeventdetails MAP(VARCHAR, VARCHAR),
+        addendum MAP(VARCHAR, VARCHAR),
+        edgedevicedetails MAP(VARCHAR, VARCHAR),
+        insightdetails MAP(VARCHAR, VARCHAR),
+        eventcategory VARCHAR,
+        tlsdetails STRUCT(tlsversion VARCHAR, ciphersuite VARCHAR, clientprovidedhostheader VARCHAR),
+        sessioncredentialfromconsole VARCHAR,
+        eventjson VARCHAR,
+        eventjsonchecksum VARCHAR GENERATED ALWAYS AS (sha256(eventjson)) VIRTUAL,
+        seq BIGINT NOT NULL,
+        eventid_hash UINTEGER
+      );
+      INSERT INTO lake_events_v10 BY NAME SELECT * EXCLUDE (eventjsonchecksum) FROM lake_events;
+      DROP TABLE lake_events;
+      ALTER TABLE lake_events_v10 RENAME TO lake_events;
+    `,
+  },
 ];
 
 export async function migrate(conn: DuckDBConnection, nowMs: number): Promise<void> {

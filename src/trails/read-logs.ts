@@ -15,6 +15,8 @@ export interface ReadLogsOptions {
   endMs?: number | undefined;
   /** Also read Insights files (`_CloudTrail-Insight_`). */
   insights?: boolean | undefined;
+  /** Only keys after this one (a resumed reading goes on after the last file it finished). */
+  startAfter?: string | undefined;
   /** Called with each key just before it is read. */
   onFile?: ((key: string) => void) | undefined;
   /**
@@ -103,7 +105,7 @@ async function* logFileKeys(
   prefix: string,
   options: ReadLogsOptions,
 ): AsyncGenerator<string> {
-  let startAfter: string | undefined;
+  let startAfter = options.startAfter;
   for (;;) {
     const page = await store.listObjects(bucket, {
       ...(prefix !== '' ? { prefix } : {}),

@@ -1,6 +1,8 @@
 import type { OperationTable } from '../operation.ts';
 import { channelOperations } from './channel-operations.ts';
+import { dashboardOperations } from './dashboard-operations.ts';
 import { eventDataStoreOperations } from './event-data-store-operations.ts';
+import { importOperations } from './import-operations.ts';
 import { integrityOperations } from './integrity-operations.ts';
 import { lookupOperations } from './lookup-operations.ts';
 import { queryOperations } from './query-operations.ts';
@@ -18,4 +20,6 @@ export const cloudTrailOperations: OperationTable = {
   ...eventDataStoreOperations,
   ...queryOperations,
   ...channelOperations,
+  ...importOperations,
+  ...dashboardOperations,
 };

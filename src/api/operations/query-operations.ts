@@ -1,38 +1,13 @@
-import { createHash } from 'node:crypto';
 import { type LakeQueryRecord, searchSampleQueries } from '../../lake/index.ts';
 import { ServiceError } from '../../model/service-error.ts';
 import type { OperationTable } from '../operation.ts';
+import { pageToken, readToken } from './page-token.ts';
 
 /** Lake query operations (facts §8.2). */
 
 const DEFAULT_RESULTS_PAGE = 1000;
 const DEFAULT_LIST_PAGE = 1000;
 const DEFAULT_SAMPLES_PAGE = 10;
-
-/**
- * Page tokens carry an offset and a digest of what they were issued for (caller, query or store, filters), so a
- * token is refused with other parameters; they grant nothing: every page is the caller's own query's.
- */
-function pageToken(scope: string, offset: number): string {
-  const mac = createHash('sha256').update(`${scope}/${offset}`).digest('base64url').slice(0, 16);
-  return Buffer.from(JSON.stringify({ o: offset, m: mac })).toString('base64url');
-}
-
-function readToken(scope: string, token: string | undefined): number {
-  if (token === undefined) return 0;
-  try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
-    if (Number.isSafeInteger(t.o) && (t.o as number) >= 0 && pageToken(scope, t.o as number) === token) {
-      return t.o as number;
-    }
-  } catch {
-    // fall through
-  }
-  throw new ServiceError(
-    'InvalidNextTokenException',
-    'The NextToken was not issued for this query or these parameters; send the one the previous page returned.',
-  );
-}
 
 function statistics(q: LakeQueryRecord) {
   return {
@@ -52,14 +27,21 @@ export const queryOperations: OperationTable = {
       input: {
         QueryStatement?: string;
         QueryAlias?: string;
+        QueryParameters?: string[];
         DeliveryS3Uri?: string;
         EventDataStoreOwnerAccountId?: string;
       },
     ) => {
-      if (input.QueryAlias !== undefined) {
+      if (input.QueryAlias !== undefined && input.QueryStatement !== undefined) {
         throw new ServiceError(
-          'UnsupportedOperationException',
-          'QueryAlias runs dashboard widgets, which opentrail does not have yet.',
+          'InvalidParameterException',
+          'Give either a QueryStatement or a QueryAlias (a dashboard widget, with its QueryParameters), not both.',
+        );
+      }
+      if (input.QueryParameters !== undefined && input.QueryAlias === undefined) {
+        throw new ServiceError(
+          'InvalidParameterException',
+          'QueryParameters are the values of a QueryAlias; give one.',
         );
       }
       if (input.DeliveryS3Uri !== undefined || input.EventDataStoreOwnerAccountId !== undefined) {
@@ -68,22 +50,40 @@ export const queryOperations: OperationTable = {
           'DeliveryS3Uri and EventDataStoreOwnerAccountId are not supported yet; read the results with GetQueryResults.',
         );
       }
+      if (input.QueryAlias !== undefined) {
+        const queryId = await ctx.services.dashboards.startWidgetQuery(
+          ctx.caller,
+          input.QueryAlias,
+          input.QueryParameters ?? [],
+        );
+        return { QueryId: queryId };
+      }
       if (input.QueryStatement === undefined) {
-        throw new ServiceError('InvalidParameterException', 'StartQuery needs a QueryStatement.');
+        throw new ServiceError('InvalidParameterException', 'StartQuery needs a QueryStatement or a QueryAlias.');
       }
       return { QueryId: await ctx.services.lakeQueries.start(ctx.caller, input.QueryStatement) };
     },
   },
   DescribeQuery: {
     readOnly: true,
-    handle: async (ctx, input: { QueryId?: string; EventDataStore?: string; QueryAlias?: string }) => {
-      if (input.QueryId === undefined) {
+    handle: async (
+      ctx,
+      input: { QueryId?: string; EventDataStore?: string; QueryAlias?: string; RefreshId?: string },
+    ) => {
+      if (
+        (input.QueryId === undefined) === (input.QueryAlias === undefined) ||
+        (input.RefreshId !== undefined && input.QueryAlias === undefined)
+      ) {
         throw new ServiceError(
           'InvalidParameterException',
-          'DescribeQuery needs a QueryId (QueryAlias is for dashboards).',
+          'DescribeQuery needs either a QueryId or a QueryAlias (with a dashboard RefreshId if you like), not both.',
         );
       }
-      const q = await ctx.services.lakeQueries.get(ctx.caller, input.QueryId, input.EventDataStore);
+      // A dashboard widget's query: the newest for the alias, or the one of the given refresh.
+      const queryId =
+        input.QueryId ??
+        (await ctx.services.lakeQueries.byAlias(ctx.caller, input.QueryAlias as string, input.RefreshId)).queryId;
+      const q = await ctx.services.lakeQueries.get(ctx.caller, queryId, input.EventDataStore);
       return {
         QueryId: q.queryId,
         QueryString: q.statement,

@@ -1,0 +1,126 @@
+/**
+ * Lake import benchmark (issue 5): gzipped delivered log files in AWS's layout, in a bucket folder of the
+ * local store, imported by StartImport into an empty event data store of the server started as `npm start`
+ * starts it. End to end: list, read, gunzip, parse, check, de-duplicate and store. Figure: events/s from
+ * StartImport to COMPLETED (GetImport polled every 100 ms), the median of the rounds, each into a new store.
+ * Target ≥ 50,000.
+ * Run: npm run bench:import [-- --events 500000 --rounds 3]
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import {
+  CloudTrailClient,
+  CreateEventDataStoreCommand,
+  GetImportCommand,
+  StartImportCommand,
+} from '@aws-sdk/client-cloudtrail';
+import { FIXED_ADMIN, FIXED_ADMIN_CREDENTIALS, startChildServer } from '../test/helpers/child-server.ts';
+import { RecordGenerator } from './lib/records.ts';
+import { median, report } from './lib/stats.ts';
+
+const { values } = parseArgs({
+  options: { events: { type: 'string', default: '500000' }, rounds: { type: 'string', default: '3' } },
+});
+const EVENTS = Number(values.events);
+const ROUNDS = Number(values.rounds);
+/** Records per file: a busy account's 5-minute file. */
+const PER_FILE = 2500;
+const TARGET = 50_000;
+
+const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-bench-import-'));
+try {
+  const gen = new RecordGenerator(FIXED_ADMIN.OPENTRAIL_ACCOUNT_ID);
+  const account = FIXED_ADMIN.OPENTRAIL_ACCOUNT_ID;
+  const start = Date.UTC(2026, 10, 1);
+  let bytes = 0;
+  for (let first = 0, f = 0; first < EVENTS; first += PER_FILE, f++) {
+    const time = new Date(start + f * 5 * 60_000);
+    const records = Array.from({ length: Math.min(PER_FILE, EVENTS - first) }, (_, i) =>
+      gen.record(time.getTime() - (PER_FILE - i) * 100),
+    );
+    const iso = time.toISOString();
+    const folder = join(
+      dataDir,
+      'buckets',
+      'bench-import',
+      'AWSLogs',
+      account,
+      'CloudTrail',
+      'us-east-1',
+      iso.slice(0, 4),
+      iso.slice(5, 7),
+      iso.slice(8, 10),
+    );
+    const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}Z`;
+    await mkdir(folder, { recursive: true });
+    const body = gzipSync(JSON.stringify({ Records: records }));
+    bytes += body.length;
+    await writeFile(
+      join(folder, `${account}_CloudTrail_us-east-1_${stamp}_${String(f).padStart(16, '0')}.json.gz`),
+      body,
+    );
+  }
+  console.log(
+    `${EVENTS.toLocaleString('en-US')} events in ${Math.ceil(EVENTS / PER_FILE)} files, ${(bytes / 1e6).toFixed(1)} MB gzipped`,
+  );
+
+  const server = await startChildServer(dataDir);
+  const rates: number[] = [];
+  try {
+    const ct = new CloudTrailClient({
+      endpoint: server.url,
+      region: 'us-east-1',
+      credentials: FIXED_ADMIN_CREDENTIALS,
+    });
+    for (let round = 0; round < ROUNDS; round++) {
+      const store = await ct.send(
+        new CreateEventDataStoreCommand({ Name: `import-${round}`, StartIngestion: false, RetentionPeriod: 3653 }),
+      );
+      const t0 = performance.now();
+      const { ImportId } = await ct.send(
+        new StartImportCommand({
+          Destinations: [store.EventDataStoreArn as string],
+          ImportSource: {
+            S3: {
+              S3LocationUri: 's3://bench-import/AWSLogs/',
+              S3BucketRegion: 'us-east-1',
+              S3BucketAccessRoleArn: `arn:aws:iam::${account}:role/import`,
+            },
+          },
+        }),
+      );
+      let got = await ct.send(new GetImportCommand({ ImportId }));
+      while (got.ImportStatus === 'INITIALIZING' || got.ImportStatus === 'IN_PROGRESS') {
+        await new Promise((r) => setTimeout(r, 100));
+        got = await ct.send(new GetImportCommand({ ImportId }));
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const done = got.ImportStatistics?.EventsCompleted ?? 0;
+      if (got.ImportStatus !== 'COMPLETED' || done !== EVENTS) {
+        throw new Error(`round ${round + 1}: ${got.ImportStatus} with ${done} of ${EVENTS} events`);
+      }
+      rates.push(done / seconds);
+      console.log(
+        `round ${round + 1}: ${done.toLocaleString('en-US')} events in ${seconds.toFixed(2)} s = ${Math.round(done / seconds).toLocaleString('en-US')} events/s`,
+      );
+    }
+    ct.destroy();
+  } finally {
+    await server.stop();
+  }
+  const rate = median(rates);
+  console.log(
+    report(
+      'Import of gzipped delivered logs',
+      rate,
+      'events/s',
+      `>= ${TARGET.toLocaleString('en-US')}`,
+      rate >= TARGET,
+    ),
+  );
+} finally {
+  await rm(dataDir, { recursive: true, force: true });
+}

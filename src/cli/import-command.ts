@@ -1,0 +1,126 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { SingleBar } from 'cli-progress';
+import { INGEST_TARGET_PREFIX } from '../api/ingest-api.ts';
+import { RecordShapeError, recordsOfText } from '../lake/record-shapes.ts';
+import { CLIENT_OPTIONS, clientFor } from './client-options.ts';
+import { type CliIo, UsageError } from './io.ts';
+
+/**
+ * `opentrail import PATH… --event-data-store STORE`: imports CloudTrail records from files on this machine
+ * (folders are walked) into an event data store of a running server, each eventID once. Reads delivered log
+ * files, JSON arrays, NDJSON and LookupEvents output, gzipped or not (src/lake/record-shapes.ts); shows a
+ * progress bar on a terminal and a summary at the end. A file that does not parse, and each record that is
+ * not a CloudTrail record, is named on stderr and makes the exit code 1; the others are still imported.
+ */
+export function importUsage(): string {
+  return [
+    '  opentrail import PATH… --event-data-store ARN|ID [--endpoint-url URL] [--region R]',
+    '      import CloudTrail records from files and folders into an event data store',
+  ].join('\n');
+}
+
+/** Records per call: a few MB, well inside the server's body limit. */
+const BATCH_RECORDS = 2000;
+/** Lines about bad records printed per file before they are only counted. */
+const SHOWN_PER_FILE = 5;
+const gunzipAsync = promisify(gunzip);
+
+interface ImportAnswer {
+  Imported: number;
+  Duplicates: number;
+  Failed: { Index: number; ErrorCode: string; ErrorMessage: string }[];
+}
+
+export async function importCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { ...CLIENT_OPTIONS, 'event-data-store': { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const store = values['event-data-store'];
+  if (store === undefined) throw new UsageError('import needs --event-data-store, the ARN or id of the store to fill');
+  if (positionals.length === 0) throw new UsageError('import needs at least one file or folder');
+  const client = clientFor(INGEST_TARGET_PREFIX, values, io);
+  const files = (await Promise.all(positionals.map(filesUnder))).flat();
+  const totalBytes = files.reduce((n, f) => n + f.bytes, 0);
+  const bar = io.stderr.isTTY
+    ? new SingleBar({
+        format: 'import [{bar}] {percentage}% | {files} files | {imported} events | ETA {eta_formatted}',
+        stream: io.stderr,
+      })
+    : undefined;
+  bar?.start(totalBytes, 0, { files: 0, imported: 0 });
+  const totals = { imported: 0, duplicates: 0, rejected: 0, badFiles: 0, files: 0 };
+  // Records of several small files share a call; each keeps its file and position for the error lines.
+  let pending: { path: string; index: number; record: unknown }[] = [];
+  const shown = new Map<string, number>();
+  const send = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    const answer = await client.call<ImportAnswer>('ImportRecords', {
+      EventDataStore: store,
+      Records: batch.map((p) => p.record),
+    });
+    totals.imported += answer.Imported;
+    totals.duplicates += answer.Duplicates;
+    totals.rejected += answer.Failed.length;
+    for (const f of answer.Failed) {
+      const at = batch[f.Index];
+      if (at === undefined) continue;
+      const count = (shown.get(at.path) ?? 0) + 1;
+      shown.set(at.path, count);
+      if (count <= SHOWN_PER_FILE) io.stderr.write(`\n${at.path}: record ${at.index + 1}: ${f.ErrorMessage}\n`);
+    }
+  };
+  for (const file of files) {
+    let records: unknown[];
+    try {
+      records = recordsOfText(await readText(file.path));
+    } catch (error) {
+      if (!(error instanceof RecordShapeError) && !(error instanceof Error && 'code' in error)) throw error;
+      totals.badFiles++;
+      io.stderr.write(`\n${file.path}: ${(error as Error).message}\n`);
+      bar?.increment(file.bytes);
+      continue;
+    }
+    for (const [index, record] of records.entries()) {
+      pending.push({ path: file.path, index, record });
+      if (pending.length >= BATCH_RECORDS) await send();
+    }
+    totals.files++;
+    bar?.increment(file.bytes, { files: totals.files, imported: totals.imported });
+  }
+  await send();
+  for (const [path, count] of shown) {
+    if (count > SHOWN_PER_FILE) io.stderr.write(`${path}: ${count - SHOWN_PER_FILE} more records rejected\n`);
+  }
+  bar?.stop();
+  io.stdout.write(
+    `${totals.imported} events imported, ${totals.duplicates} already in the store, ${totals.rejected} records rejected, from ${totals.files} file(s)${totals.badFiles > 0 ? `; ${totals.badFiles} file(s) could not be read` : ''}\n`,
+  );
+  return totals.rejected === 0 && totals.badFiles === 0 ? 0 : 1;
+}
+
+async function filesUnder(path: string): Promise<{ path: string; bytes: number }[]> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new UsageError(`${path} does not exist`);
+  }
+  if (info.isFile()) return [{ path, bytes: info.size }];
+  if (!info.isDirectory()) return [];
+  const entries = (await readdir(path)).sort();
+  return (await Promise.all(entries.map((e) => filesUnder(join(path, e))))).flat();
+}
+
+async function readText(path: string): Promise<string> {
+  let bytes: Buffer = await readFile(path);
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await gunzipAsync(bytes);
+  return bytes.toString('utf8');
+}

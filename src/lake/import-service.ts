@@ -1,0 +1,474 @@
+import type { Caller } from '../identity/index.ts';
+import type { Clock } from '../model/clock.ts';
+import type { IdSource } from '../model/ids.ts';
+import { ServiceError } from '../model/service-error.ts';
+import type { ObjectStore } from '../objectstore/index.ts';
+import type { Connection } from '../store/database.ts';
+import { parseLogFileKey, readDeliveredLogs } from '../trails/read-logs.ts';
+import type { EventDataStoreRecord } from './event-data-store.ts';
+import type { EventDataStoreService } from './event-data-store-service.ts';
+import {
+  type ImportFailure,
+  type ImportRecord,
+  type ImportSource,
+  type ImportStatus,
+  importFinished,
+} from './import.ts';
+import { checkImportedRecord } from './import-record.ts';
+import type { ImportStore } from './import-store.ts';
+import { type ImportedRecord, writeImportedRecords } from './import-writer.ts';
+import { storeCategories } from './store-selectors.ts';
+
+/**
+ * Lake imports (facts §8.5): StartImport copies the delivered trail logs under `s3://bucket/prefix` of the
+ * configured object store (a bucket folder of the local store, or the S3 endpoint) into one event data store.
+ * Files are told apart by their names (AWS's `<account>_CloudTrail_<region>_<time>_<id>.json[.gz]`), so logs of
+ * any number of accounts and Regions, in their date folders or copied out of them, are read; digests are not.
+ *
+ * An import lists its source first (INITIALIZING: prefixes found), then reads files in key order
+ * (IN_PROGRESS), committing events in batches of whole files together with its own progress, so a restart
+ * or a retry (StartImport with ImportId) goes on after the last committed file and nothing is imported twice;
+ * eventIDs the store already holds are skipped in any case (import-writer.ts). A file that cannot be read or
+ * parsed, or whose records are not CloudTrail records, is a failure entry with its reason; the import goes on.
+ * As on AWS, the store's selectors and Region do not filter imported events; one import runs per account.
+ */
+export interface StartImportInput {
+  Destinations?: string[];
+  ImportSource?: ImportSource;
+  StartEventTime?: Date;
+  EndEventTime?: Date;
+  ImportId?: string;
+}
+
+export interface ImportedBatch {
+  imported: number;
+  duplicates: number;
+  failed: { index: number; reason: string }[];
+}
+
+export interface LakeImportsDeps {
+  /** The imports' own connection (with `prepareImportConnection` run), so a batch never waits behind lookups. */
+  conn: Connection;
+  store: ImportStore;
+  eventDataStores: EventDataStoreService;
+  objects: ObjectStore;
+  clock: Clock;
+  ids: IdSource;
+  onError: (error: unknown, importId: string) => void;
+  /** Events gathered (in whole files) before a batch is written. */
+  batchEvents?: number;
+}
+
+const DEFAULT_BATCH_EVENTS = 20_000;
+/** How long after an event the log file holding it may have been written (see #run). */
+const FILE_LAG_MS = 24 * 3600 * 1000;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
+/** Categories of events a trail delivers, which an import can bring (facts §8.5: trail logs only). */
+const TRAIL_CATEGORIES: ReadonlySet<string> = new Set(['Management', 'Data', 'NetworkActivity']);
+
+export class LakeImports {
+  readonly #deps: LakeImportsDeps;
+  /** Imports running in this process, by id. */
+  readonly #running = new Map<string, Promise<void>>();
+  #closed = false;
+
+  constructor(deps: LakeImportsDeps) {
+    this.#deps = deps;
+  }
+
+  /** Resumes the imports a stopped server left running. */
+  recover(): void {
+    for (const record of this.#deps.store.all()) {
+      if (!importFinished(record.status)) this.#launch(record);
+    }
+  }
+
+  async start(caller: Caller, input: StartImportInput): Promise<ImportRecord> {
+    if (input.ImportId !== undefined) return this.#retry(caller, input);
+    const destinations = input.Destinations ?? [];
+    if (destinations.length !== 1) {
+      throw new ServiceError(
+        'InvalidParameterException',
+        'A new import needs Destinations with exactly one event data store ARN (or ImportId to retry an import).',
+      );
+    }
+    if (input.ImportSource === undefined) {
+      throw new ServiceError('InvalidParameterException', 'A new import needs an ImportSource with S3LocationUri.');
+    }
+    const start = input.StartEventTime?.getTime();
+    const end = input.EndEventTime?.getTime();
+    if (start !== undefined && end !== undefined && start > end) {
+      throw new ServiceError('InvalidParameterException', 'StartEventTime must not be later than EndEventTime.');
+    }
+    const store = this.#destination(caller, destinations[0] as string);
+    await this.#checkSource(caller, input.ImportSource);
+    this.#checkNoneRunning(caller);
+    const now = this.#deps.clock.now();
+    const record: ImportRecord = {
+      id: this.#deps.ids.uuid(),
+      accountId: caller.principal.accountId,
+      region: caller.region,
+      destination: store.arn,
+      source: { S3: { ...input.ImportSource.S3 } },
+      ...(start !== undefined ? { startEventTimeMs: start } : {}),
+      ...(end !== undefined ? { endEventTimeMs: end } : {}),
+      status: 'INITIALIZING',
+      statistics: { prefixesFound: 0, prefixesCompleted: 0, filesCompleted: 0, eventsCompleted: 0, failedEntries: 0 },
+      createdAtMs: now,
+      updatedAtMs: now,
+    };
+    await this.#deps.store.put(record);
+    this.#launch(record);
+    return record;
+  }
+
+  /**
+   * Imports records sent by `opentrail import` (the shapes of record-shapes.ts, read on the caller's machine)
+   * into a store of the caller's, each eventID once; a record that is not a CloudTrail record is answered with
+   * its index and reason.
+   */
+  async importRecords(caller: Caller, storeRef: string, records: unknown[]): Promise<ImportedBatch> {
+    const store = this.#destination(caller, storeRef);
+    const good: ImportedRecord[] = [];
+    const failed: ImportedBatch['failed'] = [];
+    for (const [index, raw] of records.entries()) {
+      const verdict = checkImportedRecord(raw);
+      if (verdict.kind === 'ok') good.push(verdict.record);
+      else if (verdict.kind === 'rejected') failed.push({ index, reason: verdict.reason });
+    }
+    const written = await this.#deps.conn.serial((raw) =>
+      writeImportedRecords(raw, store.id, good, async () => undefined),
+    );
+    return { ...written, failed };
+  }
+
+  get(caller: Caller, id: string): ImportRecord {
+    const record = this.#deps.store.get(id);
+    if (record === undefined || record.accountId !== caller.principal.accountId || record.region !== caller.region) {
+      throw new ServiceError('ImportNotFoundException', `Import ${id} does not exist.`);
+    }
+    return record;
+  }
+
+  /** The caller's imports in its Region, newest first, optionally of one destination and status. */
+  list(caller: Caller, filter: { destination?: string; status?: ImportStatus }): ImportRecord[] {
+    return this.#deps.store
+      .all()
+      .filter(
+        (r) =>
+          r.accountId === caller.principal.accountId &&
+          r.region === caller.region &&
+          (filter.destination === undefined || r.destination === filter.destination) &&
+          (filter.status === undefined || r.status === filter.status),
+      )
+      .sort((a, b) => b.createdAtMs - a.createdAtMs || a.id.localeCompare(b.id));
+  }
+
+  /** Stops a running import after the file it is reading; what it committed stays. */
+  async stop(caller: Caller, id: string): Promise<ImportRecord> {
+    const current = this.get(caller, id);
+    if (importFinished(current.status)) {
+      throw new ServiceError(
+        'OperationNotPermittedException',
+        `Import ${id} is ${current.status}; only an import in progress can be stopped.`,
+      );
+    }
+    const next = { ...current, status: 'STOPPED' as const, updatedAtMs: this.#deps.clock.now() };
+    // The running loop sees STOPPED in the store and ends; wait so the answer shows its final statistics.
+    this.#deps.store.remember(next);
+    await this.#running.get(id);
+    const final = this.#deps.store.get(id) ?? next;
+    await this.#deps.store.put(final);
+    return final;
+  }
+
+  failures(caller: Caller, id: string, offset: number, limit: number): Promise<ImportFailure[]> {
+    this.get(caller, id);
+    return this.#deps.store.failures(id, offset, limit);
+  }
+
+  /** Whether an import into this store is running (such a store cannot be deleted). */
+  hasOngoingImport(storeArn: string): boolean {
+    return this.#deps.store.all().some((r) => r.destination === storeArn && !importFinished(r.status));
+  }
+
+  /** Resolves when every running import has finished (tests; shutdown). */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all(this.#running.values());
+  }
+
+  /** Stops reading at the next file; running imports resume when the server starts again. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.idle();
+  }
+
+  async #retry(caller: Caller, input: StartImportInput): Promise<ImportRecord> {
+    if (input.Destinations !== undefined || input.ImportSource !== undefined) {
+      throw new ServiceError(
+        'InvalidParameterException',
+        'To retry an import give its ImportId alone; to start a new one give Destinations and ImportSource without ImportId.',
+      );
+    }
+    const current = this.get(caller, input.ImportId as string);
+    if (current.status !== 'FAILED' && current.status !== 'STOPPED') {
+      throw new ServiceError(
+        'OperationNotPermittedException',
+        `Import ${current.id} is ${current.status}; only a failed or stopped import can be retried.`,
+      );
+    }
+    this.#checkNoneRunning(caller);
+    const next: ImportRecord = { ...current, status: 'IN_PROGRESS', updatedAtMs: this.#deps.clock.now() };
+    await this.#deps.store.put(next);
+    this.#launch(next);
+    return next;
+  }
+
+  /** The caller's store that imports may fill: live, and of trail events. */
+  #destination(caller: Caller, ref: string): EventDataStoreRecord {
+    const store = this.#deps.eventDataStores.resolve(caller, ref);
+    if (store.status === 'PENDING_DELETION') {
+      throw new ServiceError(
+        'InactiveEventDataStoreException',
+        `Event data store ${store.arn} is pending deletion; restore it before importing into it.`,
+      );
+    }
+    const other = storeCategories(store.advancedEventSelectors).find((c) => !TRAIL_CATEGORIES.has(c));
+    if (other !== undefined) {
+      throw new ServiceError(
+        'InvalidEventDataStoreCategoryException',
+        `Event data store ${store.arn} holds ${other} events; trail logs can be imported only into a store of CloudTrail management or data events.`,
+      );
+    }
+    return store;
+  }
+
+  #checkNoneRunning(caller: Caller): void {
+    const running = this.#deps.store
+      .all()
+      .find((r) => r.accountId === caller.principal.accountId && !importFinished(r.status));
+    if (running !== undefined) {
+      throw new ServiceError(
+        'AccountHasOngoingImportException',
+        `Account ${caller.principal.accountId} already has import ${running.id} in progress; wait for it or stop it.`,
+      );
+    }
+  }
+
+  async #checkSource(caller: Caller, source: ImportSource): Promise<void> {
+    const { S3LocationUri: uri, S3BucketAccessRoleArn: role } = source.S3;
+    if (S3_URI.exec(uri) === null) {
+      throw new ServiceError(
+        'InvalidParameterException',
+        `S3LocationUri ${uri} is not an S3 location; write it as s3://bucket or s3://bucket/prefix.`,
+      );
+    }
+    if (!ROLE_ARN.test(role)) {
+      throw new ServiceError(
+        'InvalidParameterException',
+        `S3BucketAccessRoleArn ${role} is not an IAM role ARN like arn:aws:iam::123456789012:role/ImportRole.`,
+      );
+    }
+    const { bucket } = parseS3Location(uri);
+    if (!(await this.#deps.objects.bucketExists(bucket))) {
+      throw new ServiceError('InvalidImportSourceException', `Bucket ${bucket} of ${uri} does not exist.`);
+    }
+    // On the local store buckets have owners: another account's logs are not the caller's to read.
+    const owner = await this.#deps.objects.bucketOwner(bucket);
+    if (owner !== undefined && owner !== caller.principal.accountId) {
+      throw new ServiceError(
+        'InvalidImportSourceException',
+        `Bucket ${bucket} belongs to another account; import from a bucket of account ${caller.principal.accountId}.`,
+      );
+    }
+  }
+
+  #launch(record: ImportRecord): void {
+    const run = this.#run(record.id)
+      .catch(async (error: unknown) => {
+        this.#deps.onError(error, record.id);
+        const current = this.#deps.store.get(record.id);
+        if (current === undefined || importFinished(current.status)) return;
+        const failure: ImportFailure = {
+          location: current.source.S3.S3LocationUri,
+          status: 'FAILED',
+          errorType: 'ImportFailed',
+          errorMessage: `The import stopped: ${(error as Error).message ?? String(error)}. Retry it with StartImport and its ImportId.`,
+          updatedAtMs: this.#deps.clock.now(),
+        };
+        const failed: ImportRecord = {
+          ...current,
+          status: 'FAILED',
+          statistics: { ...current.statistics, failedEntries: current.statistics.failedEntries + 1 },
+          updatedAtMs: this.#deps.clock.now(),
+        };
+        await this.#deps.store.put(failed, [failure]).catch((e: unknown) => this.#deps.onError(e, record.id));
+      })
+      .finally(() => this.#running.delete(record.id));
+    this.#running.set(record.id, run);
+  }
+
+  /** Whether the loop must end: the import was stopped, or the server is closing. */
+  #interrupted(id: string): boolean {
+    return this.#closed || this.#deps.store.get(id)?.status === 'STOPPED';
+  }
+
+  async #run(id: string): Promise<void> {
+    let record = this.#deps.store.get(id) as ImportRecord;
+    const { bucket, prefix } = parseS3Location(record.source.S3.S3LocationUri);
+    const window = { startMs: record.startEventTimeMs, endMs: record.endEventTimeMs };
+    // Files are chosen by the minute in their names, when they were written: a file holds events up to that
+    // minute, and CloudTrail writes them minutes (rarely hours) after the calls. Later files may still hold
+    // events of the window, so files are read up to a day past its end; the events themselves are filtered exactly.
+    const fileWindow = {
+      startMs: window.startMs,
+      endMs: window.endMs === undefined ? undefined : window.endMs + FILE_LAG_MS,
+    };
+    if (record.prefixes === undefined) {
+      const prefixes = await this.#listPrefixes(bucket, prefix, fileWindow);
+      record = {
+        ...record,
+        prefixes,
+        status: 'IN_PROGRESS',
+        statistics: { ...record.statistics, prefixesFound: prefixes.length },
+        updatedAtMs: this.#deps.clock.now(),
+      };
+      if (this.#interrupted(id)) return;
+      await this.#deps.store.put(record);
+    }
+    const storeId = record.destination.split('/').pop() as string;
+    const batchEvents = this.#deps.batchEvents ?? DEFAULT_BATCH_EVENTS;
+    let batch: ImportedRecord[] = [];
+    let failures: ImportFailure[] = [];
+    let files = 0;
+    let lastKey: string | undefined;
+    const now = () => this.#deps.clock.now();
+    const flush = async (): Promise<void> => {
+      if (lastKey === undefined) return;
+      const base = this.#deps.store.get(id) as ImportRecord;
+      const next: ImportRecord = {
+        ...record,
+        // StopImport may have changed the status meanwhile; it wins.
+        status: base.status === 'STOPPED' ? 'STOPPED' : record.status,
+        doneThroughKey: lastKey,
+        statistics: {
+          ...record.statistics,
+          filesCompleted: record.statistics.filesCompleted + files,
+          eventsCompleted: record.statistics.eventsCompleted + batch.length,
+          failedEntries: record.statistics.failedEntries + failures.length,
+          prefixesCompleted: completedPrefixes(record.prefixes ?? [], lastKey),
+        },
+        updatedAtMs: now(),
+      };
+      const written = failures;
+      await this.#deps.conn.serial((raw) =>
+        writeImportedRecords(raw, storeId, batch, (tx) => this.#deps.store.putIn(tx, next, written)),
+      );
+      this.#deps.store.remember(next);
+      record = next;
+      batch = [];
+      failures = [];
+      files = 0;
+    };
+    const logs = readDeliveredLogs(this.#deps.objects, bucket, prefix, {
+      ...fileWindow,
+      startAfter: record.doneThroughKey,
+      onError: (key, reason) => {
+        failures.push(fileFailure(bucket, key, 'FileReadError', reason, now()));
+        files++;
+        lastKey = key;
+      },
+    });
+    for await (const file of logs) {
+      if (this.#interrupted(id)) break;
+      const rejected: string[] = [];
+      let good = 0;
+      for (const [index, raw] of file.records.entries()) {
+        const verdict = checkImportedRecord(raw, window);
+        if (verdict.kind === 'outside') continue;
+        if (verdict.kind === 'rejected') {
+          rejected.push(`Records[${index}]: ${verdict.reason}`);
+          continue;
+        }
+        batch.push(verdict.record);
+        good++;
+      }
+      if (rejected.length > 0) {
+        const message = `${rejected.length} of ${file.records.length} records are not CloudTrail records and were not imported (${good} were); first: ${rejected[0]}`;
+        failures.push(fileFailure(bucket, file.key, 'InvalidRecord', message, now()));
+      }
+      files++;
+      lastKey = file.key;
+      if (batch.length >= batchEvents) await flush();
+    }
+    await flush();
+    if (this.#closed && !importFinished((this.#deps.store.get(id) as ImportRecord).status)) return;
+    const final = this.#deps.store.get(id) as ImportRecord;
+    const done: ImportRecord = {
+      ...final,
+      status: final.status === 'STOPPED' ? 'STOPPED' : 'COMPLETED',
+      statistics: {
+        ...final.statistics,
+        prefixesCompleted:
+          final.status === 'STOPPED' ? final.statistics.prefixesCompleted : final.statistics.prefixesFound,
+      },
+      updatedAtMs: now(),
+    };
+    await this.#deps.store.put(done);
+  }
+
+  /** The folders holding log files to import (the key up to its last `/`), in key order. */
+  async #listPrefixes(
+    bucket: string,
+    prefix: string,
+    window: { startMs: number | undefined; endMs: number | undefined },
+  ): Promise<string[]> {
+    const prefixes = new Set<string>();
+    let startAfter: string | undefined;
+    for (;;) {
+      const page = await this.#deps.objects.listObjects(bucket, {
+        ...(prefix !== '' ? { prefix } : {}),
+        ...(startAfter !== undefined ? { startAfter } : {}),
+      });
+      for (const { key } of page.objects) {
+        const name = parseLogFileKey(key);
+        if (name === undefined || name.insights) continue;
+        if (window.startMs !== undefined && name.timeMs + 60_000 <= window.startMs) continue;
+        if (window.endMs !== undefined && name.timeMs > window.endMs) continue;
+        prefixes.add(key.slice(0, key.lastIndexOf('/') + 1));
+      }
+      if (!page.isTruncated || page.nextStartAfter === undefined) break;
+      startAfter = page.nextStartAfter;
+    }
+    return [...prefixes];
+  }
+}
+
+/** `s3://bucket/prefix` → its parts (the prefix possibly empty). */
+export function parseS3Location(uri: string): { bucket: string; prefix: string } {
+  const m = S3_URI.exec(uri);
+  return { bucket: m?.[1] ?? '', prefix: m?.[2] ?? '' };
+}
+
+/** Prefixes all of whose files lie at or before `lastKey` in key order. */
+function completedPrefixes(prefixes: readonly string[], lastKey: string): number {
+  const current = lastKey.slice(0, lastKey.lastIndexOf('/') + 1);
+  return prefixes.filter((p) => p < current).length;
+}
+
+function fileFailure(
+  bucket: string,
+  key: string,
+  errorType: string,
+  errorMessage: string,
+  atMs: number,
+): ImportFailure {
+  return {
+    location: `s3://${bucket}/${key}`,
+    status: 'FAILED',
+    errorType,
+    errorMessage: errorMessage.slice(0, 1000),
+    updatedAtMs: atMs,
+  };
+}

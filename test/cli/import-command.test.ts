@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { CreateEventDataStoreCommand, GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudtrail';
+import { type TestWorld, withServer } from '../helpers/server.ts';
+
+/**
+ * `opentrail import` reads the shapes people keep CloudTrail records in (the real files under
+ * ../shared/data/real-logs) and fills an event data store, each eventID once.
+ */
+const run = promisify(execFile);
+const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'real-logs');
+const SOURCES = {
+  arrays: join(REAL, 'adanalvarez__TrailDiscover', 'docs', 'logExamples'),
+  lookupEvents: join(REAL, 'log2timeline__plaso', 'test_data', 'jsonl', 'aws_cloudtrail.jsonl'),
+  logstash: join(REAL, 'OTRF__Security-Datasets', 'datasets', 'atomic', 'aws', 'collection'),
+  delivered: join(REAL, 'flosell__trailscraper', 'tests', 'cloudtrail', 'data'),
+};
+
+async function opentrail(w: TestWorld, args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/opentrail.js', ...args, '--endpoint-url', w.url], {
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: w.adminCredentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: w.adminCredentials.secretAccessKey,
+      },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function store(w: TestWorld): Promise<string> {
+  const made = await w
+    .cloudtrail()
+    .send(new CreateEventDataStoreCommand({ Name: 'from-files', RetentionPeriod: 3653, StartIngestion: false }));
+  return (made.EventDataStoreArn as string).split('/').pop() as string;
+}
+
+/** Every record of the sources, read here without the module under test. */
+async function sourceRecords(): Promise<Record<string, unknown>[]> {
+  const records: Record<string, unknown>[] = [];
+  for (const name of await readdir(SOURCES.arrays)) {
+    // Arrays mostly; a few files hold one record.
+    const value = JSON.parse(await readFile(join(SOURCES.arrays, name), 'utf8'));
+    records.push(...(Array.isArray(value) ? value : [value]));
+  }
+  for (const line of (await readFile(SOURCES.lookupEvents, 'utf8')).split('\n')) {
+    if (line.trim() !== '') records.push(JSON.parse(JSON.parse(line).CloudTrailEvent));
+  }
+  const [folder] = await readdir(SOURCES.logstash);
+  const [ndjson] = await readdir(join(SOURCES.logstash, folder as string));
+  for (const line of (await readFile(join(SOURCES.logstash, folder as string, ndjson as string), 'utf8')).split('\n')) {
+    if (line.trim() !== '') records.push(JSON.parse(line));
+  }
+  for (const name of await readdir(SOURCES.delivered)) {
+    records.push(...JSON.parse(gunzipSync(await readFile(join(SOURCES.delivered, name))).toString('utf8')).Records);
+  }
+  return records;
+}
+
+describe('opentrail import', () => {
+  it('imports JSON arrays, LookupEvents output, Logstash NDJSON and delivered files, each eventID once', async () => {
+    const records = await sourceRecords();
+    // The one record the sources hold that is not a whole CloudTrail record (no eventVersion, no caller).
+    const incomplete = records.filter((r) => r['eventVersion'] === undefined || r['userIdentity'] === undefined);
+    assert.equal(incomplete.length, 1);
+    const eventIds = new Set(records.filter((r) => !incomplete.includes(r)).map((r) => r['eventID']));
+    await withServer(async (w) => {
+      const id = await store(w);
+      const first = await opentrail(w, ['import', ...Object.values(SOURCES), '--event-data-store', id]);
+      assert.equal(first.code, 1, 'a rejected record makes the exit code 1');
+      assert.match(
+        first.stdout,
+        new RegExp(
+          `^${eventIds.size} events imported, ${records.length - 1 - eventIds.size} already in the store, 1 records rejected, from 587 file\\(s\\)`,
+        ),
+      );
+      assert.match(
+        first.stderr,
+        /SendEmail\.json\.cloudtrail: record 1: MissingField: The record has no eventVersion, userIdentity/,
+      );
+      assert.equal(await w.app.services.eventDataStores.countEvents(id), eventIds.size);
+
+      const again = await opentrail(w, ['import', SOURCES.delivered, SOURCES.lookupEvents, '--event-data-store', id]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /^0 events imported, \d+ already in the store, 0 records rejected, from 2 file\(s\)/);
+      assert.equal(await w.app.services.eventDataStores.countEvents(id), eventIds.size);
+
+      // Logstash's @timestamp became the eventTime.
+      const logstash = records.find((r) => r['@timestamp'] !== undefined) as Record<string, unknown>;
+      const { QueryId } = await w.cloudtrail().send(
+        new StartQueryCommand({
+          QueryStatement: `SELECT eventTime FROM ${id} WHERE eventID = '${logstash['eventID']}'`,
+        }),
+      );
+      let rows: Record<string, string>[] = [];
+      for (;;) {
+        const page = await w.cloudtrail().send(new GetQueryResultsCommand({ QueryId }));
+        if (page.QueryStatus === 'FINISHED') {
+          rows = (page.QueryResultRows ?? []).map((row) => Object.assign({}, ...row));
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const expected = new Date(Date.parse(logstash['@timestamp'] as string))
+        .toISOString()
+        .slice(0, 19)
+        .replace('T', ' ');
+      assert.deepEqual(
+        rows.map((r) => r['eventTime']?.slice(0, 19)),
+        [expected],
+      );
+    });
+  });
+
+  it("names what to fix: no store, no path, another account's store", async () => {
+    await withServer(async (w) => {
+      const noStore = await opentrail(w, ['import', SOURCES.delivered]);
+      assert.equal(noStore.code, 2);
+      assert.match(noStore.stderr, /--event-data-store/);
+      const missing = await opentrail(w, ['import', '/no/such/file', '--event-data-store', 'x']);
+      assert.match(missing.stderr, /\/no\/such\/file does not exist/);
+      const unknown = await opentrail(w, ['import', SOURCES.delivered, '--event-data-store', randomUUID()]);
+      assert.notEqual(unknown.code, 0);
+      assert.match(unknown.stderr, /EventDataStoreNotFoundException/);
+    });
+  });
+});

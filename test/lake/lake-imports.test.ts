@@ -1,0 +1,427 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import {
+  type CloudTrailClient,
+  CreateEventDataStoreCommand,
+  CreateTrailCommand,
+  DeleteEventDataStoreCommand,
+  DescribeQueryCommand,
+  GetImportCommand,
+  type GetImportCommandOutput,
+  GetQueryResultsCommand,
+  ListImportFailuresCommand,
+  ListImportsCommand,
+  StartImportCommand,
+  StartQueryCommand,
+  StopImportCommand,
+  UpdateEventDataStoreCommand,
+} from '@aws-sdk/client-cloudtrail';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { awsCli } from '../helpers/aws-cli.ts';
+import { FIXED_ADMIN } from '../helpers/child-server.ts';
+import { useMoto } from '../helpers/moto.ts';
+import { managementRecord } from '../helpers/records.ts';
+import { rejectsWith, startTestServer, type TestWorld, withServer } from '../helpers/server.ts';
+
+/**
+ * Lake imports (facts §8.5) of the real delivered log files under ../shared/data/real-logs, from a bucket
+ * folder of the local store and from moto's S3; every count is computed here from the files themselves.
+ */
+
+const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'real-logs');
+const INVICTUS = join(REAL, 'invictus-ir__aws_dataset', 'CloudTrail');
+const TRAILSCRAPER = join(REAL, 'flosell__trailscraper', 'tests', 'cloudtrail', 'data');
+const ROLE = 'arn:aws:iam::123456789012:role/ImportRole';
+
+interface SourceFile {
+  /** The key under the import's prefix, in AWS's layout. */
+  key: string;
+  body: Buffer;
+  records: Record<string, unknown>[];
+}
+
+/** The real files in AWS's key layout: `AWSLogs/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/<name>`. */
+async function realFiles(): Promise<SourceFile[]> {
+  const files: SourceFile[] = [];
+  for (const [dir, gz] of [
+    [INVICTUS, false],
+    [TRAILSCRAPER, true],
+  ] as const) {
+    for (const name of (await readdir(dir)).sort()) {
+      const body = await readFile(join(dir, name));
+      const text = gz ? (await import('node:zlib')).gunzipSync(body).toString('utf8') : body.toString('utf8');
+      const m = /^(\d{12})_CloudTrail_([a-z0-9-]+)_(\d{4})(\d{2})(\d{2})T/.exec(name);
+      assert.ok(m, name);
+      const key = `AWSLogs/${m[1]}/CloudTrail/${m[2]}/${m[3]}/${m[4]}/${m[5]}/${name}`;
+      files.push({ key, body, records: JSON.parse(text).Records });
+    }
+  }
+  return files;
+}
+
+async function putLocal(w: TestWorld, bucket: string, files: SourceFile[]): Promise<void> {
+  for (const f of files) {
+    const path = join(w.dataDir, 'buckets', bucket, f.key);
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(path, f.body);
+  }
+}
+
+/** A store that keeps 2023's events (the real logs are older than the default 366 days), taking imports only. */
+async function longStore(ct: CloudTrailClient): Promise<{ arn: string; id: string }> {
+  const made = await ct.send(
+    new CreateEventDataStoreCommand({
+      Name: `imp-${randomUUID().slice(0, 8)}`,
+      RetentionPeriod: 3653,
+      // Not ingesting: the store holds exactly what was imported, not also the test's own API calls.
+      StartIngestion: false,
+    }),
+  );
+  return { arn: made.EventDataStoreArn as string, id: (made.EventDataStoreArn as string).split('/').pop() as string };
+}
+
+async function importDone(ct: CloudTrailClient, ImportId: string): Promise<GetImportCommandOutput> {
+  for (;;) {
+    const got = await ct.send(new GetImportCommand({ ImportId }));
+    if (got.ImportStatus !== 'INITIALIZING' && got.ImportStatus !== 'IN_PROGRESS') return got;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function query(ct: CloudTrailClient, statement: string): Promise<Record<string, string>[]> {
+  const { QueryId } = await ct.send(new StartQueryCommand({ QueryStatement: statement }));
+  for (;;) {
+    const d = await ct.send(new DescribeQueryCommand({ QueryId }));
+    if (d.QueryStatus === 'FINISHED') break;
+    assert.ok(d.QueryStatus === 'QUEUED' || d.QueryStatus === 'RUNNING', d.ErrorMessage);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const rows: Record<string, string>[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ct.send(new GetQueryResultsCommand({ QueryId, NextToken }));
+    for (const row of page.QueryResultRows ?? []) rows.push(Object.assign({}, ...row));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return rows;
+}
+
+function topEventNames(files: SourceFile[], n: number): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const f of files)
+    for (const r of f.records) counts.set(r['eventName'] as string, (counts.get(r['eventName'] as string) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, n);
+}
+
+function startImport(ct: CloudTrailClient, arn: string, uri: string, extra: Record<string, unknown> = {}) {
+  return ct.send(
+    new StartImportCommand({
+      Destinations: [arn],
+      ImportSource: { S3: { S3LocationUri: uri, S3BucketRegion: 'us-east-1', S3BucketAccessRoleArn: ROLE } },
+      ...extra,
+    }),
+  );
+}
+
+describe('Lake imports', () => {
+  it('imports the real delivered logs from a local bucket folder, once, with their own eventIDs', async () => {
+    const files = await realFiles();
+    const events = files.reduce((n, f) => n + f.records.length, 0);
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      await putLocal(w, 'old-logs', files);
+      const store = await longStore(ct);
+      const started = await startImport(ct, store.arn, 's3://old-logs/AWSLogs/');
+      assert.equal(started.ImportStatus, 'INITIALIZING');
+      assert.deepEqual(started.Destinations, [store.arn]);
+      const done = await importDone(ct, started.ImportId as string);
+      assert.equal(done.ImportStatus, 'COMPLETED');
+      assert.deepEqual(done.ImportStatistics, {
+        PrefixesFound: 2,
+        PrefixesCompleted: 2,
+        FilesCompleted: files.length,
+        EventsCompleted: events,
+        FailedEntries: 0,
+      });
+      assert.equal(await w.app.services.eventDataStores.countEvents(store.id), events);
+
+      // The sample-style question, answered from the files by this test.
+      const top = await query(
+        ct,
+        `SELECT eventName, count(*) AS n FROM ${store.id} GROUP BY eventName ORDER BY n DESC, eventName LIMIT 5`,
+      );
+      assert.deepEqual(
+        top.map((r) => [r['eventName'], Number(r['n'])]),
+        topEventNames(files, 5),
+      );
+      const some = files[3]?.records[2] as Record<string, unknown>;
+      const found = await query(ct, `SELECT eventID, eventName FROM ${store.id} WHERE eventID = '${some['eventID']}'`);
+      assert.deepEqual(found, [{ eventID: some['eventID'], eventName: some['eventName'] }]);
+
+      // A second import of the same files adds nothing.
+      const again = await startImport(ct, store.arn, 's3://old-logs/AWSLogs/');
+      const second = await importDone(ct, again.ImportId as string);
+      assert.equal(second.ImportStatus, 'COMPLETED');
+      assert.equal(await w.app.services.eventDataStores.countEvents(store.id), events);
+
+      const listed = await ct.send(new ListImportsCommand({ Destination: store.arn }));
+      assert.deepEqual(new Set(listed.Imports?.map((i) => i.ImportId)), new Set([started.ImportId, again.ImportId]));
+      const completed = await ct.send(new ListImportsCommand({ ImportStatus: 'COMPLETED', MaxResults: 1 }));
+      assert.equal(completed.Imports?.length, 1);
+      const next = await ct.send(
+        new ListImportsCommand({ ImportStatus: 'COMPLETED', MaxResults: 1, NextToken: completed.NextToken }),
+      );
+      assert.equal(next.Imports?.length, 1);
+      assert.equal(next.NextToken, undefined);
+    });
+  });
+
+  it('filters by event time and reports unreadable files and non-records as failures, never silently', async () => {
+    const files = (await realFiles()).filter((f) => f.key.includes('218007301253'));
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const bad: SourceFile[] = [
+        {
+          key: 'AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10/218007301253_CloudTrail_us-east-1_20230710T1300Z_AAAAAAAAAAAAAAAA.json.gz',
+          body: Buffer.from([0x1f, 0x8b, 1, 2, 3]),
+          records: [],
+        },
+        {
+          key: 'AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10/218007301253_CloudTrail_us-east-1_20230710T1301Z_BBBBBBBBBBBBBBBB.json',
+          body: Buffer.from('{"Records": "none"}'),
+          records: [],
+        },
+        {
+          key: 'AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10/218007301253_CloudTrail_us-east-1_20230710T1302Z_CCCCCCCCCCCCCCCC.json',
+          body: Buffer.from(
+            JSON.stringify({
+              Records: [
+                managementRecord('218007301253', { eventTime: '2023-07-10T13:02:00Z', eventID: 'kept-1' }),
+                { ...managementRecord('218007301253', { eventTime: '2023-07-10T13:02:00Z' }), eventID: undefined },
+                { hello: 'world' },
+              ],
+            }),
+          ),
+          records: [],
+        },
+      ];
+      await putLocal(w, 'mixed', [...files, ...bad]);
+      const store = await longStore(ct);
+      const all = await startImport(ct, store.arn, 's3://mixed');
+      const done = await importDone(ct, all.ImportId as string);
+      const events = files.reduce((n, f) => n + f.records.length, 0) + 1;
+      assert.equal(done.ImportStatus, 'COMPLETED');
+      assert.equal(done.ImportStatistics?.EventsCompleted, events);
+      assert.equal(done.ImportStatistics?.FailedEntries, 3);
+      assert.equal(done.ImportStatistics?.FilesCompleted, files.length + 3);
+      const failures = await ct.send(new ListImportFailuresCommand({ ImportId: all.ImportId, MaxResults: 2 }));
+      const more = await ct.send(
+        new ListImportFailuresCommand({ ImportId: all.ImportId, NextToken: failures.NextToken }),
+      );
+      const byLocation = new Map([...(failures.Failures ?? []), ...(more.Failures ?? [])].map((f) => [f.Location, f]));
+      assert.equal(byLocation.size, 3);
+      const [gz, notRecords, partly] = bad.map((b) => byLocation.get(`s3://mixed/${b.key}`));
+      assert.match(String(gz?.ErrorMessage), /gzip/);
+      assert.equal(gz?.Status, 'FAILED');
+      assert.match(String(notRecords?.ErrorMessage), /not a CloudTrail log file/);
+      assert.equal(partly?.ErrorType, 'InvalidRecord');
+      assert.match(String(partly?.ErrorMessage), /^2 of 3 records .*\(1 were\).*Records\[1\]: MissingField/);
+      assert.ok(partly?.LastUpdatedTime instanceof Date);
+
+      // Only the events of 12:00-12:15 (by eventTime; files by the minute in their names).
+      const from = new Date('2023-07-10T12:00:00Z');
+      const to = new Date('2023-07-10T12:15:00Z');
+      const windowed = await longStore(ct);
+      const some = await startImport(ct, windowed.arn, 's3://mixed', { StartEventTime: from, EndEventTime: to });
+      assert.equal((await importDone(ct, some.ImportId as string)).ImportStatus, 'COMPLETED');
+      const inWindow = files
+        .flatMap((f) => f.records)
+        .filter((r) => {
+          const t = Date.parse(r['eventTime'] as string);
+          return t >= from.getTime() && t <= to.getTime();
+        });
+      assert.ok(inWindow.length > 0);
+      assert.equal(await w.app.services.eventDataStores.countEvents(windowed.id), inWindow.length);
+    });
+  });
+
+  it('runs one import per account, can be stopped and retried, survives a restart, and guards its store', async () => {
+    // 400 files of 100 events: long enough to be caught running.
+    const many: SourceFile[] = Array.from({ length: 400 }, (_, f) => {
+      const minute = String(f % 60).padStart(2, '0');
+      const hour = String(Math.floor(f / 60)).padStart(2, '0');
+      const records = Array.from({ length: 100 }, (_, i) =>
+        managementRecord('123456789012', { eventTime: `2024-03-01T${hour}:${minute}:00Z`, eventID: `e-${f}-${i}` }),
+      );
+      const name = `123456789012_CloudTrail_us-east-1_20240301T${hour}${minute}Z_${String(f).padStart(16, 'X')}.json.gz`;
+      return {
+        key: `AWSLogs/123456789012/CloudTrail/us-east-1/2024/03/01/${name}`,
+        body: gzipSync(JSON.stringify({ Records: records })),
+        records,
+      };
+    });
+    const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-import-restart-'));
+    const { world: w, stop } = await startTestServer({ dataDir, env: FIXED_ADMIN });
+    let restarted: Awaited<ReturnType<typeof startTestServer>> | undefined;
+    try {
+      const ct = w.cloudtrail();
+      await putLocal(w, 'many', many);
+      const store = await longStore(ct);
+      await ct.send(
+        new UpdateEventDataStoreCommand({ EventDataStore: store.arn, TerminationProtectionEnabled: false }),
+      );
+      const first = await startImport(ct, store.arn, 's3://many/');
+      await rejectsWith(startImport(ct, store.arn, 's3://many/'), 'AccountHasOngoingImportException');
+      await rejectsWith(
+        ct.send(new DeleteEventDataStoreCommand({ EventDataStore: store.arn })),
+        'EventDataStoreHasOngoingImportException',
+      );
+      const stopped = await ct.send(new StopImportCommand({ ImportId: first.ImportId }));
+      assert.equal(stopped.ImportStatus, 'STOPPED');
+      const partial = stopped.ImportStatistics?.EventsCompleted ?? 0;
+      assert.ok(partial < 40_000, `stopped after ${partial} events`);
+      assert.equal(await w.app.services.eventDataStores.countEvents(store.id), partial);
+      await rejectsWith(ct.send(new StopImportCommand({ ImportId: first.ImportId })), 'OperationNotPermittedException');
+
+      // Retried, then interrupted by a shutdown: the restarted server finishes it, each event once.
+      await ct.send(new StartImportCommand({ ImportId: first.ImportId }));
+      await stop();
+      restarted = await startTestServer({ dataDir, env: FIXED_ADMIN });
+      const ct2 = restarted.world.cloudtrail();
+      const done = await importDone(ct2, first.ImportId as string);
+      assert.equal(done.ImportStatus, 'COMPLETED');
+      assert.equal(done.ImportStatistics?.FilesCompleted, 400);
+      assert.equal(await restarted.world.app.services.eventDataStores.countEvents(store.id), 40_000);
+      await ct2.send(new DeleteEventDataStoreCommand({ EventDataStore: store.arn }));
+    } finally {
+      if (restarted) await restarted.stop();
+      else await stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses bad sources, wrong stores and other accounts, with AWS error names', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const store = await longStore(ct);
+      await putLocal(w, 'mine', (await realFiles()).slice(0, 1));
+      await rejectsWith(startImport(ct, store.arn, 's3://no-such-bucket/x'), 'InvalidImportSourceException');
+      await rejectsWith(startImport(ct, store.arn, 'https://mine/x'), 'InvalidParameterException', /s3:\/\/bucket/);
+      await rejectsWith(
+        ct.send(
+          new StartImportCommand({
+            Destinations: [store.arn],
+            ImportSource: {
+              S3: { S3LocationUri: 's3://mine', S3BucketRegion: 'us-east-1', S3BucketAccessRoleArn: 'me' },
+            },
+          }),
+        ),
+        'InvalidParameterException',
+        /IAM role ARN/,
+      );
+      await rejectsWith(
+        ct.send(new StartImportCommand({ Destinations: [store.arn, store.arn] })),
+        'InvalidParameterException',
+      );
+      const channelStore = await ct.send(
+        new CreateEventDataStoreCommand({
+          Name: 'activity',
+          AdvancedEventSelectors: [{ FieldSelectors: [{ Field: 'eventCategory', Equals: ['ActivityAuditLog'] }] }],
+        }),
+      );
+      await rejectsWith(
+        startImport(ct, channelStore.EventDataStoreArn as string, 's3://mine'),
+        'InvalidEventDataStoreCategoryException',
+      );
+      await rejectsWith(ct.send(new GetImportCommand({ ImportId: randomUUID() })), 'ImportNotFoundException');
+
+      // Another account sees neither the import nor the bucket the admin's account claimed.
+      const mine = await startImport(ct, store.arn, 's3://mine');
+      await importDone(ct, mine.ImportId as string);
+      const other = await w.newAccount();
+      const theirs = w.cloudtrail({ credentials: other.root });
+      await rejectsWith(theirs.send(new GetImportCommand({ ImportId: mine.ImportId })), 'ImportNotFoundException');
+      assert.deepEqual((await theirs.send(new ListImportsCommand({}))).Imports, []);
+      // On the local store a trail claims its bucket for its account.
+      await ct.send(new CreateTrailCommand({ Name: 'claims', S3BucketName: 'claimed' }));
+      const theirStore = await longStore(theirs);
+      await rejectsWith(
+        startImport(theirs, theirStore.arn, 's3://claimed'),
+        'InvalidImportSourceException',
+        /another account/,
+      );
+      await rejectsWith(startImport(theirs, store.arn, 's3://mine'), 'EventDataStoreNotFoundException');
+    });
+  });
+});
+
+describe('Lake imports from an S3 endpoint', () => {
+  const moto = useMoto();
+
+  it('imports gzipped delivered logs from moto S3, driven by the AWS CLI', async () => {
+    const files = await realFiles();
+    const s3 = moto.s3();
+    await withServer(
+      async (w) => {
+        await s3.send(new CreateBucketCommand({ Bucket: 'org-logs' }));
+        for (const f of files) {
+          const body = f.key.endsWith('.gz') ? f.body : gzipSync(f.body);
+          const key = f.key.endsWith('.gz') ? f.key : `${f.key}.gz`;
+          await s3.send(new PutObjectCommand({ Bucket: 'org-logs', Key: `prefix/${key}`, Body: body }));
+        }
+        const ct = w.cloudtrail();
+        const store = await longStore(ct);
+        const env = { AWS_ENDPOINT_URL: w.url };
+        const cli = await awsCli(
+          [
+            'cloudtrail',
+            'start-import',
+            '--destinations',
+            store.arn,
+            '--import-source',
+            JSON.stringify({
+              S3: { S3LocationUri: 's3://org-logs/prefix', S3BucketRegion: 'us-east-1', S3BucketAccessRoleArn: ROLE },
+            }),
+          ],
+          w.adminCredentials,
+          env,
+        );
+        assert.equal(cli.code, 0, cli.stderr);
+        const { ImportId } = JSON.parse(cli.stdout) as { ImportId: string };
+        await importDone(ct, ImportId);
+        const got = await awsCli(['cloudtrail', 'get-import', '--import-id', ImportId], w.adminCredentials, env);
+        assert.equal(got.code, 0, got.stderr);
+        const stats = JSON.parse(got.stdout) as { ImportStatus: string; ImportStatistics: Record<string, number> };
+        assert.equal(stats.ImportStatus, 'COMPLETED');
+        const events = files.reduce((n, f) => n + f.records.length, 0);
+        assert.equal(stats.ImportStatistics['EventsCompleted'], events);
+        assert.equal(stats.ImportStatistics['FilesCompleted'], files.length);
+        assert.equal(await w.app.services.eventDataStores.countEvents(store.id), events);
+        const regions = await query(
+          ct,
+          `SELECT awsRegion, count(*) AS n FROM ${store.id} GROUP BY awsRegion ORDER BY awsRegion`,
+        );
+        const expected = new Map<string, number>();
+        for (const f of files)
+          for (const r of f.records)
+            expected.set(r['awsRegion'] as string, (expected.get(r['awsRegion'] as string) ?? 0) + 1);
+        assert.deepEqual(
+          regions.map((r) => [r['awsRegion'], Number(r['n'])]),
+          [...expected].sort((a, b) => a[0].localeCompare(b[0])),
+        );
+      },
+      {
+        env: {
+          OPENTRAIL_S3_ENDPOINT: moto.endpoint(),
+          OPENTRAIL_S3_ACCESS_KEY_ID: 'test',
+          OPENTRAIL_S3_SECRET_ACCESS_KEY: 'test',
+        },
+      },
+    ).finally(() => s3.destroy());
+  });
+});
