@@ -344,13 +344,14 @@ export class LakeImports {
     let files = 0;
     let lastKey: string | undefined;
     const now = () => this.#deps.clock.now();
+    // One batch is written while the next is read and parsed: DuckDB's insert runs on its own threads, so
+    // the two overlap; at most one write is in flight, and batches commit in order.
+    let writing: Promise<void> = Promise.resolve();
     const flush = async (): Promise<void> => {
-      if (lastKey === undefined) return;
-      const base = this.#deps.store.get(id) as ImportRecord;
+      if (lastKey === undefined || (batch.length === 0 && failures.length === 0 && files === 0)) return;
+      await writing;
       const next: ImportRecord = {
         ...record,
-        // StopImport may have changed the status meanwhile; it wins.
-        status: base.status === 'STOPPED' ? 'STOPPED' : record.status,
         doneThroughKey: lastKey,
         statistics: {
           ...record.statistics,
@@ -361,15 +362,20 @@ export class LakeImports {
         },
         updatedAtMs: now(),
       };
-      const written = failures;
-      await this.#deps.conn.serial((raw) =>
-        writeImportedRecords(raw, storeId, batch, (tx) => this.#deps.store.putIn(tx, next, written)),
-      );
-      this.#deps.store.remember(next);
+      const [rows, written] = [batch, failures];
       record = next;
       batch = [];
       failures = [];
       files = 0;
+      writing = this.#deps.conn
+        .serial((raw) => writeImportedRecords(raw, storeId, rows, (tx) => this.#deps.store.putIn(tx, next, written)))
+        .then(() => {
+          // StopImport may have come meanwhile; it wins.
+          const stopped = this.#deps.store.get(id)?.status === 'STOPPED';
+          this.#deps.store.remember(stopped ? { ...next, status: 'STOPPED' } : next);
+        });
+      // A failure surfaces at the next flush (or the last), not as an unhandled rejection meanwhile.
+      writing.catch(() => undefined);
     };
     const logs = readDeliveredLogs(this.#deps.objects, bucket, prefix, {
       ...fileWindow,
@@ -403,6 +409,7 @@ export class LakeImports {
       if (batch.length >= batchEvents) await flush();
     }
     await flush();
+    await writing;
     if (this.#closed && !importFinished((this.#deps.store.get(id) as ImportRecord).status)) return;
     const final = this.#deps.store.get(id) as ImportRecord;
     const done: ImportRecord = {
