@@ -58,50 +58,13 @@ export const CREATE_LAKE_STAGING =
   'CREATE OR REPLACE TEMP TABLE lake_staging (store_id VARCHAR, seq BIGINT, j VARCHAR)';
 
 /**
- * A JSON object member as Lake's map<string,string>: strings as they are, anything nested as its JSON text,
- * and NULL for a member that is not an object. DuckDB's MAP(VARCHAR, VARCHAR) transform does exactly this,
- * at a third of the cost of converting the entries one by one.
+ * Lake's map<string,string> columns: DuckDB's MAP(VARCHAR, VARCHAR) transform keeps strings as they are,
+ * writes anything nested as its JSON text, and gives NULL for a member that is not an object.
  */
-function asStringMap(json: string): string {
-  return `json_transform(${json}, '"MAP(VARCHAR, VARCHAR)"')`;
-}
+const STRING_MAP = 'MAP(VARCHAR, VARCHAR)';
 
-/** The record's members read in one parse; nested members stay JSON for the expressions below. */
-const RECORD_SCHEMA = JSON.stringify({
-  eventVersion: V,
-  userIdentity: 'JSON',
-  eventTime: V,
-  eventSource: V,
-  eventName: V,
-  awsRegion: V,
-  sourceIPAddress: V,
-  userAgent: V,
-  errorCode: V,
-  errorMessage: V,
-  requestParameters: 'JSON',
-  responseElements: 'JSON',
-  additionalEventData: 'JSON',
-  requestID: V,
-  eventID: V,
-  readOnly: 'BOOLEAN',
-  resources: [{ accountId: V, type: V, ARN: V, ARNPrefix: V }],
-  eventType: V,
-  apiVersion: V,
-  managementEvent: 'BOOLEAN',
-  recipientAccountId: V,
-  sharedEventID: V,
-  annotation: V,
-  vpcEndpointId: V,
-  serviceEventDetails: 'JSON',
-  addendum: 'JSON',
-  edgeDeviceDetails: 'JSON',
-  insightDetails: 'JSON',
-  eventCategory: V,
-  tlsDetails: { tlsVersion: V, cipherSuite: V, clientProvidedHostHeader: V },
-  sessionCredentialFromConsole: V,
-});
-
-const USER_IDENTITY_SCHEMA = JSON.stringify({
+/** userIdentity's members, typed (its webIdFederationData attributes a map, as Lake has them). */
+const USER_IDENTITY_SCHEMA = {
   type: V,
   principalId: V,
   arn: V,
@@ -113,11 +76,46 @@ const USER_IDENTITY_SCHEMA = JSON.stringify({
   sessionContext: {
     attributes: { creationDate: V, mfaAuthenticated: V },
     sessionIssuer: { type: V, principalId: V, arn: V, accountId: V, userName: V },
-    webIdFederationData: { federatedProvider: V, attributes: 'JSON' },
+    webIdFederationData: { federatedProvider: V, attributes: STRING_MAP },
     sourceIdentity: V,
     ec2RoleDelivery: V,
     ec2IssuedInVPC: V,
   },
+};
+
+/** The whole record typed in one parse: nested members are read straight into their structs and maps. */
+const RECORD_SCHEMA = JSON.stringify({
+  eventVersion: V,
+  userIdentity: USER_IDENTITY_SCHEMA,
+  eventTime: V,
+  eventSource: V,
+  eventName: V,
+  awsRegion: V,
+  sourceIPAddress: V,
+  userAgent: V,
+  errorCode: V,
+  errorMessage: V,
+  requestParameters: STRING_MAP,
+  responseElements: STRING_MAP,
+  additionalEventData: STRING_MAP,
+  requestID: V,
+  eventID: V,
+  readOnly: 'BOOLEAN',
+  resources: [{ accountId: V, type: V, ARN: V, ARNPrefix: V }],
+  eventType: V,
+  apiVersion: V,
+  managementEvent: 'BOOLEAN',
+  recipientAccountId: V,
+  sharedEventID: V,
+  annotation: V,
+  vpcEndpointId: V,
+  serviceEventDetails: STRING_MAP,
+  addendum: STRING_MAP,
+  edgeDeviceDetails: STRING_MAP,
+  insightDetails: STRING_MAP,
+  eventCategory: V,
+  tlsDetails: { tlsVersion: V, cipherSuite: V, clientProvidedHostHeader: V },
+  sessionCredentialFromConsole: V,
 });
 
 /** Times as CloudTrail writes them (`2026-01-01T00:00:00Z`), read leniently: a bad one is NULL, not a failed batch. */
@@ -143,7 +141,7 @@ const SELECT_LIST: Record<StoredColumn, string> = {
           'principalid': u.sessionContext.sessionIssuer.principalId, 'arn': u.sessionContext.sessionIssuer.arn,
           'accountid': u.sessionContext.sessionIssuer.accountId, 'username': u.sessionContext.sessionIssuer.userName},
         'webidfederationdata': {'federatedprovider': u.sessionContext.webIdFederationData.federatedProvider,
-          'attributes': ${asStringMap('u.sessionContext.webIdFederationData.attributes')}},
+          'attributes': u.sessionContext.webIdFederationData.attributes},
         'sourceidentity': u.sessionContext.sourceIdentity, 'ec2roledelivery': u.sessionContext.ec2RoleDelivery,
         'ec2issuedinvpc': u.sessionContext.ec2IssuedInVPC} END,
       'invokedby': u.invokedBy, 'identityprovider': u.identityProvider} END`,
@@ -155,9 +153,9 @@ const SELECT_LIST: Record<StoredColumn, string> = {
   useragent: 'r.userAgent',
   errorcode: 'r.errorCode',
   errormessage: 'r.errorMessage',
-  requestparameters: asStringMap('r.requestParameters'),
-  responseelements: asStringMap('r.responseElements'),
-  additionaleventdata: asStringMap('r.additionalEventData'),
+  requestparameters: 'r.requestParameters',
+  responseelements: 'r.responseElements',
+  additionaleventdata: 'r.additionalEventData',
   requestid: 'r.requestID',
   eventid: 'r.eventID',
   readonly: 'r.readOnly',
@@ -169,10 +167,10 @@ const SELECT_LIST: Record<StoredColumn, string> = {
   sharedeventid: 'r.sharedEventID',
   annotation: 'r.annotation',
   vpcendpointid: 'r.vpcEndpointId',
-  serviceeventdetails: asStringMap('r.serviceEventDetails'),
-  addendum: asStringMap('r.addendum'),
-  edgedevicedetails: asStringMap('r.edgeDeviceDetails'),
-  insightdetails: asStringMap('r.insightDetails'),
+  serviceeventdetails: 'r.serviceEventDetails',
+  addendum: 'r.addendum',
+  edgedevicedetails: 'r.edgeDeviceDetails',
+  insightdetails: 'r.insightDetails',
   eventcategory: 'r.eventCategory',
   tlsdetails: `CASE WHEN r.tlsDetails IS NOT NULL THEN {'tlsversion': r.tlsDetails.tlsVersion,
       'ciphersuite': r.tlsDetails.cipherSuite, 'clientprovidedhostheader': r.tlsDetails.clientProvidedHostHeader} END`,
@@ -187,7 +185,7 @@ export async function insertStagedLakeEvents(conn: DuckDBConnection): Promise<vo
     SELECT store_id, ${STORED_COLUMNS.map((c) => SELECT_LIST[c]).join(',\n      ')}, seq,
       ('0x' || substr(md5(r.eventID), 1, 8))::UINTEGER
     FROM (
-      SELECT store_id, seq, j, r, json_transform(r.userIdentity, '${USER_IDENTITY_SCHEMA}') AS u
+      SELECT store_id, seq, j, r, r.userIdentity AS u
       FROM (SELECT store_id, seq, j, json_transform(j, '${RECORD_SCHEMA}') AS r FROM lake_staging)
     )`);
 }
