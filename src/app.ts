@@ -28,6 +28,7 @@ import {
   LakeImports,
   LakeQueries,
   prepareImportConnection,
+  QueryDelivery,
   QueryStore,
 } from './lake/index.ts';
 import { ConsumerRunner } from './log/consumer.ts';
@@ -69,6 +70,8 @@ export interface AppDeps {
   logger?: Logger;
   objectStore?: ObjectStore;
   onUndeclaredError?: AwsJsonDeps['onUndeclaredError'];
+  /** Uncompressed bytes per delivered Lake result file (100 MB); tests make it small to see results split. */
+  lakeResultFileBytes?: number;
 }
 
 export interface App {
@@ -228,6 +231,8 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     channelsDeliveringTo: (storeArn) => channels.deliveringTo(storeArn).map((c) => c.arn),
     hasOngoingImport: (storeArn) => lakeImports.hasOngoingImport(storeArn),
   });
+  // Digests and Lake's query-result sign files are signed with the same Region key pairs.
+  const signingKeys = await SigningKeys.open(join(config.dataDir, 'secrets'), clock);
   // Lake queries run on connections of their own, so a long query neither waits for nor holds up lookups.
   const lakeQueries = new LakeQueries({
     stores: eventDataStores,
@@ -236,9 +241,17 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     runners: await Promise.all(Array.from({ length: LAKE_QUERY_RUNNERS }, () => db.connect())),
     clock,
     ids,
+    delivery: new QueryDelivery({
+      objects,
+      signingKeys,
+      checkPolicy: !config.moto,
+      ...(deps.lakeResultFileBytes !== undefined ? { maxFileBytes: deps.lakeResultFileBytes } : {}),
+      onError: (err, queryId) => logger.warn({ err, queryId }, 'a Lake query’s results could not be delivered'),
+    }),
     profileDir: join(config.dataDir, 'lake-profiles'),
     onError: (err) => logger.error({ err }, 'a Lake query could not store its outcome'),
   });
+  closers.push(() => lakeQueries.close());
   await lakeQueries.recover();
   // Imports write on a connection of their own: a batch of thousands of events never holds up the lake consumer.
   const importConn = await db.connect();
@@ -254,7 +267,6 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   });
   lakeImports.recover();
   closers.push(() => lakeImports.close());
-  const signingKeys = await SigningKeys.open(join(config.dataDir, 'secrets'), clock);
   const history = new EventHistory(reads, clock);
   const capture = new Capture(log);
   const channels = new ChannelService({

@@ -203,7 +203,12 @@ export class DashboardService {
   }
 
   /** StartQuery with a QueryAlias: one widget's query with the given values, one per parameter in order. */
-  async startWidgetQuery(caller: Caller, alias: string, values: readonly string[]): Promise<string> {
+  async startWidgetQuery(
+    caller: Caller,
+    alias: string,
+    values: readonly string[],
+    options: { deliveryS3Uri?: string } = {},
+  ): Promise<string> {
     const widget = this.list(caller)
       .flatMap((d) => d.widgets)
       .find((w) => w.queryAlias === alias);
@@ -223,7 +228,10 @@ export class DashboardService {
     const bound = parameters.map((p, i) =>
       parameterValue(this.#deps.eventDataStores, caller, p, values[i] as string, 'InvalidParameterException'),
     );
-    return this.#deps.queries.start(caller, bindWidget(widget.queryStatement, bound), { queryAlias: alias });
+    return this.#deps.queries.start(caller, bindWidget(widget.queryStatement, bound), {
+      ...options,
+      queryAlias: alias,
+    });
   }
 
   /** AddTags and RemoveTags on a dashboard ARN. */

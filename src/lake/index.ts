@@ -46,8 +46,15 @@ export { LAKE_CONSUMER, LakeConsumer } from './lake-consumer.ts';
 export { applyLakeRetention } from './lake-retention.ts';
 export { countStoreEvents, LAKE_COLUMNS, type LakeColumn } from './lake-table.ts';
 export { HIGHLIGHTS_WIDGETS, MANAGED_DASHBOARDS, type ManagedDashboard } from './managed-dashboards.ts';
+export { DEFAULT_RESULT_FILE_BYTES, QueryDelivery } from './query-delivery.ts';
 export { LakeQueries, MAX_UNFINISHED_QUERIES, QUERY_RETENTION_MS } from './query-runner.ts';
-export { type LakeQueryRecord, type QueryStatus, QueryStore, type ResultRow } from './query-store.ts';
+export {
+  type DeliveryStatus as QueryDeliveryStatus,
+  type LakeQueryRecord,
+  type QueryStatus,
+  QueryStore,
+  type ResultRow,
+} from './query-store.ts';
 export { nextScheduledRefresh, type RefreshSchedule } from './refresh-schedule.ts';
 export { SAMPLE_QUERIES, type SampleQuery, searchSampleQueries } from './sample-queries.ts';
 export { MAX_STORES_PER_REGION, PENDING_DELETION_MS } from './store-rules.ts';

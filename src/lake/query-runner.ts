@@ -8,7 +8,15 @@ import { stringHash } from '../model/string-hash.ts';
 import type { Connection, ConnectionPool } from '../store/database.ts';
 import type { EventDataStoreService } from './event-data-store-service.ts';
 import { LAKE_COLUMNS } from './lake-table.ts';
-import type { LakeQueryRecord, QueryOrigin, QueryStatus, QueryStore, ResultRow } from './query-store.ts';
+import type { QueryDelivery, ReadRows } from './query-delivery.ts';
+import type {
+  DeliveryStatus,
+  LakeQueryRecord,
+  QueryOrigin,
+  QueryStatus,
+  QueryStore,
+  ResultRow,
+} from './query-store.ts';
 import { type LakeStores, type TranslatedQuery, translateLakeQuery } from './sql-sandbox.ts';
 
 /**
@@ -17,6 +25,9 @@ import { type LakeStores, type TranslatedQuery, translateLakeQuery } from './sql
  * At most 10 per account are unfinished (MaxConcurrentQueriesException); `RUNNERS` of them run at once, each
  * on its own connection so CancelQuery can interrupt it, and so they leave DuckDB's other connections (and
  * the threads the event log writes on) free. Results and statistics are stored with the query for 7 days.
+ * A query started with a DeliveryS3Uri is delivered once FINISHED (query-delivery.ts), after its rows are stored,
+ * off the runner connection: DeliveryStatus is PENDING until then, and a restart resumes a PENDING delivery from
+ * the stored rows. A query that does not finish is not delivered (CANCELLED, or FAILED).
  */
 export const MAX_UNFINISHED_QUERIES = 10;
 export const QUERY_RETENTION_MS = 7 * 24 * 3600 * 1000;
@@ -34,6 +45,8 @@ export interface LakeQueriesDeps {
   runners: Connection[];
   clock: Clock;
   ids: IdSource;
+  /** Writes results to a query's DeliveryS3Uri. */
+  delivery: QueryDelivery;
   /** Where the runners' DuckDB profiles are written (inside the data directory). */
   profileDir: string;
   onError: (error: unknown) => void;
@@ -62,6 +75,8 @@ export class LakeQueries {
   readonly #recent = new Map<string, { query: LakeQueryRecord; rows?: ResultRow[] }>();
   /** Each runner connection's profile file. */
   readonly #profiles = new Map<Connection, string>();
+  /** Deliveries being written, awaited by close(). */
+  readonly #deliveries = new Set<Promise<void>>();
 
   constructor(deps: LakeQueriesDeps) {
     this.#deps = deps;
@@ -76,8 +91,18 @@ export class LakeQueries {
         status: 'FAILED',
         finishedMs: this.#deps.clock.now(),
         errorMessage: 'The service restarted while the query was queued or running; start it again.',
+        ...(q.deliveryS3Uri !== undefined ? { deliveryStatus: 'FAILED' as const } : {}),
       });
     }
+    // Its rows are stored: the delivery starts again and writes the same keys.
+    for (const q of await this.#deps.queries.pendingDeliveries()) {
+      this.#deliver(q, (offset, limit) => this.#deps.queries.results(q.queryId, offset, limit));
+    }
+  }
+
+  /** Waits for deliveries being written. */
+  async close(): Promise<void> {
+    await Promise.all(this.#deliveries);
   }
 
   /** How many of the account's queries are queued or running. */
@@ -90,8 +115,16 @@ export class LakeQueries {
     await this.#translate(caller, statement);
   }
 
-  /** `origin` names the dashboard widget (and refresh) a query ran for, so DescribeQuery finds it by alias. */
-  async start(caller: Caller, statement: string, origin: QueryOrigin = {}): Promise<string> {
+  /**
+   * `options` may name the dashboard widget (and refresh) a query ran for, so DescribeQuery finds it by alias,
+   * and the DeliveryS3Uri its results go to.
+   */
+  async start(
+    caller: Caller,
+    statement: string,
+    options: QueryOrigin & { deliveryS3Uri?: string } = {},
+  ): Promise<string> {
+    const { deliveryS3Uri, ...origin } = options;
     const accountId = caller.principal.accountId;
     const unfinished = this.unfinished(accountId);
     if (unfinished >= MAX_UNFINISHED_QUERIES) {
@@ -101,6 +134,10 @@ export class LakeQueries {
       );
     }
     const translated = await this.#translate(caller, statement);
+    if (deliveryS3Uri !== undefined) {
+      const storeArns = translated.storeIds.map((id) => this.#deps.stores.resolve(caller, id).arn);
+      await this.#deps.delivery.check(deliveryS3Uri, accountId, storeArns);
+    }
     const query: LakeQueryRecord = {
       queryId: this.#deps.ids.uuid(),
       accountId,
@@ -112,6 +149,7 @@ export class LakeQueries {
       statistics: { eventsMatched: 0, eventsScanned: 0, bytesScanned: 0, executionMs: 0 },
       resultsCount: 0,
       ...origin,
+      ...(deliveryS3Uri !== undefined ? { deliveryS3Uri, deliveryStatus: 'PENDING' as const } : {}),
     };
     // Stored in the background (the connection's queue keeps it before the outcome): the caller need not wait
     // for a commit to get its QueryId, and until then the query lives in #active.
@@ -271,7 +309,7 @@ export class LakeQueries {
     running.query = { ...running.query, status: 'RUNNING' };
     const started = performance.now();
     try {
-      const { rows, statistics } = await conn.serial(async (raw) => {
+      const { rows, columns, statistics } = await conn.serial(async (raw) => {
         const profile = await this.#profiled(conn);
         // Every value as Lake sends it: a string.
         const reader = await raw.runAndReadAll(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (${running.translated.sql})`);
@@ -280,9 +318,10 @@ export class LakeQueries {
         const rows: ResultRow[] = reader
           .getRowsJS()
           .map((row) => row.map((value, i) => ({ [names[i] as string]: value === null ? null : String(value) })));
-        return { rows, statistics: { ...scanStatistics(JSON.parse(await readFile(profile, 'utf8'))), executionMs } };
+        const statistics = { ...scanStatistics(JSON.parse(await readFile(profile, 'utf8'))), executionMs };
+        return { rows, columns: names, statistics };
       });
-      running.query = { ...running.query, statistics, resultsCount: rows.length };
+      running.query = { ...running.query, statistics, resultsCount: rows.length, columns };
       await this.#end(running, 'FINISHED', rows);
     } catch (error) {
       if (running.cancelled) await this.#end(running, 'CANCELLED');
@@ -307,11 +346,13 @@ export class LakeQueries {
   }
 
   async #end(running: Running, status: QueryStatus, rows: ResultRow[] = [], errorMessage?: string): Promise<void> {
+    const delivery = running.query.deliveryS3Uri === undefined ? undefined : deliveryOnEnd(status);
     running.query = {
       ...running.query,
       status,
       finishedMs: this.#deps.clock.now(),
       ...(errorMessage !== undefined ? { errorMessage } : {}),
+      ...(delivery !== undefined ? { deliveryStatus: delivery } : {}),
     };
     // The outcome is answered from memory at once and stored after: results too many to keep in memory are
     // read back through the same connection queue, so they are never read before they are written.
@@ -325,7 +366,31 @@ export class LakeQueries {
     }
     this.#active.delete(running.query.queryId);
     await this.#deps.queries.finish(running.query, rows);
+    // The rows at hand are the stored ones: read them here rather than back from DuckDB.
+    if (running.query.deliveryStatus === 'PENDING') {
+      this.#deliver(running.query, async (offset, limit) => rows.slice(offset, offset + limit));
+    }
   }
+
+  /** Writes a finished query's results in the background, then stores (and answers) its DeliveryStatus. */
+  #deliver(query: LakeQueryRecord, readRows: ReadRows): void {
+    const delivering = (async () => {
+      const deliveryStatus = await this.#deps.delivery.deliver(query, readRows);
+      const recent = this.#recent.get(query.queryId);
+      const updated = { ...(recent?.query ?? query), deliveryStatus };
+      if (recent !== undefined) recent.query = updated;
+      await this.#deps.queries.put(updated);
+    })()
+      .catch(this.#deps.onError)
+      .finally(() => this.#deliveries.delete(delivering));
+    this.#deliveries.add(delivering);
+  }
+}
+
+/** A query that did not finish is not delivered: its DeliveryStatus says so (facts §8.2). */
+function deliveryOnEnd(status: QueryStatus): DeliveryStatus {
+  if (status === 'FINISHED') return 'PENDING';
+  return status === 'CANCELLED' ? 'CANCELLED' : 'FAILED';
 }
 
 interface ProfileNode {

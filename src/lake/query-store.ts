@@ -7,6 +7,18 @@ import type { Connection } from '../store/database.ts';
  */
 export type QueryStatus = 'QUEUED' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
 
+/** DescribeQuery's DeliveryStatus (facts §8.2): where a query's results stand on their way to S3. */
+export type DeliveryStatus =
+  | 'SUCCESS'
+  | 'FAILED'
+  | 'FAILED_SIGNING_FILE'
+  | 'PENDING'
+  | 'RESOURCE_NOT_FOUND'
+  | 'ACCESS_DENIED'
+  | 'ACCESS_DENIED_SIGNING_FILE'
+  | 'CANCELLED'
+  | 'UNKNOWN';
+
 export interface QueryStatistics {
   eventsMatched: number;
   eventsScanned: number;
@@ -27,6 +39,11 @@ export interface LakeQueryRecord {
   errorMessage?: string;
   statistics: QueryStatistics;
   resultsCount: number;
+  /** The result's column names, in SELECT order (a CSV header even when there are no rows). */
+  columns?: string[];
+  /** StartQuery's DeliveryS3Uri, as given, and how the delivery of the results there stands. */
+  deliveryS3Uri?: string;
+  deliveryStatus?: DeliveryStatus;
   /** Set for a dashboard widget's query: its alias, and the refresh that ran it. */
   queryAlias?: string;
   refreshId?: string;
@@ -111,6 +128,15 @@ export class QueryStore {
   async unfinished(): Promise<LakeQueryRecord[]> {
     const rows = await this.#read(
       "SELECT doc FROM lake_queries WHERE doc->>'status' IN ('QUEUED', 'RUNNING') ORDER BY created_ms",
+      [],
+    );
+    return rows.map((r) => JSON.parse(String(r[0])) as LakeQueryRecord);
+  }
+
+  /** Finished queries whose results were not yet delivered, e.g. when a stopped server was writing them. */
+  async pendingDeliveries(): Promise<LakeQueryRecord[]> {
+    const rows = await this.#read(
+      "SELECT doc FROM lake_queries WHERE doc->>'status' = 'FINISHED' AND doc->>'deliveryStatus' = 'PENDING' ORDER BY created_ms",
       [],
     );
     return rows.map((r) => JSON.parse(String(r[0])) as LakeQueryRecord);

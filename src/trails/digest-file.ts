@@ -1,6 +1,7 @@
-import { constants, createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { isoSeconds } from '../model/clock.ts';
+import { signSha256WithRsa, verifySha256WithRsa } from './rsa-signature.ts';
 
 /**
  * The digest file (facts §5.4), its object keys and those of log files (facts §5.1), and its signature
@@ -153,8 +154,7 @@ export function signatureString(content: DigestContent, uncompressedBytes: Uint8
 
 /** RSA PKCS#1 v1.5 with SHA-256 (`SHA256withRSA`), lowercase hex, as AWS's `signature` metadata. */
 export function signDigest(content: DigestContent, uncompressedBytes: Uint8Array, privateKey: KeyObject): string {
-  const data = Buffer.from(signatureString(content, uncompressedBytes), 'utf8');
-  return sign('sha256', data, { key: privateKey, padding: constants.RSA_PKCS1_PADDING }).toString('hex');
+  return signSha256WithRsa(signatureString(content, uncompressedBytes), privateKey);
 }
 
 /**
@@ -167,10 +167,7 @@ export function verifyDigest(
   signatureHex: string,
   publicKeyDerBytes: Uint8Array,
 ): boolean {
-  const key = createPublicKey({ key: Buffer.from(publicKeyDerBytes), format: 'der', type: 'pkcs1' });
-  if (!/^(?:[0-9a-fA-F]{2})+$/.test(signatureHex)) return false;
-  const data = Buffer.from(signatureString(content, uncompressedBytes), 'utf8');
-  return verify('sha256', data, { key, padding: constants.RSA_PKCS1_PADDING }, Buffer.from(signatureHex, 'hex'));
+  return verifySha256WithRsa(signatureString(content, uncompressedBytes), signatureHex, publicKeyDerBytes);
 }
 
 /** The S3 user metadata a digest object carries (`x-amz-meta-signature`, `x-amz-meta-signature-algorithm`). */

@@ -1,3 +1,4 @@
+export { policyAllowsCloudTrail } from './bucket-policy.ts';
 export type { DeliveryStatus } from './delivery/delivery-store.ts';
 export { createNotifier, type Notifier } from './delivery/notifier.ts';
 export { TrailDelivery } from './delivery/trail-delivery.ts';
@@ -26,6 +27,7 @@ export {
 } from './event-selectors.ts';
 export type { InsightSelector } from './insight-selectors.ts';
 export { createKmsKeys, type KmsKeys } from './kms-keys.ts';
+export { signSha256WithRsa, verifySha256WithRsa } from './rsa-signature.ts';
 export { compileSelectors, eventCategoryOf, type RecordPredicate } from './selector-match.ts';
 export {
   KEY_VALIDITY_MS,
@@ -44,6 +46,7 @@ export {
   normaliseKmsKeyId,
   removeTags,
   type Tag,
+  validateBucketName,
   validateTagKey,
   validateTags,
 } from './trail-rules.ts';

@@ -44,24 +44,26 @@ export const queryOperations: OperationTable = {
           'QueryParameters are the values of a QueryAlias; give one.',
         );
       }
-      if (input.DeliveryS3Uri !== undefined || input.EventDataStoreOwnerAccountId !== undefined) {
+      if (input.EventDataStoreOwnerAccountId !== undefined) {
         throw new ServiceError(
           'UnsupportedOperationException',
-          'DeliveryS3Uri and EventDataStoreOwnerAccountId are not supported yet; read the results with GetQueryResults.',
+          'EventDataStoreOwnerAccountId is not supported yet: stores are queried by the account that owns them.',
         );
       }
+      const delivery = input.DeliveryS3Uri !== undefined ? { deliveryS3Uri: input.DeliveryS3Uri } : {};
       if (input.QueryAlias !== undefined) {
         const queryId = await ctx.services.dashboards.startWidgetQuery(
           ctx.caller,
           input.QueryAlias,
           input.QueryParameters ?? [],
+          delivery,
         );
         return { QueryId: queryId };
       }
       if (input.QueryStatement === undefined) {
         throw new ServiceError('InvalidParameterException', 'StartQuery needs a QueryStatement or a QueryAlias.');
       }
-      return { QueryId: await ctx.services.lakeQueries.start(ctx.caller, input.QueryStatement) };
+      return { QueryId: await ctx.services.lakeQueries.start(ctx.caller, input.QueryStatement, delivery) };
     },
   },
   DescribeQuery: {
@@ -90,6 +92,8 @@ export const queryOperations: OperationTable = {
         QueryStatus: q.status,
         QueryStatistics: statistics(q),
         ...(q.errorMessage !== undefined ? { ErrorMessage: q.errorMessage } : {}),
+        ...(q.deliveryS3Uri !== undefined ? { DeliveryS3Uri: q.deliveryS3Uri } : {}),
+        ...(q.deliveryStatus !== undefined ? { DeliveryStatus: q.deliveryStatus } : {}),
       };
     },
   },
