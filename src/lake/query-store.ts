@@ -127,7 +127,7 @@ export class QueryStore {
   /** Queries still QUEUED or RUNNING, e.g. those a stopped server left behind. */
   async unfinished(): Promise<LakeQueryRecord[]> {
     const rows = await this.#read(
-      "SELECT doc FROM lake_queries WHERE doc->>'status' IN ('QUEUED', 'RUNNING') ORDER BY created_ms",
+      "SELECT doc FROM lake_queries WHERE json_extract_string(doc, '$.status') IN ('QUEUED', 'RUNNING') ORDER BY created_ms",
       [],
     );
     return rows.map((r) => JSON.parse(String(r[0])) as LakeQueryRecord);
@@ -136,7 +136,7 @@ export class QueryStore {
   /** Finished queries whose results were not yet delivered, e.g. when a stopped server was writing them. */
   async pendingDeliveries(): Promise<LakeQueryRecord[]> {
     const rows = await this.#read(
-      "SELECT doc FROM lake_queries WHERE doc->>'status' = 'FINISHED' AND doc->>'deliveryStatus' = 'PENDING' ORDER BY created_ms",
+      "SELECT doc FROM lake_queries WHERE json_extract_string(doc, '$.status') = 'FINISHED' AND json_extract_string(doc, '$.deliveryStatus') = 'PENDING' ORDER BY created_ms",
       [],
     );
     return rows.map((r) => JSON.parse(String(r[0])) as LakeQueryRecord);

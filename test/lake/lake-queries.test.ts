@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   CancelQueryCommand,
@@ -10,6 +13,7 @@ import {
   ListQueriesCommand,
   StartQueryCommand,
 } from '@aws-sdk/client-cloudtrail';
+import { FIXED_ADMIN } from '../helpers/child-server.ts';
 import { managementRecord } from '../helpers/records.ts';
 import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
 
@@ -175,5 +179,39 @@ describe('Lake queries', () => {
       }
       for (const QueryId of ids) assert.equal((await finished(ct, QueryId)).QueryStatus, 'CANCELLED');
     });
+  });
+
+  it('keeps finished queries and their results across a restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-lake-restart-'));
+    try {
+      let queryId = '';
+      let before: unknown;
+      await withServer(
+        async (w) => {
+          const ct = w.cloudtrail();
+          const id = await storeWithEvents(w, ct, 12);
+          const { QueryId } = await ct.send(
+            new StartQueryCommand({
+              QueryStatement: `SELECT eventName, count(*) AS n FROM ${id} GROUP BY eventName ORDER BY eventName`,
+            }),
+          );
+          queryId = QueryId as string;
+          assert.equal((await finished(ct, queryId)).QueryStatus, 'FINISHED');
+          before = (await ct.send(new GetQueryResultsCommand({ QueryId: queryId }))).QueryResultRows;
+        },
+        { dataDir, env: FIXED_ADMIN },
+      );
+      // A server whose store holds finished queries starts, and still answers them.
+      await withServer(
+        async (w) => {
+          const ct = w.cloudtrail();
+          assert.equal((await ct.send(new DescribeQueryCommand({ QueryId: queryId }))).QueryStatus, 'FINISHED');
+          assert.deepEqual((await ct.send(new GetQueryResultsCommand({ QueryId: queryId }))).QueryResultRows, before);
+        },
+        { dataDir, env: FIXED_ADMIN },
+      );
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
