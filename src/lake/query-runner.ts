@@ -75,6 +75,8 @@ export class LakeQueries {
   readonly #recent = new Map<string, { query: LakeQueryRecord; rows?: ResultRow[] }>();
   /** Each runner connection's profile file. */
   readonly #profiles = new Map<Connection, string>();
+  /** Callers waiting for an unfinished query to end (settled), by query id. */
+  readonly #waiters = new Map<string, Set<() => void>>();
   /** Deliveries being written, awaited by close(). */
   readonly #deliveries = new Set<Promise<void>>();
 
@@ -177,6 +179,27 @@ export class LakeQueries {
         return t;
       }),
     );
+  }
+
+  /**
+   * Resolves when the unfinished query ends, or after `maxMs` (real time: this bounds a request's wait, it is
+   * not a cadence of the service). DescribeQuery holds a poll of a running query this long, so a caller that
+   * polls learns of the end when it happens rather than at its next poll, with fewer polls competing with
+   * the query for CPU.
+   */
+  settled(queryId: string, maxMs: number): Promise<void> {
+    if (!this.#active.has(queryId)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = this.#waiters.get(queryId) ?? new Set<() => void>();
+      this.#waiters.set(queryId, waiters);
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      waiters.add(done);
+    });
   }
 
   /** The caller's query; another account's, or one older than 7 days, is not found. */
@@ -365,6 +388,8 @@ export class LakeQueries {
       this.#recent.delete(old);
     }
     this.#active.delete(running.query.queryId);
+    for (const wake of this.#waiters.get(running.query.queryId) ?? []) wake();
+    this.#waiters.delete(running.query.queryId);
     await this.#deps.queries.finish(running.query, rows);
     // The rows at hand are the stored ones: read them here rather than back from DuckDB.
     if (running.query.deliveryStatus === 'PENDING') {

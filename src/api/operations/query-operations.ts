@@ -8,6 +8,11 @@ import { pageToken, readToken } from './page-token.ts';
 const DEFAULT_RESULTS_PAGE = 1000;
 const DEFAULT_LIST_PAGE = 1000;
 const DEFAULT_SAMPLES_PAGE = 10;
+/**
+ * How long DescribeQuery holds a poll of an unfinished query for it to end (LakeQueries.settled): short
+ * enough that a caller still sees RUNNING promptly, long enough that most queries end within one poll.
+ */
+const DESCRIBE_HOLD_MS = 100;
 
 function statistics(q: LakeQueryRecord) {
   return {
@@ -85,7 +90,11 @@ export const queryOperations: OperationTable = {
       const queryId =
         input.QueryId ??
         (await ctx.services.lakeQueries.byAlias(ctx.caller, input.QueryAlias as string, input.RefreshId)).queryId;
-      const q = await ctx.services.lakeQueries.get(ctx.caller, queryId, input.EventDataStore);
+      let q = await ctx.services.lakeQueries.get(ctx.caller, queryId, input.EventDataStore);
+      if (q.status === 'QUEUED' || q.status === 'RUNNING') {
+        await ctx.services.lakeQueries.settled(q.queryId, DESCRIBE_HOLD_MS);
+        q = await ctx.services.lakeQueries.get(ctx.caller, queryId, input.EventDataStore);
+      }
       return {
         QueryId: q.queryId,
         QueryString: q.statement,
