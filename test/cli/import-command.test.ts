@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { CreateEventDataStoreCommand, GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudtrail';
+import { CreateEventDataStoreCommand } from '@aws-sdk/client-cloudtrail';
+import { lakeQueryRows } from '../helpers/lake.ts';
 import { type TestWorld, withServer } from '../helpers/server.ts';
 
 /**
@@ -98,20 +99,10 @@ describe('opentrail import', () => {
 
       // Logstash's @timestamp became the eventTime.
       const logstash = records.find((r) => r['@timestamp'] !== undefined) as Record<string, unknown>;
-      const { QueryId } = await w.cloudtrail().send(
-        new StartQueryCommand({
-          QueryStatement: `SELECT eventTime FROM ${id} WHERE eventID = '${logstash['eventID']}'`,
-        }),
+      const rows = await lakeQueryRows(
+        w.cloudtrail(),
+        `SELECT eventTime FROM ${id} WHERE eventID = '${logstash['eventID']}'`,
       );
-      let rows: Record<string, string>[] = [];
-      for (;;) {
-        const page = await w.cloudtrail().send(new GetQueryResultsCommand({ QueryId }));
-        if (page.QueryStatus === 'FINISHED') {
-          rows = (page.QueryResultRows ?? []).map((row) => Object.assign({}, ...row));
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
       const expected = new Date(Date.parse(logstash['@timestamp'] as string))
         .toISOString()
         .slice(0, 19)

@@ -10,20 +10,17 @@ import {
   CreateEventDataStoreCommand,
   CreateTrailCommand,
   DeleteEventDataStoreCommand,
-  DescribeQueryCommand,
   GetImportCommand,
-  type GetImportCommandOutput,
-  GetQueryResultsCommand,
   ListImportFailuresCommand,
   ListImportsCommand,
   StartImportCommand,
-  StartQueryCommand,
   StopImportCommand,
   UpdateEventDataStoreCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { awsCli } from '../helpers/aws-cli.ts';
 import { FIXED_ADMIN } from '../helpers/child-server.ts';
+import { importSettled, lakeQueryRows } from '../helpers/lake.ts';
 import { useMoto } from '../helpers/moto.ts';
 import { managementRecord } from '../helpers/records.ts';
 import { rejectsWith, startTestServer, type TestWorld, withServer } from '../helpers/server.ts';
@@ -85,32 +82,6 @@ async function longStore(ct: CloudTrailClient): Promise<{ arn: string; id: strin
   return { arn: made.EventDataStoreArn as string, id: (made.EventDataStoreArn as string).split('/').pop() as string };
 }
 
-async function importDone(ct: CloudTrailClient, ImportId: string): Promise<GetImportCommandOutput> {
-  for (;;) {
-    const got = await ct.send(new GetImportCommand({ ImportId }));
-    if (got.ImportStatus !== 'INITIALIZING' && got.ImportStatus !== 'IN_PROGRESS') return got;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function query(ct: CloudTrailClient, statement: string): Promise<Record<string, string>[]> {
-  const { QueryId } = await ct.send(new StartQueryCommand({ QueryStatement: statement }));
-  for (;;) {
-    const d = await ct.send(new DescribeQueryCommand({ QueryId }));
-    if (d.QueryStatus === 'FINISHED') break;
-    assert.ok(d.QueryStatus === 'QUEUED' || d.QueryStatus === 'RUNNING', d.ErrorMessage);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const rows: Record<string, string>[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ct.send(new GetQueryResultsCommand({ QueryId, NextToken }));
-    for (const row of page.QueryResultRows ?? []) rows.push(Object.assign({}, ...row));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return rows;
-}
-
 function topEventNames(files: SourceFile[], n: number): [string, number][] {
   const counts = new Map<string, number>();
   for (const f of files)
@@ -139,7 +110,7 @@ describe('Lake imports', () => {
       const started = await startImport(ct, store.arn, 's3://old-logs/AWSLogs/');
       assert.equal(started.ImportStatus, 'INITIALIZING');
       assert.deepEqual(started.Destinations, [store.arn]);
-      const done = await importDone(ct, started.ImportId as string);
+      const done = await importSettled(ct, started.ImportId as string);
       assert.equal(done.ImportStatus, 'COMPLETED');
       assert.deepEqual(done.ImportStatistics, {
         PrefixesFound: 2,
@@ -151,7 +122,7 @@ describe('Lake imports', () => {
       assert.equal(await w.app.services.eventDataStores.countEvents(store.id), events);
 
       // The sample-style question, answered from the files by this test.
-      const top = await query(
+      const top = await lakeQueryRows(
         ct,
         `SELECT eventName, count(*) AS n FROM ${store.id} GROUP BY eventName ORDER BY n DESC, eventName LIMIT 5`,
       );
@@ -160,12 +131,15 @@ describe('Lake imports', () => {
         topEventNames(files, 5),
       );
       const some = files[3]?.records[2] as Record<string, unknown>;
-      const found = await query(ct, `SELECT eventID, eventName FROM ${store.id} WHERE eventID = '${some['eventID']}'`);
+      const found = await lakeQueryRows(
+        ct,
+        `SELECT eventID, eventName FROM ${store.id} WHERE eventID = '${some['eventID']}'`,
+      );
       assert.deepEqual(found, [{ eventID: some['eventID'], eventName: some['eventName'] }]);
 
       // A second import of the same files adds nothing.
       const again = await startImport(ct, store.arn, 's3://old-logs/AWSLogs/');
-      const second = await importDone(ct, again.ImportId as string);
+      const second = await importSettled(ct, again.ImportId as string);
       assert.equal(second.ImportStatus, 'COMPLETED');
       assert.equal(await w.app.services.eventDataStores.countEvents(store.id), events);
 
@@ -213,7 +187,7 @@ describe('Lake imports', () => {
       await putLocal(w, 'mixed', [...files, ...bad]);
       const store = await longStore(ct);
       const all = await startImport(ct, store.arn, 's3://mixed');
-      const done = await importDone(ct, all.ImportId as string);
+      const done = await importSettled(ct, all.ImportId as string);
       const events = files.reduce((n, f) => n + f.records.length, 0) + 1;
       assert.equal(done.ImportStatus, 'COMPLETED');
       assert.equal(done.ImportStatistics?.EventsCompleted, events);
@@ -238,7 +212,7 @@ describe('Lake imports', () => {
       const to = new Date('2023-07-10T12:15:00Z');
       const windowed = await longStore(ct);
       const some = await startImport(ct, windowed.arn, 's3://mixed', { StartEventTime: from, EndEventTime: to });
-      assert.equal((await importDone(ct, some.ImportId as string)).ImportStatus, 'COMPLETED');
+      assert.equal((await importSettled(ct, some.ImportId as string)).ImportStatus, 'COMPLETED');
       const inWindow = files
         .flatMap((f) => f.records)
         .filter((r) => {
@@ -293,7 +267,7 @@ describe('Lake imports', () => {
       await stop();
       restarted = await startTestServer({ dataDir, env: FIXED_ADMIN });
       const ct2 = restarted.world.cloudtrail();
-      const done = await importDone(ct2, first.ImportId as string);
+      const done = await importSettled(ct2, first.ImportId as string);
       assert.equal(done.ImportStatus, 'COMPLETED');
       assert.equal(done.ImportStatistics?.FilesCompleted, 400);
       assert.equal(await restarted.world.app.services.eventDataStores.countEvents(store.id), 40_000);
@@ -342,7 +316,7 @@ describe('Lake imports', () => {
 
       // Another account sees neither the import nor the bucket the admin's account claimed.
       const mine = await startImport(ct, store.arn, 's3://mine');
-      await importDone(ct, mine.ImportId as string);
+      await importSettled(ct, mine.ImportId as string);
       const other = await w.newAccount();
       const theirs = w.cloudtrail({ credentials: other.root });
       await rejectsWith(theirs.send(new GetImportCommand({ ImportId: mine.ImportId })), 'ImportNotFoundException');
@@ -393,7 +367,7 @@ describe('Lake imports from an S3 endpoint', () => {
         );
         assert.equal(cli.code, 0, cli.stderr);
         const { ImportId } = JSON.parse(cli.stdout) as { ImportId: string };
-        await importDone(ct, ImportId);
+        await importSettled(ct, ImportId);
         const got = await awsCli(['cloudtrail', 'get-import', '--import-id', ImportId], w.adminCredentials, env);
         assert.equal(got.code, 0, got.stderr);
         const stats = JSON.parse(got.stdout) as { ImportStatus: string; ImportStatistics: Record<string, number> };
@@ -402,7 +376,7 @@ describe('Lake imports from an S3 endpoint', () => {
         assert.equal(stats.ImportStatistics['EventsCompleted'], events);
         assert.equal(stats.ImportStatistics['FilesCompleted'], files.length);
         assert.equal(await w.app.services.eventDataStores.countEvents(store.id), events);
-        const regions = await query(
+        const regions = await lakeQueryRows(
           ct,
           `SELECT awsRegion, count(*) AS n FROM ${store.id} GROUP BY awsRegion ORDER BY awsRegion`,
         );

@@ -2,16 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  type CloudTrailClient,
-  CreateEventDataStoreCommand,
-  DescribeQueryCommand,
-  GetImportCommand,
-  GetQueryResultsCommand,
-  StartImportCommand,
-  StartQueryCommand,
-} from '@aws-sdk/client-cloudtrail';
+import { CreateEventDataStoreCommand, StartImportCommand } from '@aws-sdk/client-cloudtrail';
 import { SAMPLE_QUERIES } from '../../src/lake/index.ts';
+import { importSettled, lakeQueryRows } from '../helpers/lake.ts';
 import { withServer } from '../helpers/server.ts';
 
 /**
@@ -35,24 +28,6 @@ type Rec = Record<string, unknown> & {
   responseElements?: Record<string, unknown> | null;
 };
 type Row = Record<string, string | null>;
-
-async function rows(ct: CloudTrailClient, sql: string): Promise<Row[]> {
-  const { QueryId } = await ct.send(new StartQueryCommand({ QueryStatement: sql }));
-  for (;;) {
-    const d = await ct.send(new DescribeQueryCommand({ QueryId }));
-    if (d.QueryStatus === 'FINISHED') break;
-    assert.ok(d.QueryStatus === 'QUEUED' || d.QueryStatus === 'RUNNING', `${sql}: ${d.QueryStatus} ${d.ErrorMessage}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const out: Row[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ct.send(new GetQueryResultsCommand({ QueryId, NextToken }));
-    for (const row of page.QueryResultRows ?? []) out.push(Object.assign({}, ...row));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return out;
-}
 
 function countBy(records: Rec[], key: (r: Rec) => string): Map<string, number> {
   const counts = new Map<string, number>();
@@ -119,15 +94,10 @@ describe('sample queries on real logs', () => {
           },
         }),
       );
-      for (;;) {
-        const got = await ct.send(new GetImportCommand({ ImportId }));
-        if (got.ImportStatus === 'COMPLETED') break;
-        assert.ok(got.ImportStatus === 'INITIALIZING' || got.ImportStatus === 'IN_PROGRESS', got.ImportStatus);
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      assert.equal((await importSettled(ct, ImportId as string)).ImportStatus, 'COMPLETED');
       const id = (store.EventDataStoreArn as string).split('/').pop() as string;
       const answer = new Map<string, Row[]>();
-      for (const q of SAMPLE_QUERIES) answer.set(q.name, await rows(ct, q.sql.replaceAll('$EDS_ID', id)));
+      for (const q of SAMPLE_QUERIES) answer.set(q.name, await lakeQueryRows(ct, q.sql.replaceAll('$EDS_ID', id)));
       const get = (name: string) => answer.get(name) ?? assert.fail(`no sample named ${name}`);
 
       assertTop(

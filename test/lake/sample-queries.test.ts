@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  type CloudTrailClient,
-  CreateEventDataStoreCommand,
-  DescribeQueryCommand,
-  GetQueryResultsCommand,
-  SearchSampleQueriesCommand,
-  StartQueryCommand,
-} from '@aws-sdk/client-cloudtrail';
+import { CreateEventDataStoreCommand, SearchSampleQueriesCommand } from '@aws-sdk/client-cloudtrail';
 import { SAMPLE_QUERIES } from '../../src/lake/index.ts';
 import { awsCli } from '../helpers/aws-cli.ts';
+import { lakeQueryRows } from '../helpers/lake.ts';
 import { managementRecord } from '../helpers/records.ts';
 import { type TestWorld, withServer } from '../helpers/server.ts';
 
@@ -58,18 +52,6 @@ function history(account: string) {
   return records;
 }
 
-async function run(ct: CloudTrailClient, sql: string): Promise<Record<string, string | null>[]> {
-  const { QueryId } = await ct.send(new StartQueryCommand({ QueryStatement: sql }));
-  for (;;) {
-    const d = await ct.send(new DescribeQueryCommand({ QueryId }));
-    if (d.QueryStatus === 'FINISHED') break;
-    assert.ok(d.QueryStatus === 'QUEUED' || d.QueryStatus === 'RUNNING', `${sql}: ${d.QueryStatus} ${d.ErrorMessage}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const rows = (await ct.send(new GetQueryResultsCommand({ QueryId }))).QueryResultRows ?? [];
-  return rows.map((row) => Object.assign({}, ...row));
-}
-
 async function storeWithHistory(w: TestWorld): Promise<string> {
   const ct = w.cloudtrail();
   const made = await ct.send(new CreateEventDataStoreCommand({ Name: 'samples' }));
@@ -87,7 +69,7 @@ describe('sample queries', () => {
       const ct = w.cloudtrail();
       const id = await storeWithHistory(w);
       const results = new Map<string, Record<string, string | null>[]>();
-      for (const q of SAMPLE_QUERIES) results.set(q.name, await run(ct, q.sql.replaceAll('$EDS_ID', id)));
+      for (const q of SAMPLE_QUERIES) results.set(q.name, await lakeQueryRows(ct, q.sql.replaceAll('$EDS_ID', id)));
 
       const failed = results.get('Failed console logins') ?? [];
       assert.equal(failed.length, 3);
