@@ -22,8 +22,11 @@ export function importUsage(): string {
   ].join('\n');
 }
 
-/** Records per call: a few MB, well inside the server's body limit. */
+/** Records per call, and their text at most (estimated from their file): well inside the server's body limit. */
 const BATCH_RECORDS = 2000;
+const BATCH_CHARS = 8 * 1024 * 1024;
+/** Files a synced bucket holds beside its logs: digests and Insights events are not records to import. */
+const NOT_LOGS = /_CloudTrail-(Digest|Insight)_/;
 /** Lines about bad records printed per file before they are only counted. */
 const SHOWN_PER_FILE = 5;
 const gunzipAsync = promisify(gunzip);
@@ -57,11 +60,13 @@ export async function importCommand(argv: string[], io: CliIo): Promise<number> 
   const totals = { imported: 0, duplicates: 0, rejected: 0, badFiles: 0, files: 0 };
   // Records of several small files share a call; each keeps its file and position for the error lines.
   let pending: { path: string; index: number; record: unknown }[] = [];
+  let pendingChars = 0;
   const shown = new Map<string, number>();
   const send = async (): Promise<void> => {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
+    pendingChars = 0;
     const answer = await client.call<ImportAnswer>('ImportRecords', {
       EventDataStore: store,
       Records: batch.map((p) => p.record),
@@ -79,8 +84,10 @@ export async function importCommand(argv: string[], io: CliIo): Promise<number> 
   };
   for (const file of files) {
     let records: unknown[];
+    let text: string;
     try {
-      records = recordsOfText(await readText(file.path));
+      text = await readText(file.path);
+      records = recordsOfText(text);
     } catch (error) {
       if (!(error instanceof RecordShapeError) && !(error instanceof Error && 'code' in error)) throw error;
       totals.badFiles++;
@@ -88,8 +95,11 @@ export async function importCommand(argv: string[], io: CliIo): Promise<number> 
       bar?.increment(file.bytes);
       continue;
     }
+    const charsEach = records.length === 0 ? 0 : text.length / records.length;
     for (const [index, record] of records.entries()) {
+      if (pending.length > 0 && pendingChars + charsEach > BATCH_CHARS) await send();
       pending.push({ path: file.path, index, record });
+      pendingChars += charsEach;
       if (pending.length >= BATCH_RECORDS) await send();
     }
     totals.files++;
@@ -115,7 +125,8 @@ async function filesUnder(path: string): Promise<{ path: string; bytes: number }
   }
   if (info.isFile()) return [{ path, bytes: info.size }];
   if (!info.isDirectory()) return [];
-  const entries = (await readdir(path)).sort();
+  // Named files are read whatever their names; in folders, digests and Insights files are passed over.
+  const entries = (await readdir(path)).filter((e) => !NOT_LOGS.test(e)).sort();
   return (await Promise.all(entries.map((e) => filesUnder(join(path, e))))).flat();
 }
 

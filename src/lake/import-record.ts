@@ -1,4 +1,4 @@
-import { recordShapeProblem } from '../capture/ingest-records.ts';
+import { recordShapeProblem, uncheckableRecord } from '../capture/ingest-records.ts';
 import type { ImportedRecord } from './import-writer.ts';
 
 /**
@@ -18,6 +18,16 @@ export interface EventTimeWindow {
 }
 
 export function checkImportedRecord(raw: unknown, window: EventTimeWindow = {}): ImportVerdict {
+  try {
+    return check(raw, window);
+  } catch (error) {
+    // JSON.stringify recurses: a member nested tens of thousands of levels deep overflows the stack. Such a
+    // record is refused alone, as the ingest API refuses it, and the import goes on.
+    return { kind: 'rejected', reason: uncheckableRecord(raw, error).errorMessage };
+  }
+}
+
+function check(raw: unknown, window: EventTimeWindow): ImportVerdict {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { kind: 'rejected', reason: 'a record must be a JSON object' };
   }

@@ -2,7 +2,7 @@ import type { Caller } from '../identity/index.ts';
 import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import { ServiceError } from '../model/service-error.ts';
-import type { ObjectStore } from '../objectstore/index.ts';
+import { isObjectStoreError, type ObjectStore } from '../objectstore/index.ts';
 import type { Connection } from '../store/database.ts';
 import { parseLogFileKey, readDeliveredLogs } from '../trails/read-logs.ts';
 import type { EventDataStoreRecord } from './event-data-store.ts';
@@ -103,6 +103,7 @@ export class LakeImports {
     }
     const store = this.#destination(caller, destinations[0] as string);
     await this.#checkSource(caller, input.ImportSource);
+    // From the check to remember() nothing awaits: concurrent StartImports of one account see each other.
     this.#checkNoneRunning(caller);
     const now = this.#deps.clock.now();
     const record: ImportRecord = {
@@ -118,7 +119,7 @@ export class LakeImports {
       createdAtMs: now,
       updatedAtMs: now,
     };
-    await this.#deps.store.put(record);
+    await this.#claim(record);
     this.#launch(record);
     return record;
   }
@@ -218,9 +219,18 @@ export class LakeImports {
         `Import ${current.id} is ${current.status}; only a failed or stopped import can be retried.`,
       );
     }
+    // A stopped import whose reading is still ending is not retried alongside it.
+    if (this.#running.has(current.id)) {
+      throw new ServiceError(
+        'OperationNotPermittedException',
+        `Import ${current.id} is still finishing the file it was reading when it stopped; retry it in a moment.`,
+      );
+    }
+    // The store may have been deleted since: a retry is judged as a new import is.
+    this.#destination(caller, current.destination);
     this.#checkNoneRunning(caller);
     const next: ImportRecord = { ...current, status: 'IN_PROGRESS', updatedAtMs: this.#deps.clock.now() };
-    await this.#deps.store.put(next);
+    await this.#claim(next, current);
     this.#launch(next);
     return next;
   }
@@ -242,6 +252,18 @@ export class LakeImports {
       );
     }
     return store;
+  }
+
+  /** Makes the import visible at once (so #checkNoneRunning sees it), then stores it; undone if the write fails. */
+  async #claim(record: ImportRecord, previous?: ImportRecord): Promise<void> {
+    this.#deps.store.remember(record);
+    try {
+      await this.#deps.store.put(record);
+    } catch (error) {
+      if (previous === undefined) this.#deps.store.forget(record.id);
+      else this.#deps.store.remember(previous);
+      throw error;
+    }
   }
 
   #checkNoneRunning(caller: Caller): void {
@@ -271,11 +293,19 @@ export class LakeImports {
       );
     }
     const { bucket } = parseS3Location(uri);
-    if (!(await this.#deps.objects.bucketExists(bucket))) {
+    let exists: boolean;
+    let owner: string | undefined;
+    try {
+      exists = await this.#deps.objects.bucketExists(bucket);
+      owner = exists ? await this.#deps.objects.bucketOwner(bucket) : undefined;
+    } catch (error) {
+      if (!isObjectStoreError(error)) throw error;
+      throw new ServiceError('InvalidImportSourceException', `${uri} cannot be read: ${error.message}`);
+    }
+    if (!exists) {
       throw new ServiceError('InvalidImportSourceException', `Bucket ${bucket} of ${uri} does not exist.`);
     }
     // On the local store buckets have owners: another account's logs are not the caller's to read.
-    const owner = await this.#deps.objects.bucketOwner(bucket);
     if (owner !== undefined && owner !== caller.principal.accountId) {
       throw new ServiceError(
         'InvalidImportSourceException',
@@ -336,6 +366,11 @@ export class LakeImports {
       };
       if (this.#interrupted(id)) return;
       await this.#deps.store.put(record);
+      // A StopImport during that write: it wins.
+      if (this.#interrupted(id)) {
+        if (this.#deps.store.get(id)?.status === 'STOPPED') this.#deps.store.remember({ ...record, status: 'STOPPED' });
+        return;
+      }
     }
     const storeId = record.destination.split('/').pop() as string;
     const batchEvents = this.#deps.batchEvents ?? DEFAULT_BATCH_EVENTS;
@@ -356,7 +391,8 @@ export class LakeImports {
         statistics: {
           ...record.statistics,
           filesCompleted: record.statistics.filesCompleted + files,
-          eventsCompleted: record.statistics.eventsCompleted + batch.length,
+          // Counted when the batch is written: events the store already held are not imported again.
+          eventsCompleted: record.statistics.eventsCompleted,
           failedEntries: record.statistics.failedEntries + failures.length,
           prefixesCompleted: completedPrefixes(record.prefixes ?? [], lastKey),
         },
@@ -368,7 +404,12 @@ export class LakeImports {
       failures = [];
       files = 0;
       writing = this.#deps.conn
-        .serial((raw) => writeImportedRecords(raw, storeId, rows, (tx) => this.#deps.store.putIn(tx, next, written)))
+        .serial((raw) =>
+          writeImportedRecords(raw, storeId, rows, (tx, result) => {
+            next.statistics.eventsCompleted += result.imported;
+            return this.#deps.store.putIn(tx, next, written);
+          }),
+        )
         .then(() => {
           // StopImport may have come meanwhile; it wins.
           const stopped = this.#deps.store.get(id)?.status === 'STOPPED';

@@ -58,6 +58,11 @@ export class ImportStore {
     }
   }
 
+  /** Forgets an import whose first write failed (start() makes it visible before writing it). */
+  forget(id: string): void {
+    this.#imports.delete(id);
+  }
+
   /** Makes a committed write visible to readers. */
   remember(record: ImportRecord): void {
     this.#imports.set(record.id, record);

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { CreateEventDataStoreCommand } from '@aws-sdk/client-cloudtrail';
 import { lakeQueryRows } from '../helpers/lake.ts';
+import { managementRecord } from '../helpers/records.ts';
 import { type TestWorld, withServer } from '../helpers/server.ts';
 
 /**
@@ -121,6 +123,24 @@ describe('opentrail import', () => {
       assert.match(noStore.stderr, /--event-data-store/);
       const missing = await opentrail(w, ['import', '/no/such/file', '--event-data-store', 'x']);
       assert.match(missing.stderr, /\/no\/such\/file does not exist/);
+      // In a folder synced from a bucket, digests and Insights files are passed over, not reported as bad.
+      const synced = await mkdtemp(join(tmpdir(), 'opentrail-synced-'));
+      try {
+        await writeFile(
+          join(synced, '111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20261201T000000Z.json.gz'),
+          'x',
+        );
+        await writeFile(join(synced, 'records.ndjson'), `${JSON.stringify(managementRecord('111122223333'))}\n`);
+        const id = await store(w);
+        const fromFolder = await opentrail(w, ['import', synced, '--event-data-store', id]);
+        assert.equal(fromFolder.code, 0, fromFolder.stderr);
+        assert.match(
+          fromFolder.stdout,
+          /^1 events imported, 0 already in the store, 0 records rejected, from 1 file\(s\)/,
+        );
+      } finally {
+        await rm(synced, { recursive: true, force: true });
+      }
       const unknown = await opentrail(w, ['import', SOURCES.delivered, '--event-data-store', randomUUID()]);
       assert.notEqual(unknown.code, 0);
       assert.match(unknown.stderr, /EventDataStoreNotFoundException/);

@@ -13,6 +13,7 @@ import {
   GetImportCommand,
   ListImportFailuresCommand,
   ListImportsCommand,
+  RestoreEventDataStoreCommand,
   StartImportCommand,
   StopImportCommand,
   UpdateEventDataStoreCommand,
@@ -141,6 +142,8 @@ describe('Lake imports', () => {
       const again = await startImport(ct, store.arn, 's3://old-logs/AWSLogs/');
       const second = await importSettled(ct, again.ImportId as string);
       assert.equal(second.ImportStatus, 'COMPLETED');
+      assert.equal(second.ImportStatistics?.EventsCompleted, 0, 'events already in the store are not imported again');
+      assert.equal(second.ImportStatistics?.FilesCompleted, files.length);
       assert.equal(await w.app.services.eventDataStores.countEvents(store.id), events);
 
       const listed = await ct.send(new ListImportsCommand({ Destination: store.arn }));
@@ -183,23 +186,37 @@ describe('Lake imports', () => {
           ),
           records: [],
         },
+        {
+          // A member nested 100,000 levels deep parses, but no serialiser can write it back: refused alone.
+          key: 'AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10/218007301253_CloudTrail_us-east-1_20230710T1303Z_DDDDDDDDDDDDDDDD.json',
+          body: Buffer.from(
+            `{"Records":[${JSON.stringify(managementRecord('218007301253', { eventTime: '2023-07-10T13:03:00Z', eventID: 'kept-2' }))},${JSON.stringify(
+              managementRecord('218007301253', { eventTime: '2023-07-10T13:03:00Z', requestParameters: 'DEEP' }),
+            ).replace('"DEEP"', `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`)}]}`,
+          ),
+          records: [],
+        },
       ];
       await putLocal(w, 'mixed', [...files, ...bad]);
       const store = await longStore(ct);
       const all = await startImport(ct, store.arn, 's3://mixed');
       const done = await importSettled(ct, all.ImportId as string);
-      const events = files.reduce((n, f) => n + f.records.length, 0) + 1;
+      const events = files.reduce((n, f) => n + f.records.length, 0) + 2;
       assert.equal(done.ImportStatus, 'COMPLETED');
       assert.equal(done.ImportStatistics?.EventsCompleted, events);
-      assert.equal(done.ImportStatistics?.FailedEntries, 3);
-      assert.equal(done.ImportStatistics?.FilesCompleted, files.length + 3);
+      assert.equal(done.ImportStatistics?.FailedEntries, 4);
+      assert.equal(done.ImportStatistics?.FilesCompleted, files.length + 4);
       const failures = await ct.send(new ListImportFailuresCommand({ ImportId: all.ImportId, MaxResults: 2 }));
       const more = await ct.send(
         new ListImportFailuresCommand({ ImportId: all.ImportId, NextToken: failures.NextToken }),
       );
       const byLocation = new Map([...(failures.Failures ?? []), ...(more.Failures ?? [])].map((f) => [f.Location, f]));
-      assert.equal(byLocation.size, 3);
-      const [gz, notRecords, partly] = bad.map((b) => byLocation.get(`s3://mixed/${b.key}`));
+      assert.equal(byLocation.size, 4);
+      const [gz, notRecords, partly, deep] = bad.map((b) => byLocation.get(`s3://mixed/${b.key}`));
+      assert.match(
+        String(deep?.ErrorMessage),
+        /^1 of 2 records .*Records\[1\]: requestParameters is nested too deeply/,
+      );
       assert.match(String(gz?.ErrorMessage), /gzip/);
       assert.equal(gz?.Status, 'FAILED');
       assert.match(String(notRecords?.ErrorMessage), /not a CloudTrail log file/);
@@ -249,7 +266,14 @@ describe('Lake imports', () => {
       await ct.send(
         new UpdateEventDataStoreCommand({ EventDataStore: store.arn, TerminationProtectionEnabled: false }),
       );
-      const first = await startImport(ct, store.arn, 's3://many/');
+      // Of StartImports sent together, one starts.
+      const starts = await Promise.allSettled([1, 2, 3, 4].map(() => startImport(ct, store.arn, 's3://many/')));
+      const started = starts.filter((r) => r.status === 'fulfilled');
+      assert.equal(started.length, 1);
+      for (const r of starts) {
+        if (r.status === 'rejected') assert.equal((r.reason as Error).name, 'AccountHasOngoingImportException');
+      }
+      const first = (started[0] as PromiseFulfilledResult<{ ImportId?: string }>).value;
       await rejectsWith(startImport(ct, store.arn, 's3://many/'), 'AccountHasOngoingImportException');
       await rejectsWith(
         ct.send(new DeleteEventDataStoreCommand({ EventDataStore: store.arn })),
@@ -261,6 +285,14 @@ describe('Lake imports', () => {
       assert.ok(partial < 40_000, `stopped after ${partial} events`);
       assert.equal(await w.app.services.eventDataStores.countEvents(store.id), partial);
       await rejectsWith(ct.send(new StopImportCommand({ ImportId: first.ImportId })), 'OperationNotPermittedException');
+
+      // A stopped import's store can be deleted; a retry into it is refused until it is restored.
+      await ct.send(new DeleteEventDataStoreCommand({ EventDataStore: store.arn }));
+      await rejectsWith(
+        ct.send(new StartImportCommand({ ImportId: first.ImportId })),
+        'InactiveEventDataStoreException',
+      );
+      await ct.send(new RestoreEventDataStoreCommand({ EventDataStore: store.arn }));
 
       // Retried, then interrupted by a shutdown: the restarted server finishes it, each event once.
       await ct.send(new StartImportCommand({ ImportId: first.ImportId }));
@@ -285,6 +317,7 @@ describe('Lake imports', () => {
       const store = await longStore(ct);
       await putLocal(w, 'mine', (await realFiles()).slice(0, 1));
       await rejectsWith(startImport(ct, store.arn, 's3://no-such-bucket/x'), 'InvalidImportSourceException');
+      await rejectsWith(startImport(ct, store.arn, 's3://a..b/x'), 'InvalidImportSourceException', /cannot be read/);
       await rejectsWith(startImport(ct, store.arn, 'https://mine/x'), 'InvalidParameterException', /s3:\/\/bucket/);
       await rejectsWith(
         ct.send(
