@@ -190,7 +190,7 @@ async function record(
   outcome: { output?: Record<string, unknown>; error?: ServiceError },
   receivedMs: number,
 ): Promise<void> {
-  if (api.recordCalls === false) return;
+  if (api.recordCalls === false && def.recordedAs === undefined) return;
   const { services } = ctx;
   const output =
     outcome.output && api.redactForRecord ? api.redactForRecord(operation, outcome.output) : outcome.output;
@@ -201,7 +201,7 @@ async function record(
       eventSource: api.eventSource,
       eventName: operation,
       readOnly: def.readOnly,
-      requestParameters: recordedMembers(input),
+      requestParameters: def.recordedAs ? def.recordedAs(input) : recordedMembers(input),
       ...(output !== undefined ? { responseElements: recordedMembers(output) } : {}),
       ...(outcome.error !== undefined ? { error: { code: outcome.error.name, message: outcome.error.message } } : {}),
       requestId: ctx.requestId,

@@ -35,11 +35,30 @@ function importRecordsInput(body: Buffer): { EventDataStore: string; Records: un
   return { EventDataStore: input.EventDataStore, Records: input.Records };
 }
 
+/** What an ImportRecords call's record says of it: the store and how many records, never the records. */
+function importRecordsSummary(body: Buffer): Record<string, unknown> {
+  try {
+    const { EventDataStore, Records } = importRecordsInput(body);
+    return { eventDataStore: EventDataStore, records: Records.length };
+  } catch {
+    return { eventDataStore: null, records: null };
+  }
+}
+
 export const ingestApi: JsonApi = {
   targetPrefixes: [INGEST_TARGET_PREFIX],
   signingNames: [ADMIN_SIGNING_NAME, 'cloudtrail'],
   eventSource: 'ingest.opentrail.local',
   recordCalls: false,
+  // ImportRecords' record names counts, not each rejected record.
+  redactForRecord: (operation, output) =>
+    operation === 'ImportRecords'
+      ? {
+          imported: output['Imported'],
+          duplicates: output['Duplicates'],
+          failed: (output['Failed'] as unknown[]).length,
+        }
+      : output,
   // The body is parsed by an ingest worker, not by the protocol ladder (see src/capture/ingest-workers.ts).
   rawBody: true,
   operations: {
@@ -52,9 +71,11 @@ export const ingestApi: JsonApi = {
         return { Successful: batch.successful, Failed: batch.failed };
       },
     },
-    // `opentrail import`: records from files on the caller's machine into one of its event data stores.
+    // `opentrail import`: records from files on the caller's machine into one of its event data stores. Unlike
+    // PutRecords it is recorded, as StartImport is: who put which events into a store must be on the record.
     ImportRecords: {
       readOnly: false,
+      recordedAs: (input) => importRecordsSummary(input['Body'] as Buffer),
       handle: async (ctx, input: { Body: Buffer }) => {
         const { EventDataStore: store, Records: records } = importRecordsInput(input.Body);
         const result = await ctx.services.lakeImports.importRecords(ctx.caller, store, records);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { CreateEventDataStoreCommand } from '@aws-sdk/client-cloudtrail';
+import { CreateEventDataStoreCommand, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { lakeQueryRows } from '../helpers/lake.ts';
 import { managementRecord } from '../helpers/records.ts';
 import { type TestWorld, withServer } from '../helpers/server.ts';
@@ -98,6 +98,20 @@ describe('opentrail import', () => {
       assert.equal(again.code, 0, again.stderr);
       assert.match(again.stdout, /^0 events imported, \d+ already in the store, 0 records rejected, from 2 file\(s\)/);
       assert.equal(await w.app.services.eventDataStores.countEvents(id), eventIds.size);
+
+      // Each call is on the record, as StartImport is: the store and counts, never the records themselves.
+      await w.historyCaughtUp();
+      const calls = await w.cloudtrail().send(
+        new LookupEventsCommand({
+          LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'ImportRecords' }],
+        }),
+      );
+      assert.ok((calls.Events ?? []).length > 0);
+      const recorded = JSON.parse(calls.Events?.[0]?.CloudTrailEvent as string);
+      assert.equal(recorded.eventSource, 'ingest.opentrail.local');
+      assert.equal(recorded.requestParameters.eventDataStore, id);
+      assert.equal(typeof recorded.requestParameters.records, 'number');
+      assert.deepEqual(Object.keys(recorded.responseElements).sort(), ['duplicates', 'failed', 'imported']);
 
       // Logstash's @timestamp became the eventTime.
       const logstash = records.find((r) => r['@timestamp'] !== undefined) as Record<string, unknown>;
