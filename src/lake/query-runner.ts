@@ -77,6 +77,9 @@ export class LakeQueries {
   readonly #profiles = new Map<Connection, string>();
   /** Callers waiting for an unfinished query to end (settled), by query id. */
   readonly #waiters = new Map<string, Set<() => void>>();
+  /** Runs not yet settled (their outcome may be in memory only), awaited by close(). */
+  readonly #runs = new Set<Promise<void>>();
+  #closing = false;
   /** Deliveries being written, awaited by close(). */
   readonly #deliveries = new Set<Promise<void>>();
 
@@ -103,7 +106,14 @@ export class LakeQueries {
   }
 
   /** Waits for deliveries being written. */
+  /**
+   * Starts no more runs, interrupts running queries (a restart would mark them FAILED anyway) and waits until
+   * every run's outcome is stored: a query answered FINISHED from memory is still FINISHED after a restart.
+   */
   async close(): Promise<void> {
+    this.#closing = true;
+    for (const running of this.#active.values()) running.conn?.raw.interrupt();
+    await Promise.all(this.#runs);
     await Promise.all(this.#deliveries);
   }
 
@@ -314,15 +324,18 @@ export class LakeQueries {
   }
 
   #next(): void {
-    while (this.#idle.length > 0 && this.#queue.length > 0) {
+    while (!this.#closing && this.#idle.length > 0 && this.#queue.length > 0) {
       const conn = this.#idle.pop() as Connection;
       const running = this.#queue.shift() as Running;
-      running.done = this.#run(running, conn)
+      const done: Promise<void> = this.#run(running, conn)
         .catch(this.#deps.onError)
         .finally(() => {
+          this.#runs.delete(done);
           this.#idle.push(conn);
           this.#next();
         });
+      running.done = done;
+      this.#runs.add(done);
     }
   }
 
