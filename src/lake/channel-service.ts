@@ -4,7 +4,7 @@ import { type Clock, isoSeconds } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import { SerialQueue } from '../model/serial-queue.ts';
 import { ServiceError } from '../model/service-error.ts';
-import { type Tag, validateTags } from '../trails/index.ts';
+import { mergeTags, removeTags, type Tag, validateTagKey, validateTags } from '../trails/index.ts';
 import {
   type ChannelDestination,
   type ChannelRecord,
@@ -123,6 +123,20 @@ export class ChannelService {
       const current = this.resolve(caller, ref);
       await this.#deps.store.remove(current.id);
       this.#status.delete(current.id);
+    });
+  }
+
+  /** Replaces a channel's tags (AddTags/RemoveTags by ARN). */
+  retag(caller: Caller, arn: string, tags: Tag[], mode: 'add' | 'remove'): Promise<void> {
+    return this.#changes.run(async () => {
+      const current = this.resolve(caller, arn);
+      if (mode === 'add') validateTags(tags, current.tags);
+      else for (const t of tags) validateTagKey(t.Key);
+      const next = {
+        ...structuredClone(current),
+        tags: mode === 'add' ? mergeTags(current.tags, tags) : removeTags(current.tags, tags),
+      };
+      await this.#deps.store.put(next);
     });
   }
 

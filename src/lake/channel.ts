@@ -41,6 +41,11 @@ const NAME = /^[a-zA-Z0-9._-]{3,128}$/;
 const ID = /^[a-f0-9-]{36}$/;
 const ARN = /^arn:aws[a-z-]*:cloudtrail:([a-z0-9-]+):(\d{12}):channel\/([a-f0-9-]{36})$/;
 
+/** Whether a tag operation's ResourceId names a channel. */
+export function isChannelArn(value: string): boolean {
+  return ARN.test(value);
+}
+
 export function channelArn(region: string, accountId: string, id: string): string {
   return `arn:aws:cloudtrail:${region}:${accountId}:channel/${id}`;
 }

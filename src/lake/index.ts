@@ -3,6 +3,7 @@ export {
   type ChannelRecord,
   channelOutput,
   ingestionStatusOutput,
+  isChannelArn,
   MAX_CHANNELS_PER_REGION,
 } from './channel.ts';
 export { eventDataChecksum } from './channel-audit-event.ts';

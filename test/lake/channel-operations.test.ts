@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
+  AddTagsCommand,
   type CloudTrailClient,
   CreateChannelCommand,
   CreateEventDataStoreCommand,
@@ -9,6 +10,8 @@ import {
   DeleteEventDataStoreCommand,
   GetChannelCommand,
   ListChannelsCommand,
+  ListTagsCommand,
+  RemoveTagsCommand,
   UpdateChannelCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { rejectsWith, withServer } from '../helpers/server.ts';
@@ -172,6 +175,39 @@ describe('channels', () => {
       );
       const west = w.cloudtrail({ region: 'us-west-2' });
       await rejectsWith(west.send(new GetChannelCommand({ Channel: made.ChannelArn })), 'ChannelNotFoundException');
+    });
+  });
+
+  it('takes tags by its ARN: AddTags, ListTags, RemoveTags, for its own account only', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const store = await auditStore(ct, 'audit');
+      const made = await ct.send(
+        new CreateChannelCommand({
+          Name: 'tagged',
+          Source: 'Custom',
+          Destinations: toStore(store),
+          Tags: [{ Key: 'team', Value: 'blue' }],
+        }),
+      );
+      const ResourceId = made.ChannelArn as string;
+      await ct.send(new AddTagsCommand({ ResourceId, TagsList: [{ Key: 'env', Value: 'prod' }] }));
+      await ct.send(new RemoveTagsCommand({ ResourceId, TagsList: [{ Key: 'team' }] }));
+      const listed = await ct.send(new ListTagsCommand({ ResourceIdList: [ResourceId] }));
+      assert.deepEqual(listed.ResourceTagList, [{ ResourceId, TagsList: [{ Key: 'env', Value: 'prod' }] }]);
+      await rejectsWith(
+        ct.send(new AddTagsCommand({ ResourceId, TagsList: [{ Key: 'aws:reserved', Value: 'x' }] })),
+        'InvalidTagParameterException',
+      );
+      const theirs = w.cloudtrail({ credentials: (await w.newAccount()).root });
+      await rejectsWith(
+        theirs.send(new AddTagsCommand({ ResourceId, TagsList: [{ Key: 'k', Value: 'v' }] })),
+        'ChannelNotFoundException',
+      );
+      await rejectsWith(
+        theirs.send(new ListTagsCommand({ ResourceIdList: [ResourceId] })),
+        'ResourceNotFoundException',
+      );
     });
   });
 

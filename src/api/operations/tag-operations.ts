@@ -1,13 +1,28 @@
-import { isDashboardArn } from '../../lake/index.ts';
+import { isChannelArn, isDashboardArn } from '../../lake/index.ts';
+import { ServiceError } from '../../model/service-error.ts';
 import { addTags, listTags, removeTagsFrom, type Tag } from '../../trails/index.ts';
 import type { OperationContext, OperationTable } from '../operation.ts';
 
-/** Tag operations (facts Appendix A.11): event data stores and dashboards by their ARN, every other ARN as the trails decide. */
+/**
+ * Tag operations (facts Appendix A.11): event data stores, channels and dashboards by their ARN, every other ARN
+ * as the trails decide.
+ */
 
 const EVENT_DATA_STORE_ARN = /^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:eventdatastore\//;
 
 function listOne(ctx: OperationContext, id: string): { ResourceId: string; TagsList: Tag[] }[] {
   if (isDashboardArn(id)) return [{ ResourceId: id, TagsList: ctx.services.dashboards.resolve(ctx.caller, id).tags }];
+  if (isChannelArn(id)) {
+    try {
+      return [{ ResourceId: id, TagsList: ctx.services.channels.resolve(ctx.caller, id).tags }];
+    } catch (error) {
+      // ListTags declares no ChannelNotFoundException: a missing resource is ResourceNotFoundException there.
+      if (error instanceof ServiceError && error.name === 'ChannelNotFoundException') {
+        throw new ServiceError('ResourceNotFoundException', error.message);
+      }
+      throw error;
+    }
+  }
   if (!EVENT_DATA_STORE_ARN.test(id)) return listTags(ctx.services.trails, ctx.caller, [id]);
   return [{ ResourceId: id, TagsList: ctx.services.eventDataStores.resolve(ctx.caller, id).tags }];
 }
@@ -15,6 +30,8 @@ function listOne(ctx: OperationContext, id: string): { ResourceId: string; TagsL
 async function retag(ctx: OperationContext, input: { ResourceId: string; TagsList: Tag[] }, mode: 'add' | 'remove') {
   if (isDashboardArn(input.ResourceId)) {
     await ctx.services.dashboards.retag(ctx.caller, input.ResourceId, input.TagsList, mode);
+  } else if (isChannelArn(input.ResourceId)) {
+    await ctx.services.channels.retag(ctx.caller, input.ResourceId, input.TagsList, mode);
   } else if (EVENT_DATA_STORE_ARN.test(input.ResourceId)) {
     await ctx.services.eventDataStores.retag(ctx.caller, input.ResourceId, input.TagsList, mode);
   } else if (mode === 'add') {
