@@ -224,6 +224,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   const eventDataStores = new EventDataStoreService({
     store: edsStore,
     identity,
+    kms,
     clock,
     ids,
     currentSeq: () => log.committedSeq,

@@ -5,8 +5,8 @@ import { SerialQueue } from '../model/serial-queue.ts';
 import { ServiceError } from '../model/service-error.ts';
 import {
   type AdvancedEventSelector,
+  type KmsKeys,
   mergeTags,
-  normaliseKmsKeyId,
   removeTags,
   type Tag,
   validateAdvancedEventSelectors,
@@ -68,6 +68,8 @@ export interface EventDataStoreServiceDeps {
   countEvents: (storeId: string) => Promise<number>;
   /** The ARNs of the channels that deliver to a store (channel-service.ts): such a store cannot be deleted. */
   channelsDeliveringTo?: (storeArn: string) => string[];
+  /** The KMS key check trails use: against the KMS endpoint when one is configured (KmsKeyNotFoundException). */
+  kms: KmsKeys;
   /** Whether an import into the store is running (import-service.ts): such a store cannot be deleted. */
   hasOngoingImport?: (storeArn: string) => boolean;
 }
@@ -95,6 +97,10 @@ export class EventDataStoreService {
       validateRetention(retention, billingMode);
       const selectors = this.#selectors(input.AdvancedEventSelectors) ?? defaultStoreSelectors();
       this.#checkNameFree(caller, input.Name, undefined);
+      const kmsKeyId =
+        input.KmsKeyId === undefined
+          ? undefined
+          : await this.#deps.kms.resolve(input.KmsKeyId, caller.region, accountId);
       if (this.#live(caller).filter((s) => s.status !== 'PENDING_DELETION').length >= MAX_STORES_PER_REGION) {
         throw new ServiceError(
           'EventDataStoreMaxLimitExceededException',
@@ -119,9 +125,7 @@ export class EventDataStoreService {
         retentionPeriodDays: retention,
         terminationProtectionEnabled: input.TerminationProtectionEnabled ?? true,
         billingMode,
-        ...(input.KmsKeyId !== undefined
-          ? { kmsKeyId: normaliseKmsKeyId(input.KmsKeyId, caller.region, accountId) }
-          : {}),
+        ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
         tags: (input.TagsList ?? []).map((t) => ({ ...t })),
         createdAtMs: now,
         updatedAtMs: now,
@@ -164,7 +168,7 @@ export class EventDataStoreService {
       if (changes.RetentionPeriod !== undefined) next.retentionPeriodDays = changes.RetentionPeriod;
       validateRetention(next.retentionPeriodDays, next.billingMode);
       if (changes.KmsKeyId !== undefined) {
-        const key = normaliseKmsKeyId(changes.KmsKeyId, current.region, current.accountId);
+        const key = await this.#deps.kms.resolve(changes.KmsKeyId, current.region, current.accountId);
         if (current.kmsKeyId !== undefined && current.kmsKeyId !== key) {
           throw new ServiceError(
             'InvalidParameterException',

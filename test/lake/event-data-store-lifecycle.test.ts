@@ -14,7 +14,9 @@ import {
   StopEventDataStoreIngestionCommand,
   UpdateEventDataStoreCommand,
 } from '@aws-sdk/client-cloudtrail';
+import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ManualClock } from '../../src/model/clock.ts';
+import { MOTO_CREDENTIALS, useMoto } from '../helpers/moto.ts';
 import { rejectsWith, withServer } from '../helpers/server.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -286,5 +288,46 @@ describe('accounts and Regions', () => {
         'EventDataStoreNotFoundException',
       );
     });
+  });
+});
+
+describe('event data store KMS keys on a KMS endpoint', () => {
+  const moto = useMoto();
+
+  it('checks the key against KMS and stores its ARN, as trails do', async () => {
+    const kms = new KMSClient({ endpoint: moto.endpoint(), region: 'us-east-1', credentials: MOTO_CREDENTIALS });
+    const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: 'lake key' }));
+    await kms.send(new CreateAliasCommand({ AliasName: 'alias/lake-key', TargetKeyId: KeyMetadata?.KeyId }));
+    const env = {
+      OPENTRAIL_KMS_ENDPOINT: moto.endpoint(),
+      OPENTRAIL_KMS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
+      OPENTRAIL_KMS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
+    };
+    try {
+      await withServer(
+        async (w) => {
+          const ct = w.cloudtrail();
+          await rejectsWith(
+            ct.send(new CreateEventDataStoreCommand({ Name: 'sealed', KmsKeyId: 'alias/missing' })),
+            'KmsKeyNotFoundException',
+          );
+          const made = await ct.send(new CreateEventDataStoreCommand({ Name: 'sealed', KmsKeyId: 'alias/lake-key' }));
+          assert.equal(made.KmsKeyId, KeyMetadata?.Arn, 'the alias resolves to the key ARN');
+          // The same key by another name is no change; another key is refused.
+          await ct.send(
+            new UpdateEventDataStoreCommand({ EventDataStore: made.EventDataStoreArn, KmsKeyId: 'alias/lake-key' }),
+          );
+          await rejectsWith(
+            ct.send(
+              new UpdateEventDataStoreCommand({ EventDataStore: made.EventDataStoreArn, KmsKeyId: 'alias/missing' }),
+            ),
+            'KmsKeyNotFoundException',
+          );
+        },
+        { env },
+      );
+    } finally {
+      kms.destroy();
+    }
   });
 });
