@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { inTransaction } from '../store/database.ts';
 import { CREATE_LAKE_STAGING, insertStagedLakeEvents } from './lake-table.ts';
 
 /**
@@ -57,15 +58,10 @@ export async function writeImportedRecords(
     appender.closeSync();
   }
   const result = { imported, duplicates: records.length - imported };
-  await conn.run('BEGIN TRANSACTION');
-  try {
-    if (imported > 0) await insertStagedLakeEvents(conn);
-    await commit(conn, result);
-    await conn.run('COMMIT');
-  } catch (error) {
-    await conn.run('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  await inTransaction(conn, async (tx) => {
+    if (imported > 0) await insertStagedLakeEvents(tx);
+    await commit(tx, result);
+  });
   return result;
 }
 
