@@ -4,7 +4,7 @@ import type { IdSource } from '../model/ids.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { isObjectStoreError, type ObjectStore } from '../objectstore/index.ts';
 import type { Connection } from '../store/database.ts';
-import { parseLogFileKey, readDeliveredLogs } from '../trails/read-logs.ts';
+import { logFileKeys, type ReadLogsOptions, readDeliveredLogs } from '../trails/read-logs.ts';
 import type { EventDataStoreRecord } from './event-data-store.ts';
 import type { EventDataStoreService } from './event-data-store-service.ts';
 import {
@@ -467,27 +467,11 @@ export class LakeImports {
   }
 
   /** The folders holding log files to import (the key up to its last `/`), in key order. */
-  async #listPrefixes(
-    bucket: string,
-    prefix: string,
-    window: { startMs: number | undefined; endMs: number | undefined },
-  ): Promise<string[]> {
+  async #listPrefixes(bucket: string, prefix: string, window: ReadLogsOptions): Promise<string[]> {
     const prefixes = new Set<string>();
-    let startAfter: string | undefined;
-    for (;;) {
-      const page = await this.#deps.objects.listObjects(bucket, {
-        ...(prefix !== '' ? { prefix } : {}),
-        ...(startAfter !== undefined ? { startAfter } : {}),
-      });
-      for (const { key } of page.objects) {
-        const name = parseLogFileKey(key);
-        if (name === undefined || name.insights) continue;
-        if (window.startMs !== undefined && name.timeMs + 60_000 <= window.startMs) continue;
-        if (window.endMs !== undefined && name.timeMs > window.endMs) continue;
-        prefixes.add(key.slice(0, key.lastIndexOf('/') + 1));
-      }
-      if (!page.isTruncated || page.nextStartAfter === undefined) break;
-      startAfter = page.nextStartAfter;
+    // The same walk readDeliveredLogs makes: the files counted are the files read.
+    for await (const key of logFileKeys(this.#deps.objects, bucket, prefix, window)) {
+      prefixes.add(key.slice(0, key.lastIndexOf('/') + 1));
     }
     return [...prefixes];
   }

@@ -99,7 +99,8 @@ export async function* readDeliveredLogs(
   }
 }
 
-async function* logFileKeys(
+/** The keys of the log files under a prefix that `readDeliveredLogs` reads, in key order (names and window only). */
+export async function* logFileKeys(
   store: ObjectReader,
   bucket: string,
   prefix: string,
