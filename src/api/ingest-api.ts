@@ -11,8 +11,18 @@ import type { JsonApi } from './aws-json.ts';
  */
 export const INGEST_TARGET_PREFIX = 'OpenTrailIngest_20261101';
 
+interface ImportRecordsBody {
+  EventDataStore: string;
+  Records: unknown[];
+}
+
+/** Bodies already read: the handler and the call's record (importRecordsSummary) read one body once. */
+const importBodies = new WeakMap<Buffer, ImportRecordsBody>();
+
 /** ImportRecords' body: `{"EventDataStore": ARN or id, "Records": [1..MAX_INGEST_RECORDS records]}`. */
-function importRecordsInput(body: Buffer): { EventDataStore: string; Records: unknown[] } {
+function importRecordsInput(body: Buffer): ImportRecordsBody {
+  const known = importBodies.get(body);
+  if (known !== undefined) return known;
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -32,7 +42,9 @@ function importRecordsInput(body: Buffer): { EventDataStore: string; Records: un
       `ImportRecords needs Records, a list of 1 to ${MAX_INGEST_RECORDS} CloudTrail records.`,
     );
   }
-  return { EventDataStore: input.EventDataStore, Records: input.Records };
+  const checked = { EventDataStore: input.EventDataStore, Records: input.Records };
+  importBodies.set(body, checked);
+  return checked;
 }
 
 /** What an ImportRecords call's record says of it: the store and how many records, never the records. */
