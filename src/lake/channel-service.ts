@@ -4,7 +4,7 @@ import { type Clock, isoSeconds } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import { SerialQueue } from '../model/serial-queue.ts';
 import { ServiceError } from '../model/service-error.ts';
-import { mergeTags, removeTags, type Tag, validateTagKey, validateTags } from '../trails/index.ts';
+import { retaggedTags, type Tag, validateTags } from '../trails/index.ts';
 import {
   type ChannelDestination,
   type ChannelRecord,
@@ -130,13 +130,7 @@ export class ChannelService {
   retag(caller: Caller, arn: string, tags: Tag[], mode: 'add' | 'remove'): Promise<void> {
     return this.#changes.run(async () => {
       const current = this.resolve(caller, arn);
-      if (mode === 'add') validateTags(tags, current.tags);
-      else for (const t of tags) validateTagKey(t.Key);
-      const next = {
-        ...structuredClone(current),
-        tags: mode === 'add' ? mergeTags(current.tags, tags) : removeTags(current.tags, tags),
-      };
-      await this.#deps.store.put(next);
+      await this.#deps.store.put({ ...structuredClone(current), tags: retaggedTags(current.tags, tags, mode) });
     });
   }
 

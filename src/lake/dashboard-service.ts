@@ -3,7 +3,7 @@ import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import { SerialQueue } from '../model/serial-queue.ts';
 import { ServiceError } from '../model/service-error.ts';
-import { mergeTags, removeTags, type Tag, validateTagKey, validateTags } from '../trails/index.ts';
+import { retaggedTags, type Tag, validateTags } from '../trails/index.ts';
 import {
   type DashboardRecord,
   dashboardArn,
@@ -244,10 +244,7 @@ export class DashboardService {
           `${current.name} is a managed dashboard; only dashboards you create take tags.`,
         );
       }
-      if (mode === 'add') validateTags(tags, current.tags);
-      else for (const t of tags) validateTagKey(t.Key);
-      const tagsNow = mode === 'add' ? mergeTags(current.tags, tags) : removeTags(current.tags, tags);
-      await this.#deps.store.put({ ...structuredClone(current), tags: tagsNow });
+      await this.#deps.store.put({ ...structuredClone(current), tags: retaggedTags(current.tags, tags, mode) });
     });
   }
 

@@ -6,11 +6,9 @@ import { ServiceError } from '../model/service-error.ts';
 import {
   type AdvancedEventSelector,
   type KmsKeys,
-  mergeTags,
-  removeTags,
+  retaggedTags,
   type Tag,
   validateAdvancedEventSelectors,
-  validateTagKey,
   validateTags,
 } from '../trails/index.ts';
 import type { BillingMode, EventDataStoreRecord, StoreStatus } from './event-data-store.ts';
@@ -283,13 +281,7 @@ export class EventDataStoreService {
     return this.#changes.run(async () => {
       const current = this.resolve(caller, arn);
       if (current.status === 'PENDING_DELETION') throw inactive(current);
-      if (mode === 'add') validateTags(tags, current.tags);
-      else for (const t of tags) validateTagKey(t.Key);
-      const next = {
-        ...structuredClone(current),
-        tags: mode === 'add' ? mergeTags(current.tags, tags) : removeTags(current.tags, tags),
-      };
-      await this.#deps.store.put(next);
+      await this.#deps.store.put({ ...structuredClone(current), tags: retaggedTags(current.tags, tags, mode) });
     });
   }
 

@@ -45,6 +45,7 @@ export {
   mergeTags,
   normaliseKmsKeyId,
   removeTags,
+  retaggedTags,
   type Tag,
   validateBucketName,
   validateTagKey,

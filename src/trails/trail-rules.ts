@@ -252,3 +252,13 @@ export function removeTags(existing: readonly Tag[], removed: readonly Tag[]): T
   const matches = (stored: Tag, r: Tag) => stored.Key === r.Key && (r.Value === undefined || r.Value === stored.Value);
   return existing.filter((stored) => !removed.some((r) => matches(stored, r))).map((t) => ({ ...t }));
 }
+
+/** A resource's tags after AddTags (`add`) or RemoveTags (`remove`), the given tags checked as each checks them. */
+export function retaggedTags(existing: readonly Tag[], tags: readonly Tag[], mode: 'add' | 'remove'): Tag[] {
+  if (mode === 'add') {
+    validateTags(tags, existing);
+    return mergeTags(existing, tags);
+  }
+  for (const t of tags) validateTagKey(t.Key);
+  return removeTags(existing, tags);
+}

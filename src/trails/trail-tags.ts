@@ -1,22 +1,17 @@
 import type { Caller } from '../identity/index.ts';
 import { ServiceError } from '../model/service-error.ts';
-import { mergeTags, removeTags, type Tag, validateTagKey, validateTags } from './trail-rules.ts';
+import { removeTags, retaggedTags, type Tag, validateTagKey } from './trail-rules.ts';
 import type { TrailService } from './trail-service.ts';
 
 /**
- * AddTags / RemoveTags / ListTags (facts A.11). Resources are named by ARN; trails are the taggable
- * resources so far (event data stores and channels arrive with CloudTrail Lake).
+ * AddTags / RemoveTags / ListTags (facts A.11) on trails, named by ARN. Event data stores, channels and
+ * dashboards are tagged by their own services (src/lake/), by the same rule (retaggedTags).
  */
 export const MAX_LIST_TAGS_RESOURCES = 20;
 
 export async function addTags(trails: TrailService, caller: Caller, resourceId: string, tags: Tag[]): Promise<void> {
   requireTrailArn(resourceId);
-  await notFoundAsResource(() =>
-    trails.retag(caller, resourceId, (existing) => {
-      validateTags(tags, existing);
-      return mergeTags(existing, tags);
-    }),
-  );
+  await notFoundAsResource(() => trails.retag(caller, resourceId, (existing) => retaggedTags(existing, tags, 'add')));
 }
 
 export async function removeTagsFrom(
