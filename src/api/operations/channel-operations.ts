@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   ACTIVITY_AUDIT_LOG_SELECTORS,
   type ChannelRecord,
@@ -8,6 +7,7 @@ import {
 } from '../../lake/index.ts';
 import { ServiceError } from '../../model/service-error.ts';
 import type { OperationTable } from '../operation.ts';
+import { isTimeAndId, type KeysetOrder, keysetPage } from './page-token.ts';
 
 /** Channel operations (facts §8.4, Appendix A.7). */
 
@@ -50,44 +50,28 @@ export const channelOperations: OperationTable = {
   ListChannels: {
     readOnly: true,
     handle: (ctx, input: { NextToken?: string; MaxResults?: number }) => {
-      const all = ctx.services.channels.list(ctx.caller);
       const size = input.MaxResults ?? LIST_PAGE;
-      const start = input.NextToken === undefined ? 0 : afterToken(all, input.NextToken, size);
-      const page = all.slice(start, start + size);
-      const last = page[page.length - 1];
+      const { items, nextToken } = keysetPage(
+        ctx.services.channels.list(ctx.caller),
+        OLDEST_FIRST,
+        { size, token: input.NextToken, scope: `ListChannels/${size}` },
+        () =>
+          new ServiceError(
+            'InvalidNextTokenException',
+            'The NextToken is not one ListChannels returned for these parameters; start again without it.',
+          ),
+      );
       return {
-        Channels: page.map((c) => ({ ChannelArn: c.arn, Name: c.name })),
-        ...(start + size < all.length && last !== undefined ? { NextToken: listToken(last, size) } : {}),
+        Channels: items.map((c) => ({ ChannelArn: c.arn, Name: c.name })),
+        ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
       };
     },
   },
 };
 
-/** Page tokens name the last channel returned and the page size they were issued for (as ListEventDataStores'). */
-function listToken(last: ChannelRecord, size: number): string {
-  return Buffer.from(
-    JSON.stringify({ after: last.id, at: last.createdAtMs, size, sum: checksum(last.id, size) }),
-  ).toString('base64url');
-}
-
-function checksum(id: string, size: number): string {
-  return createHash('sha256').update(`channel/${id}/${size}`).digest('hex').slice(0, 16);
-}
-
-function afterToken(all: ChannelRecord[], token: string, size: number): number {
-  try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (typeof t['after'] === 'string' && typeof t['at'] === 'number' && t['sum'] === checksum(t['after'], size)) {
-      const after = t['after'];
-      const at = t['at'];
-      const index = all.findIndex((c) => c.createdAtMs > at || (c.createdAtMs === at && c.id > after));
-      return index === -1 ? all.length : index;
-    }
-  } catch {
-    // fall through
-  }
-  throw new ServiceError(
-    'InvalidNextTokenException',
-    'The NextToken is not one ListChannels returned for these parameters; start again without it.',
-  );
-}
+/** Channels are listed oldest first, as event data stores are. */
+const OLDEST_FIRST: KeysetOrder<ChannelRecord, [number, string]> = {
+  key: (c) => [c.createdAtMs, c.id],
+  isKey: isTimeAndId,
+  after: (c, [at, id]) => c.createdAtMs > at || (c.createdAtMs === at && c.id > id),
+};

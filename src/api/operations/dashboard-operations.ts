@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   type CreateDashboardInput,
   type DashboardRecord,
@@ -7,6 +6,7 @@ import {
 } from '../../lake/index.ts';
 import { ServiceError } from '../../model/service-error.ts';
 import type { OperationTable } from '../operation.ts';
+import { type KeysetOrder, keysetPage } from './page-token.ts';
 
 /** Lake dashboard operations (facts §8.7, Appendix A.8). */
 
@@ -66,14 +66,22 @@ export const dashboardOperations: OperationTable = {
             (input.NamePrefix === undefined || d.name.startsWith(input.NamePrefix)) &&
             (input.Type === undefined || d.type === input.Type),
         );
-      const scope = [ctx.caller.principal.accountId, ctx.caller.region, input.NamePrefix, input.Type].join('/');
       const size = input.MaxResults ?? LIST_PAGE;
-      const start = input.NextToken === undefined ? 0 : afterToken(all, input.NextToken, scope);
-      const page = all.slice(start, start + size);
-      const last = page[page.length - 1];
+      const scope = ['ListDashboards', ctx.caller.principal.accountId, ctx.caller.region, input.NamePrefix, input.Type];
+      const { items, nextToken } = keysetPage(
+        all,
+        BY_NAME,
+        { size, token: input.NextToken, scope: scope.join('/') },
+        // ListDashboards declares no token error; the protocol's ValidationException says what to fix.
+        () =>
+          new ServiceError(
+            'ValidationException',
+            'The NextToken is not one ListDashboards returned for these filters; start again without it.',
+          ),
+      );
       return {
-        Dashboards: page.map((d) => ({ DashboardArn: d.arn, Type: d.type })),
-        ...(start + size < all.length && last !== undefined ? { NextToken: listToken(last.name, scope) } : {}),
+        Dashboards: items.map((d) => ({ DashboardArn: d.arn, Type: d.type })),
+        ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
       };
     },
   },
@@ -85,29 +93,9 @@ export const dashboardOperations: OperationTable = {
   },
 };
 
-/** Page tokens name the last dashboard returned and carry a digest of the filters they were issued for. */
-function listToken(after: string, scope: string): string {
-  return Buffer.from(JSON.stringify({ after, sum: checksum(after, scope) })).toString('base64url');
-}
-
-function checksum(after: string, scope: string): string {
-  return createHash('sha256').update(`dashboard/${scope}/${after}`).digest('hex').slice(0, 16);
-}
-
-function afterToken(all: DashboardRecord[], token: string, scope: string): number {
-  try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (typeof t['after'] === 'string' && t['sum'] === checksum(t['after'], scope)) {
-      const after = t['after'];
-      const index = all.findIndex((d) => d.name.localeCompare(after) > 0);
-      return index === -1 ? all.length : index;
-    }
-  } catch {
-    // fall through
-  }
-  // ListDashboards declares no token error; the protocol's ValidationException says what to fix.
-  throw new ServiceError(
-    'ValidationException',
-    'The NextToken is not one ListDashboards returned for these filters; start again without it.',
-  );
-}
+/** Dashboards are listed by name. */
+const BY_NAME: KeysetOrder<DashboardRecord, string> = {
+  key: (d) => d.name,
+  isKey: (value): value is string => typeof value === 'string',
+  after: (d, name) => d.name.localeCompare(name) > 0,
+};

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   type EventDataStoreInput,
   type EventDataStoreRecord,
@@ -7,6 +6,7 @@ import {
 } from '../../lake/index.ts';
 import { ServiceError } from '../../model/service-error.ts';
 import type { OperationTable } from '../operation.ts';
+import { isTimeAndId, type KeysetOrder, keysetPage } from './page-token.ts';
 
 /** Event data store operations (facts §8.1, Appendix A.5). */
 
@@ -71,48 +71,28 @@ export const eventDataStoreOperations: OperationTable = {
   ListEventDataStores: {
     readOnly: true,
     handle: (ctx, input: { NextToken?: string; MaxResults?: number }) => {
-      const all = ctx.services.eventDataStores.list(ctx.caller);
       const size = input.MaxResults ?? LIST_PAGE;
-      const start = input.NextToken === undefined ? 0 : afterToken(all, input.NextToken, size);
-      const page = all.slice(start, start + size);
-      const last = page[page.length - 1];
+      const { items, nextToken } = keysetPage(
+        ctx.services.eventDataStores.list(ctx.caller),
+        OLDEST_FIRST,
+        { size, token: input.NextToken, scope: `ListEventDataStores/${size}` },
+        () =>
+          new ServiceError(
+            'InvalidNextTokenException',
+            'The NextToken is not one ListEventDataStores returned for these parameters; start again without it.',
+          ),
+      );
       return {
-        EventDataStores: page.map((s) => ({ EventDataStoreArn: s.arn, Name: s.name })),
-        ...(start + size < all.length && last !== undefined ? { NextToken: listToken(last, size) } : {}),
+        EventDataStores: items.map((s) => ({ EventDataStoreArn: s.arn, Name: s.name })),
+        ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
       };
     },
   },
 };
 
-/**
- * Page tokens name the last store returned (stores are listed oldest first, so one created between pages
- * comes at the end) and the page size they were issued for: a token is reused only with the same parameters.
- */
-function listToken(last: EventDataStoreRecord, size: number): string {
-  return Buffer.from(
-    JSON.stringify({ after: last.id, at: last.createdAtMs, size, sum: checksum(last.id, size) }),
-  ).toString('base64url');
-}
-
-function checksum(id: string, size: number): string {
-  return createHash('sha256').update(`${id}/${size}`).digest('hex').slice(0, 16);
-}
-
-function afterToken(all: EventDataStoreRecord[], token: string, size: number): number {
-  try {
-    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (typeof t['after'] === 'string' && typeof t['at'] === 'number' && t['sum'] === checksum(t['after'], size)) {
-      const after = t['after'];
-      const at = t['at'];
-      // Resume after the store the token names, or, if it has gone since, after where it stood.
-      const index = all.findIndex((s) => s.createdAtMs > at || (s.createdAtMs === at && s.id > after));
-      return index === -1 ? all.length : index;
-    }
-  } catch {
-    // fall through
-  }
-  throw new ServiceError(
-    'InvalidNextTokenException',
-    'The NextToken is not one ListEventDataStores returned for these parameters; start again without it.',
-  );
-}
+/** Stores are listed oldest first, so one created between pages comes at the end. */
+const OLDEST_FIRST: KeysetOrder<EventDataStoreRecord, [number, string]> = {
+  key: (s) => [s.createdAtMs, s.id],
+  isKey: isTimeAndId,
+  after: (s, [at, id]) => s.createdAtMs > at || (s.createdAtMs === at && s.id > id),
+};

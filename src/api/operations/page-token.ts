@@ -25,3 +25,67 @@ export function readToken(scope: string, token: string | undefined): number {
     'The NextToken was not issued for this query or these parameters; send the one the previous page returned.',
   );
 }
+
+/**
+ * Pages of a list that can change between calls (stores, channels, dashboards): a token names the last item
+ * returned by its place in the list's order, so an item added or removed meanwhile neither repeats nor skips
+ * one. Like the offset tokens above, it carries a digest of what it was issued for (`scope`: the operation,
+ * page size and filters) and is refused with other parameters.
+ */
+export interface KeysetOrder<T, K> {
+  /** The item's place in the order, as JSON. */
+  key(item: T): K;
+  /** Whether a token's value has a key's shape (a token is the caller's text). */
+  isKey(value: unknown): value is K;
+  /** Whether the item comes after the place `key` names. */
+  after(item: T, key: K): boolean;
+}
+
+/** The key of a list ordered by creation time, then id. */
+export function isTimeAndId(value: unknown): value is [number, string] {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string';
+}
+
+export function keysetPage<T, K>(
+  all: readonly T[],
+  order: KeysetOrder<T, K>,
+  page: { size: number; token: string | undefined; scope: string },
+  invalidToken: () => ServiceError,
+): { items: T[]; nextToken?: string } {
+  const start = page.token === undefined ? 0 : startAfter(all, order, page.token, page.scope, invalidToken);
+  const items = all.slice(start, start + page.size);
+  const last = items[items.length - 1];
+  if (start + page.size >= all.length || last === undefined) return { items };
+  const key = order.key(last);
+  return {
+    items,
+    nextToken: Buffer.from(JSON.stringify({ k: key, m: keyDigest(page.scope, key) })).toString('base64url'),
+  };
+}
+
+function keyDigest(scope: string, key: unknown): string {
+  return createHash('sha256')
+    .update(`${scope}/${JSON.stringify(key)}`)
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+function startAfter<T, K>(
+  all: readonly T[],
+  order: KeysetOrder<T, K>,
+  token: string,
+  scope: string,
+  invalidToken: () => ServiceError,
+): number {
+  let t: { k?: unknown; m?: unknown };
+  try {
+    t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { k?: unknown; m?: unknown };
+  } catch {
+    throw invalidToken();
+  }
+  if (t === null || typeof t !== 'object' || !order.isKey(t.k) || t.m !== keyDigest(scope, t.k)) throw invalidToken();
+  const key = t.k;
+  // Resume after the item the token names, or, if it has gone since, after where it stood.
+  const index = all.findIndex((item) => order.after(item, key));
+  return index === -1 ? all.length : index;
+}
