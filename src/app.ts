@@ -215,7 +215,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     identity,
     objects,
     clock,
-    currentSeq: () => log.committedSeq,
+    currentSeq: () => log.writtenSeq,
     kms,
     sns,
     checkBucketPolicies: !config.moto,
@@ -227,7 +227,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     kms,
     clock,
     ids,
-    currentSeq: () => log.committedSeq,
+    currentSeq: () => log.writtenSeq,
     countEvents: (storeId) => reads.use((conn) => conn.serial((raw) => countStoreEvents(raw, storeId))),
     channelsDeliveringTo: (storeArn) => channels.deliveringTo(storeArn).map((c) => c.arn),
     hasOngoingImport: (storeArn) => lakeImports.hasOngoingImport(storeArn),
@@ -352,7 +352,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     stores: edsStore,
     identity,
     isGone,
-    firstCursor: () => log.committedSeq,
+    firstCursor: () => log.writtenSeq,
     onSkip: (seq, error) => logger.error({ err: error, seq }, 'the lake skipped a record it could not store'),
   });
   lakeRunner = new ConsumerRunner(log, lakeConsumer, {
@@ -449,7 +449,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     health: () => {
       const memory = process.memoryUsage();
       return {
-        log: { committedSeq: log.committedSeq },
+        log: { committedSeq: log.committedSeq, writtenSeq: log.writtenSeq },
         consumers: { [historyRunner.name]: historyRunner.cursor, [lakeConsumer.name]: lakeRunner?.cursor ?? null },
         // Records a consumer could not store and stepped over since this process started (each one logged).
         skippedRecords: { [historyRunner.name]: historyConsumer.skipped },
@@ -467,8 +467,8 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     server,
     services,
     admin,
-    historyCaughtUp: () => historyRunner.caughtUp(log.committedSeq),
-    lakeCaughtUp: () => lakeRunner?.caughtUp(log.committedSeq) ?? Promise.resolve(),
+    historyCaughtUp: () => historyRunner.caughtUp(log.writtenSeq),
+    lakeCaughtUp: () => lakeRunner?.caughtUp(log.writtenSeq) ?? Promise.resolve(),
     deliveryIdle: () => delivery.idle(),
     async listen() {
       return server.listen({ port: config.port, host: config.host });

@@ -210,7 +210,7 @@ async function record(
       sourceIp: req.sourceIp,
       ...(userAgent !== undefined ? { userAgent } : {}),
     });
-    await services.capture.append([event]);
+    await services.capture.recordCall(event);
   } catch (error) {
     // The call has taken effect; failing it now would not undo it. Say loudly that its record is missing
     // (the log is down, or a model-less API's input is too deep to copy into a record).

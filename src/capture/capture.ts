@@ -2,10 +2,7 @@ import type { AppendResult, EventLog } from '../log/event-log.ts';
 import { encodePayload } from '../log/record-payload.ts';
 import type { CloudTrailRecord } from '../model/record.ts';
 
-/**
- * The one way records enter the durable log: serialised as the JSON CloudTrail delivers, appended as one
- * atomic batch; the promise resolves when the batch is committed (design.md, Capture).
- */
+/** The one way records enter the durable log, as one atomic batch each (design.md, Capture). */
 export class Capture {
   readonly #log: EventLog;
 
@@ -13,11 +10,20 @@ export class Capture {
     this.#log = log;
   }
 
-  append(records: readonly CloudTrailRecord[]): Promise<AppendResult> {
-    return this.#log.append(records.map((r) => encodePayload(r, JSON.stringify(r))));
+  /**
+   * The record of a call (one to our own API, or a proxied one), serialised as CloudTrail delivers it.
+   * Resolves once it is written, so a crash of the process after the call's answer keeps it; the group's
+   * fdatasync follows at once. Nobody sent us this record, so no acknowledgement waits for the disk: the
+   * caller's answer is what waits, and on AWS the record of a call is not even written before it.
+   */
+  recordCall(record: CloudTrailRecord): Promise<AppendResult> {
+    return this.#log.append([encodePayload(record, JSON.stringify(record))], { ackWhen: 'written' });
   }
 
-  /** For callers that already hold each record's payload (the ingest API encodes them in a worker). */
+  /**
+   * Records sent to us (the ingest APIs; their payloads encoded in a worker). Resolves once they are
+   * committed: that is what the caller's acknowledgement promises.
+   */
   appendPayloads(records: readonly Uint8Array[]): Promise<AppendResult> {
     return this.#log.append(records);
   }

@@ -17,11 +17,14 @@ import { writeFully } from './write-fully.ts';
 /**
  * The durable event log: append-only segment files of checksummed frames (design.md).
  *
- * States of a record: pending (in memory, not acknowledged) → committed (written and fdatasync'd; its
- * `append` promise resolves only now) → consumed by every consumer → dropped with its whole segment by
- * `truncateBefore`. A crash loses only pending records, which were never acknowledged; on open the torn
- * tail of the last segment is cut off, but damage with valid records after it stops the open instead
- * (`recoverTail`).
+ * States of a record: pending (in memory, not acknowledged) → written (in the segment file, so in the
+ * kernel's page cache: it survives a crash of this process, kill -9 included, but not of the machine) →
+ * committed (fdatasync'd; only now do readers see it) → consumed by every consumer → dropped with its whole
+ * segment by `truncateBefore`. `append` resolves when its batch is committed, or already when it is
+ * written if the caller asks (`ackWhen: 'written'`). A crash of the process loses only pending records,
+ * which were never acknowledged; a crash of the machine can also lose the one group written but not yet
+ * fdatasync'd. On open the torn tail of the last segment is cut off, but damage with valid records after
+ * it stops the open instead (`recoverTail`).
  *
  * Trade-off: commits are grouped. While one write+fdatasync is in flight, every batch that arrives joins
  * the next group, so one fsync serves many requests: one commit per request would cap throughput at the
@@ -30,6 +33,16 @@ import { writeFully } from './write-fully.ts';
 export interface AppendResult {
   firstSeq: number;
   lastSeq: number;
+}
+
+export interface AppendOptions {
+  /**
+   * When the append resolves: once the batch is `committed` (the default: what an acknowledgement of
+   * records sent to us promises), or once it is `written`, for a record that is a side effect of a call
+   * (the record of an API call or a proxied call): the call's answer then waits for one write, not for the
+   * disk, and the fdatasync follows at once for the whole group.
+   */
+  ackWhen?: 'written' | 'committed';
 }
 
 export class LogUnavailableError extends Error {
@@ -57,6 +70,7 @@ interface Segment {
 
 interface PendingBatch {
   payloads: readonly Payload[];
+  ackWhen: 'written' | 'committed';
   resolve: (r: AppendResult) => void;
   reject: (e: Error) => void;
 }
@@ -70,6 +84,8 @@ export class EventLog {
   #segments: Segment[];
   #fd: FileHandle;
   #nextSeq: number;
+  /** The highest sequence number written to the active segment (committed or about to be). */
+  #writtenSeq: number;
   #pending: PendingBatch[] = [];
   #flushing: Promise<void> | undefined;
   #waiters: { afterSeq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
@@ -89,6 +105,7 @@ export class EventLog {
     this.#segments = segments;
     this.#fd = fd;
     this.#nextSeq = nextSeq;
+    this.#writtenSeq = nextSeq - 1;
   }
 
   /** Opens (or creates) the log in `dir`, cutting a torn tail off the last segment. */
@@ -132,13 +149,21 @@ export class EventLog {
     return this.#nextSeq - 1;
   }
 
+  /**
+   * The highest sequence number handed out: where the log stands for anything that must come after what has
+   * been logged so far (a new trail's or store's first record). Readers still wait for `committedSeq`.
+   */
+  get writtenSeq(): number {
+    return this.#writtenSeq;
+  }
+
   /** The lowest sequence number still on disk. */
   get firstSeq(): number {
     return (this.#segments[0] as Segment).baseSeq;
   }
 
-  /** Appends the batch atomically; resolves once it is on disk with its sequence numbers. */
-  append(payloads: readonly Payload[]): Promise<AppendResult> {
+  /** Appends the batch atomically; resolves with its sequence numbers once it is committed (or written). */
+  append(payloads: readonly Payload[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new LogUnavailableError('the event log is closed'));
     for (const p of payloads) {
@@ -150,7 +175,7 @@ export class EventLog {
     }
     if (payloads.length === 0) return Promise.resolve({ firstSeq: this.#nextSeq, lastSeq: this.#nextSeq - 1 });
     return new Promise((resolve, reject) => {
-      this.#pending.push({ payloads, resolve, reject });
+      this.#pending.push({ payloads, ackWhen: options.ackWhen ?? 'committed', resolve, reject });
       this.#kick();
     });
   }
@@ -172,25 +197,25 @@ export class EventLog {
       const payloads = group.length === 1 ? (group[0] as PendingBatch).payloads : group.flatMap((b) => b.payloads);
       const frames = encodeFrames(firstSeq, payloads);
       const active = this.#segments[this.#segments.length - 1] as Segment;
+      let written = false;
       try {
         // The segment is open O_APPEND and its size equals committedBytes, so this lands at the end.
         await writeFully(this.#fd, frames);
+        written = true;
+        this.#writtenSeq = firstSeq + payloads.length - 1;
+        settle(group, firstSeq, 'written');
         await this.#fd.datasync();
       } catch (cause) {
         // After a failed write or fsync the file's state is unknown: refuse everything until a restart
         // re-reads the log from disk, rather than acknowledge records that may not be there.
         const error = new LogUnavailableError('the event log could not be written', { cause });
         this.#fail(error);
-        for (const b of group) b.reject(error);
+        for (const b of group) if (!(written && b.ackWhen === 'written')) b.reject(error);
         break;
       }
       active.committedBytes += frames.length;
-      let seq = firstSeq;
-      for (const b of group) {
-        b.resolve({ firstSeq: seq, lastSeq: seq + b.payloads.length - 1 });
-        seq += b.payloads.length;
-      }
-      this.#nextSeq = seq;
+      settle(group, firstSeq, 'committed');
+      this.#nextSeq = firstSeq + payloads.length;
       this.#wake();
       if (active.committedBytes >= this.#segmentBytes) await this.#rotate();
     }
@@ -374,6 +399,15 @@ export class LogReader {
   }
 }
 
+/** Resolves the batches of `group` (first record `firstSeq`) that asked to be told at this stage. */
+function settle(group: readonly PendingBatch[], firstSeq: number, stage: PendingBatch['ackWhen']): void {
+  let seq = firstSeq;
+  for (const b of group) {
+    if (b.ackWhen === stage) b.resolve({ firstSeq: seq, lastSeq: seq + b.payloads.length - 1 });
+    seq += b.payloads.length;
+  }
+}
+
 async function readRange(path: string, start: number, end: number): Promise<Buffer> {
   const fd = await open(path, 'r');
   try {
@@ -394,7 +428,8 @@ async function readRange(path: string, start: number, end: number): Promise<Buff
  * Scans the last segment: how many whole, valid frames it holds and where they end.
  *
  * A crash mid-write leaves a torn tail: a partial frame, or zeroed or stale bytes up to the end of the file.
- * Those records were never acknowledged (their fdatasync never returned), so cutting them off is right.
+ * Those records were never acknowledged as committed (their fdatasync never returned), so cutting them off
+ * is right; only a crash of the machine can leave one acknowledged as written in a torn tail.
  * A bad frame with valid frames after it is something else (a flipped bit, a damaged disk block): the
  * frames after it were acknowledged, and cutting the segment would silently drop them. So the log refuses
  * to open and names the file and offset; the operator decides, knowing what each choice costs. (Skipping

@@ -340,7 +340,7 @@ export class RecordingProxy {
         sourceIp: call.req.socket.remoteAddress ?? '127.0.0.1',
         ...(call.req.headers['user-agent'] !== undefined ? { userAgent: call.req.headers['user-agent'] } : {}),
       });
-      await this.#deps.capture.append([record]);
+      await this.#deps.capture.recordCall(record);
     } catch (err) {
       // The upstream has acted; failing its answer now would not undo that. Say loudly that the record is missing.
       this.#deps.logger.error({ err, requestId: call.requestId }, 'could not record a proxied call');

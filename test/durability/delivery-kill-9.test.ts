@@ -76,10 +76,10 @@ async function streamUntilKilled(server: ChildServer): Promise<string[]> {
 async function waitForDelivery(server: ChildServer): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const h = (await server.health()) as unknown as {
-      log: { committedSeq: number };
+      log: { writtenSeq: number };
       delivery: { cursorFloor: number };
     };
-    if (h.delivery.cursorFloor >= h.log.committedSeq) return;
+    if (h.delivery.cursorFloor >= h.log.writtenSeq) return;
     await sleep(100);
   }
   throw new Error('delivery did not catch up');

@@ -14,7 +14,7 @@ export interface ChildServer {
   /** SIGTERM and wait for exit. */
   stop(): Promise<void>;
   /** Figures from GET /health. */
-  health(): Promise<{ log: { committedSeq: number }; consumers: Record<string, number> }>;
+  health(): Promise<{ log: { committedSeq: number; writtenSeq: number }; consumers: Record<string, number> }>;
   output(): string;
 }
 
@@ -95,12 +95,12 @@ export async function startChildServer(
   };
 }
 
-/** Waits until every consumer has applied every committed record. */
+/** Waits until every consumer has applied every record logged so far (calls' records included). */
 export async function waitForConsumers(server: ChildServer, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const h = await server.health();
-    if (Object.values(h.consumers).every((c) => c >= h.log.committedSeq)) return;
+    if (Object.values(h.consumers).every((c) => c >= h.log.writtenSeq)) return;
     if (Date.now() > deadline) throw new Error(`consumers did not catch up: ${JSON.stringify(h)}`);
     await sleep(25);
   }

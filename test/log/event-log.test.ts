@@ -191,6 +191,73 @@ describe('event log readers and dropped segments', () => {
   });
 });
 
+/** A segment file whose fdatasync waits until the test releases it, or fails when told to. */
+async function openWithHeldSync(path: string, gate: { release?: () => void; fail?: boolean }): Promise<FileHandle> {
+  const fd = await open(path, 'a+');
+  return new Proxy(fd, {
+    get(target, prop) {
+      if (prop === 'datasync') {
+        return async () => {
+          await new Promise<void>((resolve) => {
+            gate.release = resolve;
+          });
+          if (gate.fail) throw new Error('EIO: the disk failed');
+          return target.datasync();
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe('event log acknowledgement when written', () => {
+  it('resolves a written-acknowledged batch before its fdatasync, and shows it to readers only after', async () => {
+    await withLogDir(async (dir) => {
+      const gate: { release?: () => void; fail?: boolean } = {};
+      const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate) });
+      assert.deepEqual(await log.append([payload('first call')], { ackWhen: 'written' }), { firstSeq: 1, lastSeq: 1 });
+      // The first group's sync is held: these two wait, and then go out together as the next group.
+      let committedAcked = false;
+      const committed = log.append([payload('ingested')]).then((r) => {
+        committedAcked = true;
+        return r;
+      });
+      const written = log.append([payload('second call')], { ackWhen: 'written' });
+      assert.equal(log.writtenSeq, 1);
+      assert.equal(log.committedSeq, 0);
+      assert.deepEqual(await log.reader(1).read(10), [], 'readers see only committed records');
+      gate.release?.();
+      assert.deepEqual(await written, { firstSeq: 3, lastSeq: 3 });
+      assert.equal(log.writtenSeq, 3);
+      assert.equal(log.committedSeq, 1);
+      assert.equal(committedAcked, false, 'a committed acknowledgement waits for its own group to be synced');
+      gate.release?.();
+      assert.deepEqual(await committed, { firstSeq: 2, lastSeq: 2 });
+      assert.equal(log.committedSeq, 3);
+      assert.deepEqual(await readAll(log), ['first call', 'ingested', 'second call']);
+      await log.close();
+    });
+  });
+
+  it('keeps a written acknowledgement when the fdatasync after it fails, and refuses what waited for it', async () => {
+    await withLogDir(async (dir) => {
+      const gate: { release?: () => void; fail?: boolean } = {};
+      const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate) });
+      await log.append([payload('first call')], { ackWhen: 'written' });
+      const committed = log.append([payload('ingested')]);
+      const written = log.append([payload('second call')], { ackWhen: 'written' });
+      gate.release?.();
+      assert.deepEqual(await written, { firstSeq: 3, lastSeq: 3 });
+      gate.fail = true;
+      gate.release?.();
+      await assert.rejects(committed, { name: 'LogUnavailableError' });
+      await assert.rejects(log.append([payload('later')], { ackWhen: 'written' }), { name: 'LogUnavailableError' });
+      await log.close();
+    });
+  });
+});
+
 /** A segment file whose every write takes at most `maxBytes`, as a write interrupted by a signal may. */
 async function openWithShortWrites(path: string, maxBytes: number): Promise<FileHandle> {
   const fd = await open(path, 'a+');

@@ -75,10 +75,13 @@ export class DeliveryEngine {
     return [...this.#states.values()];
   }
 
-  /** One delivery run: every trail up to the log's committed records at the start of the run. */
+  /** One delivery run: every trail up to the records logged when the run starts. */
   async deliver(): Promise<void> {
     this.#syncTrails();
-    const target = this.#deps.log.committedSeq;
+    // A call's record can be written and not yet committed (Capture.recordCall): wait for that group's
+    // fdatasync, so a run delivers every call answered before it.
+    const target = this.#deps.log.writtenSeq;
+    if (target > this.#deps.log.committedSeq) await this.#deps.log.waitForCommit(target - 1);
     const blocked = new Set<string>();
     for (const state of this.#states.values()) {
       if (state.plan !== undefined && !(await this.#retryPlan(state))) blocked.add(state.trailKey);
@@ -123,13 +126,13 @@ export class DeliveryEngine {
    * settings it had until its DeleteTrail is delivered, also when a new trail took its name meanwhile.
    */
   #syncTrails(): void {
-    const committed = this.#deps.log.committedSeq;
+    const logged = this.#deps.log.writtenSeq;
     for (const trail of this.#deps.trails.all()) {
       const key = deliveryKey(trail);
       const state = this.#states.get(key);
       if (state === undefined) {
         // A new trail reads from where the log stood when it was created: its StartLogging comes after.
-        const cursor = Math.max(trail.createdAtSeq ?? committed, this.#deps.log.firstSeq - 1);
+        const cursor = Math.max(trail.createdAtSeq ?? logged, this.#deps.log.firstSeq - 1);
         this.#states.set(key, { trailKey: key, cursor, logging: false, trail, status: {} });
       } else if (!state.deleted) {
         state.trail = trail;
