@@ -14,6 +14,7 @@ import {
   StartQueryCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { FIXED_ADMIN } from '../helpers/child-server.ts';
+import { lakeQueryRows } from '../helpers/lake.ts';
 import { managementRecord } from '../helpers/records.ts';
 import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
 
@@ -114,6 +115,27 @@ describe('Lake queries', () => {
         [[QueryId, 'FINISHED']],
       );
       await rejectsWith(ct.send(new CancelQueryCommand({ QueryId })), 'InactiveQueryException');
+    });
+  });
+
+  it('finds an event by its eventID as a full scan finds it, in the store asked only', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      // Both stores take the same events: a lookup narrowed by eventID must keep to the store it names.
+      const id = await storeWithEvents(w, ct, 0);
+      const other = await storeWithEvents(w, ct, 30);
+      const ours = `eventName IN (${NAMES.map((n) => `'${n}'`).join(', ')})`;
+      const all = await lakeQueryRows(ct, `SELECT eventID FROM ${id} WHERE ${ours} ORDER BY eventID`);
+      assert.equal(all.length, 30);
+      assert.equal((await lakeQueryRows(ct, `SELECT eventID FROM ${other} WHERE ${ours}`)).length, 30);
+      for (const { eventID } of all.slice(0, 3)) {
+        const narrowed = await lakeQueryRows(ct, `SELECT * FROM ${id} WHERE eventID = '${eventID}'`);
+        // Not an equality on eventID alone, so read without the key: every row of the store, then the filter.
+        const scanned = await lakeQueryRows(ct, `SELECT * FROM ${id} WHERE concat(eventID, '') = '${eventID}'`);
+        assert.equal(narrowed.length, 1);
+        assert.deepEqual(narrowed, scanned);
+      }
+      assert.deepEqual(await lakeQueryRows(ct, `SELECT * FROM ${id} WHERE eventID = 'no-such-event'`), []);
     });
   });
 
