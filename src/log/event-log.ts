@@ -22,13 +22,14 @@ import { writeFully } from './write-fully.ts';
  * committed (fdatasync'd; only now do readers see it) → consumed by every consumer → dropped with its whole
  * segment by `truncateBefore`. `append` resolves when its batch is committed, or already when it is
  * written if the caller asks (`ackWhen: 'written'`). A crash of the process loses only pending records,
- * which were never acknowledged; a crash of the machine can also lose the one group written but not yet
- * fdatasync'd. On open the torn tail of the last segment is cut off, but damage with valid records after
- * it stops the open instead (`recoverTail`).
+ * which were never acknowledged; a crash of the machine can also lose the groups written but not yet
+ * fdatasync'd (the one being synced and the one written meanwhile). On open the torn tail of the last
+ * segment is cut off, but damage with valid records after it stops the open instead (`recoverTail`).
  *
- * Trade-off: commits are grouped. While one write+fdatasync is in flight, every batch that arrives joins
- * the next group, so one fsync serves many requests: one commit per request would cap throughput at the
- * disk's fsync rate (~1,000–7,000/s here) however many records each carried.
+ * Trade-off: commits are grouped. While a group is being written, every batch that arrives joins the next
+ * group; while one is being fdatasync'd, the next ones are written, and the next fdatasync covers them all.
+ * So one fsync serves many requests (one commit per request would cap throughput at the disk's fsync rate,
+ * ~1,000–7,000/s here, however many records each carried), and a write never waits for the disk.
  */
 export interface AppendResult {
   firstSeq: number;
@@ -68,6 +69,14 @@ interface Segment {
   committedBytes: number;
 }
 
+interface WrittenGroup {
+  group: readonly PendingBatch[];
+  firstSeq: number;
+  count: number;
+  bytes: number;
+  segment: Segment;
+}
+
 interface PendingBatch {
   payloads: readonly Payload[];
   ackWhen: 'written' | 'committed';
@@ -83,11 +92,16 @@ export class EventLog {
   readonly #openSegment: (path: string) => Promise<FileHandle>;
   #segments: Segment[];
   #fd: FileHandle;
+  /** The sequence number the next written record gets. */
   #nextSeq: number;
-  /** The highest sequence number written to the active segment (committed or about to be). */
-  #writtenSeq: number;
+  #committedSeq: number;
+  /** Bytes written to the active segment: its committed bytes plus the groups awaiting their fdatasync. */
+  #activeBytes: number;
   #pending: PendingBatch[] = [];
-  #flushing: Promise<void> | undefined;
+  /** Groups written and not yet fdatasync'd, oldest first. */
+  #unsynced: WrittenGroup[] = [];
+  #writing: Promise<void> | undefined;
+  #syncing: Promise<void> | undefined;
   #waiters: { afterSeq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   #failure: Error | undefined;
   #closed = false;
@@ -105,7 +119,8 @@ export class EventLog {
     this.#segments = segments;
     this.#fd = fd;
     this.#nextSeq = nextSeq;
-    this.#writtenSeq = nextSeq - 1;
+    this.#committedSeq = nextSeq - 1;
+    this.#activeBytes = (segments[segments.length - 1] as Segment).committedBytes;
   }
 
   /** Opens (or creates) the log in `dir`, cutting a torn tail off the last segment. */
@@ -146,7 +161,7 @@ export class EventLog {
 
   /** The highest committed sequence number (0 when the log is empty). */
   get committedSeq(): number {
-    return this.#nextSeq - 1;
+    return this.#committedSeq;
   }
 
   /**
@@ -154,7 +169,7 @@ export class EventLog {
    * been logged so far (a new trail's or store's first record). Readers still wait for `committedSeq`.
    */
   get writtenSeq(): number {
-    return this.#writtenSeq;
+    return this.#nextSeq - 1;
   }
 
   /** The lowest sequence number still on disk. */
@@ -176,53 +191,101 @@ export class EventLog {
     if (payloads.length === 0) return Promise.resolve({ firstSeq: this.#nextSeq, lastSeq: this.#nextSeq - 1 });
     return new Promise((resolve, reject) => {
       this.#pending.push({ payloads, ackWhen: options.ackWhen ?? 'committed', resolve, reject });
-      this.#kick();
+      this.#kickWrites();
     });
   }
 
-  /** Starts the flush loop unless it runs; batches queued while it was finishing restart it. */
-  #kick(): void {
-    if (this.#flushing) return;
-    this.#flushing = this.#flushLoop().finally(() => {
-      this.#flushing = undefined;
-      if (this.#pending.length > 0) this.#kick();
+  /**
+   * Writes and fdatasyncs run as two loops, so a group is written while the one before it is being synced:
+   * a record acknowledged when written waits for one write, never for the disk.
+   */
+  #kickWrites(): void {
+    if (this.#writing) return;
+    this.#writing = this.#writeLoop().finally(() => {
+      this.#writing = undefined;
+      if (this.#pending.length > 0 && !this.#failure) this.#kickWrites();
     });
   }
 
-  async #flushLoop(): Promise<void> {
+  #kickSyncs(): void {
+    if (this.#syncing) return;
+    this.#syncing = this.#syncLoop().finally(() => {
+      this.#syncing = undefined;
+      if (this.#unsynced.length > 0 && !this.#failure) this.#kickSyncs();
+    });
+  }
+
+  async #writeLoop(): Promise<void> {
     while (this.#pending.length > 0 && !this.#failure) {
       const group = this.#pending;
       this.#pending = [];
       const firstSeq = this.#nextSeq;
       const payloads = group.length === 1 ? (group[0] as PendingBatch).payloads : group.flatMap((b) => b.payloads);
       const frames = encodeFrames(firstSeq, payloads);
-      const active = this.#segments[this.#segments.length - 1] as Segment;
-      let written = false;
       try {
-        // The segment is open O_APPEND and its size equals committedBytes, so this lands at the end.
+        // The segment is open O_APPEND and only this loop writes, so the group lands at the end.
         await writeFully(this.#fd, frames);
-        written = true;
-        this.#writtenSeq = firstSeq + payloads.length - 1;
-        settle(group, firstSeq, 'written');
-        await this.#fd.datasync();
       } catch (cause) {
-        // After a failed write or fsync the file's state is unknown: refuse everything until a restart
-        // re-reads the log from disk, rather than acknowledge records that may not be there.
+        // After a failed write the file's state is unknown: refuse everything until a restart re-reads the
+        // log from disk, rather than acknowledge records that may not be there.
         const error = new LogUnavailableError('the event log could not be written', { cause });
         this.#fail(error);
-        for (const b of group) if (!(written && b.ackWhen === 'written')) b.reject(error);
+        for (const b of group) b.reject(error);
         break;
       }
-      active.committedBytes += frames.length;
-      settle(group, firstSeq, 'committed');
       this.#nextSeq = firstSeq + payloads.length;
-      this.#wake();
-      if (active.committedBytes >= this.#segmentBytes) await this.#rotate();
+      this.#activeBytes += frames.length;
+      settle(group, firstSeq, 'written');
+      this.#unsynced.push({
+        group,
+        firstSeq,
+        count: payloads.length,
+        bytes: frames.length,
+        segment: this.#activeSegment,
+      });
+      this.#kickSyncs();
+      if (this.#activeBytes >= this.#segmentBytes) await this.#rotate();
     }
     if (this.#failure) for (const b of this.#pending.splice(0)) b.reject(this.#failure);
   }
 
+  async #syncLoop(): Promise<void> {
+    while (this.#unsynced.length > 0 && !this.#failure) {
+      // Every group written before this fdatasync starts is on disk when it returns.
+      const groups = this.#unsynced;
+      this.#unsynced = [];
+      try {
+        await this.#fd.datasync();
+      } catch (cause) {
+        const error = new LogUnavailableError('the event log could not be synced to disk', { cause });
+        this.#fail(error);
+        for (const g of groups) for (const b of g.group) if (b.ackWhen === 'committed') b.reject(error);
+        break;
+      }
+      for (const g of groups) {
+        g.segment.committedBytes += g.bytes;
+        this.#committedSeq = g.firstSeq + g.count - 1;
+        settle(g.group, g.firstSeq, 'committed');
+      }
+      this.#wake();
+    }
+    if (this.#failure) {
+      for (const g of this.#unsynced.splice(0))
+        for (const b of g.group) if (b.ackWhen === 'committed') b.reject(this.#failure);
+    }
+  }
+
+  get #activeSegment(): Segment {
+    return this.#segments[this.#segments.length - 1] as Segment;
+  }
+
+  /**
+   * Starts a new segment once every group written to this one is synced: a sealed segment is whole, and the
+   * sync loop only ever syncs the active file.
+   */
   async #rotate(): Promise<void> {
+    while (this.#syncing) await this.#syncing;
+    if (this.#failure) return;
     const next: Segment = { baseSeq: this.#nextSeq, path: segmentPath(this.#dir, this.#nextSeq), committedBytes: 0 };
     try {
       const fd = await this.#openSegment(next.path);
@@ -235,6 +298,7 @@ export class EventLog {
       await this.#fd.close();
       this.#fd = fd;
       this.#segments.push(next);
+      this.#activeBytes = 0;
     } catch (cause) {
       this.#fail(new LogUnavailableError('the event log could not start a new segment', { cause }));
     }
@@ -305,7 +369,7 @@ export class EventLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    while (this.#flushing) await this.#flushing;
+    while (this.#writing || this.#syncing) await (this.#writing ?? this.#syncing);
     for (const w of this.#waiters.splice(0)) w.reject(new LogUnavailableError('the event log is closed'));
     await this.#fd.close();
   }

@@ -211,32 +211,45 @@ async function openWithHeldSync(path: string, gate: { release?: () => void; fail
   });
 }
 
+/** Resolves once `done()` holds, checking after each turn of the event loop. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setImmediate(resolve));
+}
+
 describe('event log acknowledgement when written', () => {
-  it('resolves a written-acknowledged batch before its fdatasync, and shows it to readers only after', async () => {
+  it('writes and acknowledges while the group before is still being synced, and commits in order', async () => {
     await withLogDir(async (dir) => {
       const gate: { release?: () => void; fail?: boolean } = {};
       const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate) });
       assert.deepEqual(await log.append([payload('first call')], { ackWhen: 'written' }), { firstSeq: 1, lastSeq: 1 });
-      // The first group's sync is held: these two wait, and then go out together as the next group.
+      // The first group's fdatasync is held; the next group is written meanwhile.
       let committedAcked = false;
       const committed = log.append([payload('ingested')]).then((r) => {
         committedAcked = true;
         return r;
       });
-      const written = log.append([payload('second call')], { ackWhen: 'written' });
-      assert.equal(log.writtenSeq, 1);
+      assert.deepEqual(await log.append([payload('second call')], { ackWhen: 'written' }), { firstSeq: 3, lastSeq: 3 });
+      assert.equal(log.writtenSeq, 3);
       assert.equal(log.committedSeq, 0);
       assert.deepEqual(await log.reader(1).read(10), [], 'readers see only committed records');
       gate.release?.();
-      assert.deepEqual(await written, { firstSeq: 3, lastSeq: 3 });
-      assert.equal(log.writtenSeq, 3);
-      assert.equal(log.committedSeq, 1);
-      assert.equal(committedAcked, false, 'a committed acknowledgement waits for its own group to be synced');
+      await until(() => log.committedSeq === 1);
+      assert.equal(committedAcked, false, 'a group written during a sync waits for a sync of its own');
+      assert.deepEqual(
+        await log
+          .reader(1)
+          .read(10)
+          .then((e) => e.map((x) => x.payload.toString())),
+        ['first call'],
+      );
       gate.release?.();
       assert.deepEqual(await committed, { firstSeq: 2, lastSeq: 2 });
       assert.equal(log.committedSeq, 3);
       assert.deepEqual(await readAll(log), ['first call', 'ingested', 'second call']);
       await log.close();
+      const reopened = await EventLog.open(dir);
+      assert.deepEqual(await readAll(reopened), ['first call', 'ingested', 'second call']);
+      await reopened.close();
     });
   });
 
@@ -246,14 +259,34 @@ describe('event log acknowledgement when written', () => {
       const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate) });
       await log.append([payload('first call')], { ackWhen: 'written' });
       const committed = log.append([payload('ingested')]);
-      const written = log.append([payload('second call')], { ackWhen: 'written' });
-      gate.release?.();
-      assert.deepEqual(await written, { firstSeq: 3, lastSeq: 3 });
+      assert.deepEqual(await log.append([payload('second call')], { ackWhen: 'written' }), { firstSeq: 3, lastSeq: 3 });
       gate.fail = true;
       gate.release?.();
       await assert.rejects(committed, { name: 'LogUnavailableError' });
       await assert.rejects(log.append([payload('later')], { ackWhen: 'written' }), { name: 'LogUnavailableError' });
       await log.close();
+    });
+  });
+
+  it('starts a new segment only when the groups written to the old one are synced', async () => {
+    await withLogDir(async (dir) => {
+      const log = await EventLog.open(dir, { segmentBytes: 200 });
+      const written = Array.from({ length: 40 }, (_, i) => `call-${i}`.padEnd(40, '.'));
+      // One group per append: each written acknowledgement is awaited, committed ones are not.
+      const committed: Promise<unknown>[] = [];
+      for (const [i, r] of written.entries()) {
+        if (i % 3 === 0) committed.push(log.append([payload(r)]));
+        else await log.append([payload(r)], { ackWhen: 'written' });
+      }
+      await Promise.all(committed);
+      await until(() => log.committedSeq === 40);
+      assert.deepEqual(await readAll(log), written);
+      await log.close();
+      assert.ok((await readdir(dir)).length > 3, 'the log rotated');
+      const reopened = await EventLog.open(dir, { segmentBytes: 200 });
+      assert.equal(reopened.committedSeq, 40);
+      assert.deepEqual(await readAll(reopened), written);
+      await reopened.close();
     });
   });
 });
