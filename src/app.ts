@@ -215,7 +215,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     identity,
     objects,
     clock,
-    currentSeq: () => log.writtenSeq,
+    currentSeq: () => log.loggedSeq(),
     kms,
     sns,
     checkBucketPolicies: !config.moto,
@@ -227,7 +227,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     kms,
     clock,
     ids,
-    currentSeq: () => log.writtenSeq,
+    currentSeq: () => log.loggedSeq(),
     countEvents: (storeId) => reads.use((conn) => conn.serial((raw) => countStoreEvents(raw, storeId))),
     channelsDeliveringTo: (storeArn) => channels.deliveringTo(storeArn).map((c) => c.arn),
     hasOngoingImport: (storeArn) => lakeImports.hasOngoingImport(storeArn),
@@ -352,7 +352,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     stores: edsStore,
     identity,
     isGone,
-    firstCursor: () => log.writtenSeq,
+    firstCursor: () => log.committedSeq,
     onSkip: (seq, error) => logger.error({ err: error, seq }, 'the lake skipped a record it could not store'),
   });
   lakeRunner = new ConsumerRunner(log, lakeConsumer, {

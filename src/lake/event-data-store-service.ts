@@ -60,8 +60,8 @@ export interface EventDataStoreServiceDeps {
   identity: IdentityStore;
   clock: Clock;
   ids: IdSource;
-  /** The log's committed position: ingestion windows open and close there. */
-  currentSeq: () => number;
+  /** Where the log stands, committed (EventLog.loggedSeq): ingestion windows open and close there. */
+  currentSeq: () => Promise<number>;
   /** How many events a store holds (lake-table.ts countStoreEvents on a read connection). */
   countEvents: (storeId: string) => Promise<number>;
   /** The ARNs of the channels that deliver to a store (channel-service.ts): such a store cannot be deleted. */
@@ -127,7 +127,7 @@ export class EventDataStoreService {
         tags: (input.TagsList ?? []).map((t) => ({ ...t })),
         createdAtMs: now,
         updatedAtMs: now,
-        ingestion: ingesting ? [{ fromSeq: this.#deps.currentSeq() }] : [],
+        ingestion: ingesting ? [{ fromSeq: await this.#deps.currentSeq() }] : [],
       };
       await this.#deps.store.put(record);
       return record;
@@ -215,7 +215,7 @@ export class EventDataStoreService {
           `An import into event data store ${current.arn} is in progress; wait for it to finish or stop it with StopImport.`,
         );
       }
-      const next = this.#closeIngestion(structuredClone(current));
+      const next = await this.#closeIngestion(structuredClone(current));
       next.statusBeforeDeletion = current.status;
       next.status = 'PENDING_DELETION';
       next.deletedAtMs = this.#deps.clock.now();
@@ -240,7 +240,7 @@ export class EventDataStoreService {
       }
       const { deletedAtMs: _deleted, statusBeforeDeletion, ...rest } = structuredClone(current);
       let next: EventDataStoreRecord = { ...rest, status: statusBeforeDeletion ?? 'ENABLED' };
-      if (next.status === 'ENABLED') next = this.#openIngestion(next);
+      if (next.status === 'ENABLED') next = await this.#openIngestion(next);
       next.updatedAtMs = this.#deps.clock.now();
       await this.#deps.store.put(next);
       return next;
@@ -318,7 +318,7 @@ export class EventDataStoreService {
         );
       }
       const changed = structuredClone(current);
-      const next = to === 'ENABLED' ? this.#openIngestion(changed) : this.#closeIngestion(changed);
+      const next = to === 'ENABLED' ? await this.#openIngestion(changed) : await this.#closeIngestion(changed);
       next.status = to;
       next.updatedAtMs = this.#deps.clock.now();
       await this.#deps.store.put(next);
@@ -326,12 +326,12 @@ export class EventDataStoreService {
   }
 
   /** Ingestion resumes from now: records logged while it was off are never taken. */
-  #openIngestion(store: EventDataStoreRecord): EventDataStoreRecord {
-    return { ...store, ingestion: [...store.ingestion, { fromSeq: this.#deps.currentSeq() }] };
+  async #openIngestion(store: EventDataStoreRecord): Promise<EventDataStoreRecord> {
+    return { ...store, ingestion: [...store.ingestion, { fromSeq: await this.#deps.currentSeq() }] };
   }
 
-  #closeIngestion(store: EventDataStoreRecord): EventDataStoreRecord {
-    const seq = this.#deps.currentSeq();
+  async #closeIngestion(store: EventDataStoreRecord): Promise<EventDataStoreRecord> {
+    const seq = await this.#deps.currentSeq();
     return { ...store, ingestion: store.ingestion.map((w) => (w.toSeq === undefined ? { ...w, toSeq: seq } : w)) };
   }
 

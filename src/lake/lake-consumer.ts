@@ -37,7 +37,7 @@ export interface LakeConsumerDeps {
   /** Whether a store's pending deletion is over: it takes nothing more. */
   isGone: (store: EventDataStoreRecord) => boolean;
   onSkip: (seq: number, error: unknown) => void;
-  /** Where a lake that never ran starts: where the log stands (no store existed before it). */
+  /** Where a lake that never ran starts: the log's committed position (no store existed before it). */
   firstCursor: () => number;
 }
 

@@ -22,14 +22,15 @@ import { writeFully } from './write-fully.ts';
  * committed (fdatasync'd; only now do readers see it) → consumed by every consumer → dropped with its whole
  * segment by `truncateBefore`. `append` resolves when its batch is committed, or already when it is
  * written if the caller asks (`ackWhen: 'written'`). A crash of the process loses only pending records,
- * which were never acknowledged; a crash of the machine can also lose the groups written but not yet
- * fdatasync'd (the one being synced and the one written meanwhile). On open the torn tail of the last
+ * which were never acknowledged; a crash of the machine can also lose what was written after the last
+ * fdatasync that returned, which holds no committed record, only records acknowledged as written. On open the torn tail of the last
  * segment is cut off, but damage with valid records after it stops the open instead (`recoverTail`).
  *
  * Trade-off: commits are grouped. While a group is being written, every batch that arrives joins the next
  * group; while one is being fdatasync'd, the next ones are written, and the next fdatasync covers them all.
  * So one fsync serves many requests (one commit per request would cap throughput at the disk's fsync rate,
- * ~1,000–7,000/s here, however many records each carried), and a write never waits for the disk.
+ * ~1,000–7,000/s here, however many records each carried), and a write waits for the disk only when a
+ * full segment is sealed.
  */
 export interface AppendResult {
   firstSeq: number;
@@ -172,6 +173,17 @@ export class EventLog {
     return this.#nextSeq - 1;
   }
 
+  /**
+   * Where the log stands, as a position to save: waits until every record written so far is committed, then
+   * returns the last one's seq. A saved position must be committed, because a crash of the machine can lose
+   * records that were only written, and their seqs would be handed out again to other records.
+   */
+  async loggedSeq(): Promise<number> {
+    const seq = this.writtenSeq;
+    if (seq > this.committedSeq) await this.waitForCommit(seq - 1);
+    return seq;
+  }
+
   /** The lowest sequence number still on disk. */
   get firstSeq(): number {
     return (this.#segments[0] as Segment).baseSeq;
@@ -225,10 +237,12 @@ export class EventLog {
       try {
         // The segment is open O_APPEND and only this loop writes, so the group lands at the end.
         await writeFully(this.#fd, frames);
+        // A fdatasync that failed meanwhile leaves the file's state unknown: nothing more is acknowledged.
+        if (this.#failure) throw this.#failure;
       } catch (cause) {
         // After a failed write the file's state is unknown: refuse everything until a restart re-reads the
         // log from disk, rather than acknowledge records that may not be there.
-        const error = new LogUnavailableError('the event log could not be written', { cause });
+        const error = this.#failure ?? new LogUnavailableError('the event log could not be written', { cause });
         this.#fail(error);
         for (const b of group) b.reject(error);
         break;
@@ -330,6 +344,10 @@ export class EventLog {
   reader(fromSeq: number): LogReader {
     if (fromSeq < this.firstSeq) {
       throw new RangeError(`records before ${this.firstSeq} were dropped; cannot read from ${fromSeq}`);
+    }
+    // Readers find their place among committed frames only (wait for the commit first: waitForCommit).
+    if (fromSeq > this.committedSeq + 1) {
+      throw new RangeError(`records up to ${this.committedSeq} are committed; cannot read from ${fromSeq} yet`);
     }
     return new LogReader(this, fromSeq);
   }
@@ -494,8 +512,10 @@ async function readRange(path: string, start: number, end: number): Promise<Buff
  * A crash mid-write leaves a torn tail: a partial frame, or zeroed or stale bytes up to the end of the file.
  * Those records were never acknowledged as committed (their fdatasync never returned), so cutting them off
  * is right; only a crash of the machine can leave one acknowledged as written in a torn tail.
- * A bad frame with valid frames after it is something else (a flipped bit, a damaged disk block): the
- * frames after it were acknowledged, and cutting the segment would silently drop them. So the log refuses
+ * A bad frame with valid frames after it is most likely something else (a flipped bit, a damaged disk
+ * block): the frames after it may be committed, and cutting the segment would silently drop them. (A crash
+ * of the machine whose disk wrote back unsynced pages out of order can leave the same picture with nothing
+ * committed after the damage; nothing on disk tells the two apart.) So the log refuses
  * to open and names the file and offset; the operator decides, knowing what each choice costs. (Skipping
  * the bad frame instead would leave a hole in the sequence numbers that consumers rely on.) What cannot be
  * told apart is damage to the very last frame alone, which looks like a torn tail and is cut off.
@@ -525,7 +545,7 @@ async function recoverTail(segment: Segment): Promise<{ validBytes: number; coun
       throw new LogCorruptError(
         `log segment ${segment.path} is damaged at byte ${offset} (record ${lastSeq + 1}: ${reason}), ` +
           `yet a valid record (${next.seq}) follows at byte ${next.offset}, so this is not a torn write: ` +
-          `the records after the damage were acknowledged and the log will not cut them off. Restore the ` +
+          `the records after the damage may have been acknowledged and the log will not cut them off. Restore the ` +
           `segment from a backup; or, to accept losing every record from byte ${offset} on, truncate the file ` +
           `to ${offset} bytes and start again.`,
       );

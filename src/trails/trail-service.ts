@@ -46,8 +46,8 @@ export interface TrailServiceDeps {
   identity: IdentityStore;
   objects: ObjectStore;
   clock: Clock;
-  /** The log's committed position, so delivery of a new trail starts where it was created. */
-  currentSeq: () => number;
+  /** Where the log stands, committed (EventLog.loggedSeq), so delivery of a new trail starts where it was created. */
+  currentSeq: () => Promise<number>;
   kms: KmsKeys;
   sns: SnsTopics;
   /** False in moto mode: buckets need not grant CloudTrail access in their policy. */
@@ -90,7 +90,7 @@ export class TrailService {
         tags: (input.TagsList ?? []).map((t) => ({ ...t })),
         isLogging: false,
         createdAtMs: this.#deps.clock.now(),
-        createdAtSeq: this.#deps.currentSeq(),
+        createdAtSeq: await this.#deps.currentSeq(),
       };
       const trail = this.#applySettings(caller, draft, input);
       this.#checkNameFree(caller, trail, undefined, 'TrailAlreadyExistsException');

@@ -191,8 +191,16 @@ describe('event log readers and dropped segments', () => {
   });
 });
 
-/** A segment file whose fdatasync waits until the test releases it, or fails when told to. */
-async function openWithHeldSync(path: string, gate: { release?: () => void; fail?: boolean }): Promise<FileHandle> {
+/** The test's hold on a segment file: each fdatasync waits for `release`; writes wait too while `holdWrites`. */
+interface Gate {
+  release?: () => void;
+  fail?: boolean;
+  holdWrites?: boolean;
+  releaseWrite?: () => void;
+}
+
+/** A segment file whose fdatasync waits until the test releases it (or fails when told to). */
+async function openWithHeldSync(path: string, gate: Gate): Promise<FileHandle> {
   const fd = await open(path, 'a+');
   return new Proxy(fd, {
     get(target, prop) {
@@ -203,6 +211,16 @@ async function openWithHeldSync(path: string, gate: { release?: () => void; fail
           });
           if (gate.fail) throw new Error('EIO: the disk failed');
           return target.datasync();
+        };
+      }
+      if (prop === 'write') {
+        return async (buf: Uint8Array, offset: number, length: number) => {
+          if (gate.holdWrites) {
+            await new Promise<void>((resolve) => {
+              gate.releaseWrite = resolve;
+            });
+          }
+          return target.write(buf, offset, length);
         };
       }
       const value: unknown = Reflect.get(target, prop, target);
@@ -219,7 +237,7 @@ async function until(done: () => boolean): Promise<void> {
 describe('event log acknowledgement when written', () => {
   it('writes and acknowledges while the group before is still being synced, and commits in order', async () => {
     await withLogDir(async (dir) => {
-      const gate: { release?: () => void; fail?: boolean } = {};
+      const gate: Gate = {};
       const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate) });
       assert.deepEqual(await log.append([payload('first call')], { ackWhen: 'written' }), { firstSeq: 1, lastSeq: 1 });
       // The first group's fdatasync is held; the next group is written meanwhile.
@@ -255,7 +273,7 @@ describe('event log acknowledgement when written', () => {
 
   it('keeps a written acknowledgement when the fdatasync after it fails, and refuses what waited for it', async () => {
     await withLogDir(async (dir) => {
-      const gate: { release?: () => void; fail?: boolean } = {};
+      const gate: Gate = {};
       const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate) });
       await log.append([payload('first call')], { ackWhen: 'written' });
       const committed = log.append([payload('ingested')]);
@@ -264,6 +282,63 @@ describe('event log acknowledgement when written', () => {
       gate.release?.();
       await assert.rejects(committed, { name: 'LogUnavailableError' });
       await assert.rejects(log.append([payload('later')], { ackWhen: 'written' }), { name: 'LogUnavailableError' });
+      await log.close();
+    });
+  });
+
+  it('refuses a written acknowledgement whose write ends after a fdatasync failed', async () => {
+    await withLogDir(async (dir) => {
+      const gate: Gate = {};
+      const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate) });
+      await log.append([payload('first call')], { ackWhen: 'written' });
+      gate.holdWrites = true;
+      const second = log.append([payload('second call')], { ackWhen: 'written' });
+      await until(() => gate.releaseWrite !== undefined);
+      gate.fail = true;
+      gate.release?.();
+      await assert.rejects(log.waitForCommit(1), { name: 'LogUnavailableError' });
+      gate.holdWrites = false;
+      gate.releaseWrite?.();
+      await assert.rejects(second, { name: 'LogUnavailableError' });
+      await log.close();
+    });
+  });
+
+  it('gives a position to save only once it is committed, so a crash of the machine never hands its seq out again', async () => {
+    await withLogDir(async (dir) => {
+      const gate: Gate = {};
+      const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate) });
+      await log.append([payload('call record')], { ackWhen: 'written' });
+      let saved: number | undefined;
+      const position = log.loggedSeq().then((seq) => {
+        saved = seq;
+      });
+      await until(() => gate.release !== undefined);
+      assert.equal(saved, undefined, 'the position waits for its record to be committed');
+      gate.release?.();
+      await position;
+      assert.equal(saved, 1);
+      assert.ok(log.committedSeq >= 1, 'a crash of the machine can lose only what comes after the saved position');
+      await log.close();
+    });
+  });
+
+  it('makes readers only from committed records on', async () => {
+    await withLogDir(async (dir) => {
+      const gate: Gate = {};
+      const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate) });
+      await log.append([payload('one')], { ackWhen: 'written' });
+      await log.append([payload('two')], { ackWhen: 'written' });
+      assert.throws(() => log.reader(2), RangeError, 'seq 2 is written, not committed');
+      assert.deepEqual(await log.reader(1).read(10), []);
+      while (log.committedSeq < 2) {
+        gate.release?.();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.deepEqual(
+        (await log.reader(2).read(10)).map((e) => e.payload.toString()),
+        ['two'],
+      );
       await log.close();
     });
   });

@@ -126,13 +126,13 @@ export class DeliveryEngine {
    * settings it had until its DeleteTrail is delivered, also when a new trail took its name meanwhile.
    */
   #syncTrails(): void {
-    const logged = this.#deps.log.writtenSeq;
+    const committed = this.#deps.log.committedSeq;
     for (const trail of this.#deps.trails.all()) {
       const key = deliveryKey(trail);
       const state = this.#states.get(key);
       if (state === undefined) {
         // A new trail reads from where the log stood when it was created: its StartLogging comes after.
-        const cursor = Math.max(trail.createdAtSeq ?? logged, this.#deps.log.firstSeq - 1);
+        const cursor = Math.max(trail.createdAtSeq ?? committed, this.#deps.log.firstSeq - 1);
         this.#states.set(key, { trailKey: key, cursor, logging: false, trail, status: {} });
       } else if (!state.deleted) {
         state.trail = trail;
