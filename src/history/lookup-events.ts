@@ -38,10 +38,12 @@ const DEFAULT_MAX_RESULTS = 50;
 /** Where each lookup attribute is found, and how. Hash columns hold `stringHash` of the value. */
 const ATTRIBUTES: Record<string, { table: KeyQuery['table']; condition: string; hashed?: true; boolean?: true }> = {
   // A hashed value is sought by a semi-join on its 4-byte key: the outer scan then takes the key's few seqs
-  // as its range, rather than testing the key beside every filter of every row (10M events: 27 → 15 ms).
+  // as its range, rather than testing every filter on every row (10M events: 23 → 14 ms). The key stays on
+  // the outer scan too, so a plan that does not push the seqs down is no slower than the key alone.
   EventId: {
     table: 'history_events',
-    condition: 'seq IN (SELECT seq FROM history_events WHERE event_id_hash = $vh::UINTEGER) AND event_id = $v::VARCHAR',
+    condition:
+      'seq IN (SELECT seq FROM history_events WHERE event_id_hash = $vh::UINTEGER) AND event_id_hash = $vh::UINTEGER AND event_id = $v::VARCHAR',
     hashed: true,
   },
   EventName: { table: 'history_events', condition: 'event_name = $v::VARCHAR' },
@@ -51,7 +53,7 @@ const ATTRIBUTES: Record<string, { table: KeyQuery['table']; condition: string; 
   ResourceName: {
     table: 'history_resources',
     condition:
-      'seq IN (SELECT seq FROM history_resources WHERE name_hash = $vh::UINTEGER) AND resource_name = $v::VARCHAR',
+      'seq IN (SELECT seq FROM history_resources WHERE name_hash = $vh::UINTEGER) AND name_hash = $vh::UINTEGER AND resource_name = $v::VARCHAR',
     hashed: true,
   },
   EventSource: { table: 'history_events', condition: 'event_source = $v::VARCHAR' },
