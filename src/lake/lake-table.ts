@@ -51,7 +51,7 @@ export type LakeColumn = (typeof LAKE_COLUMNS)[number];
 const V = 'VARCHAR';
 
 // The table itself is created by migration 4 (src/store/migrations.ts), with these columns in this order
-// after `store_id`, and `seq` last.
+// after `store_id` (but for `eventjsonchecksum`, computed when read), then `seq` and `eventid_hash`.
 
 /** Rows the lake consumer stages before one INSERT … SELECT: which store takes which record. */
 export const CREATE_LAKE_STAGING =
@@ -122,11 +122,19 @@ const RECORD_SCHEMA = JSON.stringify({
 const timestamp = (text: string) => `TRY_CAST(replace(replace(${text}, 'T', ' '), 'Z', '') AS TIMESTAMP)`;
 
 /**
- * `eventjsonchecksum` is a virtual column (migration 10), the SHA-256 of `eventjson` computed when a query reads
- * it: hashing every record as it is stored cost a fifth of the lake's insert time, for a column few queries read.
+ * `eventjsonchecksum` is not stored: it is the SHA-256 of `eventjson`, computed by the store's relation when a
+ * query reads it (LAKE_RELATION_COLUMNS). Hashing every record as it is stored cost a fifth of the lake's insert
+ * time, for a column few queries read. Migration 10 made it a VIRTUAL generated column for that reason, but DuckDB
+ * evaluates a generated column's expression on every append to check that it succeeds, so each insert still
+ * hashed every record (a third of the insert's CPU); migration 11 drops the column.
  */
 type StoredColumn = Exclude<LakeColumn, 'eventjsonchecksum'>;
 const STORED_COLUMNS = LAKE_COLUMNS.filter((c): c is StoredColumn => c !== 'eventjsonchecksum');
+
+/** LAKE_COLUMNS as a SELECT list over `lake_events`: what a Lake query sees as a store's table. */
+export const LAKE_RELATION_COLUMNS = LAKE_COLUMNS.map((c) =>
+  c === 'eventjsonchecksum' ? 'sha256(eventjson) AS eventjsonchecksum' : c,
+).join(', ');
 
 /** The SELECT list, in STORED_COLUMNS order, over `r` (the record), `u` (its userIdentity) and `j` (its text). */
 const SELECT_LIST: Record<StoredColumn, string> = {

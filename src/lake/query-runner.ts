@@ -7,7 +7,7 @@ import { ServiceError } from '../model/service-error.ts';
 import { stringHash } from '../model/string-hash.ts';
 import type { Connection, ConnectionPool } from '../store/database.ts';
 import type { EventDataStoreService } from './event-data-store-service.ts';
-import { LAKE_COLUMNS } from './lake-table.ts';
+import { LAKE_RELATION_COLUMNS } from './lake-table.ts';
 import type { QueryDelivery, ReadRows } from './query-delivery.ts';
 import type {
   DeliveryStatus,
@@ -321,7 +321,7 @@ export class LakeQueries {
       // scan the seqs' range, so zone maps skip to the one row group that holds them. The key stays on the
       // outer scan too: imported events all have seq 0, so their seqs narrow nothing.
       relationSql: (id, eventId) =>
-        `SELECT ${LAKE_COLUMNS.join(', ')} FROM main.lake_events WHERE store_id = '${id}'${
+        `SELECT ${LAKE_RELATION_COLUMNS} FROM main.lake_events WHERE store_id = '${id}'${
           eventId === undefined
             ? ''
             : ` AND seq IN (SELECT seq FROM main.lake_events WHERE store_id = '${id}' AND eventid_hash = ${stringHash(eventId)}) AND eventid_hash = ${stringHash(eventId)}`

@@ -331,9 +331,20 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       ALTER TABLE lake_events_v10 RENAME TO lake_events;
     `,
   },
+  {
+    version: 11,
+    sql: `
+      -- eventjsonchecksum is no longer a column of lake_events: the store's relation computes it from eventjson
+      -- when a query reads it (src/lake/lake-table.ts, LAKE_RELATION_COLUMNS). DuckDB evaluates a generated
+      -- column's expression on every append to check it, so the virtual column of migration 10 still hashed
+      -- every record as it was stored. Dropping a virtual column rewrites no rows.
+      ALTER TABLE lake_events DROP COLUMN eventjsonchecksum;
+    `,
+  },
 ];
 
-export async function migrate(conn: DuckDBConnection, nowMs: number): Promise<void> {
+/** Applies the migrations not yet applied, in order; `throughVersion` stops early (a test of one migration). */
+export async function migrate(conn: DuckDBConnection, nowMs: number, throughVersion = Infinity): Promise<void> {
   await conn.run(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at_ms BIGINT NOT NULL)',
   );
@@ -341,7 +352,7 @@ export async function migrate(conn: DuckDBConnection, nowMs: number): Promise<vo
     (await conn.runAndReadAll('SELECT version FROM schema_migrations')).getRows().map((r) => Number(r[0])),
   );
   for (const m of MIGRATIONS) {
-    if (applied.has(m.version)) continue;
+    if (applied.has(m.version) || m.version > throughVersion) continue;
     await conn.run('BEGIN TRANSACTION');
     try {
       await conn.run(m.sql);

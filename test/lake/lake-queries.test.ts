@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,19 @@ describe('Lake queries', () => {
         assert.deepEqual(narrowed, scanned);
       }
       assert.deepEqual(await lakeQueryRows(ct, `SELECT * FROM ${id} WHERE eventID = 'no-such-event'`), []);
+    });
+  });
+
+  it('answers eventJsonChecksum as the SHA-256 of each event’s eventJson', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const id = await storeWithEvents(w, ct, 5);
+      const ours = `eventName IN (${NAMES.map((n) => `'${n}'`).join(', ')})`;
+      const rows = await lakeQueryRows(ct, `SELECT eventJson, eventJsonChecksum FROM ${id} WHERE ${ours}`);
+      assert.equal(rows.length, 5);
+      for (const row of rows) {
+        assert.equal(row['eventJsonChecksum'], createHash('sha256').update(String(row['eventJson'])).digest('hex'));
+      }
     });
   });
 
