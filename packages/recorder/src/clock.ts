@@ -1,7 +1,8 @@
 /**
  * The recorder's one source of time (event times, batch intervals, retry backoff, signing dates). The system
- * clock's timers are unref'd, so a recorder never keeps its host process alive. Tests pass a clock they
- * advance; opentrail's `ManualClock` has this shape.
+ * clock's timers are unref'd, so a recorder never keeps its host process alive, except for the spool's write
+ * delay (`writeDelayMs`, tens of milliseconds). Tests pass a clock they advance; opentrail's `ManualClock` has
+ * this shape.
  */
 export interface TimerHandle {
   cancel(): void;
@@ -10,15 +11,18 @@ export interface TimerHandle {
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
-  /** Calls `fn` once after `delayMs` of this clock's time. */
-  schedule(fn: () => void, delayMs: number): TimerHandle;
+  /**
+   * Calls `fn` once after `delayMs` of this clock's time. A timer does not keep the process alive unless
+   * `keepAlive` says so (the spool's short write delay, so that records are written before a natural exit).
+   */
+  schedule(fn: () => void, delayMs: number, options?: { keepAlive?: boolean }): TimerHandle;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  schedule(fn, delayMs) {
+  schedule(fn, delayMs, options) {
     const timer = setTimeout(fn, delayMs);
-    timer.unref();
+    if (options?.keepAlive !== true) timer.unref();
     return { cancel: () => clearTimeout(timer) };
   },
 };

@@ -80,6 +80,7 @@ export function createRecorder<Req = IncomingMessage>(options: RecorderOptions<R
     maxBatchRecords: settings.maxBatchRecords,
     maxBatchBytes: settings.maxBatchBytes,
     flushIntervalMs: settings.flushIntervalMs,
+    writeDelayMs: settings.writeDelayMs,
     clock: settings.clock,
     onSealed: () => shipper.kick(),
     onDropped: (error) => {

@@ -43,6 +43,11 @@ export interface RecorderOptions<Req = IncomingMessage> {
   maxBatchBytes?: number;
   /** ...or this long after its first record (default 1,000 ms). */
   flushIntervalMs?: number;
+  /**
+   * Records are written to the spool together, at most this long after they are recorded (default 20 ms),
+   * or at once when they fill a batch. A record not yet written is lost if your process dies.
+   */
+  writeDelayMs?: number;
   /** The spool's bound (default 128 MiB); when full, the oldest records are dropped and counted. */
   maxSpoolBytes?: number;
   /** Backoff after a failed batch: doubles from this (default 200 ms)... */
@@ -82,6 +87,7 @@ export interface RecorderSettings<Req> {
   readonly maxBatchRecords: number;
   readonly maxBatchBytes: number;
   readonly flushIntervalMs: number;
+  readonly writeDelayMs: number;
   readonly maxSpoolBytes: number;
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
@@ -125,6 +131,7 @@ export function resolveOptions<Req>(options: RecorderOptions<Req>): RecorderSett
     maxBatchRecords: positive('maxBatchRecords', options.maxBatchRecords, 500),
     maxBatchBytes: positive('maxBatchBytes', options.maxBatchBytes, 4 * 1024 * 1024),
     flushIntervalMs: positive('flushIntervalMs', options.flushIntervalMs, 1000),
+    writeDelayMs: positive('writeDelayMs', options.writeDelayMs, 20),
     maxSpoolBytes: positive('maxSpoolBytes', options.maxSpoolBytes, 128 * 1024 * 1024),
     retryBaseDelayMs: positive('retryBaseDelayMs', options.retryBaseDelayMs, 200),
     retryMaxDelayMs: positive('retryMaxDelayMs', options.retryMaxDelayMs, 30_000),

@@ -12,20 +12,24 @@ import { lockSpool } from './spool-lock.ts';
  *
  * A directory of append-only NDJSON files, one per batch, named by an increasing sequence number
  * (`0000000000000007.ndjson`). A file is
- * - pending: its records are still in memory, waiting for the one writer (a few milliseconds);
+ * - pending: its records are still in memory, waiting to be written together with those that follow them
+ *   (`writeDelayMs` after the first at most, or as soon as they fill a batch);
  * - open: the newest file, appended to. It is sealed when it holds `maxBatchRecords` or `maxBatchBytes`, or
  *   `flushIntervalMs` after it was opened;
  * - sealed: fsync'd and never written again; waiting to be sent, oldest first;
  * - sending: in the batch on the wire; it cannot be dropped;
  * - gone: unlinked once opentrail acknowledged its batch (or dropped to make room).
  * Durability: an appended record survives the host process dying (it is in the OS's cache); a sealed one
- * survives the machine dying. A pending record is only in memory.
+ * survives the machine dying. A pending record is only in memory: a host crash loses the last writeDelayMs.
  * Memory: what was written to the open file and to the KEPT_FILES newest sealed ones is also kept, so that
  * they are sent without being read back (at most KEPT_FILES + 1 times maxBatchBytes).
  * Bound: the files stay within `maxBytes`. To make room the oldest sealed files that are not being sent are
  * deleted and their records counted as dropped; when no file can go, the new record is dropped instead.
  * Trade-offs: one file per batch makes an acknowledgement one unlink, at the cost of many small files in a
- * long outage at low traffic. Delivery is at least once: a host crash between opentrail's acknowledgement
+ * long outage at low traffic. Pending records are written in groups, not one write each as they came: at a
+ * few thousand requests a second a write each (a promise, a thread-pool job and a system call on the host's
+ * own core) cost the host more CPU than building the records; the price is the writeDelayMs a host crash
+ * can lose. Delivery is at least once: a host crash between opentrail's acknowledgement
  * and the unlink sends that batch again, with the same eventIDs.
  */
 export interface SpoolOptions {
@@ -34,6 +38,8 @@ export interface SpoolOptions {
   maxBatchRecords: number;
   maxBatchBytes: number;
   flushIntervalMs: number;
+  /** Records are written this long after the first of them at the latest (fewer, larger writes). */
+  writeDelayMs: number;
   clock: Clock;
   /** A batch was sealed (or found on start) and can be sent. */
   onSealed(): void;
@@ -74,6 +80,8 @@ const FILE_NAME = /^(\d{16})\.ndjson$/;
  * page faults); the newest files are the ones sent next, an older one is read back, as after an outage.
  */
 const KEPT_FILES = 2;
+/** Pending records past this many bytes are written at once, whatever writeDelayMs says. */
+const WRITE_NOW_BYTES = 256 * 1024;
 
 export class Spool {
   readonly #o: SpoolOptions;
@@ -86,7 +94,11 @@ export class Spool {
   /** The UTF-8 bytes of each pending line, measured once. */
   #pendingSizes: number[] = [];
   #pendingBytes = 0;
-  #draining = false;
+  /** When the oldest pending record was added (clock ms). */
+  #pendingSinceMs = 0;
+  /** A write of pending records is queued or under way. */
+  #writing = false;
+  #writeTimer: TimerHandle | undefined;
   /** Every write to the directory, in order, starting with opening it. */
   #work: Promise<void>;
   #broken: SpoolError | undefined;
@@ -106,6 +118,7 @@ export class Spool {
     }
     const line = `${json}\n`;
     const bytes = Buffer.byteLength(line);
+    if (this.#pending.length === 0) this.#pendingSinceMs = this.#o.clock.now();
     this.#pending.push(line);
     this.#pendingSizes.push(bytes);
     this.#pendingBytes += bytes;
@@ -124,15 +137,18 @@ export class Spool {
         `The spool cannot keep up; its ${dropped} oldest unwritten records were dropped.`,
       );
     }
-    if (!this.#draining) {
-      this.#draining = true;
-      void this.#enqueue(() => this.#drain());
-    }
+    this.#scheduleWrite();
   }
 
   /** Writes what is pending and seals the open file, so everything recorded so far can be sent. */
   seal(): Promise<void> {
-    return this.#enqueue(() => this.#sealOpen());
+    this.#writeTimer?.cancel();
+    this.#writeTimer = undefined;
+    return this.#enqueue(async () => {
+      // A write already queued takes what is pending; this takes what came after it.
+      await this.#writePending();
+      await this.#sealOpen();
+    });
   }
 
   /** The oldest sealed files not being sent, as many as fit one batch; they are marked as being sent. */
@@ -263,33 +279,66 @@ export class Spool {
     if (this.#sealed.length > 0) this.#o.onSealed();
   }
 
-  async #drain(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const lines = this.#pending;
-      const sizes = this.#pendingSizes;
-      this.#pending = [];
-      this.#pendingSizes = [];
-      this.#pendingBytes = 0;
-      if (this.#broken !== undefined) {
-        this.#drop(lines.length, 'spool-unavailable', this.#broken.message, this.#broken);
-        continue;
-      }
-      try {
-        await this.#write(lines, sizes);
-      } catch (error) {
-        // #write handles the failures it expects; this is the last guard, so the writer never stalls.
-        this.#drop(
-          lines.length,
-          'spool-unavailable',
-          `Records could not be spooled: ${(error as Error).message}`,
-          error,
-        );
-      }
+  /**
+   * Pending records are written together: at once when they fill a batch or WRITE_NOW_BYTES, otherwise
+   * `writeDelayMs` after the first of them, and never while a write is under way (it schedules the next).
+   * A write a record cost the host more than building the record did (a promise, a thread-pool job and a
+   * system call, on the host's own core).
+   */
+  #scheduleWrite(): void {
+    if (this.#writing || this.#pending.length === 0) return;
+    if (this.#pending.length >= this.#o.maxBatchRecords || this.#pendingBytes >= WRITE_NOW_BYTES) {
+      this.#writeTimer?.cancel();
+      this.#writeTimer = undefined;
+      this.#writing = true;
+      void this.#enqueue(() => this.#drain());
+    } else {
+      // Kept alive: a host that ends on its own (no close()) still writes its last records.
+      this.#writeTimer ??= this.#o.clock.schedule(
+        () => {
+          this.#writeTimer = undefined;
+          this.#writing = true;
+          void this.#enqueue(() => this.#drain());
+        },
+        this.#o.writeDelayMs,
+        { keepAlive: true },
+      );
     }
-    this.#draining = false;
   }
 
-  async #write(lines: string[], sizes: number[]): Promise<void> {
+  /** The scheduled write: what is pending now, then the next one is scheduled if more came meanwhile. */
+  async #drain(): Promise<void> {
+    try {
+      await this.#writePending();
+    } finally {
+      this.#writing = false;
+      this.#scheduleWrite();
+    }
+  }
+
+  /** Writes what is pending now, in one write (more when it fills batches). */
+  async #writePending(): Promise<void> {
+    const lines = this.#pending;
+    const sizes = this.#pendingSizes;
+    const sinceMs = this.#pendingSinceMs;
+    if (lines.length === 0) return;
+    this.#pending = [];
+    this.#pendingSizes = [];
+    this.#pendingBytes = 0;
+    if (this.#broken !== undefined) {
+      this.#drop(lines.length, 'spool-unavailable', this.#broken.message, this.#broken);
+      return;
+    }
+    try {
+      await this.#write(lines, sizes, sinceMs);
+    } catch (error) {
+      // #write handles the failures it expects; this is the last guard, so the writer never stalls.
+      this.#drop(lines.length, 'spool-unavailable', `Records could not be spooled: ${(error as Error).message}`, error);
+    }
+  }
+
+  /** `sinceMs`: when the first of the lines was recorded, from which its batch's flushIntervalMs runs. */
+  async #write(lines: string[], sizes: number[], sinceMs: number): Promise<void> {
     let group: string[] = [];
     let groupBytes = 0;
     const flush = async () => {
@@ -325,7 +374,7 @@ export class Spool {
       let target = this.#open;
       if (target === undefined) {
         try {
-          target = await this.#openFile();
+          target = await this.#openFile(sinceMs);
         } catch (error) {
           const left = lines.length - i;
           this.#drop(
@@ -347,13 +396,17 @@ export class Spool {
     if (this.#open !== undefined && this.#open.records >= this.#o.maxBatchRecords) await this.#sealOpen();
   }
 
-  async #openFile(): Promise<OpenFile> {
+  /** A new open file, sealed flushIntervalMs after `sinceMs` (its first record was recorded then). */
+  async #openFile(sinceMs: number): Promise<OpenFile> {
     const seq = this.#nextSeq++;
     const path = join(this.#o.dir, `${String(seq).padStart(16, '0')}.ndjson`);
     const handle = await open(path, 'a');
-    const timer = this.#o.clock.schedule(() => {
-      if (this.#open?.seq === seq) void this.seal();
-    }, this.#o.flushIntervalMs);
+    const timer = this.#o.clock.schedule(
+      () => {
+        if (this.#open?.seq === seq) void this.seal();
+      },
+      Math.max(0, this.#o.flushIntervalMs - (this.#o.clock.now() - sinceMs)),
+    );
     this.#open = { seq, path, bytes: 0, records: 0, sending: false, ours: true, written: [], handle, timer };
     return this.#open;
   }
