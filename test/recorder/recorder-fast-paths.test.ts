@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
-import { buildRecord, recordJson } from '../../packages/recorder/src/build-record.ts';
+import { buildRecord, type RecordInput, recordJson, recordText } from '../../packages/recorder/src/build-record.ts';
 import { requestTarget } from '../../packages/recorder/src/http-exchange.ts';
 import { capped } from '../../packages/recorder/src/request-parameters.ts';
 import { compileOperations } from '../../packages/recorder/src/route-map.ts';
 
 /**
  * The shortcuts the recorder takes on each request's path give what the general way gives: a target read
- * without the URL parser, a route found by its literal path, a record serialised once.
+ * without the URL parser, a route found by its literal path, a record written as text member by member.
  */
 
 describe('the request target', () => {
@@ -96,5 +96,76 @@ describe('the serialised record', () => {
       truncated: true,
       originalBytes: Buffer.byteLength(JSON.stringify({ text: 'é'.repeat(60 * 1024) })),
     });
+  });
+});
+
+describe('the record written as text', () => {
+  /** A small seeded generator (mulberry32), so a failure can be replayed. */
+  function generator(seed: number) {
+    let a = seed;
+    const next = () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <T>(options: readonly T[]): T => options[Math.floor(next() * options.length)] as T;
+    const text = (): string =>
+      pick([
+        () => '',
+        () => 'orders',
+        () => 'quote " backslash \\ newline \n tab \t',
+        () => 'é☃𝄞 \u0000\u001f \u2028',
+        () => 'x'.repeat(1000 + Math.floor(next() * 100)),
+        () => 'é'.repeat(300 + Math.floor(next() * 300)),
+        () => String(Math.floor(next() * 1e9)),
+      ])();
+    const value = (depth: number): unknown =>
+      pick([
+        () => text(),
+        () => next() * 1000,
+        () => next() < 0.5,
+        () => null,
+        () => (depth > 2 ? 'leaf' : [value(depth + 1), value(depth + 1)]),
+        () => (depth > 2 ? 'leaf' : members(depth + 1)),
+      ])();
+    const members = (depth: number): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      for (let i = Math.floor(next() * 4); i > 0; i--)
+        out[pick(['id', 'name', 'ünï', 'a"b', text().slice(0, 8)])] = value(depth);
+      return out;
+    };
+    const maybe = <T>(make: () => T): T | undefined => (next() < 0.5 ? make() : undefined);
+    const big = () => ({ text: pick(['x', 'é', '𝄞']).repeat(20_000 + Math.floor(next() * 60_000)) });
+    return (): RecordInput => ({
+      eventName: pick(['CreateOrder', 'Get"Order', 'é']),
+      userIdentity: pick([undefined, { type: 'IAMUser', userName: text() }, { type: 'Unknown' }]),
+      eventTimeMs: maybe(() => Math.floor(next() * 2e12)),
+      sourceIPAddress: maybe(text),
+      userAgent: maybe(text),
+      errorCode: maybe(text),
+      errorMessage: maybe(text),
+      requestParameters: pick([undefined, null, () => members(0), big]) as RecordInput['requestParameters'],
+      responseElements: pick([undefined, null, () => members(0), big]) as RecordInput['responseElements'],
+      additionalEventData: maybe(() => members(0)),
+      resources: pick([undefined, [], [{ ARN: 'arn:aws:orders:us-east-1:111122223333:order/1', type: 'Order' }]]),
+      requestID: maybe(text),
+      readOnly: pick([undefined, true, false]),
+    });
+  }
+
+  test('is, character for character, the record built and serialised the general way', () => {
+    const next = generator(20261206);
+    const defaults = { eventSource: 'orders.example.com', awsRegion: 'us-east-1', now: () => 1_800_000_000_000 };
+    for (let i = 0; i < 2_000; i++) {
+      const raw = next();
+      // The generator hands out functions for the members to build lazily.
+      const input = Object.fromEntries(
+        Object.entries(raw).map(([k, v]) => [k, typeof v === 'function' ? (v as () => unknown)() : v]),
+      ) as unknown as RecordInput;
+      const eventID = `id-${i}`;
+      const expected = recordJson(buildRecord(input, { ...defaults, newEventId: () => eventID }));
+      assert.equal(recordText(input, { ...defaults, newEventId: () => 'unused' }, eventID), expected, `input ${i}`);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
-import { buildRecord } from '../../packages/recorder/src/build-record.ts';
+import { buildRecord, recordText } from '../../packages/recorder/src/build-record.ts';
 import { clientAddress } from '../../packages/recorder/src/http-exchange.ts';
 import { createRecorder, HIDDEN } from '../../packages/recorder/src/index.ts';
 import { redact, redactionSet } from '../../packages/recorder/src/redact.ts';
@@ -82,10 +82,12 @@ describe('redaction', () => {
     assert.equal(requestParameters({ query: new URLSearchParams(), body: undefined, params: {} }, none), null);
   });
 
-  test('replaces parameters larger than CloudTrail keeps by a marker', () => {
+  test('replaces parameters larger than CloudTrail keeps by a marker in the record', () => {
     const big = { text: 'x'.repeat(200 * 1024) };
     const recorded = requestParameters({ query: new URLSearchParams(), body: big, params: {} }, redactionSet([]));
-    assert.deepEqual(recorded, { truncated: true, originalBytes: JSON.stringify(big).length });
+    const defaults = { eventSource: 'orders.example.com', awsRegion: 'us-east-1', now: () => 0, newEventId: () => '' };
+    const record = JSON.parse(recordText({ eventName: 'X', requestParameters: recorded }, defaults, 'id-1'));
+    assert.deepEqual(record.requestParameters, { truncated: true, originalBytes: JSON.stringify(big).length });
   });
 });
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { buildRecord, type RecordDefaults, type RecordInput, recordJson } from './build-record.ts';
+import { type RecordDefaults, type RecordInput, recordText } from './build-record.ts';
 import { CaptureError } from './errors/capture-error.ts';
 import type { RecorderError } from './errors/recorder-error.ts';
 import { IngestClient } from './ingest-client.ts';
@@ -115,11 +115,11 @@ export function createRecorder<Req = IncomingMessage>(options: RecorderOptions<R
 
   function record(input: RecordInput): string | undefined {
     try {
-      const built = buildRecord(input, defaults);
-      const json = recordJson(built);
+      const eventID = defaults.newEventId();
+      const json = recordText(input, defaults, eventID);
       counts.recorded += 1;
       spool.add(json);
-      return built.eventID;
+      return eventID;
     } catch (error) {
       report(new CaptureError(`An event could not be recorded: ${(error as Error).message}`, { cause: error }));
       return undefined;

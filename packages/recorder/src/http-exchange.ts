@@ -16,14 +16,15 @@ export function watchJsonBody(req: IncomingMessage): () => unknown {
   const chunks: Buffer[] = [];
   let bytes = 0;
   const emit = req.emit;
-  req.emit = function (this: IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
+  // `arguments` passed on as they came: a rest parameter and a spread cost an array on each event.
+  req.emit = function (this: IncomingMessage, event: string | symbol, chunk?: unknown): boolean {
     if (event === 'data') {
-      const chunk = args[0];
       const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       bytes += buffer.length;
       if (bytes <= MEMBER_OBJECT_BYTES) chunks.push(buffer);
     }
-    return emit.call(this, event, ...args);
+    // biome-ignore lint/complexity/noArguments: the listeners get exactly the arguments emit was given.
+    return emit.apply(this, arguments as unknown as Parameters<typeof emit>);
   } as typeof req.emit;
   return () => {
     if (bytes === 0) return undefined;

@@ -7,7 +7,8 @@ export const MEMBER_OBJECT_BYTES = 100 * 1024;
 /**
  * requestParameters as recorded: the query string, then the JSON body's members, then the path parameters
  * (they name the resource, so they win a clash), each redacted; null when the request had none. A body that
- * is not a JSON object is kept under `body`.
+ * is not a JSON object is kept under `body`. Over 100 KB they are replaced by a marker when the record is
+ * serialised (`recordText`), which measures their text then.
  */
 export function requestParameters(
   parts: { query: URLSearchParams | undefined; body: unknown; params: Record<string, string> },
@@ -26,7 +27,7 @@ export function requestParameters(
     put(members, 'body', parts.body, redacted);
   }
   for (const key of Object.keys(parts.params)) put(members, key, parts.params[key], redacted);
-  return Object.keys(members).length === 0 ? null : capped(members);
+  return Object.keys(members).length === 0 ? null : members;
 }
 
 function put(members: Record<string, unknown>, key: string, value: unknown, redacted: ReadonlySet<string>): void {

@@ -33,18 +33,17 @@ interface Watched {
   startMs: number;
   sourceIPAddress: string | undefined;
   teedBody: () => unknown;
-  /** The record was made ('finish' and 'close' both come for most exchanges). */
-  done: boolean;
 }
 
 /**
  * The function every framework adapter calls on each request: it decides at once whether the request is an
  * operation (others cost nothing more), notes what must be read before the socket goes, and builds the
- * record when the response ends. It never throws into the host; what goes wrong is reported.
+ * record when the response has closed. It never throws into the host; what goes wrong is reported.
  *
  * It is on every request's path, so it is kept cheap: the target is read without the URL parser when it
- * can be, a route without parameters is found by its path, and the response is listened to with two plain
- * `on` listeners (`once` wraps each listener and removes it again).
+ * can be, a route without parameters is found by its path, and the response is listened to with one plain
+ * `on('close')` listener (`once` wraps each listener and removes it again). node emits 'close' on every
+ * response: after 'finish' when it was sent whole, or when the connection closed before that.
  */
 export function createRequestWatcher<Req>(
   settings: RecorderSettings<Req>,
@@ -65,22 +64,16 @@ export function createRequestWatcher<Req>(
         // Read now: the socket may be gone when the response ends.
         sourceIPAddress: clientAddress(req, settings.trustProxy),
         teedBody: watchJsonBody(req),
-        done: false,
       };
-      // The response was sent whole; or the connection closed, after that or before it when the client
-      // went away or no answer came.
-      res.on('finish', () => ended(watched, true));
-      res.on('close', () => ended(watched, res.writableFinished));
+      res.on('close', () => ended(watched));
     } catch (error) {
       report(new CaptureError(`A request could not be watched: ${(error as Error).message}`, { cause: error }));
     }
   }
 
-  function ended(watched: Watched, completed: boolean): void {
-    if (watched.done) return;
-    watched.done = true;
+  function ended(watched: Watched): void {
     try {
-      record(recordInput(watched, completed));
+      record(recordInput(watched, watched.res.writableFinished));
     } catch (error) {
       report(new CaptureError(`A request could not be recorded: ${(error as Error).message}`, { cause: error }));
     }
