@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { describe, test } from 'node:test';
 import { buildRecord, type RecordInput, recordJson, recordText } from '../../packages/recorder/src/build-record.ts';
 import { requestTarget } from '../../packages/recorder/src/http-exchange.ts';
+import { batchBody } from '../../packages/recorder/src/ingest-client.ts';
 import { capped } from '../../packages/recorder/src/request-parameters.ts';
 import { compileOperations } from '../../packages/recorder/src/route-map.ts';
 
@@ -166,6 +167,22 @@ describe('the record written as text', () => {
       const eventID = `id-${i}`;
       const expected = recordJson(buildRecord(input, { ...defaults, newEventId: () => eventID }));
       assert.equal(recordText(input, { ...defaults, newEventId: () => 'unused' }, eventID), expected, `input ${i}`);
+    }
+  });
+});
+
+describe('the batch body', () => {
+  test('is {"Records":[…]} of the spool’s newline-ended lines, however they are split into chunks', () => {
+    const records = [{ a: 1 }, { text: 'é☃𝄞 "quoted"\n on two lines' }, { n: null }, {}];
+    const text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+    for (const chunks of [
+      [Buffer.from(text)],
+      records.map((r) => Buffer.from(`${JSON.stringify(r)}\n`)),
+      [Buffer.from(text.slice(0, 3 + text.indexOf('\n'))), Buffer.from(text.slice(3 + text.indexOf('\n')))],
+    ]) {
+      const body = batchBody(chunks);
+      assert.deepEqual(JSON.parse(body.toString('utf8')), { Records: records });
+      assert.equal(body.toString('utf8'), `{"Records":[${records.map((r) => JSON.stringify(r)).join(',')}]}`);
     }
   });
 });

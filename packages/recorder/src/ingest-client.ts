@@ -58,11 +58,9 @@ export class IngestClient {
     this.#agent = options.endpoint.protocol === 'https:' ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   }
 
-  /** Sends the records (JSON texts) as one `{"Records":[…]}` batch. */
-  async putRecords(records: readonly string[]): Promise<IngestAnswer> {
-    // Encoded once, for the signature's hash and for the socket alike.
-    const body = Buffer.from(`{"Records":[${records.join(',')}]}`);
-    const { status, text } = await this.#post(body);
+  /** Sends the records (newline-ended JSON texts, as the spool holds them) as one `{"Records":[…]}` batch. */
+  async putRecords(chunks: readonly Buffer[]): Promise<IngestAnswer> {
+    const { status, text } = await this.#post(batchBody(chunks));
     const parsed = parseJson(text);
     if (status !== 200) {
       const type = typeof parsed?.['__type'] === 'string' ? parsed['__type'] : undefined;
@@ -153,6 +151,25 @@ export class IngestClient {
       req.end(body);
     });
   }
+}
+
+const BODY_HEAD = Buffer.from('{"Records":[');
+
+/**
+ * `{"Records":[r1,r2,…]}` from the records' newline-ended lines, in one buffer (signed and sent as it is):
+ * each newline becomes the comma between two records, the last the closing bracket. A record's JSON text
+ * holds no newline of its own (JSON escapes it), so each newline ends a record.
+ */
+export function batchBody(chunks: readonly Buffer[]): Buffer {
+  let length = BODY_HEAD.length + 1;
+  for (const chunk of chunks) length += chunk.length;
+  const body = Buffer.allocUnsafe(length);
+  let at = BODY_HEAD.copy(body, 0);
+  for (const chunk of chunks) at += chunk.copy(body, at);
+  for (let i = body.indexOf(0x0a, BODY_HEAD.length); i !== -1 && i < at; i = body.indexOf(0x0a, i + 1)) body[i] = 0x2c;
+  body[at - 1] = 0x5d; // ]
+  body[at] = 0x7d; // }
+  return body;
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {

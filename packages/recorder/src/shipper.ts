@@ -79,15 +79,16 @@ export class Shipper {
   async #send(batch: SpoolBatch): Promise<boolean> {
     let records = 0;
     try {
-      const lines = await this.#o.spool.read(batch);
-      records = lines.length;
-      const answer = lines.length === 0 ? { failed: [] } : await this.#o.client.putRecords(lines);
+      const { count, chunks } = await this.#o.spool.read(batch);
+      records = count;
+      const answer = count === 0 ? { failed: [] } : await this.#o.client.putRecords(chunks);
       await this.#o.spool.acknowledge(batch);
       this.#failures = 0;
+      const lines = answer.failed.length === 0 ? [] : Buffer.concat(chunks).toString('utf8').split('\n');
       for (const f of answer.failed) {
         this.#o.onRejected(new RecordRejectedError(eventIdOf(lines[f.index]), f.errorCode, f.errorMessage));
       }
-      this.#o.onDelivered(lines.length - answer.failed.length);
+      this.#o.onDelivered(count - answer.failed.length);
       return true;
     } catch (error) {
       this.#o.spool.release(batch);

@@ -60,17 +60,23 @@ interface SpoolFile {
    * What this process wrote to the file, write by write: kept for the newest files so that sending them
    * reads nothing back from disk. Undefined for a file an earlier run left, or once let go (see KEPT_FILES).
    */
-  written: string[] | undefined;
+  written: Buffer[] | undefined;
 }
 
 interface OpenFile extends SpoolFile {
   handle: FileHandle;
   timer: TimerHandle;
-  written: string[];
+  written: Buffer[];
 }
 
 export interface SpoolBatch {
   readonly files: readonly SpoolFile[];
+}
+
+/** A batch's records: `count` JSON texts, each ended by a newline, in `chunks`. */
+export interface SpoolRecords {
+  readonly count: number;
+  readonly chunks: readonly Buffer[];
 }
 
 const FILE_NAME = /^(\d{16})\.ndjson$/;
@@ -174,36 +180,39 @@ export class Spool {
   }
 
   /**
-   * The batch's records as JSON texts. A file whose text is still in memory is whole records, as this
-   * process wrote them; so is one it wrote that holds exactly the bytes it wrote. Any other (left by an
-   * earlier run, or by a failed or short write) has each line parsed, and a line a crash left torn or
-   * unreadable is skipped and counted.
+   * The batch's records, as newline-ended JSON lines in buffers. A file whose bytes are still in memory is
+   * whole records, as this process wrote them; so is one it wrote that holds exactly the bytes it wrote.
+   * Any other (left by an earlier run, or by a failed or short write) has each line parsed, and a line a
+   * crash left torn or unreadable is skipped and counted.
    */
-  async read(batch: SpoolBatch): Promise<string[]> {
-    const lines: string[] = [];
+  async read(batch: SpoolBatch): Promise<SpoolRecords> {
+    const chunks: Buffer[] = [];
+    let count = 0;
     let damaged = 0;
     for (const f of batch.files) {
       if (f.written !== undefined) {
-        for (const text of f.written) lines.push(...wholeLines(text));
+        chunks.push(...f.written);
+        count += f.records;
         continue;
       }
       const data = await readFile(f.path).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return Buffer.alloc(0);
         throw error;
       });
-      const text = data.toString('utf8');
       if (f.ours && data.length === f.bytes) {
-        lines.push(...wholeLines(text));
+        chunks.push(data);
+        count += f.records;
         continue;
       }
-      const { valid, invalid } = completeLines(text);
-      lines.push(...valid);
+      const { valid, invalid } = completeLines(data.toString('utf8'));
+      if (valid.length > 0) chunks.push(Buffer.from(`${valid.join('\n')}\n`));
+      count += valid.length;
       damaged += invalid;
     }
     if (damaged > 0) {
       this.#drop(damaged, 'spool-damaged', `${damaged} unreadable records in the spool (a torn write) were skipped.`);
     }
-    return lines;
+    return { count, chunks };
   }
 
   /** opentrail has the batch: its files go. */
@@ -344,7 +353,8 @@ export class Spool {
     const flush = async () => {
       const open = this.#open;
       if (group.length === 0 || open === undefined) return;
-      const data = group.join('');
+      // Encoded once: the same bytes are written and, while kept, sent.
+      const data = Buffer.from(group.join(''));
       const [records, bytes] = [group.length, groupBytes];
       group = [];
       groupBytes = 0;
@@ -485,13 +495,6 @@ export class Spool {
   #report(what: string, error: unknown): void {
     this.#o.onError(new SpoolError(`${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
   }
-}
-
-/** The records of text this process wrote: one a line, each ended by a newline. */
-function wholeLines(text: string): string[] {
-  const lines = text.split('\n');
-  lines.pop();
-  return lines;
 }
 
 /** The lines a crash cannot have torn: ended by a newline and parseable. */
