@@ -289,7 +289,10 @@ describe('event log acknowledgement when written', () => {
   it('refuses a written acknowledgement whose write ends after a fdatasync failed', async () => {
     await withLogDir(async (dir) => {
       const gate: Gate = {};
-      const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate) });
+      const log = await EventLog.open(dir, {
+        inlineWriteBytes: 0,
+        openSegment: (p) => openWithHeldSync(p, gate),
+      });
       await log.append([payload('first call')], { ackWhen: 'written' });
       gate.holdWrites = true;
       const second = log.append([payload('second call')], { ackWhen: 'written' });
@@ -381,10 +384,46 @@ async function openWithShortWrites(path: string, maxBytes: number): Promise<File
   });
 }
 
+describe('event log inline writes', () => {
+  it('writes small groups on the calling thread and large ones through the thread pool', async () => {
+    await withLogDir(async (dir) => {
+      let pooled = 0;
+      const openSegment = async (path: string) => {
+        const fd = await open(path, 'a+');
+        return new Proxy(fd, {
+          get(target, prop) {
+            if (prop === 'write') {
+              return (buf: Uint8Array, offset: number, length: number) => {
+                pooled++;
+                return target.write(buf, offset, length);
+              };
+            }
+            const value: unknown = Reflect.get(target, prop, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      };
+      const log = await EventLog.open(dir, { openSegment, inlineWriteBytes: 1000 });
+      await log.append([payload('a call record')], { ackWhen: 'written' });
+      await log.append([payload('an ingested record')]);
+      assert.equal(pooled, 0, 'small groups were written inline');
+      const big = 'x'.repeat(5000);
+      await log.append([payload(big)]);
+      assert.equal(pooled, 1, 'a large group went through the pool');
+      assert.deepEqual(await readAll(log), ['a call record', 'an ingested record', big]);
+      await log.close();
+    });
+  });
+});
+
 describe('event log short writes', () => {
   it('writes every byte of a group when the file takes only a few bytes per write', async () => {
     await withLogDir(async (dir) => {
-      const log = await EventLog.open(dir, { segmentBytes: 300, openSegment: (p) => openWithShortWrites(p, 7) });
+      const log = await EventLog.open(dir, {
+        inlineWriteBytes: 0,
+        segmentBytes: 300,
+        openSegment: (p) => openWithShortWrites(p, 7),
+      });
       const written = Array.from({ length: 12 }, (_, i) => `record-${i}`.padEnd(50, '.'));
       for (let i = 0; i < written.length; i += 3) await log.append(written.slice(i, i + 3).map(payload));
       assert.deepEqual(await readAll(log), written);
