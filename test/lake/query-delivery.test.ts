@@ -30,8 +30,10 @@ import {
   ObjectStoreError,
   type PutObjectInput,
 } from '../../src/objectstore/index.ts';
+import { Database } from '../../src/store/database.ts';
 import { sha256Hex } from '../../src/trails/index.ts';
 import { awsCli } from '../helpers/aws-cli.ts';
+import { FIXED_ADMIN } from '../helpers/child-server.ts';
 import { useMoto } from '../helpers/moto.ts';
 import { managementRecord } from '../helpers/records.ts';
 import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
@@ -369,6 +371,65 @@ describe('Lake query results delivered to S3', () => {
       );
     } finally {
       release();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('delivers again, to the same keys and bytes, a finished query whose delivery a crash interrupted', {
+    timeout: 60_000,
+  }, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-redelivery-'));
+    const bucketDir = join(dataDir, 'buckets', 'redelivered');
+    try {
+      const first = await withServer(
+        async (w) => {
+          const ct = w.cloudtrail();
+          const { id } = await storeWithEvents(w, ct, 12);
+          await ct.send(new CreateTrailCommand({ Name: 'claims', S3BucketName: 'redelivered' }));
+          const { QueryId } = await ct.send(
+            new StartQueryCommand({
+              QueryStatement: `SELECT eventID, eventName FROM ${id} WHERE eventName IN ('${NAMES.join("', '")}')`,
+              DeliveryS3Uri: 's3://redelivered',
+            }),
+          );
+          assert.equal((await delivered(ct, QueryId as string)).DeliveryStatus, 'SUCCESS');
+          const local = localReader(w, 'redelivered');
+          const keys = await local.keys('AWSLogs/');
+          return {
+            queryId: QueryId as string,
+            files: await Promise.all(keys.map(async (k) => [k, await local.read(k)])),
+          };
+        },
+        { dataDir, env: FIXED_ADMIN },
+      );
+      assert.equal(first.files.length, 2, 'result_1.csv.gz and result_sign.json');
+      // What a crash during the delivery leaves: the query FINISHED with its rows stored, its delivery PENDING,
+      // and none of its files written yet.
+      const db = await Database.open(join(dataDir, 'opentrail.duckdb'), Date.now());
+      try {
+        const conn = await db.connect();
+        await conn.raw.run(
+          `UPDATE lake_queries SET doc = json_merge_patch(doc, '{"deliveryStatus":"PENDING"}') WHERE query_id = $1`,
+          [first.queryId],
+        );
+      } finally {
+        db.close();
+      }
+      await rm(join(bucketDir, 'AWSLogs'), { recursive: true });
+
+      await withServer(
+        async (w) => {
+          const ct = w.cloudtrail();
+          const d = await delivered(ct, first.queryId);
+          assert.equal(d.QueryStatus, 'FINISHED');
+          assert.equal(d.DeliveryStatus, 'SUCCESS');
+          const local = localReader(w, 'redelivered');
+          const again = await Promise.all((await local.keys('AWSLogs/')).map(async (k) => [k, await local.read(k)]));
+          assert.deepEqual(again, first.files, 'the same keys and bytes as the first delivery');
+        },
+        { dataDir, env: FIXED_ADMIN },
+      );
+    } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
