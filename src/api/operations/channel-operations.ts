@@ -1,13 +1,12 @@
 import {
   ACTIVITY_AUDIT_LOG_SELECTORS,
-  type ChannelRecord,
   type CreateChannelInput,
   channelOutput,
   ingestionStatusOutput,
 } from '../../lake/index.ts';
 import { ServiceError } from '../../model/service-error.ts';
 import type { OperationTable } from '../operation.ts';
-import { isTimeAndId, type KeysetOrder, keysetPage } from './page-token.ts';
+import { keysetPage, OLDEST_FIRST } from './page-token.ts';
 
 /** Channel operations (facts §8.4, Appendix A.7). */
 
@@ -67,11 +66,4 @@ export const channelOperations: OperationTable = {
       };
     },
   },
-};
-
-/** Channels are listed oldest first, as event data stores are. */
-const OLDEST_FIRST: KeysetOrder<ChannelRecord, [number, string]> = {
-  key: (c) => [c.createdAtMs, c.id],
-  isKey: isTimeAndId,
-  after: (c, [at, id]) => c.createdAtMs > at || (c.createdAtMs === at && c.id > id),
 };

@@ -1,12 +1,7 @@
-import {
-  type EventDataStoreInput,
-  type EventDataStoreRecord,
-  eventDataStoreOutput,
-  type UpdateEventDataStoreInput,
-} from '../../lake/index.ts';
+import { type EventDataStoreInput, eventDataStoreOutput, type UpdateEventDataStoreInput } from '../../lake/index.ts';
 import { ServiceError } from '../../model/service-error.ts';
 import type { OperationTable } from '../operation.ts';
-import { isTimeAndId, type KeysetOrder, keysetPage } from './page-token.ts';
+import { keysetPage, OLDEST_FIRST } from './page-token.ts';
 
 /** Event data store operations (facts §8.1, Appendix A.5). */
 
@@ -88,11 +83,4 @@ export const eventDataStoreOperations: OperationTable = {
       };
     },
   },
-};
-
-/** Stores are listed oldest first, so one created between pages comes at the end. */
-const OLDEST_FIRST: KeysetOrder<EventDataStoreRecord, [number, string]> = {
-  key: (s) => [s.createdAtMs, s.id],
-  isKey: isTimeAndId,
-  after: (s, [at, id]) => s.createdAtMs > at || (s.createdAtMs === at && s.id > id),
 };

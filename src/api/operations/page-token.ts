@@ -41,14 +41,21 @@ export interface KeysetOrder<T, K> {
   after(item: T, key: K): boolean;
 }
 
-/** The key of a list ordered by creation time, then id. */
-export function isTimeAndId(value: unknown): value is [number, string] {
-  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string';
-}
+/**
+ * Lists of resources shown oldest first (event data stores, channels): by creation time, then id, so one created
+ * between pages comes at the end.
+ */
+export const OLDEST_FIRST: KeysetOrder<{ createdAtMs: number; id: string }, [number, string]> = {
+  key: (r) => [r.createdAtMs, r.id],
+  isKey: (value): value is [number, string] =>
+    Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string',
+  after: (r, [at, id]) => r.createdAtMs > at || (r.createdAtMs === at && r.id > id),
+};
 
-export function keysetPage<T, K>(
+/** A page of `all`; `order` may be written for a wider type than the items (OLDEST_FIRST for any resource). */
+export function keysetPage<T extends U, U, K>(
   all: readonly T[],
-  order: KeysetOrder<T, K>,
+  order: KeysetOrder<U, K>,
   page: { size: number; token: string | undefined; scope: string },
   invalidToken: () => ServiceError,
 ): { items: T[]; nextToken?: string } {
