@@ -105,7 +105,6 @@ export class LakeQueries {
     }
   }
 
-  /** Waits for deliveries being written. */
   /**
    * Starts no more runs, interrupts running queries (a restart would mark them FAILED anyway) and waits until
    * every run's outcome is stored: a query answered FINISHED from memory is still FINISHED after a restart.

@@ -23,8 +23,9 @@ import { writeFully, writeFullySync } from './write-fully.ts';
  * segment by `truncateBefore`. `append` resolves when its batch is committed, or already when it is
  * written if the caller asks (`ackWhen: 'written'`). A crash of the process loses only pending records,
  * which were never acknowledged; a crash of the machine can also lose what was written after the last
- * fdatasync that returned, which holds no committed record, only records acknowledged as written. On open the torn tail of the last
- * segment is cut off, but damage with valid records after it stops the open instead (`recoverTail`).
+ * fdatasync that returned, which holds no committed record, only records acknowledged as written. On open
+ * the torn tail of the last segment is cut off, but damage with valid records after it stops the open
+ * instead (`recoverTail`).
  *
  * Trade-off: commits are grouped. While a group is being written, every batch that arrives joins the next
  * group; while one is being fdatasync'd, the next ones are written, and the next fdatasync covers them all.
@@ -175,8 +176,8 @@ export class EventLog {
   }
 
   /**
-   * The highest sequence number handed out: where the log stands for anything that must come after what has
-   * been logged so far (a new trail's or store's first record). Readers still wait for `committedSeq`.
+   * The highest sequence number handed out (written, maybe not yet committed): what caught-up checks wait for.
+   * Readers see only `committedSeq`; a position to save comes from `loggedSeq`.
    */
   get writtenSeq(): number {
     return this.#nextSeq - 1;

@@ -78,10 +78,9 @@ export class DeliveryEngine {
   /** One delivery run: every trail up to the records logged when the run starts. */
   async deliver(): Promise<void> {
     this.#syncTrails();
-    // A call's record can be written and not yet committed (Capture.recordCall): wait for that group's
-    // fdatasync, so a run delivers every call answered before it.
-    const target = this.#deps.log.writtenSeq;
-    if (target > this.#deps.log.committedSeq) await this.#deps.log.waitForCommit(target - 1);
+    // A call's record can be written and not yet committed (Capture.recordCall): the run waits for it, so it
+    // delivers every call answered before it.
+    const target = await this.#deps.log.loggedSeq();
     const blocked = new Set<string>();
     for (const state of this.#states.values()) {
       if (state.plan !== undefined && !(await this.#retryPlan(state))) blocked.add(state.trailKey);
