@@ -175,7 +175,7 @@ export class LakeQueries {
   #translate(caller: Caller, statement: string): Promise<TranslatedQuery> {
     return this.#deps.reads.use((conn) =>
       conn.serial(async (raw) => {
-        const t = await translateLakeQuery(raw, statement, this.#storesOf(caller));
+        const t = await translateLakeQuery(conn, statement, this.#storesOf(caller));
         // Binding catches what parsing cannot (a column or type that does not exist) while the caller waits.
         try {
           (await raw.prepare(t.sql)).destroySync();

@@ -1,5 +1,5 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { ServiceError } from '../model/service-error.ts';
+import type { Connection } from '../store/database.ts';
 import { duckdbFunctionName } from './sql-functions.ts';
 
 /**
@@ -37,7 +37,7 @@ function invalid(message: string): ServiceError {
 }
 
 export async function translateLakeQuery(
-  conn: DuckDBConnection,
+  conn: Connection,
   statement: string,
   stores: LakeStores,
 ): Promise<TranslatedQuery> {
@@ -64,24 +64,29 @@ export async function translateLakeQuery(
     const key = relationKey(ref);
     if (relations.has(key)) continue;
     const eventId = soughtEventIds.get(ref);
-    const sub = await serialize(conn, stores.relationSql(String(ref['table_name']).toLowerCase(), eventId));
-    relations.set(key, (sub['statements'] as Tree[])[0] as Tree);
+    relations.set(key, await relationTree(conn, stores.relationSql(String(ref['table_name']).toLowerCase(), eventId)));
   }
   replaceStores(top, relations);
   dropLocations(tree);
   return { sql: await deserialize(conn, tree), storeIds: [...new Set(storeIds)] };
 }
 
-async function deserialize(conn: DuckDBConnection, tree: Tree): Promise<string> {
-  const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::JSON)', [JSON.stringify(tree)]);
-  return String(reader.getRowsJS()[0]?.[0]);
+/*
+ * The parser is reached through statements prepared once per connection: a statement run with parameters
+ * is otherwise extracted, prepared, run and fetched to its end, each a trip to DuckDB's threads, and a
+ * StartQuery makes three such calls before its own prepare. Those trips were most of its time.
+ */
+const SERIALIZE = 'SELECT json_serialize_sql($1::VARCHAR)';
+const DESERIALIZE = 'SELECT json_deserialize_sql($1::JSON)';
+
+async function deserialize(conn: Connection, tree: Tree): Promise<string> {
+  return String(await runParser(conn, DESERIALIZE, JSON.stringify(tree)));
 }
 
 type Tree = Record<string, unknown>;
 
-async function serialize(conn: DuckDBConnection, sql: string): Promise<Tree> {
-  const reader = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
-  const tree = JSON.parse(String(reader.getRowsJS()[0]?.[0])) as Tree;
+async function serialize(conn: Connection, sql: string): Promise<Tree> {
+  const tree = JSON.parse(String(await runParser(conn, SERIALIZE, sql))) as Tree;
   if (tree['error'] === true) {
     const message = String(tree['error_message']);
     // DuckDB serialises SELECT statements only: anything else (COPY, ATTACH, PRAGMA, SET, DML) lands here.
@@ -91,6 +96,34 @@ async function serialize(conn: DuckDBConnection, sql: string): Promise<Tree> {
     throw invalid(`The query cannot be parsed: ${message}`);
   }
   return tree;
+}
+
+/** Its one value: the first chunk holds it, and reading to the end would cost one more trip. */
+async function runParser(conn: Connection, statement: string, text: string): Promise<unknown> {
+  const prepared = await conn.prepared(statement);
+  prepared.bindVarchar(1, text);
+  return (await (await prepared.run()).fetchChunk())?.getRowValues(0)[0];
+}
+
+/**
+ * The trees of the service's own store relations, by their SQL: a store's relation is the same for every
+ * query that does not seek one eventID, so it is parsed once, not once per query. Bounded, oldest dropped.
+ */
+const relationTrees = new Map<string, string>();
+const RELATION_TREES_KEPT = 256;
+
+async function relationTree(conn: Connection, sql: string): Promise<Tree> {
+  let json = relationTrees.get(sql);
+  if (json === undefined) {
+    json = JSON.stringify(((await serialize(conn, sql))['statements'] as Tree[])[0]);
+    relationTrees.set(sql, json);
+    for (const old of relationTrees.keys()) {
+      if (relationTrees.size <= RELATION_TREES_KEPT) break;
+      relationTrees.delete(old);
+    }
+  }
+  // A fresh copy: the query's tree takes it in and is changed afterwards (dropLocations).
+  return JSON.parse(json) as Tree;
 }
 
 /**

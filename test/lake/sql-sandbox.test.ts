@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type LakeStores, quoteStoreIds, translateLakeQuery } from '../../src/lake/sql-sandbox.ts';
 import { ServiceError } from '../../src/model/service-error.ts';
+import { Connection } from '../../src/store/database.ts';
 
 const MINE = '6ca5ea12-54f5-4f1e-9fa3-1234567890ab';
 const ALSO_MINE = '0b9f3c3e-1111-4222-8333-944455556666';
@@ -24,14 +25,16 @@ const stores: LakeStores = {
 
 describe('Lake SQL sandbox', () => {
   let instance: DuckDBInstance;
-  let conn: DuckDBConnection;
+  let raw: DuckDBConnection;
+  let conn: Connection;
   before(async () => {
     instance = await DuckDBInstance.create(':memory:');
-    conn = await instance.connect();
-    await conn.run(`CREATE TABLE lake_events (store_id VARCHAR, eventname VARCHAR,
+    raw = await instance.connect();
+    conn = new Connection(raw);
+    await raw.run(`CREATE TABLE lake_events (store_id VARCHAR, eventname VARCHAR,
       useridentity STRUCT(type VARCHAR, arn VARCHAR), eventtime TIMESTAMP,
       requestparameters MAP(VARCHAR, VARCHAR), errorcode VARCHAR, eventid VARCHAR DEFAULT 'e-' || random())`);
-    await conn.run(`INSERT INTO lake_events (store_id, eventname, useridentity, eventtime, requestparameters, errorcode) VALUES
+    await raw.run(`INSERT INTO lake_events (store_id, eventname, useridentity, eventtime, requestparameters, errorcode) VALUES
       ('${MINE}', 'GetObject', {'type': 'IAMUser', 'arn': 'arn:aws:iam::111122223333:user/alice'}, '2026-12-01 10:00:00', MAP {'bucketName': 'logs'}, NULL),
       ('${MINE}', 'GetObject', {'type': 'IAMUser', 'arn': 'arn:aws:iam::111122223333:user/bob'}, '2026-12-02 10:00:00', MAP {'bucketName': 'data'}, 'AccessDenied'),
       ('${MINE}', 'PutObject', {'type': 'IAMUser', 'arn': 'arn:aws:iam::111122223333:user/alice'}, '2026-12-03 10:00:00', MAP {'bucketName': 'logs'}, NULL),
@@ -39,13 +42,13 @@ describe('Lake SQL sandbox', () => {
       ('${THEIRS}', 'GetObject', {'type': 'Root', 'arn': 'arn:aws:iam::999999999999:root'}, '2026-12-03 12:00:00', MAP {}, NULL)`);
   });
   after(() => {
-    conn.closeSync();
+    raw.closeSync();
     instance.closeSync();
   });
 
   async function run(statement: string): Promise<{ columns: string[]; rows: unknown[][] }> {
     const { sql } = await translateLakeQuery(conn, statement, stores);
-    const reader = await conn.runAndReadAll(sql);
+    const reader = await raw.runAndReadAll(sql);
     return { columns: reader.columnNames(), rows: reader.getRowsJS() };
   }
 
