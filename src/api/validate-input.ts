@@ -101,17 +101,12 @@ function codePointLength(s: string): number {
 function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string[], out: Violation[]): unknown {
   const shape = model.shapes[ref.shape];
   if (shape === undefined) throw new Error(`model has no shape ${ref.shape}`);
-  const fail = (constraint: string) =>
-    out.push({
-      members: path,
-      text: `Value ${describe(value)} at '${memberPath(path)}' failed to satisfy constraint: ${constraint}`,
-    });
   switch (shape.type) {
     case 'structure':
       return walkStructure(model, shape, value, path, out);
     case 'list': {
       if (!Array.isArray(value)) throw mismatch(path, 'a list', value);
-      checkSize(shape, value.length, fail, 'length');
+      checkSize(shape, value.length, 'length', out, path, value);
       const member = shape.member as ShapeRef;
       return value.map((item, i) => {
         if (item === null) throw mismatch([...path, String(i + 1)], 'a value', item);
@@ -121,7 +116,7 @@ function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string[]
     case 'map': {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) throw mismatch(path, 'a map', value);
       const entries = Object.entries(value);
-      checkSize(shape, entries.length, fail, 'length');
+      checkSize(shape, entries.length, 'length', out, path, value);
       const result: Record<string, unknown> = {};
       for (const [k, v] of entries) {
         walk(model, shape.key as ShapeRef, k, [...path, k], out);
@@ -131,12 +126,14 @@ function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string[]
     }
     case 'string': {
       if (typeof value !== 'string') throw mismatch(path, 'a string', value);
-      checkSize(shape, codePointLength(value), fail, 'length');
+      // Counted only when bounded: eventData-like strings are long and most have no bounds.
+      if (shape.min !== undefined || shape.max !== undefined)
+        checkSize(shape, codePointLength(value), 'length', out, path, value);
       if (shape.pattern !== undefined && !compiledPattern(shape.pattern).test(value)) {
-        fail(`Member must satisfy regular expression pattern: ${shape.pattern}`);
+        violation(out, path, value, `Member must satisfy regular expression pattern: ${shape.pattern}`);
       }
       if (shape.enum !== undefined && !shape.enum.includes(value)) {
-        fail(`Member must satisfy enum value set: [${shape.enum.join(', ')}]`);
+        violation(out, path, value, `Member must satisfy enum value set: [${shape.enum.join(', ')}]`);
       }
       return value;
     }
@@ -146,19 +143,26 @@ function walk(model: ServiceModel, ref: ShapeRef, value: unknown, path: string[]
     case 'integer':
     case 'long':
       if (typeof value !== 'number' || !Number.isInteger(value)) throw mismatch(path, 'an integer', value);
-      checkSize(shape, value, fail, 'value');
+      checkSize(shape, value, 'value', out, path, value);
       return value;
     case 'float':
     case 'double':
       if (typeof value !== 'number') throw mismatch(path, 'a number', value);
-      checkSize(shape, value, fail, 'value');
+      checkSize(shape, value, 'value', out, path, value);
       return value;
     case 'timestamp':
-      return parseTimestamp(value, path, fail);
+      return parseTimestamp(value, path, (constraint) => violation(out, path, value, constraint));
     case 'blob':
       if (typeof value !== 'string') throw mismatch(path, 'a base64 string', value);
       return value;
   }
+}
+
+function violation(out: Violation[], path: string[], value: unknown, constraint: string): void {
+  out.push({
+    members: path,
+    text: `Value ${describe(value)} at '${memberPath(path)}' failed to satisfy constraint: ${constraint}`,
+  });
 }
 
 function walkStructure(
@@ -187,10 +191,20 @@ function walkStructure(
   return result;
 }
 
-function checkSize(shape: Shape, size: number, fail: (c: string) => void, what: 'length' | 'value'): void {
-  if (shape.min !== undefined && size < shape.min)
-    fail(`Member must have ${what} greater than or equal to ${shape.min}`);
-  if (shape.max !== undefined && size > shape.max) fail(`Member must have ${what} less than or equal to ${shape.max}`);
+function checkSize(
+  shape: Shape,
+  size: number,
+  what: 'length' | 'value',
+  out: Violation[],
+  path: string[],
+  value: unknown,
+): void {
+  if (shape.min !== undefined && size < shape.min) {
+    violation(out, path, value, `Member must have ${what} greater than or equal to ${shape.min}`);
+  }
+  if (shape.max !== undefined && size > shape.max) {
+    violation(out, path, value, `Member must have ${what} less than or equal to ${shape.max}`);
+  }
 }
 
 /**
