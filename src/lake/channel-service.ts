@@ -192,7 +192,7 @@ export class ChannelService {
     // Stopped or deleted destinations stay listed: the consumer's ingestion windows decide for them.
     const destinations = channel.destinations.map((d) => d.Location.slice(d.Location.lastIndexOf('/') + 1));
     const result: PutAuditEventsResult = { successful: [], failed: [] };
-    const payloads: Uint8Array[] = [];
+    const records: Record<string, unknown>[] = [];
     let lastAttemptId: string | undefined;
     for (const e of events) {
       const verdict = checkAuditEvent(e, channel.accountId);
@@ -211,13 +211,13 @@ export class ChannelService {
         channelArn: channel.arn,
         eventData: verdict.eventData,
       });
-      payloads.push(encodeRecord(record, destinations));
+      records.push(record);
       result.successful.push({ id: e.id, eventID: eventId });
     }
     const status: IngestionStatus = { ...this.ingestionStatus(channel), latestAttemptMs: now };
     if (lastAttemptId !== undefined) status.latestAttemptEventId = lastAttemptId;
     try {
-      if (payloads.length > 0) await this.#deps.appendPayloads(payloads);
+      if (records.length > 0) await this.#deps.appendPayloads(encodeRecords(records, destinations));
     } catch (error) {
       this.#status.set(channel.id, { ...status, latestErrorCode: 'InternalFailure' });
       throw error;
@@ -297,11 +297,30 @@ export class ChannelService {
   }
 }
 
-/** One record's log payload: its routing header carries the channel's destination stores. */
-function encodeRecord(record: Record<string, unknown>, destinations: string[]): Uint8Array {
-  const header = JSON.stringify({ ...routingHeader(record), [CHANNEL_DESTINATIONS_MEMBER]: destinations });
-  const json = JSON.stringify(record);
-  const out = Buffer.allocUnsafe(maxPayloadLength(header, json));
-  const end = encodeInto(out, 0, header, json, true);
-  return out.subarray(0, end);
+/**
+ * The records' log payloads, each with a routing header that carries the channel's destination stores,
+ * written into one buffer: a buffer apiece (too big for Node's pool) cost more than encoding them.
+ */
+function encodeRecords(records: Record<string, unknown>[], destinations: string[]): Uint8Array[] {
+  const headers: string[] = [];
+  const texts: string[] = [];
+  let size = 0;
+  for (const record of records) {
+    const header = routingHeader(record) as Record<string, unknown>;
+    header[CHANNEL_DESTINATIONS_MEMBER] = destinations;
+    const headerJson = JSON.stringify(header);
+    const json = JSON.stringify(record);
+    headers.push(headerJson);
+    texts.push(json);
+    size += maxPayloadLength(headerJson, json);
+  }
+  const out = Buffer.allocUnsafe(size);
+  const payloads: Uint8Array[] = [];
+  let offset = 0;
+  for (let i = 0; i < records.length; i++) {
+    const end = encodeInto(out, offset, headers[i] as string, texts[i] as string, true);
+    payloads.push(out.subarray(offset, end));
+    offset = end;
+  }
+  return payloads;
 }
