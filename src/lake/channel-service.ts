@@ -15,7 +15,12 @@ import {
   parseChannelRef,
   validateChannelName,
 } from './channel.ts';
-import { type AuditEventInput, checkAuditEvent, integrationRecord } from './channel-audit-event.ts';
+import {
+  type AuditEventInput,
+  type AuditEventVerdict,
+  checkAuditEvent,
+  integrationRecord,
+} from './channel-audit-event.ts';
 import { CHANNEL_DESTINATIONS_MEMBER } from './channel-routing.ts';
 import type { ChannelStore } from './channel-store.ts';
 import type { EventDataStoreService } from './event-data-store-service.ts';
@@ -192,27 +197,17 @@ export class ChannelService {
     // Stopped or deleted destinations stay listed: the consumer's ingestion windows decide for them.
     const destinations = channel.destinations.map((d) => d.Location.slice(d.Location.lastIndexOf('/') + 1));
     const result: PutAuditEventsResult = { successful: [], failed: [] };
-    const records: Record<string, unknown>[] = [];
+    const records: { record: Record<string, unknown>; json: string }[] = [];
     let lastAttemptId: string | undefined;
     for (const e of events) {
-      const verdict = checkAuditEvent(e, channel.accountId);
-      if (!verdict.ok) {
-        result.failed.push({ id: e.id, errorCode: verdict.errorCode, errorMessage: verdict.errorMessage });
+      const accepted = acceptEvent(e, channel, ingestionTime, () => this.#deps.ids.uuid());
+      if (!accepted.ok) {
+        result.failed.push({ id: e.id, errorCode: accepted.errorCode, errorMessage: accepted.errorMessage });
         continue;
       }
-      const eventId = this.#deps.ids.uuid();
-      lastAttemptId = eventId;
-      const record = integrationRecord({
-        eventId,
-        eventTime: verdict.eventTime,
-        region: channel.region,
-        accountId: channel.accountId,
-        ingestionTime,
-        channelArn: channel.arn,
-        eventData: verdict.eventData,
-      });
-      records.push(record);
-      result.successful.push({ id: e.id, eventID: eventId });
+      lastAttemptId = accepted.eventId;
+      records.push(accepted);
+      result.successful.push({ id: e.id, eventID: accepted.eventId });
     }
     const status: IngestionStatus = { ...this.ingestionStatus(channel), latestAttemptMs: now };
     if (lastAttemptId !== undefined) status.latestAttemptEventId = lastAttemptId;
@@ -298,27 +293,65 @@ export class ChannelService {
 }
 
 /**
+ * One event's record and its JSON, or why it is refused. JSON.stringify runs out of stack on eventData
+ * nested a few thousand levels deep, which JSON.parse reads without complaint: that refuses the event
+ * alone, never the whole call.
+ */
+function acceptEvent(
+  e: AuditEventInput,
+  channel: ChannelRecord,
+  ingestionTime: string,
+  newEventId: () => string,
+):
+  | { ok: true; eventId: string; record: Record<string, unknown>; json: string }
+  | Extract<AuditEventVerdict, { ok: false }> {
+  try {
+    const verdict = checkAuditEvent(e, channel.accountId);
+    if (!verdict.ok) return verdict;
+    const eventId = newEventId();
+    const record = integrationRecord({
+      eventId,
+      eventTime: verdict.eventTime,
+      region: channel.region,
+      accountId: channel.accountId,
+      ingestionTime,
+      channelArn: channel.arn,
+      eventData: verdict.eventData,
+    });
+    return { ok: true, eventId, record, json: JSON.stringify(record) };
+  } catch (error) {
+    // Anything else is a fault of ours, for the service's log and a 500, not the caller's data.
+    if (!(error instanceof RangeError)) throw error;
+    return {
+      ok: false,
+      errorCode: 'InvalidData',
+      errorMessage: `eventData is nested too deeply to store (${error.message}); flatten it.`,
+    };
+  }
+}
+
+/**
  * The records' log payloads, each with a routing header that carries the channel's destination stores,
  * written into one buffer: a buffer apiece (too big for Node's pool) cost more than encoding them.
  */
-function encodeRecords(records: Record<string, unknown>[], destinations: string[]): Uint8Array[] {
+function encodeRecords(
+  records: { record: Record<string, unknown>; json: string }[],
+  destinations: string[],
+): Uint8Array[] {
   const headers: string[] = [];
-  const texts: string[] = [];
   let size = 0;
-  for (const record of records) {
+  for (const { record, json } of records) {
     const header = routingHeader(record) as Record<string, unknown>;
     header[CHANNEL_DESTINATIONS_MEMBER] = destinations;
     const headerJson = JSON.stringify(header);
-    const json = JSON.stringify(record);
     headers.push(headerJson);
-    texts.push(json);
     size += maxPayloadLength(headerJson, json);
   }
   const out = Buffer.allocUnsafe(size);
   const payloads: Uint8Array[] = [];
   let offset = 0;
   for (let i = 0; i < records.length; i++) {
-    const end = encodeInto(out, offset, headers[i] as string, texts[i] as string, true);
+    const end = encodeInto(out, offset, headers[i] as string, (records[i] as { json: string }).json, true);
     payloads.push(out.subarray(offset, end));
     offset = end;
   }

@@ -88,6 +88,13 @@ function eventData(account: string, over: Record<string, unknown> = {}): Record<
 
 const entry = (id: string, data: Record<string, unknown>) => ({ id, eventData: JSON.stringify(data) });
 
+/** eventData whose `parent.member` is an object nested `depth` levels deep, written as text (no stringify could). */
+function deepEventData(data: Record<string, unknown>, parent: string, member: string, depth: number): string {
+  const marker = '"__deep__"';
+  const text = JSON.stringify({ ...data, [parent]: { ...(data[parent] as object), [member]: '__deep__' } });
+  return text.replace(marker, `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
+}
+
 async function auditStore(ct: CloudTrailClient, name: string): Promise<{ arn: string; id: string }> {
   const made = await ct.send(
     new CreateEventDataStoreCommand({ Name: name, AdvancedEventSelectors: AUDIT_SELECTORS, MultiRegionEnabled: false }),
@@ -200,6 +207,9 @@ describe('PutAuditEvents', () => {
         entry('other-recipient', eventData(account, { recipientAccountId: '999988887777' })),
         entry('aws-source', eventData(account, { eventSource: 's3.amazonaws.com' })),
         entry('big-params', eventData(account, { requestParameters: { blob: 'x'.repeat(101 * 1024) } })),
+        // Nested deeper than JSON.stringify's stack reaches (JSON.parse reads it): refused alone, never a 500.
+        { id: 'deep-details', eventData: deepEventData(eventData(account), 'userIdentity', 'details', 20_000) },
+        { id: 'deep-params', eventData: deepEventData(eventData(account), 'requestParameters', 'deep', 20_000) },
       ]);
       assert.equal(answer.status, 200);
       assert.deepEqual(
@@ -216,11 +226,15 @@ describe('PutAuditEvents', () => {
         'other-recipient': 'InvalidRecipient',
         'aws-source': 'InvalidEventSource',
         'big-params': 'FieldTooLong',
+        'deep-details': 'InvalidData',
+        'deep-params': 'InvalidData',
       });
+      const deep = (answer.json.failed ?? []).find((f) => f.id === 'deep-details') as { errorMessage?: string };
+      assert.match(deep.errorMessage ?? '', /nested too deeply/);
       await w.app.lakeCaughtUp();
       assert.equal(await w.app.services.eventDataStores.countEvents(store.id), 1);
       const status = await ct.send(new GetChannelCommand({ Channel: channel }));
-      assert.equal(status.IngestionStatus?.LatestIngestionErrorCode, 'FieldTooLong');
+      assert.equal(status.IngestionStatus?.LatestIngestionErrorCode, 'InvalidData');
     });
   });
 
