@@ -4,11 +4,13 @@
  * Dates become ISO-8601 text. Nesting deeper than any CloudTrail request is cut off, so no input can make
  * recording overflow the stack.
  */
-const MAX_DEPTH = 32;
+export const MAX_RECORDED_DEPTH = 32;
+/** What stands in for a value nested deeper than MAX_RECORDED_DEPTH. */
+export const TOO_DEEP = '(nested too deep to record)';
 
 export function lowerCamelMembers(value: unknown, depth = 0): unknown {
   if (value instanceof Date) return value.toISOString();
-  if (depth >= MAX_DEPTH && value !== null && typeof value === 'object') return '(nested too deep to record)';
+  if (depth >= MAX_RECORDED_DEPTH && value !== null && typeof value === 'object') return TOO_DEEP;
   if (Array.isArray(value)) return value.map((v) => lowerCamelMembers(v, depth + 1));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -1,5 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
-import { lowerCamelMembers } from '../capture/camel-case.ts';
+import { lowerCamelMembers, MAX_RECORDED_DEPTH, TOO_DEEP } from '../capture/camel-case.ts';
 import { header, type IdentifiedOperation } from './identify-operation.ts';
 import type { ProxiedService } from './operation-table.ts';
 
@@ -210,10 +210,15 @@ function secretNames(service: ProxiedService): Set<string> {
   return names;
 }
 
-/** A copy with every secret member's value replaced, at any depth. */
+/**
+ * A copy with every secret member's value replaced, at any depth. Nesting deeper than a request's is cut,
+ * as in lowerCamelMembers: an upstream's answer can be nested thousands of levels, which would hide its
+ * deep secrets from this walk and make the record's serialisation run out of stack (the record was lost).
+ */
 export function redact(members: Record<string, unknown>, secrets: ReadonlySet<string>): Record<string, unknown> {
   const walk = (value: unknown, depth: number): unknown => {
-    if (depth > 32 || value === null || typeof value !== 'object') return value;
+    if (value === null || typeof value !== 'object') return value;
+    if (depth >= MAX_RECORDED_DEPTH) return TOO_DEEP;
     if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = secrets.has(k.toLowerCase()) ? HIDDEN : walk(v, depth + 1);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { describe, it } from 'node:test';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { Json } from '../delivery/delivered-files.ts';
@@ -128,4 +128,45 @@ describe('garbage sent to the recording proxy', () => {
       assert.match(JSON.stringify(params['item']), /nested too deep to record/);
       if (res.status >= 300) assert.equal(typeof put['errorCode'], 'string');
     }));
+
+  it("records a call whose answer is nested 20,000 levels deep, the answer's nesting cut", async () => {
+    // moto cannot send such an answer; any other upstream can.
+    const levels = 20_000;
+    const deep = `${'{"M":{"a":'.repeat(levels)}{"S":"x"}${'}}'.repeat(levels)}`;
+    const upstream = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(`{"Attributes":{"deep":${deep},"password":"hunter2"}}`);
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const port = (upstream.address() as { port: number }).port;
+    try {
+      await withProxy(
+        moto.endpoint,
+        async (p) => {
+          const delivered = await dataTrail(p, 'trail-logs');
+          const res = await rawRequest({
+            url: p.w.url,
+            service: 'dynamodb',
+            target: 'DynamoDB_20120810.PutItem',
+            contentType: 'application/x-amz-json-1.0',
+            body: '{"TableName":"Deep","Item":{"id":{"S":"1"}},"ReturnValues":"ALL_OLD"}',
+            credentials: p.w.adminCredentials,
+            signingDate: new Date(p.clock.now()),
+          });
+          assert.equal(res.status, 200, 'the answer is passed on');
+          const put = (await delivered()).find((r) => r['eventName'] === 'PutItem') as Json | undefined;
+          assert.ok(put !== undefined, 'the call is recorded');
+          const answer = JSON.stringify(put['responseElements']);
+          assert.match(answer, /nested too deep to record/);
+          assert.doesNotMatch(answer, /hunter2/, 'secrets beside the deep member are still hidden');
+        },
+        ['--upstream', `dynamodb=http://127.0.0.1:${port}`],
+      );
+    } finally {
+      upstream.close();
+    }
+  });
 });

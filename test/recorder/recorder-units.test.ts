@@ -89,6 +89,17 @@ describe('redaction', () => {
     const record = JSON.parse(recordText({ eventName: 'X', requestParameters: recorded }, defaults, 'id-1'));
     assert.deepEqual(record.requestParameters, { truncated: true, originalBytes: JSON.stringify(big).length });
   });
+
+  test('records a body nested 20,000 levels deep with its nesting cut, its secrets still hidden', () => {
+    // JSON.parse (as body parsers use) reads it; walking or serialising it whole would run out of stack.
+    const levels = 20_000;
+    const body = JSON.parse(`{"password":"x","deep":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}}`);
+    const recorded = requestParameters({ query: new URLSearchParams(), body, params: {} }, redactionSet(['password']));
+    const defaults = { eventSource: 'orders.example.com', awsRegion: 'us-east-1', now: () => 0, newEventId: () => '' };
+    const record = JSON.parse(recordText({ eventName: 'X', requestParameters: recorded }, defaults, 'id-1'));
+    assert.equal(record.requestParameters.password, HIDDEN);
+    assert.match(JSON.stringify(record.requestParameters.deep), /nested too deep to record/);
+  });
 });
 
 describe('sourceIPAddress', () => {

@@ -1,15 +1,22 @@
 import { HIDDEN } from './cloudtrail-record.ts';
 
+/** Nesting deeper than this is recorded as TOO_DEEP, as opentrail records its own calls and proxied ones. */
+const MAX_DEPTH = 32;
+const TOO_DEEP = '(nested too deep to record)';
+
 /**
  * A copy of `value` in which every member named in `names` (compared case-insensitively, at any depth,
- * inside arrays too) is replaced by CloudTrail's `HIDDEN_DUE_TO_SECURITY_REASONS`.
+ * inside arrays too) is replaced by CloudTrail's `HIDDEN_DUE_TO_SECURITY_REASONS`. A body nested thousands
+ * of levels deep (JSON.parse reads one) is cut at MAX_DEPTH: walking or serialising it would run out of
+ * stack, and the request would go unrecorded.
  */
-export function redact(value: unknown, names: ReadonlySet<string>): unknown {
-  if (Array.isArray(value)) return value.map((v) => redact(v, names));
+export function redact(value: unknown, names: ReadonlySet<string>, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return TOO_DEEP;
+  if (Array.isArray(value)) return value.map((v) => redact(v, names, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    out[key] = names.has(key.toLowerCase()) ? HIDDEN : redact(v, names);
+    out[key] = names.has(key.toLowerCase()) ? HIDDEN : redact(v, names, depth + 1);
   }
   return out;
 }
