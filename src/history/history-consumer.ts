@@ -1,11 +1,11 @@
 import type { ConsumerHandler } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
 import { headerCategory, mayHaveExtraMembers, recordBytes } from '../log/record-payload.ts';
-import { type Connection, inTransaction } from '../store/database.ts';
-import { CREATE_STAGING, insertResources, insertStagedRecords } from './history-table.ts';
+import type { Connection } from '../store/database.ts';
+import { insertRecords, insertResources, recordBatch } from './history-table.ts';
 
 /**
- * Feeds event history from the log: each batch is appended raw to a staging table, then moved into
+ * Feeds event history from the log: each batch goes to DuckDB as one value (`recordBatch`) and into
  * `history_events` together with the new cursor in one transaction, so a crash repeats or loses nothing.
  *
  * A failed batch is split in halves until the failure is pinned to single records. Only a record that
@@ -58,7 +58,6 @@ export class HistoryConsumer implements ConsumerHandler {
 
   async loadCursor(): Promise<number> {
     this.#appliedThrough = await this.#conn.serial(async (raw) => {
-      await raw.run(CREATE_STAGING);
       const rows = (
         await raw.runAndReadAll('SELECT seq FROM consumer_cursors WHERE consumer = $1', [this.name])
       ).getRows();
@@ -110,24 +109,13 @@ export class HistoryConsumer implements ConsumerHandler {
 
   async #applyBatch(entries: LogEntry[]): Promise<void> {
     const last = (entries[entries.length - 1] as LogEntry).seq;
-    await this.#conn.serial(async (raw) => {
-      await raw.run('DELETE FROM history_staging');
-      const appender = await raw.createAppender('history_staging', 'main', 'temp');
-      try {
-        for (const e of entries) {
-          appender.appendBigInt(BigInt(e.seq));
-          appender.appendVarchar(recordBytes(e.payload).toString('utf8'));
-          appender.appendBoolean(mayHaveExtraMembers(e.payload));
-          appender.endRow();
-        }
-      } finally {
-        appender.closeSync();
-      }
-      await inTransaction(raw, async () => {
-        await insertStagedRecords(raw);
-        await insertResources(raw, (entries[0] as LogEntry).seq);
-        await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, last]);
-      });
+    const batch = recordBatch(
+      entries.map((e) => ({ seq: e.seq, json: recordBytes(e.payload), mayHaveExtra: mayHaveExtraMembers(e.payload) })),
+    );
+    await this.#conn.withTransaction(async (raw) => {
+      await insertRecords(raw, batch);
+      await insertResources(raw, (entries[0] as LogEntry).seq);
+      await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, last]);
     });
     this.#appliedThrough = last;
   }

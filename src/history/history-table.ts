@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { blobValue, type DuckDBConnection } from '@duckdb/node-api';
 import { RECORD_MEMBER_ORDER } from '../model/record.ts';
 
 /**
@@ -53,9 +53,35 @@ const CALLER_SCHEMA = JSON.stringify({
   accessKeyId: 'VARCHAR',
 });
 
-/** The staging table the consumer appends raw log records to before one INSERT … SELECT. */
-export const CREATE_STAGING =
-  'CREATE OR REPLACE TEMP TABLE history_staging (seq BIGINT, j VARCHAR, may_have_extra BOOLEAN)';
+/**
+ * A batch of log records as one value for the INSERT: per record its seq (20 digits), '1' when it may have
+ * members beyond the typed ones ('0' otherwise), its JSON, then 0x1E, a byte no JSON text holds unescaped.
+ * Bound once, it replaced an appender row per record: the appender's calls and the string made of each
+ * record were about 4 µs per record on the main thread, the batch's bytes are about 1 µs, and DuckDB's side
+ * costs the same either way.
+ */
+export function recordBatch(records: readonly { seq: number; json: Uint8Array; mayHaveExtra: boolean }[]): Buffer {
+  let size = 0;
+  for (const r of records) size += BATCH_PREFIX_BYTES + r.json.byteLength + 1;
+  const out = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for (const r of records) {
+    offset += out.write(String(r.seq).padStart(20, '0'), offset, 'latin1');
+    out[offset++] = r.mayHaveExtra ? 0x31 : 0x30;
+    out.set(r.json, offset);
+    offset += r.json.byteLength;
+    out[offset++] = RECORD_SEPARATOR;
+  }
+  return out;
+}
+
+const BATCH_PREFIX_BYTES = 21;
+const RECORD_SEPARATOR = 0x1e;
+/** recordBatch's records as rows (seq, j, may_have_extra); `decode` refuses bytes that are not UTF-8. */
+const BATCH_ROWS = `(
+  SELECT substr(line, 1, 20)::BIGINT AS seq, substr(line, 22) AS j, substr(line, 21, 1) = '1' AS may_have_extra
+  FROM (SELECT unnest(string_split(decode($1::BLOB), chr(${RECORD_SEPARATOR}))) AS line)
+  WHERE line <> '')`;
 
 /** Indexes the resources of the history events from `firstSeq` on (one row per resource). */
 export async function insertResources(conn: DuckDBConnection, firstSeq: number): Promise<void> {
@@ -73,12 +99,16 @@ export async function insertResources(conn: DuckDBConnection, firstSeq: number):
 }
 
 /**
- * Moves the management and Insights records of the staging table into history (design.md: history consumer).
+ * Stores the management and Insights records of a `recordBatch` in history (design.md: history consumer).
  * `event_time` keeps milliseconds, the precision of LookupEvents times and page tokens: a finer eventTime
  * (ingest accepts up to nine fractional digits) would sort between two tokens and be skipped by paging.
+ * Runs on the caller's connection, in its transaction.
  */
-export async function insertStagedRecords(conn: DuckDBConnection): Promise<void> {
-  await conn.run(`
+export async function insertRecords(conn: DuckDBConnection, batch: Buffer): Promise<void> {
+  await conn.run(INSERT_RECORDS, [blobValue(batch)]);
+}
+
+const INSERT_RECORDS = `
     INSERT INTO history_events (
       seq, account_id, region, event_time, event_category, event_id, event_id_hash, event_name, event_source,
       read_only, username, access_key_id, resource_types, resource_names, event_version, user_identity,
@@ -112,10 +142,9 @@ export async function insertStagedRecords(conn: DuckDBConnection): Promise<void>
         CASE WHEN r.eventSource = 'cloudtrail.amazonaws.com' THEN coalesce(
           r.responseElements->>'trailARN', r.requestParameters->>'trailName', r.requestParameters->>'name',
           r.requestParameters->>'resourceId') END AS trail
-      FROM (SELECT seq, j, may_have_extra, json_transform(j, '${TRANSFORM_SCHEMA}') AS r FROM history_staging)
+      FROM (SELECT seq, j, may_have_extra, json_transform(j, '${TRANSFORM_SCHEMA}') AS r FROM ${BATCH_ROWS})
     )
-    WHERE r.eventCategory IN ('Management', 'Insight')`);
-}
+    WHERE r.eventCategory IN ('Management', 'Insight')`;
 
 /** The columns a lookup reads to rebuild a record, in MEMBERS order, then `extra`. */
 export const RECORD_COLUMNS = [...MEMBERS.map(([, , column]) => column), 'extra'] as const;
