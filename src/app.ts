@@ -277,6 +277,18 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     ids,
     appendPayloads: (payloads) => capture.appendPayloads(payloads),
   });
+  // IngestionStatus is written behind the calls that change it: at most once a second, and when stopping.
+  const channelStatus = new PeriodicTask(
+    clock,
+    1000,
+    () => channels.saveStatuses(),
+    (err) => logger.warn({ err }, "could not store channels' IngestionStatus; trying again"),
+  );
+  channelStatus.start();
+  closers.push(async () => {
+    await channelStatus.stop();
+    await channels.saveStatuses();
+  });
   const dashboards = new DashboardService({
     store: await DashboardStore.load(controlConn),
     eventDataStores,

@@ -55,16 +55,37 @@ export interface PutAuditEventsResult {
  * written into each record's routing header, so the lake consumer delivers them to exactly those stores
  * (channel-routing.ts) as the channel stood when the event was logged.
  *
- * IngestionStatus is kept in memory only: writing it through on every call would cost a DuckDB commit per
- * call on the ingest path; a restart forgets it (the events themselves are durable).
+ * IngestionStatus is answered from memory and written behind the calls (`saveStatuses`, at most once a
+ * second, and when the server stops): writing it through would cost a DuckDB commit per call on the ingest
+ * path. A crash of the process can lose the last second of it; the events themselves are durable.
  */
 export class ChannelService {
   readonly #deps: ChannelServiceDeps;
   readonly #changes = new SerialQueue();
-  readonly #status = new Map<string, IngestionStatus>();
+  readonly #status: Map<string, IngestionStatus>;
+  /** Channels whose IngestionStatus changed since it was last stored. */
+  readonly #unsaved = new Set<string>();
 
   constructor(deps: ChannelServiceDeps) {
     this.#deps = deps;
+    this.#status = new Map(deps.store.loadedStatuses());
+  }
+
+  /** Stores the IngestionStatus that changed since the last call; what fails to be stored is tried again next time. */
+  async saveStatuses(): Promise<void> {
+    const ids = [...this.#unsaved];
+    this.#unsaved.clear();
+    try {
+      await this.#deps.store.putStatuses(ids.map((id) => [id, this.#status.get(id) ?? {}]));
+    } catch (error) {
+      for (const id of ids) this.#unsaved.add(id);
+      throw error;
+    }
+  }
+
+  #setStatus(channelId: string, status: IngestionStatus): void {
+    this.#status.set(channelId, status);
+    this.#unsaved.add(channelId);
   }
 
   create(caller: Caller, input: CreateChannelInput): Promise<ChannelRecord> {
@@ -128,6 +149,7 @@ export class ChannelService {
       const current = this.resolve(caller, ref);
       await this.#deps.store.remove(current.id);
       this.#status.delete(current.id);
+      this.#unsaved.delete(current.id);
     });
   }
 
@@ -214,7 +236,7 @@ export class ChannelService {
     try {
       if (records.length > 0) await this.#deps.appendPayloads(encodeRecords(records, destinations));
     } catch (error) {
-      this.#status.set(channel.id, { ...status, latestErrorCode: 'InternalFailure' });
+      this.#setStatus(channel.id, { ...status, latestErrorCode: 'InternalFailure' });
       throw error;
     }
     const lastFailure = result.failed[result.failed.length - 1];
@@ -224,7 +246,7 @@ export class ChannelService {
       status.latestSuccessMs = now;
       status.latestSuccessEventId = lastSuccess.eventID;
     }
-    this.#status.set(channel.id, status);
+    this.#setStatus(channel.id, status);
     return result;
   }
 

@@ -1,14 +1,17 @@
 import type { Connection } from '../store/database.ts';
-import type { ChannelRecord } from './channel.ts';
+import type { ChannelRecord, IngestionStatus } from './channel.ts';
 
 /**
  * Channels persisted as one JSON document each in `channels` (migration 6) and held in memory, as event data
  * stores are: every PutAuditEvents call reads its channel, writes are rare. A write reaches memory only
- * after its transaction commits.
+ * after its transaction commits. Their IngestionStatus has a table of its own (migration 12), written
+ * behind the calls by ChannelService.
  */
 export class ChannelStore {
   readonly #conn: Connection;
   readonly #channels = new Map<string, ChannelRecord>();
+  /** The IngestionStatus stored for each channel when the store was loaded. */
+  readonly #loadedStatuses = new Map<string, IngestionStatus>();
 
   private constructor(conn: Connection) {
     this.#conn = conn;
@@ -21,7 +24,29 @@ export class ChannelStore {
       const channel = JSON.parse(String(doc)) as ChannelRecord;
       store.#channels.set(channel.id, channel);
     }
+    const statuses = await conn.serial(async (raw) =>
+      (await raw.runAndReadAll('SELECT channel_id, doc FROM channel_ingestion_status')).getRows(),
+    );
+    for (const [id, doc] of statuses) {
+      if (store.#channels.has(String(id))) store.#loadedStatuses.set(String(id), JSON.parse(String(doc)));
+    }
     return store;
+  }
+
+  /** The channels' IngestionStatus as stored when the server started. */
+  loadedStatuses(): ReadonlyMap<string, IngestionStatus> {
+    return this.#loadedStatuses;
+  }
+
+  /** Stores these channels' IngestionStatus, in one transaction; a channel deleted meanwhile is left out. */
+  async putStatuses(statuses: readonly [id: string, status: IngestionStatus][]): Promise<void> {
+    const live = statuses.filter(([id]) => this.#channels.has(id));
+    if (live.length === 0) return;
+    await this.#conn.withTransaction(async (raw) => {
+      for (const [id, status] of live) {
+        await raw.run('INSERT OR REPLACE INTO channel_ingestion_status VALUES ($1, $2)', [id, JSON.stringify(status)]);
+      }
+    });
   }
 
   get(id: string): ChannelRecord | undefined {
@@ -46,7 +71,10 @@ export class ChannelStore {
   }
 
   async remove(id: string): Promise<void> {
-    await this.#conn.withTransaction((raw) => raw.run('DELETE FROM channels WHERE channel_id = $1', [id]));
+    await this.#conn.withTransaction(async (raw) => {
+      await raw.run('DELETE FROM channels WHERE channel_id = $1', [id]);
+      await raw.run('DELETE FROM channel_ingestion_status WHERE channel_id = $1', [id]);
+    });
     this.#channels.delete(id);
   }
 }

@@ -15,7 +15,7 @@ export interface ChannelDestination {
   Location: string;
 }
 
-/** What the last PutAuditEvents calls did (GetChannel's IngestionStatus). Kept in memory: see channel-service.ts. */
+/** What the last PutAuditEvents calls did (GetChannel's IngestionStatus), written behind them: see channel-service.ts. */
 export interface IngestionStatus {
   latestAttemptMs?: number;
   latestAttemptEventId?: string;

@@ -341,6 +341,14 @@ const MIGRATIONS: readonly { version: number; sql: string }[] = [
       ALTER TABLE lake_events DROP COLUMN eventjsonchecksum;
     `,
   },
+  {
+    version: 12,
+    sql: `
+      -- A channel's IngestionStatus (src/lake/channel-service.ts), written behind the PutAuditEvents calls
+      -- that change it, at most once a second, and when the server stops: a restart no longer forgets it.
+      CREATE TABLE channel_ingestion_status (channel_id VARCHAR PRIMARY KEY, doc JSON NOT NULL);
+    `,
+  },
 ];
 
 /** Applies the migrations not yet applied, in order; `throughVersion` stops early (a test of one migration). */

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  type CloudTrailClient,
+  CloudTrailClient,
   CreateChannelCommand,
   CreateEventDataStoreCommand,
   DescribeQueryCommand,
@@ -15,6 +19,7 @@ import type { Credentials } from '../../src/client/json-api-client.ts';
 import { eventDataChecksum } from '../../src/lake/index.ts';
 import { NodeSha256 } from '../../src/model/node-sha256.ts';
 import { awsCli } from '../helpers/aws-cli.ts';
+import { type ChildServer, FIXED_ADMIN, FIXED_ADMIN_CREDENTIALS, startChildServer } from '../helpers/child-server.ts';
 import { type TestWorld, withServer } from '../helpers/server.ts';
 
 /**
@@ -37,7 +42,7 @@ interface PutAnswer {
 }
 
 async function putAuditEvents(
-  w: TestWorld,
+  w: Pick<TestWorld, 'url'>,
   credentials: Credentials,
   query: Record<string, string>,
   auditEvents: unknown[],
@@ -347,5 +352,61 @@ describe('PutAuditEvents', () => {
       await w.app.lakeCaughtUp();
       assert.equal(await w.app.services.eventDataStores.countEvents(store.id), 1);
     });
+  });
+
+  it("keeps each channel's IngestionStatus across a restart, and across kill -9 a second after the call", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-channel-status-'));
+    const account = FIXED_ADMIN.OPENTRAIL_ACCOUNT_ID;
+    /** Runs `fn` against a server started as `npm start` starts it, on the same data directory each time. */
+    const onServer = async <T>(
+      fn: (server: ChildServer, ct: CloudTrailClient) => Promise<T>,
+      stop: 'stop' | 'kill',
+    ) => {
+      const server = await startChildServer(dataDir);
+      const ct = new CloudTrailClient({
+        endpoint: server.url,
+        region: 'us-east-1',
+        credentials: FIXED_ADMIN_CREDENTIALS,
+      });
+      try {
+        return await fn(server, ct);
+      } finally {
+        ct.destroy();
+        await server[stop]();
+      }
+    };
+    const statusOf = async (ct: CloudTrailClient, channel: string) =>
+      (await ct.send(new GetChannelCommand({ Channel: channel }))).IngestionStatus;
+    try {
+      const first = await onServer(async (server, ct) => {
+        const store = await auditStore(ct, 'audit');
+        const channel = await channelTo(ct, 'my-app', store.arn);
+        const answer = await putAuditEvents(server, FIXED_ADMIN_CREDENTIALS, { channelArn: channel }, [
+          entry('good', eventData(account)),
+          entry('bad', eventData(account, { eventTime: 'yesterday' })),
+        ]);
+        assert.equal(answer.status, 200);
+        const status = await statusOf(ct, channel);
+        assert.equal(status?.LatestIngestionSuccessEventID, answer.json.successful?.[0]?.eventID);
+        assert.equal(status?.LatestIngestionErrorCode, 'InvalidData');
+        return { channel, status };
+      }, 'stop');
+      // Stopped as `npm start` is (SIGTERM): what changed was stored on the way out.
+      const later = await onServer(async (server, ct) => {
+        assert.deepEqual(await statusOf(ct, first.channel), first.status);
+        const answer = await putAuditEvents(server, FIXED_ADMIN_CREDENTIALS, { channelArn: first.channel }, [
+          entry('later', eventData(account)),
+        ]);
+        assert.equal(answer.status, 200);
+        await sleep(1500); // written behind the call within a second
+        return answer.json.successful?.[0]?.eventID;
+      }, 'kill');
+      await onServer(async (_server, ct) => {
+        const status = await statusOf(ct, first.channel);
+        assert.equal(status?.LatestIngestionSuccessEventID, later, 'the call before kill -9 is the latest success');
+      }, 'stop');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
