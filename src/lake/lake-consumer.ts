@@ -3,12 +3,12 @@ import type { ConsumerHandler } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
 import { readHeader, recordBytes } from '../log/record-payload.ts';
 import type { CloudTrailRecord } from '../model/record.ts';
-import { type Connection, inTransaction } from '../store/database.ts';
+import type { Connection } from '../store/database.ts';
 import type { RecordPredicate } from '../trails/index.ts';
 import { channelDelivers } from './channel-routing.ts';
 import { type EventDataStoreRecord, ingestsAt } from './event-data-store.ts';
 import type { EventDataStoreStore } from './event-data-store-store.ts';
-import { CREATE_LAKE_STAGING, insertStagedLakeEvents } from './lake-table.ts';
+import { insertLakeBatch, lakeBatch } from './lake-table.ts';
 import { compileStoreSelectors } from './store-selectors.ts';
 
 /**
@@ -41,6 +41,13 @@ export interface LakeConsumerDeps {
   firstCursor: () => number;
 }
 
+/** A record for one store. */
+interface Row {
+  storeId: string;
+  seq: number;
+  json: Uint8Array;
+}
+
 interface Route {
   store: EventDataStoreRecord;
   after: number;
@@ -62,7 +69,6 @@ export class LakeConsumer implements ConsumerHandler {
 
   async loadCursor(): Promise<number> {
     await this.#deps.conn.serial(async (raw) => {
-      await raw.run(CREATE_LAKE_STAGING);
       const own = (
         await raw.runAndReadAll('SELECT seq FROM consumer_cursors WHERE consumer = $1', [this.name])
       ).getRows();
@@ -78,15 +84,13 @@ export class LakeConsumer implements ConsumerHandler {
     const fresh = entries.filter((e) => e.seq > this.#appliedThrough);
     if (fresh.length === 0) return;
     const routes = this.#routes();
-    const rows: [storeId: string, seq: number, json: string][] = [];
+    const rows: Row[] = [];
     if (routes.length > 0) {
       for (const entry of fresh) {
         const header = readHeader(entry.payload) as unknown as CloudTrailRecord;
-        let json: string | undefined;
         for (const route of routes) {
           if (!this.#takes(route, entry.seq, header)) continue;
-          json ??= recordBytes(entry.payload).toString('utf8');
-          rows.push([route.store.id, entry.seq, json]);
+          rows.push({ storeId: route.store.id, seq: entry.seq, json: recordBytes(entry.payload) });
         }
       }
     }
@@ -101,12 +105,12 @@ export class LakeConsumer implements ConsumerHandler {
   }
 
   /** Applies rows one record at a time, skipping (and reporting) the records DuckDB rejects for their data. */
-  async #writeOneByOne(rows: [string, number, string][], storeIds: string[], last: number): Promise<void> {
-    const seqs = [...new Set(rows.map(([, seq]) => seq))];
+  async #writeOneByOne(rows: Row[], storeIds: string[], last: number): Promise<void> {
+    const seqs = [...new Set(rows.map((r) => r.seq))];
     for (const seq of seqs) {
       try {
         await this.#write(
-          rows.filter((r) => r[1] === seq),
+          rows.filter((r) => r.seq === seq),
           storeIds,
           seq,
         );
@@ -118,29 +122,14 @@ export class LakeConsumer implements ConsumerHandler {
     await this.#write([], storeIds, last);
   }
 
-  async #write(rows: [string, number, string][], storeIds: string[], last: number): Promise<void> {
-    await this.#deps.conn.serial(async (raw) => {
-      if (rows.length > 0) {
-        await raw.run('DELETE FROM lake_staging');
-        const appender = await raw.createAppender('lake_staging', 'main', 'temp');
-        try {
-          for (const [id, seq, json] of rows) {
-            appender.appendVarchar(id);
-            appender.appendBigInt(BigInt(seq));
-            appender.appendVarchar(json);
-            appender.endRow();
-          }
-        } finally {
-          appender.closeSync();
-        }
+  async #write(rows: Row[], storeIds: string[], last: number): Promise<void> {
+    const batch = rows.length > 0 ? lakeBatch(rows) : undefined;
+    await this.#deps.conn.withTransaction(async (raw) => {
+      if (batch !== undefined) await insertLakeBatch(raw, batch);
+      for (const id of storeIds) {
+        await raw.run('INSERT OR REPLACE INTO lake_cursors VALUES ($1, $2)', [id, last]);
       }
-      await inTransaction(raw, async () => {
-        if (rows.length > 0) await insertStagedLakeEvents(raw);
-        for (const id of storeIds) {
-          await raw.run('INSERT OR REPLACE INTO lake_cursors VALUES ($1, $2)', [id, last]);
-        }
-        await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, last]);
-      });
+      await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, last]);
     });
     this.#appliedThrough = last;
     for (const id of storeIds) this.#storeCursors.set(id, last);
