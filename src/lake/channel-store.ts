@@ -10,6 +10,8 @@ import type { ChannelRecord, IngestionStatus } from './channel.ts';
 export class ChannelStore {
   readonly #conn: Connection;
   readonly #channels = new Map<string, ChannelRecord>();
+  /** Channels being removed. */
+  readonly #removing = new Set<string>();
   /** The IngestionStatus stored for each channel when the store was loaded. */
   readonly #loadedStatuses = new Map<string, IngestionStatus>();
 
@@ -40,10 +42,11 @@ export class ChannelStore {
 
   /** Stores these channels' IngestionStatus, in one transaction; a channel deleted meanwhile is left out. */
   async putStatuses(statuses: readonly [id: string, status: IngestionStatus][]): Promise<void> {
-    const live = statuses.filter(([id]) => this.#channels.has(id));
-    if (live.length === 0) return;
+    if (statuses.length === 0) return;
     await this.#conn.withTransaction(async (raw) => {
-      for (const [id, status] of live) {
+      // Checked in the transaction's turn, after any removal queued before it on this connection.
+      for (const [id, status] of statuses) {
+        if (!this.#channels.has(id) || this.#removing.has(id)) continue;
         await raw.run('INSERT OR REPLACE INTO channel_ingestion_status VALUES ($1, $2)', [id, JSON.stringify(status)]);
       }
     });
@@ -71,10 +74,16 @@ export class ChannelStore {
   }
 
   async remove(id: string): Promise<void> {
-    await this.#conn.withTransaction(async (raw) => {
-      await raw.run('DELETE FROM channels WHERE channel_id = $1', [id]);
-      await raw.run('DELETE FROM channel_ingestion_status WHERE channel_id = $1', [id]);
-    });
-    this.#channels.delete(id);
+    // Until it is out of #channels, a status save queued behind this removal must not write its row back.
+    this.#removing.add(id);
+    try {
+      await this.#conn.withTransaction(async (raw) => {
+        await raw.run('DELETE FROM channels WHERE channel_id = $1', [id]);
+        await raw.run('DELETE FROM channel_ingestion_status WHERE channel_id = $1', [id]);
+      });
+      this.#channels.delete(id);
+    } finally {
+      this.#removing.delete(id);
+    }
   }
 }
