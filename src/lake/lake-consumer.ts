@@ -106,14 +106,15 @@ export class LakeConsumer implements ConsumerHandler {
 
   /** Applies rows one record at a time, skipping (and reporting) the records DuckDB rejects for their data. */
   async #writeOneByOne(rows: Row[], storeIds: string[], last: number): Promise<void> {
-    const seqs = [...new Set(rows.map((r) => r.seq))];
-    for (const seq of seqs) {
+    const bySeq = new Map<number, Row[]>();
+    for (const row of rows) {
+      const group = bySeq.get(row.seq);
+      if (group === undefined) bySeq.set(row.seq, [row]);
+      else group.push(row);
+    }
+    for (const [seq, ofSeq] of bySeq) {
       try {
-        await this.#write(
-          rows.filter((r) => r.seq === seq),
-          storeIds,
-          seq,
-        );
+        await this.#write(ofSeq, storeIds, seq);
       } catch (error) {
         if (!isDataError(error)) throw error;
         this.#deps.onSkip(seq, error);

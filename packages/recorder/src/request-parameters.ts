@@ -31,7 +31,8 @@ export function requestParameters(
 }
 
 function put(members: Record<string, unknown>, key: string, value: unknown, redacted: ReadonlySet<string>): void {
-  members[key] = redacted.has(key.toLowerCase()) ? HIDDEN : redact(value, redacted);
+  // Depth 1: the members object is the root, as the proxy counts.
+  members[key] = redacted.has(key.toLowerCase()) ? HIDDEN : redact(value, redacted, 1);
 }
 
 /**
