@@ -1,4 +1,5 @@
-import { MAX_INGEST_RECORDS, recordViews } from '../capture/check-batch.ts';
+import { MAX_INGEST_RECORDS } from '../capture/check-batch.ts';
+import { payloadViews } from '../log/record-payload.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { ADMIN_SIGNING_NAME } from './admin-api.ts';
 import type { JsonApi } from './aws-json.ts';
@@ -79,7 +80,7 @@ export const ingestApi: JsonApi = {
       handle: async (ctx, input: { Body: Buffer }) => {
         const batch = await ctx.services.ingestCheckers.check(input.Body, ctx.caller.principal.accountId);
         if (batch.kind === 'rejected') throw new ServiceError(batch.error, batch.message);
-        await ctx.services.capture.appendPayloads(recordViews(batch));
+        await ctx.services.capture.appendPayloads(payloadViews(batch));
         return { Successful: batch.successful, Failed: batch.failed };
       },
     },

@@ -1,4 +1,4 @@
-import { encodeInto, hasExtraMembers, maxPayloadLength, routingHeader } from '../log/record-payload.ts';
+import { encodePayloads, hasExtraMembers, routingHeader } from '../log/record-payload.ts';
 import { checkIngestedRecord, type IngestContext, type RecordVerdict, uncheckableRecord } from './ingest-records.ts';
 
 /**
@@ -70,21 +70,7 @@ export function checkBatch(
       failed.push({ Index: index, ErrorCode: verdict.errorCode, ErrorMessage: verdict.errorMessage });
     }
   });
-  const offsets = new Uint32Array(accepted.length + 1);
-  // Sized for the worst case (a UTF-16 code unit is at most 3 UTF-8 bytes) so that no string is measured
-  // before it is written; its own ArrayBuffer (not Node's shared pool), so it can be transferred to another
-  // thread. The bytes past the last payload are never read.
-  let bound = 0;
-  for (const a of accepted) bound += maxPayloadLength(a.header, a.json);
-  const buffer = Buffer.allocUnsafeSlow(bound);
-  let end = 0;
-  for (const [i, a] of accepted.entries()) {
-    offsets[i] = end;
-    end = encodeInto(buffer, end, a.header, a.json, a.extra);
-  }
-  offsets[accepted.length] = end;
-  const payload = new Uint8Array(buffer.buffer, 0, end);
-  return { kind: 'checked', payload, offsets, successful, failed };
+  return { kind: 'checked', ...encodePayloads(accepted), successful, failed };
 }
 
 /**
@@ -115,13 +101,4 @@ export function uncheckedBatch(error: unknown): RejectedBatch {
     message: `The batch could not be checked (${what}); nothing was stored. Send fewer or smaller records.`,
     fault: error instanceof Error ? (error.stack ?? what) : what,
   };
-}
-
-/** The accepted records as separate views of the payload, ready for the log. */
-export function recordViews(batch: CheckedBatch): Uint8Array[] {
-  const views: Uint8Array[] = [];
-  for (let i = 0; i + 1 < batch.offsets.length; i++) {
-    views.push(batch.payload.subarray(batch.offsets[i] as number, batch.offsets[i + 1] as number));
-  }
-  return views;
 }

@@ -1,5 +1,5 @@
 import type { Caller } from '../identity/index.ts';
-import { encodeInto, maxPayloadLength, routingHeader } from '../log/record-payload.ts';
+import { encodePayloads, payloadViews, routingHeader } from '../log/record-payload.ts';
 import { type Clock, isoSeconds } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import { SerialQueue } from '../model/serial-queue.ts';
@@ -352,30 +352,15 @@ function acceptEvent(
   }
 }
 
-/**
- * The records' log payloads, each with a routing header that carries the channel's destination stores,
- * written into one buffer: a buffer apiece (too big for Node's pool) cost more than encoding them.
- */
+/** The records' log payloads, each with a routing header that carries the channel's destination stores. */
 function encodeRecords(
   records: { record: Record<string, unknown>; json: string }[],
   destinations: string[],
 ): Uint8Array[] {
-  const headers: string[] = [];
-  let size = 0;
-  for (const { record, json } of records) {
+  const items = records.map(({ record, json }) => {
     const header = routingHeader(record) as Record<string, unknown>;
     header[CHANNEL_DESTINATIONS_MEMBER] = destinations;
-    const headerJson = JSON.stringify(header);
-    headers.push(headerJson);
-    size += maxPayloadLength(headerJson, json);
-  }
-  const out = Buffer.allocUnsafe(size);
-  const payloads: Uint8Array[] = [];
-  let offset = 0;
-  for (let i = 0; i < records.length; i++) {
-    const end = encodeInto(out, offset, headers[i] as string, (records[i] as { json: string }).json, true);
-    payloads.push(out.subarray(offset, end));
-    offset = end;
-  }
-  return payloads;
+    return { header: JSON.stringify(header), json, extra: true };
+  });
+  return payloadViews(encodePayloads(items));
 }
