@@ -6,8 +6,8 @@ import { BATCH_LINES, lineBatch, seqPrefix } from '../store/line-batch.ts';
  * CloudTrail Lake's schema (facts §8.3, lower-case names), so Lake SQL like `userIdentity.arn` or
  * `element_at(requestParameters, 'bucketName')` reads columns rather than JSON. DuckDB parses each record
  * once (`json_transform`) inside one INSERT … SELECT, from a bound batch (the lake consumer, as event history
- * does) or a staging table (imports); JavaScript never parses a record on the way in. Map members keep nested values as their JSON text and
- * strings as they are, as Lake shows them.
+ * does) or a staging table (imports); JavaScript never parses a record on the way in. Map members keep
+ * nested values as their JSON text and strings as they are, as Lake shows them.
  */
 
 /** The columns of facts §8.3, in order: what a Lake query sees as the store's table. */
@@ -54,7 +54,7 @@ const V = 'VARCHAR';
 // The table itself is created by migration 4 (src/store/migrations.ts), with these columns in this order
 // after `store_id` (but for `eventjsonchecksum`, computed when read), then `seq` and `eventid_hash`.
 
-/** Rows the lake consumer stages before one INSERT … SELECT: which store takes which record. */
+/** Rows an import stages before one INSERT … SELECT: which store takes which record. */
 export const CREATE_LAKE_STAGING =
   'CREATE OR REPLACE TEMP TABLE lake_staging (store_id VARCHAR, seq BIGINT, j VARCHAR)';
 
