@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -9,20 +8,14 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import type { ObjectStore } from '../../src/objectstore/index.ts';
 import { Database } from '../../src/store/database.ts';
+import { withTempDir } from '../helpers/temp-dir.ts';
 
 /**
  * A start that fails half-way closes what it had opened: the DuckDB file (and its lock), the log's segment
  * file, worker threads. Open files are read from /proc/self/fd: the leak check that runs after every test
  * file sees servers, sockets and timers, not files.
  */
-async function withDataDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'opentrail-failed-start-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withDataDir = (fn: (dir: string) => Promise<void>) => withTempDir('failed-start', fn);
 
 /** The files under `dir` this process still has open. */
 async function openFilesUnder(dir: string): Promise<string[]> {

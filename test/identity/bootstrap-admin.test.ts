@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ListTrailsCommand } from '@aws-sdk/client-cloudtrail';
 import { ConfigError } from '../../src/config/load-config.ts';
 import { FIXED_ADMIN, FIXED_ADMIN_CREDENTIALS } from '../helpers/child-server.ts';
 import { rejectsWith, startTestServer, withServer } from '../helpers/server.ts';
+import { withTempDir } from '../helpers/temp-dir.ts';
 
 /**
  * The admin identity from OPENTRAIL_ACCOUNT_ID / _ACCESS_KEY_ID / _SECRET_ACCESS_KEY: the variables choose it
@@ -15,14 +13,7 @@ import { rejectsWith, startTestServer, withServer } from '../helpers/server.ts';
  */
 const OTHER_SECRET = 'Zq8v3Lk1Pw9Rt5Yx2Nm7Bc4Hd6Jf0Gs+AeUiOoTy';
 
-async function withDataDir(fn: (dataDir: string) => Promise<void>): Promise<void> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-bootstrap-'));
-  try {
-    await fn(dataDir);
-  } finally {
-    await rm(dataDir, { recursive: true, force: true });
-  }
-}
+const withDataDir = (fn: (dir: string) => Promise<void>) => withTempDir('bootstrap', fn);
 
 /** Starting on `dataDir` with `env` fails with a ConfigError whose message matches `message`. */
 async function refusesToStart(dataDir: string, env: Record<string, string>, message: RegExp): Promise<void> {

@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -21,6 +18,7 @@ import { NodeSha256 } from '../../src/model/node-sha256.ts';
 import { awsCli } from '../helpers/aws-cli.ts';
 import { type ChildServer, FIXED_ADMIN, FIXED_ADMIN_CREDENTIALS, startChildServer } from '../helpers/child-server.ts';
 import { type TestWorld, withServer } from '../helpers/server.ts';
+import { withTempDir } from '../helpers/temp-dir.ts';
 
 /**
  * PutAuditEvents (facts §8.6) through the real server. `@aws-sdk/client-cloudtrail-data` is not on the npm
@@ -355,29 +353,28 @@ describe('PutAuditEvents', () => {
   });
 
   it("keeps each channel's IngestionStatus across a restart, and across kill -9 a second after the call", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-channel-status-'));
-    const account = FIXED_ADMIN.OPENTRAIL_ACCOUNT_ID;
-    /** Runs `fn` against a server started as `npm start` starts it, on the same data directory each time. */
-    const onServer = async <T>(
-      fn: (server: ChildServer, ct: CloudTrailClient) => Promise<T>,
-      stop: 'stop' | 'kill',
-    ) => {
-      const server = await startChildServer(dataDir);
-      const ct = new CloudTrailClient({
-        endpoint: server.url,
-        region: 'us-east-1',
-        credentials: FIXED_ADMIN_CREDENTIALS,
-      });
-      try {
-        return await fn(server, ct);
-      } finally {
-        ct.destroy();
-        await server[stop]();
-      }
-    };
-    const statusOf = async (ct: CloudTrailClient, channel: string) =>
-      (await ct.send(new GetChannelCommand({ Channel: channel }))).IngestionStatus;
-    try {
+    await withTempDir('channel-status', async (dataDir) => {
+      const account = FIXED_ADMIN.OPENTRAIL_ACCOUNT_ID;
+      /** Runs `fn` against a server started as `npm start` starts it, on the same data directory each time. */
+      const onServer = async <T>(
+        fn: (server: ChildServer, ct: CloudTrailClient) => Promise<T>,
+        stop: 'stop' | 'kill',
+      ) => {
+        const server = await startChildServer(dataDir);
+        const ct = new CloudTrailClient({
+          endpoint: server.url,
+          region: 'us-east-1',
+          credentials: FIXED_ADMIN_CREDENTIALS,
+        });
+        try {
+          return await fn(server, ct);
+        } finally {
+          ct.destroy();
+          await server[stop]();
+        }
+      };
+      const statusOf = async (ct: CloudTrailClient, channel: string) =>
+        (await ct.send(new GetChannelCommand({ Channel: channel }))).IngestionStatus;
       const first = await onServer(async (server, ct) => {
         const store = await auditStore(ct, 'audit');
         const channel = await channelTo(ct, 'my-app', store.arn);
@@ -405,8 +402,6 @@ describe('PutAuditEvents', () => {
         const status = await statusOf(ct, first.channel);
         assert.equal(status?.LatestIngestionSuccessEventID, later, 'the call before kill -9 is the latest success');
       }, 'stop');
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -1,31 +1,13 @@
 import assert from 'node:assert/strict';
-import {
-  appendFile,
-  type FileHandle,
-  mkdtemp,
-  open,
-  readdir,
-  readFile,
-  rm,
-  stat,
-  truncate,
-  writeFile,
-} from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, type FileHandle, open, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EventLog } from '../../src/log/event-log.ts';
 import { encodeFrames, FRAME_HEADER_BYTES } from '../../src/log/frame.ts';
 import { writeFully } from '../../src/log/write-fully.ts';
+import { withTempDir } from '../helpers/temp-dir.ts';
 
-async function withLogDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'opentrail-log-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withLogDir = (fn: (dir: string) => Promise<void>) => withTempDir('log', fn);
 
 const payload = (s: string) => Buffer.from(s);
 

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -9,15 +7,9 @@ import { CREATE_LAKE_STAGING, insertStagedLakeEvents, LAKE_RELATION_COLUMNS } fr
 import { Database } from '../../src/store/database.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { managementRecord } from '../helpers/records.ts';
+import { withTempDir } from '../helpers/temp-dir.ts';
 
-async function withDataDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'opentrail-migrations-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withDataDir = (fn: (dir: string) => Promise<void>) => withTempDir('migrations', fn);
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
