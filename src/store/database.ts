@@ -1,6 +1,6 @@
 import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SerialQueue } from '../model/serial-queue.ts';
-import { migrate } from './migrations.ts';
+import { migrate, STORAGE_VERSION } from './migrations.ts';
 
 /**
  * The embedded database (design.md, Storage): one DuckDB file owned by the server process. Each writer
@@ -29,6 +29,8 @@ export class Database {
     // at full speed). Each checkpoint rewrites the table's last, partly filled row group, so frequent ones
     // cost event history about a fifth of its throughput; the price is a longer WAL replay after a crash.
     config['checkpoint_threshold'] = '256MB';
+    // Only a file this creates takes it (an existing file keeps its version): see migration 13.
+    config['storage_compatibility_version'] = STORAGE_VERSION;
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(path, config);
