@@ -72,6 +72,8 @@ export interface AppDeps {
   onUndeclaredError?: AwsJsonDeps['onUndeclaredError'];
   /** Uncompressed bytes per delivered Lake result file (100 MB); tests make it small to see results split. */
   lakeResultFileBytes?: number;
+  /** Lake imports' batch sizes (LakeImportsDeps); tests make them small to see an import stored in parts. */
+  importBatches?: { events: number; storeRows: number };
 }
 
 export interface App {
@@ -254,17 +256,20 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   });
   closers.push(() => lakeQueries.close());
   await lakeQueries.recover();
-  // Imports write on a connection of their own: a batch of thousands of events never holds up the lake consumer.
+  // Imports write on connections of their own (one per running import, one for `opentrail import`'s calls): a
+  // batch of thousands of events never holds up the lake consumer.
   const importConn = await db.connect();
   await importConn.serial((raw) => prepareImportConnection(raw));
   const lakeImports = new LakeImports({
     conn: importConn,
+    connect: () => db.connect(),
     store: await ImportStore.load(importConn),
     eventDataStores,
     objects,
     clock,
     ids,
     onError: (err, importId) => logger.error({ err, importId }, 'a Lake import failed'),
+    ...(deps.importBatches ? { batchEvents: deps.importBatches.events, storeRows: deps.importBatches.storeRows } : {}),
   });
   lakeImports.recover();
   closers.push(() => lakeImports.close());

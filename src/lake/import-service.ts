@@ -16,7 +16,7 @@ import {
 } from './import.ts';
 import { checkImportedRecord } from './import-record.ts';
 import type { ImportStore } from './import-store.ts';
-import { type ImportedRecord, writeImportedRecords } from './import-writer.ts';
+import { type ImportedRecord, ImportWriter, prepareImportConnection, writeImportedRecords } from './import-writer.ts';
 import { storeCategories } from './store-selectors.ts';
 
 /**
@@ -26,10 +26,11 @@ import { storeCategories } from './store-selectors.ts';
  * any number of accounts and Regions, in their date folders or copied out of them, are read; digests are not.
  *
  * An import lists its source first (INITIALIZING: prefixes found), then reads files in key order
- * (IN_PROGRESS), committing events in batches of whole files together with its own progress, so a restart
- * or a retry (StartImport with ImportId) goes on after the last committed file and nothing is imported twice;
- * eventIDs the store already holds are skipped in any case (import-writer.ts). A file that cannot be read or
- * parsed, or whose records are not CloudTrail records, is a failure entry with its reason; the import goes on.
+ * (IN_PROGRESS), committing events in whole row groups together with its own progress, so a restart or a retry
+ * (StartImport with ImportId) goes on after the last file whose events are all committed, and nothing is
+ * imported twice: eventIDs the store already holds are skipped in any case (import-writer.ts). A file that
+ * cannot be read or parsed, or whose records are not CloudTrail records, is a failure entry with its reason;
+ * the import goes on.
  * As on AWS, the store's selectors and Region do not filter imported events; one import runs per account.
  */
 export interface StartImportInput {
@@ -47,8 +48,10 @@ export interface ImportedBatch {
 }
 
 export interface LakeImportsDeps {
-  /** The imports' own connection (with `prepareImportConnection` run), so a batch never waits behind lookups. */
+  /** A connection for `opentrail import`'s calls (with `prepareImportConnection` run), so they never wait behind lookups. */
   conn: Connection;
+  /** A new connection, for one import's run: its writer holds the connection's transaction open between batches. */
+  connect(): Promise<Connection>;
   store: ImportStore;
   eventDataStores: EventDataStoreService;
   objects: ObjectStore;
@@ -57,6 +60,8 @@ export interface LakeImportsDeps {
   onError: (error: unknown, importId: string) => void;
   /** Events gathered (in whole files) before a batch is written. */
   batchEvents?: number;
+  /** Events are committed this many at a time (tests make it small); ROW_GROUP_ROWS by default. */
+  storeRows?: number;
 }
 
 const DEFAULT_BATCH_EVENTS = 20_000;
@@ -379,78 +384,113 @@ export class LakeImports {
     let files = 0;
     let lastKey: string | undefined;
     const now = () => this.#deps.clock.now();
-    // One batch is written while the next is read and parsed: DuckDB's insert runs on its own threads, so
-    // the two overlap; at most one write is in flight, and batches commit in order.
-    let writing: Promise<void> = Promise.resolve();
-    const flush = async (): Promise<void> => {
-      if (lastKey === undefined || (batch.length === 0 && failures.length === 0 && files === 0)) return;
-      await writing;
-      const next: ImportRecord = {
-        ...record,
-        doneThroughKey: lastKey,
-        statistics: {
-          ...record.statistics,
-          filesCompleted: record.statistics.filesCompleted + files,
-          // Counted when the batch is written: events the store already held are not imported again.
-          eventsCompleted: record.statistics.eventsCompleted,
-          failedEntries: record.statistics.failedEntries + failures.length,
-          prefixesCompleted: completedPrefixes(record.prefixes ?? [], lastKey),
-        },
-        updatedAtMs: now(),
-      };
-      const [rows, written] = [batch, failures];
-      record = next;
-      batch = [];
-      failures = [];
-      files = 0;
-      writing = this.#deps.conn
-        .serial((raw) =>
-          writeImportedRecords(raw, storeId, rows, (tx, result) => {
-            next.statistics.eventsCompleted += result.imported;
-            return this.#deps.store.putIn(tx, next, written);
-          }),
-        )
-        .then(() => {
+    // The import's own connection: its writer keeps a transaction open between batches (import-writer.ts).
+    const conn = await this.#deps.connect();
+    try {
+      await conn.serial((raw) => prepareImportConnection(raw));
+      const writer = new ImportWriter(storeId, this.#deps.storeRows);
+      // Files read but not yet counted done, each with the end of its records in the writer's count: a file is
+      // done (its failures recorded, and a restart going on after it) once that many records are committed.
+      const unstoredFiles: { endN: number; key: string; files: number; failures: ImportFailure[] }[] = [];
+      let storedBefore = 0;
+      // One batch is written while the next is read and parsed: DuckDB's insert runs on its own threads, so
+      // the two overlap; at most one write is in flight, and batches commit in order.
+      let writing: Promise<void> = Promise.resolve();
+      const flush = async (last: boolean): Promise<void> => {
+        await writing;
+        const [rows, read] = [
+          batch,
+          lastKey === undefined || files === 0 ? undefined : { key: lastKey, files, failures },
+        ];
+        batch = [];
+        failures = [];
+        files = 0;
+        if (rows.length === 0 && read === undefined && !last) return;
+        let readCounted = read === undefined;
+        const countRead = () => {
+          if (!readCounted && read !== undefined) unstoredFiles.push({ endN: writer.written, ...read });
+          readCounted = true;
+        };
+        let committed: ImportRecord | undefined;
+        writing = conn.serial(async (raw) => {
+          await writer.write(raw, rows, {
+            final: last,
+            progress: async (tx, stored, batchWritten) => {
+              if (batchWritten) countRead();
+              let done = 0;
+              while (done < unstoredFiles.length && (unstoredFiles[done]?.endN ?? Infinity) <= stored) done++;
+              const counted = unstoredFiles.splice(0, done);
+              const through = counted.at(-1)?.key;
+              const base = committed ?? record;
+              committed = {
+                ...base,
+                ...(through !== undefined ? { doneThroughKey: through } : {}),
+                statistics: {
+                  ...base.statistics,
+                  filesCompleted: base.statistics.filesCompleted + counted.reduce((n, f) => n + f.files, 0),
+                  eventsCompleted: base.statistics.eventsCompleted + stored - storedBefore,
+                  failedEntries: base.statistics.failedEntries + counted.reduce((n, f) => n + f.failures.length, 0),
+                  prefixesCompleted:
+                    through === undefined
+                      ? base.statistics.prefixesCompleted
+                      : completedPrefixes(base.prefixes ?? [], through),
+                },
+                updatedAtMs: now(),
+              };
+              storedBefore = stored;
+              await this.#deps.store.putIn(
+                tx,
+                committed,
+                counted.flatMap((f) => f.failures),
+              );
+            },
+          });
+          countRead();
+          if (committed === undefined) return;
+          record = committed;
           // StopImport may have come meanwhile; it wins.
           const stopped = this.#deps.store.get(id)?.status === 'STOPPED';
-          this.#deps.store.remember(stopped ? { ...next, status: 'STOPPED' } : next);
+          this.#deps.store.remember(stopped ? { ...committed, status: 'STOPPED' } : committed);
         });
-      // A failure surfaces at the next flush (or the last), not as an unhandled rejection meanwhile.
-      writing.catch(() => undefined);
-    };
-    const logs = readDeliveredLogs(this.#deps.objects, bucket, prefix, {
-      ...fileWindow,
-      startAfter: record.doneThroughKey,
-      onError: (key, reason) => {
-        failures.push(fileFailure(bucket, key, 'FileReadError', reason, now()));
-        files++;
-        lastKey = key;
-      },
-    });
-    for await (const file of logs) {
-      if (this.#interrupted(id)) break;
-      const rejected: string[] = [];
-      let good = 0;
-      for (const [index, raw] of file.records.entries()) {
-        const verdict = checkImportedRecord(raw, window);
-        if (verdict.kind === 'outside') continue;
-        if (verdict.kind === 'rejected') {
-          rejected.push(`Records[${index}]: ${verdict.reason}`);
-          continue;
+        // A failure surfaces at the next flush (or the last), not as an unhandled rejection meanwhile.
+        writing.catch(() => undefined);
+      };
+      const logs = readDeliveredLogs(this.#deps.objects, bucket, prefix, {
+        ...fileWindow,
+        startAfter: record.doneThroughKey,
+        onError: (key, reason) => {
+          failures.push(fileFailure(bucket, key, 'FileReadError', reason, now()));
+          files++;
+          lastKey = key;
+        },
+      });
+      for await (const file of logs) {
+        if (this.#interrupted(id)) break;
+        const rejected: string[] = [];
+        let good = 0;
+        for (const [index, raw] of file.records.entries()) {
+          const verdict = checkImportedRecord(raw, window);
+          if (verdict.kind === 'outside') continue;
+          if (verdict.kind === 'rejected') {
+            rejected.push(`Records[${index}]: ${verdict.reason}`);
+            continue;
+          }
+          batch.push(verdict.record);
+          good++;
         }
-        batch.push(verdict.record);
-        good++;
+        if (rejected.length > 0) {
+          const message = `${rejected.length} of ${file.records.length} records are not CloudTrail records and were not imported (${good} were); first: ${rejected[0]}`;
+          failures.push(fileFailure(bucket, file.key, 'InvalidRecord', message, now()));
+        }
+        files++;
+        lastKey = file.key;
+        if (batch.length >= batchEvents) await flush(false);
       }
-      if (rejected.length > 0) {
-        const message = `${rejected.length} of ${file.records.length} records are not CloudTrail records and were not imported (${good} were); first: ${rejected[0]}`;
-        failures.push(fileFailure(bucket, file.key, 'InvalidRecord', message, now()));
-      }
-      files++;
-      lastKey = file.key;
-      if (batch.length >= batchEvents) await flush();
+      await flush(true);
+      await writing;
+    } finally {
+      await conn.close();
     }
-    await flush();
-    await writing;
     if (this.#closed && !importFinished((this.#deps.store.get(id) as ImportRecord).status)) return;
     const final = this.#deps.store.get(id) as ImportRecord;
     const done: ImportRecord = {

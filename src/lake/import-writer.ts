@@ -1,15 +1,22 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { inTransaction } from '../store/database.ts';
-import { CREATE_LAKE_STAGING, insertStagedLakeEvents } from './lake-table.ts';
+import { blobValue, type DuckDBConnection } from '@duckdb/node-api';
+import { BATCH_LINES, LINE_END } from '../store/line-batch.ts';
+import { insertImportBatch } from './lake-table.ts';
 
 /**
  * Writes imported records into one event data store, each eventID at most once: an import run twice, or
  * two imports of overlapping files, store every event once (facts §8.5). Imported records keep their own
  * eventIDs and come from no log position (`seq` 0).
  *
+ * An import's records go into one transaction after another, each committed when it holds `rowsPerCommit`
+ * (DuckDB's row group, ROW_GROUP_ROWS) and at the end: DuckDB writes a transaction's appended rows straight to
+ * the file, compressed, as each row group fills, so such a commit writes no WAL and the next checkpoint has
+ * nothing to compress again. Committing batches of 20,000 instead cost twice DuckDB's CPU an event. So a
+ * writer holds its connection's transaction open between batches: give it a connection of its own.
+ *
  * The store's eventIDs are found in two steps because reading the eventid column of a large store costs
  * ~15 ms per million events while its 4-byte `eventid_hash` costs a tenth of that: first the hashes that
- * the store shares with the batch, then, only when there are any, the eventIDs behind those hashes.
+ * the store shares with the batch, then, only when there are any, the eventIDs behind those hashes. The
+ * open transaction sees its own rows, so what is written and not yet committed counts as stored.
  */
 export interface ImportedRecord {
   eventID: string;
@@ -21,74 +28,163 @@ export interface ImportWriteResult {
   duplicates: number;
 }
 
-const CREATE_IMPORT_IDS = 'CREATE OR REPLACE TEMP TABLE import_ids (eid VARCHAR)';
-
-/** Creates the connection's temporary tables; once per connection before the first write. */
-export async function prepareImportConnection(conn: DuckDBConnection): Promise<void> {
-  await conn.run(CREATE_LAKE_STAGING);
-  await conn.run(CREATE_IMPORT_IDS);
-}
+/** DuckDB's rows per row group. */
+export const ROW_GROUP_ROWS = 122_880;
 
 /**
- * Stages the records that are new to the store; `commit` then runs inside one transaction with the insert,
- * so whatever the caller records about the batch (an import's progress) commits with its events or not at all.
+ * A batch being written: per record a number `k` (0, 1, …), its eventID and its JSON. It arrives as one bound
+ * BLOB that DuckDB splits (line-batch.ts), not an appender row per record (which cost the main thread ~7 µs a
+ * record): per line the eventID as a JSON string, 0x1F, then the record's JSON. Neither holds 0x1F unescaped.
  */
-export async function writeImportedRecords(
+const CREATE_IMPORT_BATCH = 'CREATE OR REPLACE TEMP TABLE import_batch (k BIGINT, eid VARCHAR, j VARCHAR)';
+const INSERT_IMPORT_BATCH = `
+  INSERT INTO import_batch
+  SELECT row_number() OVER () - 1, json_extract_string(substr(line, 1, p - 1), '$'), substr(line, p + 1)
+  FROM (SELECT line, position(chr(31) IN line) AS p FROM ${BATCH_LINES})`;
+
+/** Creates the temporary table a writer uses; once per connection before its first write. */
+export async function prepareImportConnection(conn: DuckDBConnection): Promise<void> {
+  await conn.run(CREATE_IMPORT_BATCH);
+}
+
+export interface WriteOptions {
+  /** Commit what is written, however much: the import's last batch, or a call of `opentrail import`. */
+  final: boolean;
+  /**
+   * Runs inside each commit's transaction with how many records are committed in all by then, and whether
+   * all of the batch's are written, so whatever the caller records about them (an import's progress) commits
+   * with them or not at all. It also runs in a transaction of its own after a batch that left none open, as
+   * the batch may have news (files read, failures).
+   */
+  progress(tx: DuckDBConnection, committed: number, batchWritten: boolean): Promise<void>;
+}
+
+export class ImportWriter {
+  readonly #storeId: string;
+  readonly #rowsPerCommit: number;
+  /** Records written, and of them committed; the difference is in the open transaction. */
+  #written = 0;
+  #committed = 0;
+  /** A transaction is open on the connection (begun by this writer). */
+  #open = false;
+
+  constructor(storeId: string, rowsPerCommit: number = ROW_GROUP_ROWS) {
+    this.#storeId = storeId;
+    this.#rowsPerCommit = rowsPerCommit;
+  }
+
+  /** Records written so far, committed or not: a batch's files are done once `committed` reaches it. */
+  get written(): number {
+    return this.#written;
+  }
+
+  /** Writes the records new to the store; a failure rolls the open transaction back, with the records it held. */
+  async write(
+    conn: DuckDBConnection,
+    records: readonly ImportedRecord[],
+    options: WriteOptions,
+  ): Promise<ImportWriteResult> {
+    try {
+      return await this.#write(conn, records, options);
+    } catch (error) {
+      if (this.#open) await conn.run('ROLLBACK').catch(() => undefined);
+      this.#open = false;
+      this.#written = this.#committed;
+      throw error;
+    }
+  }
+
+  async #write(
+    conn: DuckDBConnection,
+    records: readonly ImportedRecord[],
+    { final, progress }: WriteOptions,
+  ): Promise<ImportWriteResult> {
+    if (!this.#open) await this.#begin(conn);
+    const imported = records.length === 0 ? 0 : await this.#stageNew(conn, records);
+    for (let from = 0; from < imported; ) {
+      const take = Math.min(imported - from, this.#rowsPerCommit - (this.#written - this.#committed));
+      await insertImportBatch(conn, this.#storeId, from, from + take);
+      from += take;
+      this.#written += take;
+      if (this.#written - this.#committed === this.#rowsPerCommit) {
+        await this.#commit(conn, progress, from === imported);
+        await this.#begin(conn);
+      }
+    }
+    // The batch's news (files read, failures) commits now, unless records wait in the transaction for a whole row group.
+    if (final || this.#written === this.#committed) await this.#commit(conn, progress, true);
+    return { imported, duplicates: records.length - imported };
+  }
+
+  async #begin(conn: DuckDBConnection): Promise<void> {
+    await conn.run('BEGIN TRANSACTION');
+    this.#open = true;
+  }
+
+  async #commit(conn: DuckDBConnection, progress: WriteOptions['progress'], batchWritten: boolean): Promise<void> {
+    await progress(conn, this.#written, batchWritten);
+    await conn.run('COMMIT');
+    this.#open = false;
+    this.#committed = this.#written;
+  }
+
+  /** Leaves in `import_batch` the batch's records that the store holds neither before nor in the open transaction. */
+  async #stageNew(conn: DuckDBConnection, records: readonly ImportedRecord[]): Promise<number> {
+    // Each eventID once: its first record in the batch.
+    const unique = new Map<string, string>();
+    for (const r of records) if (!unique.has(r.eventID)) unique.set(r.eventID, r.json);
+    await conn.run('DELETE FROM import_batch');
+    await conn.run(INSERT_IMPORT_BATCH, [blobValue(encodeBatch(unique))]);
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE import_hashes AS
+         SELECT DISTINCT eventid_hash AS h FROM main.lake_events
+         WHERE store_id = $1 AND eventid_hash IN (SELECT ('0x' || substr(md5(eid), 1, 8))::UINTEGER FROM import_batch)`,
+      [this.#storeId],
+    );
+    const candidates = await conn.runAndReadAll('SELECT count(*) FROM import_hashes');
+    if (Number(candidates.getRows()[0]?.[0] ?? 0) === 0) return unique.size;
+    // Rare (the files were imported before): the batch is numbered again without the stored records.
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE import_new AS
+         SELECT row_number() OVER () - 1 AS k, eid, j FROM import_batch
+         WHERE eid NOT IN (SELECT eventid FROM main.lake_events WHERE store_id = $1
+           AND eventid_hash IN (SELECT h FROM import_hashes) AND eventid IN (SELECT eid FROM import_batch))`,
+      [this.#storeId],
+    );
+    await conn.run('DROP TABLE import_batch');
+    await conn.run('ALTER TABLE import_new RENAME TO import_batch');
+    const left = await conn.runAndReadAll('SELECT count(*) FROM import_batch');
+    return Number(left.getRows()[0]?.[0] ?? 0);
+  }
+}
+
+/** The lines of INSERT_IMPORT_BATCH, written as UTF-8 straight into one buffer. */
+function encodeBatch(records: ReadonlyMap<string, string>): Buffer {
+  const prefixes: string[] = [];
+  let size = 0;
+  for (const [eventID, json] of records) {
+    const prefix = JSON.stringify(eventID);
+    prefixes.push(prefix);
+    size += Buffer.byteLength(prefix) + Buffer.byteLength(json) + 2;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let offset = 0;
+  let i = 0;
+  for (const json of records.values()) {
+    offset += out.write(prefixes[i++] as string, offset, 'utf8');
+    out[offset++] = 0x1f;
+    offset += out.write(json, offset, 'utf8');
+    out[offset++] = LINE_END;
+  }
+  return out;
+}
+
+/** Writes records sent by `opentrail import` into a store at once, with `progress` as in WriteOptions. */
+export function writeImportedRecords(
   conn: DuckDBConnection,
   storeId: string,
   records: readonly ImportedRecord[],
-  commit: (conn: DuckDBConnection, result: ImportWriteResult) => Promise<void>,
+  progress: WriteOptions['progress'],
 ): Promise<ImportWriteResult> {
-  const unique = new Map<string, string>();
-  for (const r of records) if (!unique.has(r.eventID)) unique.set(r.eventID, r.json);
-  const stored = await storedEventIds(conn, storeId, [...unique.keys()]);
-  await conn.run('DELETE FROM lake_staging');
-  const appender = await conn.createAppender('lake_staging', 'main', 'temp');
-  let imported = 0;
-  try {
-    for (const [eventID, json] of unique) {
-      if (stored.has(eventID)) continue;
-      appender.appendVarchar(storeId);
-      appender.appendBigInt(0n);
-      appender.appendVarchar(json);
-      appender.endRow();
-      imported++;
-    }
-  } finally {
-    appender.closeSync();
-  }
-  const result = { imported, duplicates: records.length - imported };
-  await inTransaction(conn, async (tx) => {
-    if (imported > 0) await insertStagedLakeEvents(tx);
-    await commit(tx, result);
-  });
-  return result;
-}
-
-/** Which of `eventIds` the store holds already. */
-async function storedEventIds(conn: DuckDBConnection, storeId: string, eventIds: string[]): Promise<Set<string>> {
-  await conn.run('DELETE FROM import_ids');
-  const appender = await conn.createAppender('import_ids', 'main', 'temp');
-  try {
-    for (const id of eventIds) {
-      appender.appendVarchar(id);
-      appender.endRow();
-    }
-  } finally {
-    appender.closeSync();
-  }
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE import_hashes AS
-       SELECT DISTINCT eventid_hash AS h FROM main.lake_events
-       WHERE store_id = $1 AND eventid_hash IN (SELECT ('0x' || substr(md5(eid), 1, 8))::UINTEGER FROM import_ids)`,
-    [storeId],
-  );
-  const candidates = await conn.runAndReadAll('SELECT count(*) FROM import_hashes');
-  if (Number(candidates.getRows()[0]?.[0] ?? 0) === 0) return new Set();
-  const rows = await conn.runAndReadAll(
-    `SELECT eventid FROM main.lake_events
-     WHERE store_id = $1 AND eventid_hash IN (SELECT h FROM import_hashes) AND eventid IN (SELECT eid FROM import_ids)`,
-    [storeId],
-  );
-  return new Set(rows.getRows().map((r) => String(r[0])));
+  return new ImportWriter(storeId, Number.MAX_SAFE_INTEGER).write(conn, records, { final: true, progress });
 }

@@ -54,7 +54,7 @@ const V = 'VARCHAR';
 // The table itself is created by migration 4 (src/store/migrations.ts), with these columns in this order
 // after `store_id` (but for `eventjsonchecksum`, computed when read), then `seq` and `eventid_hash`.
 
-/** Rows an import stages before one INSERT … SELECT: which store takes which record. */
+/** Rows staged before one INSERT … SELECT: which store takes which record (tests and benchmarks load stores so). */
 export const CREATE_LAKE_STAGING =
   'CREATE OR REPLACE TEMP TABLE lake_staging (store_id VARCHAR, seq BIGINT, j VARCHAR)';
 
@@ -203,6 +203,21 @@ export async function insertStagedLakeEvents(conn: DuckDBConnection): Promise<vo
 }
 
 const INSERT_STAGED = insertLakeRows('lake_staging');
+
+/** Moves the records numbered `fromK` up to `toK` (exclusive) of an import's `import_batch` (import-writer.ts) into a store. */
+export async function insertImportBatch(
+  conn: DuckDBConnection,
+  storeId: string,
+  fromK: number,
+  toK: number,
+): Promise<void> {
+  await conn.run(INSERT_IMPORT_BATCH, [storeId, fromK, toK]);
+}
+
+// Imported records come from no log position: seq 0.
+const INSERT_IMPORT_BATCH = insertLakeRows(
+  '(SELECT $1::VARCHAR AS store_id, 0::BIGINT AS seq, j FROM import_batch WHERE k >= $2 AND k < $3)',
+);
 
 /** A batch for `insertLakeBatch`: per row the store id, 0x1F, the seq, the record's JSON. */
 export function lakeBatch(rows: readonly { storeId: string; seq: number; json: Uint8Array }[]): Buffer {

@@ -15,7 +15,7 @@ export interface DatabaseOptions {
 
 export class Database {
   readonly #instance: DuckDBInstance;
-  readonly #connections: DuckDBConnection[] = [];
+  readonly #connections = new Set<DuckDBConnection>();
 
   private constructor(instance: DuckDBInstance) {
     this.#instance = instance;
@@ -59,12 +59,15 @@ export class Database {
 
   async connect(): Promise<Connection> {
     const conn = await this.#instance.connect();
-    this.#connections.push(conn);
-    return new Connection(conn);
+    this.#connections.add(conn);
+    return new Connection(conn, () => {
+      if (this.#connections.delete(conn)) conn.closeSync();
+    });
   }
 
   close(): void {
-    for (const c of this.#connections.splice(0)) c.closeSync();
+    for (const c of this.#connections) c.closeSync();
+    this.#connections.clear();
     this.#instance.closeSync();
   }
 }
@@ -74,9 +77,16 @@ export class Connection {
   readonly raw: DuckDBConnection;
   readonly #queue = new SerialQueue();
   readonly #statements = new Map<string, Promise<DuckDBPreparedStatement>>();
+  readonly #close: () => void;
 
-  constructor(raw: DuckDBConnection) {
+  constructor(raw: DuckDBConnection, close: () => void = () => raw.closeSync()) {
     this.raw = raw;
+    this.#close = close;
+  }
+
+  /** Closes the connection once what is queued on it has run; DuckDB rolls back a transaction left open. */
+  async close(): Promise<void> {
+    await this.serial(async () => this.#close());
   }
 
   /** Runs `fn` after everything queued before it on this connection. */

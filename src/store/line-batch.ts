@@ -5,7 +5,7 @@
  * prefix chosen by the caller (seq, store id…), the record's JSON, then 0x1E: a byte no JSON text holds
  * unescaped, so no record can split in two.
  */
-const LINE_END = 0x1e;
+export const LINE_END = 0x1e;
 
 export function lineBatch(lines: readonly { prefix: string; json: Uint8Array }[]): Buffer {
   let size = 0;

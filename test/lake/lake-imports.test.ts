@@ -311,6 +311,71 @@ describe('Lake imports', () => {
     }
   });
 
+  it('stores an import in whole groups of rows, and counts a file once all its events are stored', async () => {
+    // 160 files of 70 events, in batches of 250 stored 300 at a time: most groups end inside a file. File 15
+    // repeats file 14's eventIDs and file 20 does not gunzip, so 158 files' events are new.
+    const files: SourceFile[] = Array.from({ length: 160 }, (_, f) => {
+      const hour = String(Math.floor(f / 60)).padStart(2, '0');
+      const minute = String(f % 60).padStart(2, '0');
+      const records = Array.from({ length: 70 }, (_, i) =>
+        managementRecord('123456789012', {
+          eventTime: `2024-03-02T${hour}:${minute}:00Z`,
+          eventID: `g-${f === 15 ? 14 : f}-${i}`,
+        }),
+      );
+      const name = `123456789012_CloudTrail_us-east-1_20240302T${hour}${minute}Z_${String(f).padStart(16, 'G')}.json.gz`;
+      return {
+        key: `AWSLogs/123456789012/CloudTrail/us-east-1/2024/03/02/${name}`,
+        body: f === 20 ? Buffer.from('not gzip') : gzipSync(JSON.stringify({ Records: records })),
+        records,
+      };
+    });
+    const { world: w, stop } = await startTestServer({ deps: { importBatches: { events: 250, storeRows: 300 } } });
+    try {
+      const ct = w.cloudtrail();
+      await putLocal(w, 'grouped', files);
+      const store = await longStore(ct);
+      const { ImportId } = await startImport(ct, store.arn, 's3://grouped/');
+      const seen: { events: number; files: number }[] = [];
+      for (;;) {
+        const got = await ct.send(new GetImportCommand({ ImportId }));
+        if (got.ImportStatus !== 'IN_PROGRESS' && got.ImportStatus !== 'INITIALIZING') break;
+        seen.push({
+          events: got.ImportStatistics?.EventsCompleted ?? 0,
+          files: got.ImportStatistics?.FilesCompleted ?? 0,
+        });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const done = await importSettled(ct, ImportId as string);
+      assert.equal(done.ImportStatus, 'COMPLETED');
+      assert.deepEqual(done.ImportStatistics, {
+        PrefixesFound: 1,
+        PrefixesCompleted: 1,
+        FilesCompleted: 160,
+        EventsCompleted: 158 * 70,
+        FailedEntries: 1,
+      });
+      // While it ran, events were stored only in whole groups (but the last, stored when the files ran out), and
+      // a file counted only once all its events were stored (files 15 and 20 add none: up to file 15 a file's
+      // events end at 70 per file, then 70 fewer, and 140 fewer after file 20).
+      const running = seen.filter((s) => s.files < 160);
+      assert.ok(
+        running.some((s) => s.events > 0),
+        `progress was seen while the import ran: ${JSON.stringify(seen)}`,
+      );
+      for (const s of running) {
+        assert.ok(s.events % 300 === 0, `not a whole group: ${JSON.stringify(s)}`);
+        const storedThrough = s.files <= 15 ? s.files * 70 : s.files <= 20 ? (s.files - 1) * 70 : (s.files - 2) * 70;
+        assert.ok(storedThrough <= s.events && s.events - storedThrough < 70 + 300, JSON.stringify(s));
+      }
+      assert.equal(await w.app.services.eventDataStores.countEvents(store.id), 158 * 70);
+      const distinct = await lakeQueryRows(ct, `SELECT count(DISTINCT eventID) AS n FROM ${store.id}`);
+      assert.equal(Number(distinct[0]?.['n']), 158 * 70);
+    } finally {
+      await stop();
+    }
+  });
+
   it('refuses bad sources, wrong stores and other accounts, with AWS error names', async () => {
     await withServer(async (w) => {
       const ct = w.cloudtrail();
