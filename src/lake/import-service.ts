@@ -136,6 +136,14 @@ export class LakeImports {
    */
   async importRecords(caller: Caller, storeRef: string, records: unknown[]): Promise<ImportedBatch> {
     const store = this.#destination(caller, storeRef);
+    // A running import holds its uncommitted events in a transaction these records could not see, nor it theirs.
+    const running = this.#ongoingImport(store.arn);
+    if (running !== undefined) {
+      throw new ServiceError(
+        'EventDataStoreHasOngoingImportException',
+        `Event data store ${store.arn} has import ${running.id} in progress; send these records once it has finished or was stopped.`,
+      );
+    }
     const good: ImportedRecord[] = [];
     const failed: ImportedBatch['failed'] = [];
     for (const [index, raw] of records.entries()) {
@@ -196,7 +204,11 @@ export class LakeImports {
 
   /** Whether an import into this store is running (such a store cannot be deleted). */
   hasOngoingImport(storeArn: string): boolean {
-    return this.#deps.store.all().some((r) => r.destination === storeArn && !importFinished(r.status));
+    return this.#ongoingImport(storeArn) !== undefined;
+  }
+
+  #ongoingImport(storeArn: string): ImportRecord | undefined {
+    return this.#deps.store.all().find((r) => r.destination === storeArn && !importFinished(r.status));
   }
 
   /** Resolves when every running import has finished (tests; shutdown). */
@@ -444,13 +456,16 @@ export class LakeImports {
                 counted.flatMap((f) => f.failures),
               );
             },
+            // Kept as soon as it commits: a failure later in the batch must not write an older state over it.
+            committed: () => {
+              if (committed === undefined) return;
+              record = committed;
+              // StopImport may have come meanwhile; it wins.
+              const stopped = this.#deps.store.get(id)?.status === 'STOPPED';
+              this.#deps.store.remember(stopped ? { ...committed, status: 'STOPPED' } : committed);
+            },
           });
           countRead();
-          if (committed === undefined) return;
-          record = committed;
-          // StopImport may have come meanwhile; it wins.
-          const stopped = this.#deps.store.get(id)?.status === 'STOPPED';
-          this.#deps.store.remember(stopped ? { ...committed, status: 'STOPPED' } : committed);
         });
         // A failure surfaces at the next flush (or the last), not as an unhandled rejection meanwhile.
         writing.catch(() => undefined);

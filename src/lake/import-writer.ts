@@ -57,6 +57,8 @@ export interface WriteOptions {
    * the batch may have news (files read, failures).
    */
   progress(tx: DuckDBConnection, committed: number, batchWritten: boolean): Promise<void>;
+  /** Runs after each commit: what `progress` recorded is now durable. */
+  committed?(): void;
 }
 
 export class ImportWriter {
@@ -97,22 +99,25 @@ export class ImportWriter {
   async #write(
     conn: DuckDBConnection,
     records: readonly ImportedRecord[],
-    { final, progress }: WriteOptions,
+    { final, progress, committed }: WriteOptions,
   ): Promise<ImportWriteResult> {
-    if (!this.#open) await this.#begin(conn);
     const imported = records.length === 0 ? 0 : await this.#stageNew(conn, records);
+    let endedInCommit = false;
     for (let from = 0; from < imported; ) {
+      if (!this.#open) await this.#begin(conn);
       const take = Math.min(imported - from, this.#rowsPerCommit - (this.#written - this.#committed));
       await insertImportBatch(conn, this.#storeId, from, from + take);
       from += take;
       this.#written += take;
-      if (this.#written - this.#committed === this.#rowsPerCommit) {
-        await this.#commit(conn, progress, from === imported);
-        await this.#begin(conn);
-      }
+      endedInCommit = this.#written - this.#committed === this.#rowsPerCommit;
+      if (endedInCommit) await this.#commit(conn, progress, committed, from === imported);
     }
-    // The batch's news (files read, failures) commits now, unless records wait in the transaction for a whole row group.
-    if (final || this.#written === this.#committed) await this.#commit(conn, progress, true);
+    // The batch's news (files read, failures) commits now, unless records wait in the transaction for a whole
+    // row group, or the batch's last commit took it.
+    if (!endedInCommit && (final || !this.#open)) {
+      if (!this.#open) await this.#begin(conn);
+      await this.#commit(conn, progress, committed, true);
+    }
     return { imported, duplicates: records.length - imported };
   }
 
@@ -121,11 +126,17 @@ export class ImportWriter {
     this.#open = true;
   }
 
-  async #commit(conn: DuckDBConnection, progress: WriteOptions['progress'], batchWritten: boolean): Promise<void> {
+  async #commit(
+    conn: DuckDBConnection,
+    progress: WriteOptions['progress'],
+    committed: WriteOptions['committed'],
+    batchWritten: boolean,
+  ): Promise<void> {
     await progress(conn, this.#written, batchWritten);
     await conn.run('COMMIT');
     this.#open = false;
     this.#committed = this.#written;
+    committed?.();
   }
 
   /** Leaves in `import_batch` the batch's records that the store holds neither before nor in the open transaction. */

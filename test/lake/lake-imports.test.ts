@@ -19,6 +19,7 @@ import {
   UpdateEventDataStoreCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { JsonApiError } from '../../src/client/json-api-error.ts';
 import { awsCli } from '../helpers/aws-cli.ts';
 import { FIXED_ADMIN } from '../helpers/child-server.ts';
 import { importSettled, lakeQueryRows } from '../helpers/lake.ts';
@@ -275,6 +276,15 @@ describe('Lake imports', () => {
       }
       const first = (started[0] as PromiseFulfilledResult<{ ImportId?: string }>).value;
       await rejectsWith(startImport(ct, store.arn, 's3://many/'), 'AccountHasOngoingImportException');
+      // `opentrail import` into that store waits too: the running import's uncommitted events are out of its sight.
+      await assert.rejects(
+        w.ingestApi().call('ImportRecords', { EventDataStore: store.arn, Records: [managementRecord('123456789012')] }),
+        (error: JsonApiError) => {
+          assert.equal(error.type, 'EventDataStoreHasOngoingImportException');
+          assert.match(error.message, new RegExp(`import ${first.ImportId} in progress`));
+          return true;
+        },
+      );
       await rejectsWith(
         ct.send(new DeleteEventDataStoreCommand({ EventDataStore: store.arn })),
         'EventDataStoreHasOngoingImportException',
