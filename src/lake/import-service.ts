@@ -76,6 +76,8 @@ export class LakeImports {
   readonly #deps: LakeImportsDeps;
   /** Imports running in this process, by id. */
   readonly #running = new Map<string, Promise<void>>();
+  /** `opentrail import` writes under way, by store ARN: an import's transaction must begin after them (#run). */
+  readonly #directWrites = new Map<string, Set<Promise<unknown>>>();
   #closed = false;
 
   constructor(deps: LakeImportsDeps) {
@@ -151,10 +153,16 @@ export class LakeImports {
       if (verdict.kind === 'ok') good.push(verdict.record);
       else if (verdict.kind === 'rejected') failed.push({ index, reason: verdict.reason });
     }
-    const written = await this.#deps.conn.serial((raw) =>
-      writeImportedRecords(raw, store.id, good, async () => undefined),
-    );
-    return { ...written, failed };
+    // Registered before anything awaits, so an import of this store started from now on waits for it.
+    const write = this.#deps.conn.serial((raw) => writeImportedRecords(raw, store.id, good, async () => undefined));
+    const writes = this.#directWrites.get(store.arn) ?? new Set<Promise<unknown>>();
+    this.#directWrites.set(store.arn, writes.add(write));
+    try {
+      return { ...(await write), failed };
+    } finally {
+      writes.delete(write);
+      if (writes.size === 0) this.#directWrites.delete(store.arn);
+    }
   }
 
   get(caller: Caller, id: string): ImportRecord {
@@ -396,6 +404,9 @@ export class LakeImports {
     let files = 0;
     let lastKey: string | undefined;
     const now = () => this.#deps.clock.now();
+    // The writer's transactions see no rows committed after they begin: ImportRecords calls that were under
+    // way when the import started end first (later ones are refused while it runs).
+    await Promise.allSettled(this.#directWrites.get(record.destination) ?? []);
     // The import's own connection: its writer keeps a transaction open between batches (import-writer.ts).
     const conn = await this.#deps.connect();
     try {

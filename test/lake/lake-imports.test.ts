@@ -386,6 +386,39 @@ describe('Lake imports', () => {
     }
   });
 
+  it('stores each eventID once when opentrail import and StartImport bring the same events at once', async () => {
+    const records = Array.from({ length: 2000 }, (_, i) =>
+      managementRecord('123456789012', { eventTime: '2024-03-03T00:00:00Z', eventID: `same-${i}` }),
+    );
+    const files: SourceFile[] = Array.from({ length: 20 }, (_, f) => {
+      const name = `123456789012_CloudTrail_us-east-1_20240303T00${String(f).padStart(2, '0')}Z_${String(f).padStart(16, 'S')}.json.gz`;
+      const part = records.slice(f * 100, f * 100 + 100);
+      return {
+        key: `AWSLogs/123456789012/CloudTrail/us-east-1/2024/03/03/${name}`,
+        body: gzipSync(JSON.stringify({ Records: part })),
+        records: part,
+      };
+    });
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      await putLocal(w, 'same', files);
+      const store = await longStore(ct);
+      const [direct, started] = await Promise.allSettled([
+        w.ingestApi().call('ImportRecords', { EventDataStore: store.arn, Records: records }),
+        startImport(ct, store.arn, 's3://same/'),
+      ]);
+      // Whichever comes second waits for the first or, if it is opentrail import's call, is refused.
+      if (direct.status === 'rejected') {
+        assert.equal((direct.reason as JsonApiError).type, 'EventDataStoreHasOngoingImportException');
+      }
+      assert.equal(started.status, 'fulfilled');
+      const done = await importSettled(ct, started.value.ImportId as string);
+      assert.equal(done.ImportStatus, 'COMPLETED');
+      const counts = await lakeQueryRows(ct, `SELECT count(*) AS n, count(DISTINCT eventID) AS d FROM ${store.id}`);
+      assert.deepEqual(counts, [{ n: '2000', d: '2000' }]);
+    });
+  });
+
   it('refuses bad sources, wrong stores and other accounts, with AWS error names', async () => {
     await withServer(async (w) => {
       const ct = w.cloudtrail();
