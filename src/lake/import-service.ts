@@ -215,8 +215,13 @@ export class LakeImports {
     return this.#ongoingImport(storeArn) !== undefined;
   }
 
+  /** Unfinished, or stopped while its run still commits what it had read (the run ends after that). */
+  #ongoing(record: ImportRecord): boolean {
+    return !importFinished(record.status) || this.#running.has(record.id);
+  }
+
   #ongoingImport(storeArn: string): ImportRecord | undefined {
-    return this.#deps.store.all().find((r) => r.destination === storeArn && !importFinished(r.status));
+    return this.#deps.store.all().find((r) => r.destination === storeArn && this.#ongoing(r));
   }
 
   /** Resolves when every running import has finished (tests; shutdown). */
@@ -292,9 +297,7 @@ export class LakeImports {
   }
 
   #checkNoneRunning(caller: Caller): void {
-    const running = this.#deps.store
-      .all()
-      .find((r) => r.accountId === caller.principal.accountId && !importFinished(r.status));
+    const running = this.#deps.store.all().find((r) => r.accountId === caller.principal.accountId && this.#ongoing(r));
     if (running !== undefined) {
       throw new ServiceError(
         'AccountHasOngoingImportException',

@@ -289,7 +289,14 @@ describe('Lake imports', () => {
         ct.send(new DeleteEventDataStoreCommand({ EventDataStore: store.arn })),
         'EventDataStoreHasOngoingImportException',
       );
-      const stopped = await ct.send(new StopImportCommand({ ImportId: first.ImportId }));
+      // A stopped import commits what it had read before its run ends; until then its store takes no other import.
+      const stopping = ct.send(new StopImportCommand({ ImportId: first.ImportId }));
+      while ((await ct.send(new GetImportCommand({ ImportId: first.ImportId }))).ImportStatus !== 'STOPPED');
+      await assert.rejects(
+        w.ingestApi().call('ImportRecords', { EventDataStore: store.arn, Records: [managementRecord('123456789012')] }),
+        (error: JsonApiError) => error.type === 'EventDataStoreHasOngoingImportException',
+      );
+      const stopped = await stopping;
       assert.equal(stopped.ImportStatus, 'STOPPED');
       const partial = stopped.ImportStatistics?.EventsCompleted ?? 0;
       assert.ok(partial < 40_000, `stopped after ${partial} events`);
