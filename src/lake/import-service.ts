@@ -415,8 +415,9 @@ export class LakeImports {
     try {
       await conn.serial((raw) => prepareImportConnection(raw));
       const writer = new ImportWriter(storeId, this.#deps.storeRows);
-      // Files read but not yet counted done, each with the end of its records in the writer's count: a file is
-      // done (its failures recorded, and a restart going on after it) once that many records are committed.
+      // Batches of files read but not yet counted done, each with the end of its records in the writer's count:
+      // its files are done (their failures recorded, and a restart going on after them) once that many records
+      // are committed.
       const unstoredFiles: { endN: number; key: string; files: number; failures: ImportFailure[] }[] = [];
       let storedBefore = 0;
       // One batch is written while the next is read and parsed: DuckDB's insert runs on its own threads, so

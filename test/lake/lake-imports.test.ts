@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import {
-  type CloudTrailClient,
+  CloudTrailClient,
   CreateEventDataStoreCommand,
   CreateTrailCommand,
   DeleteEventDataStoreCommand,
   GetImportCommand,
+  type GetImportCommandOutput,
   ListImportFailuresCommand,
   ListImportsCommand,
   RestoreEventDataStoreCommand,
@@ -21,7 +22,7 @@ import {
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { JsonApiError } from '../../src/client/json-api-error.ts';
 import { awsCli } from '../helpers/aws-cli.ts';
-import { FIXED_ADMIN } from '../helpers/child-server.ts';
+import { type ChildServer, FIXED_ADMIN, FIXED_ADMIN_CREDENTIALS, startChildServer } from '../helpers/child-server.ts';
 import { importSettled, lakeQueryRows } from '../helpers/lake.ts';
 import { useMoto } from '../helpers/moto.ts';
 import { managementRecord } from '../helpers/records.ts';
@@ -479,6 +480,64 @@ describe('Lake imports', () => {
       );
       await rejectsWith(startImport(theirs, store.arn, 's3://mine'), 'EventDataStoreNotFoundException');
     });
+  });
+});
+
+describe('Lake imports killed with SIGKILL', () => {
+  it('resumes after the last file whose events were all committed, and stores each event once', async () => {
+    // 200 files of 1,000 events, read in batches of 20 files: the first commit comes at a row group (122,880
+    // events), inside the seventh batch, so the six batches before it (120 files) count as done. The server is
+    // killed as soon as that shows, with the next group's events written but not committed.
+    const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-import-kill-'));
+    try {
+      for (let f = 0; f < 200; f++) {
+        const minute = String(f % 60).padStart(2, '0');
+        const hour = String(Math.floor(f / 60)).padStart(2, '0');
+        const records = Array.from({ length: 1000 }, (_, i) =>
+          managementRecord('123456789012', { eventTime: `2024-03-04T${hour}:${minute}:00Z`, eventID: `k-${f}-${i}` }),
+        );
+        const name = `123456789012_CloudTrail_us-east-1_20240304T${hour}${minute}Z_${String(f).padStart(16, 'K')}.json.gz`;
+        const path = join(dataDir, 'buckets', 'killed', 'AWSLogs', '123456789012', 'CloudTrail', 'us-east-1', name);
+        await mkdir(join(path, '..'), { recursive: true });
+        await writeFile(path, gzipSync(JSON.stringify({ Records: records })));
+      }
+      const client = (url: string) =>
+        new CloudTrailClient({ endpoint: url, region: 'us-east-1', credentials: FIXED_ADMIN_CREDENTIALS });
+      let server: ChildServer = await startChildServer(dataDir);
+      let ct = client(server.url);
+      try {
+        const store = await longStore(ct);
+        const { ImportId } = await startImport(ct, store.arn, 's3://killed/');
+        let before: GetImportCommandOutput;
+        do {
+          before = await ct.send(new GetImportCommand({ ImportId }));
+          assert.ok(
+            before.ImportStatus === 'INITIALIZING' || before.ImportStatus === 'IN_PROGRESS',
+            JSON.stringify(before),
+          );
+        } while ((before.ImportStatistics?.EventsCompleted ?? 0) === 0);
+        await server.kill();
+        ct.destroy();
+        assert.deepEqual(
+          [before.ImportStatistics?.EventsCompleted, before.ImportStatistics?.FilesCompleted],
+          [122_880, 120],
+        );
+
+        server = await startChildServer(dataDir);
+        ct = client(server.url);
+        const done = await importSettled(ct, ImportId as string);
+        assert.equal(done.ImportStatus, 'COMPLETED');
+        assert.equal(done.ImportStatistics?.FilesCompleted, 200);
+        assert.equal(done.ImportStatistics?.EventsCompleted, 200_000);
+        const counts = await lakeQueryRows(ct, `SELECT count(*) AS n, count(DISTINCT eventID) AS d FROM ${store.id}`);
+        assert.deepEqual(counts, [{ n: '200000', d: '200000' }]);
+      } finally {
+        ct.destroy();
+        await server.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
