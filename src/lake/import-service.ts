@@ -311,7 +311,7 @@ export class LakeImports {
     if (S3_URI.exec(uri) === null) {
       throw new ServiceError(
         'InvalidParameterException',
-        `S3LocationUri ${uri} is not an S3 location; write it as s3://bucket or s3://bucket/prefix.`,
+        `S3LocationUri ${uri} is not an S3 location; write it as s3://bucket or s3://bucket/prefix, with a bucket name of 3 to 63 lower-case letters, digits, periods and hyphens.`,
       );
     }
     if (!ROLE_ARN.test(role)) {

@@ -435,6 +435,7 @@ describe('Lake imports', () => {
       await rejectsWith(startImport(ct, store.arn, 's3://no-such-bucket/x'), 'InvalidImportSourceException');
       await rejectsWith(startImport(ct, store.arn, 's3://a..b/x'), 'InvalidImportSourceException', /cannot be read/);
       await rejectsWith(startImport(ct, store.arn, 'https://mine/x'), 'InvalidParameterException', /s3:\/\/bucket/);
+      await rejectsWith(startImport(ct, store.arn, 's3://kc/x'), 'InvalidParameterException', /3 to 63 lower-case/);
       await rejectsWith(
         ct.send(
           new StartImportCommand({
