@@ -177,6 +177,12 @@ interface Assembly {
 
 async function assemble({ config: given, deps, clock, ids, logger, closers }: Assembly): Promise<App> {
   const { config, moto } = await withMoto(given, closers);
+  /** Runs `task` every `periodMs` of the clock until the server stops; a failure is logged and the next period tries again. */
+  const every = (periodMs: number, task: () => Promise<void>, failure: string): void => {
+    const periodic = new PeriodicTask(clock, periodMs, task, (err) => logger.warn({ err }, failure));
+    periodic.start();
+    closers.push(() => periodic.stop());
+  };
   const db = await Database.open(join(config.dataDir, 'opentrail.duckdb'), clock.now(), {
     memoryLimit: config.memoryLimit,
     ...(config.duckdbThreads > 0 ? { threads: config.duckdbThreads } : {}),
@@ -282,18 +288,10 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     ids,
     appendPayloads: (payloads) => capture.appendPayloads(payloads),
   });
-  // IngestionStatus is written behind the calls that change it: at most once a second, and when stopping.
-  const channelStatus = new PeriodicTask(
-    clock,
-    1000,
-    () => channels.saveStatuses(),
-    (err) => logger.warn({ err }, "could not store channels' IngestionStatus; trying again"),
-  );
-  channelStatus.start();
-  closers.push(async () => {
-    await channelStatus.stop();
-    await channels.saveStatuses();
-  });
+  // IngestionStatus is written behind the calls that change it: at most once a second, and once more when
+  // stopping (closers run last first, so this one runs after the periodic save has stopped).
+  closers.push(() => channels.saveStatuses());
+  every(1000, () => channels.saveStatuses(), "could not store channels' IngestionStatus; trying again");
   const dashboards = new DashboardService({
     store: await DashboardStore.load(controlConn),
     eventDataStores,
@@ -378,48 +376,16 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   });
   await lakeRunner.start();
   closers.push(() => lakeRunner?.stop());
-  const lakeRetention = new PeriodicTask(
-    clock,
+  every(
     HOUR_MS,
     () => applyLakeRetention({ conn: lakeConn, stores: edsStore, clock, isGone }),
-    (err) => logger.warn({ err }, 'could not apply event data store retention'),
+    'could not apply event data store retention',
   );
-  lakeRetention.start();
-  closers.push(() => lakeRetention.stop());
-  const queryRetention = new PeriodicTask(
-    clock,
-    HOUR_MS,
-    () => lakeQueries.dropExpired(),
-    (err) => logger.warn({ err }, 'could not drop expired Lake query results'),
-  );
-  queryRetention.start();
-  closers.push(() => queryRetention.stop());
+  every(HOUR_MS, () => lakeQueries.dropExpired(), 'could not drop expired Lake query results');
   // Dashboard schedules are checked every minute of the clock (their slots fall on whole minutes).
-  const dashboardSchedules = new PeriodicTask(
-    clock,
-    60_000,
-    () => dashboards.runSchedules(),
-    (err) => logger.warn({ err }, 'could not run dashboard refresh schedules'),
-  );
-  dashboardSchedules.start();
-  closers.push(() => dashboardSchedules.stop());
-  const refreshRetention = new PeriodicTask(
-    clock,
-    HOUR_MS,
-    () => dashboards.dropExpired(),
-    (err) => logger.warn({ err }, 'could not drop expired dashboard refreshes'),
-  );
-  refreshRetention.start();
-  closers.push(() => refreshRetention.stop());
-
-  const retention = new PeriodicTask(
-    clock,
-    HOUR_MS,
-    () => history.dropExpired(),
-    (err) => logger.warn({ err }, 'could not drop expired history'),
-  );
-  retention.start();
-  closers.push(() => retention.stop());
+  every(60_000, () => dashboards.runSchedules(), 'could not run dashboard refresh schedules');
+  every(HOUR_MS, () => dashboards.dropExpired(), 'could not drop expired dashboard refreshes');
+  every(HOUR_MS, () => history.dropExpired(), 'could not drop expired history');
 
   const rawHandlers: RawHandler[] = [];
   if (moto !== undefined) {
