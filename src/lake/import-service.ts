@@ -419,7 +419,8 @@ export class LakeImports {
       // its files are done (their failures recorded, and a restart going on after them) once that many records
       // are committed.
       const unstoredFiles: { endN: number; key: string; files: number; failures: ImportFailure[] }[] = [];
-      let storedBefore = 0;
+      // The writer counts from 0 in this run; what earlier runs of the import stored is already in its record.
+      const eventsBefore = record.statistics.eventsCompleted;
       // One batch is written while the next is read and parsed: DuckDB's insert runs on its own threads, so
       // the two overlap; at most one write is in flight, and batches commit in order.
       let writing: Promise<void> = Promise.resolve();
@@ -433,10 +434,11 @@ export class LakeImports {
         failures = [];
         files = 0;
         if (rows.length === 0 && read === undefined && !last) return;
-        let readCounted = read === undefined;
+        // The batch's files end where its records do, known once they are all written.
+        let uncounted = read;
         const countRead = () => {
-          if (!readCounted && read !== undefined) unstoredFiles.push({ endN: writer.written, ...read });
-          readCounted = true;
+          if (uncounted !== undefined) unstoredFiles.push({ endN: writer.written, ...uncounted });
+          uncounted = undefined;
         };
         let committed: ImportRecord | undefined;
         writing = conn.serial(async (raw) => {
@@ -455,7 +457,7 @@ export class LakeImports {
                 statistics: {
                   ...base.statistics,
                   filesCompleted: base.statistics.filesCompleted + counted.reduce((n, f) => n + f.files, 0),
-                  eventsCompleted: base.statistics.eventsCompleted + stored - storedBefore,
+                  eventsCompleted: eventsBefore + stored,
                   failedEntries: base.statistics.failedEntries + counted.reduce((n, f) => n + f.failures.length, 0),
                   prefixesCompleted:
                     through === undefined
@@ -464,7 +466,6 @@ export class LakeImports {
                 },
                 updatedAtMs: now(),
               };
-              storedBefore = stored;
               await this.#deps.store.putIn(
                 tx,
                 committed,

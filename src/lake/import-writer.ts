@@ -1,5 +1,5 @@
 import { blobValue, type DuckDBConnection } from '@duckdb/node-api';
-import { BATCH_LINES, LINE_END } from '../store/line-batch.ts';
+import { BATCH_LINES, lineBatch } from '../store/line-batch.ts';
 import { insertImportBatch } from './lake-table.ts';
 
 /**
@@ -145,7 +145,8 @@ export class ImportWriter {
     const unique = new Map<string, string>();
     for (const r of records) if (!unique.has(r.eventID)) unique.set(r.eventID, r.json);
     await conn.run('DELETE FROM import_batch');
-    await conn.run(INSERT_IMPORT_BATCH, [blobValue(encodeBatch(unique))]);
+    const lines = [...unique].map(([eventID, json]) => ({ prefix: `${JSON.stringify(eventID)}\u001f`, json }));
+    await conn.run(INSERT_IMPORT_BATCH, [blobValue(lineBatch(lines))]);
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE import_hashes AS
          SELECT DISTINCT eventid_hash AS h FROM main.lake_events
@@ -167,27 +168,6 @@ export class ImportWriter {
     const left = await conn.runAndReadAll('SELECT count(*) FROM import_batch');
     return Number(left.getRows()[0]?.[0] ?? 0);
   }
-}
-
-/** The lines of INSERT_IMPORT_BATCH, written as UTF-8 straight into one buffer. */
-function encodeBatch(records: ReadonlyMap<string, string>): Buffer {
-  const prefixes: string[] = [];
-  let size = 0;
-  for (const [eventID, json] of records) {
-    const prefix = JSON.stringify(eventID);
-    prefixes.push(prefix);
-    size += Buffer.byteLength(prefix) + Buffer.byteLength(json) + 2;
-  }
-  const out = Buffer.allocUnsafe(size);
-  let offset = 0;
-  let i = 0;
-  for (const json of records.values()) {
-    offset += out.write(prefixes[i++] as string, offset, 'utf8');
-    out[offset++] = 0x1f;
-    offset += out.write(json, offset, 'utf8');
-    out[offset++] = LINE_END;
-  }
-  return out;
 }
 
 /** Writes records sent by `opentrail import` into a store at once, with `progress` as in WriteOptions. */

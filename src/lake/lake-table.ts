@@ -6,7 +6,8 @@ import { BATCH_LINES, lineBatch, seqPrefix } from '../store/line-batch.ts';
  * CloudTrail Lake's schema (facts §8.3, lower-case names), so Lake SQL like `userIdentity.arn` or
  * `element_at(requestParameters, 'bucketName')` reads columns rather than JSON. DuckDB parses each record
  * once (`json_transform`) inside one INSERT … SELECT, from a bound batch (the lake consumer, as event history
- * does) or a staging table (imports); JavaScript never parses a record on the way in. Map members keep
+ * does), an import's batch table or a staging table (tests, benchmarks); JavaScript never parses a record on
+ * the way in. Map members keep
  * nested values as their JSON text and strings as they are, as Lake shows them.
  */
 
