@@ -27,6 +27,7 @@ import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { FIXED_ADMIN_CREDENTIALS, startChildServer, waitForConsumers } from '../test/helpers/child-server.ts';
@@ -156,6 +157,12 @@ async function runRound(r: number): Promise<{ plain: Round; recorded: Round }> {
     recordedTotal += recordedRequests;
     return round;
   } finally {
+    // A finished app exits by itself, writing its CPU profile on the way out: a kill would lose the profile.
+    if (process.env['PROF_DIR']) {
+      await Promise.all(
+        apps.map((app) => (app.process.exitCode === null ? Promise.race([once(app.process, 'exit'), sleep(5000)]) : 0)),
+      );
+    }
     for (const app of apps) if (app.process.exitCode === null) app.process.kill();
   }
 }
