@@ -17,7 +17,7 @@ import type {
   QueryStore,
   ResultRow,
 } from './query-store.ts';
-import { type LakeStores, type TranslatedQuery, translateLakeQuery } from './sql-sandbox.ts';
+import { checkStoreAccess, type LakeStores, type TranslatedQuery, translateLakeQuery } from './sql-sandbox.ts';
 
 /**
  * Lake queries (facts §8.2): StartQuery checks and translates the statement at once (a bad statement or
@@ -34,6 +34,8 @@ export const QUERY_RETENTION_MS = 7 * 24 * 3600 * 1000;
 /** Finished queries kept in memory, and the most rows one may keep there. */
 const RECENT_QUERIES = 100;
 const RECENT_ROWS = 10_000;
+/** Statements whose translation is kept, the oldest dropped first. */
+const TRANSLATIONS_KEPT = 256;
 const TERMINAL: ReadonlySet<QueryStatus> = new Set(['FINISHED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
 
 export interface LakeQueriesDeps {
@@ -73,6 +75,12 @@ export class LakeQueries {
    * it just started, then reads its results, and those answers need no trip to DuckDB.
    */
   readonly #recent = new Map<string, { query: LakeQueryRecord; rows?: ResultRow[] }>();
+  /**
+   * Statements that passed the checks before, by their exact text, with their translation: a dashboard's
+   * widgets and a repeated query skip the parser's trips to DuckDB and the binding check (the translation
+   * depends on the text alone). Whether the caller may query the stores is still checked on every use.
+   */
+  readonly #translations = new Map<string, TranslatedQuery>();
   /** Each runner connection's profile file. */
   readonly #profiles = new Map<Connection, string>();
   /** Callers waiting for an unfinished query to end (settled), by query id. */
@@ -172,10 +180,26 @@ export class LakeQueries {
     return query.queryId;
   }
 
-  #translate(caller: Caller, statement: string): Promise<TranslatedQuery> {
+  async #translate(caller: Caller, statement: string): Promise<TranslatedQuery> {
+    const stores = this.#storesOf(caller);
+    const known = this.#translations.get(statement);
+    if (known !== undefined) {
+      checkStoreAccess(known.storeIds, stores);
+      return known;
+    }
+    const translated = await this.#translateAnew(statement, stores);
+    this.#translations.set(statement, translated);
+    for (const old of this.#translations.keys()) {
+      if (this.#translations.size <= TRANSLATIONS_KEPT) break;
+      this.#translations.delete(old);
+    }
+    return translated;
+  }
+
+  #translateAnew(statement: string, stores: LakeStores): Promise<TranslatedQuery> {
     return this.#deps.reads.use((conn) =>
       conn.serial(async (raw) => {
-        const t = await translateLakeQuery(conn, statement, this.#storesOf(caller));
+        const t = await translateLakeQuery(conn, statement, stores);
         // Binding catches what parsing cannot (a column or type that does not exist) while the caller waits.
         try {
           (await raw.prepare(t.sql)).destroySync();

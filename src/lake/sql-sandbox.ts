@@ -50,15 +50,7 @@ export async function translateLakeQuery(
   const storeIds: string[] = [];
   checkQueryNode(top, storeIds);
   nameColumns(top);
-  for (const id of storeIds) {
-    const access = stores.access(id);
-    if (access === 'missing') {
-      throw new ServiceError('EventDataStoreNotFoundException', `The event data store ${id} does not exist.`);
-    }
-    if (access === 'inactive') {
-      throw new ServiceError('InactiveEventDataStoreException', `The event data store ${id} is not active.`);
-    }
-  }
+  checkStoreAccess(storeIds, stores);
   const relations = new Map<string, Tree>();
   for (const ref of storeRefs(top)) {
     const key = relationKey(ref);
@@ -69,6 +61,19 @@ export async function translateLakeQuery(
   replaceStores(top, relations);
   dropLocations(tree);
   return { sql: await deserialize(conn, tree), storeIds: [...new Set(storeIds)] };
+}
+
+/** Each store the query reads must be one the caller may query now. */
+export function checkStoreAccess(storeIds: readonly string[], stores: LakeStores): void {
+  for (const id of storeIds) {
+    const access = stores.access(id);
+    if (access === 'missing') {
+      throw new ServiceError('EventDataStoreNotFoundException', `The event data store ${id} does not exist.`);
+    }
+    if (access === 'inactive') {
+      throw new ServiceError('InactiveEventDataStoreException', `The event data store ${id} is not active.`);
+    }
+  }
 }
 
 /*

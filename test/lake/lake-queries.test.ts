@@ -8,10 +8,13 @@ import {
   CancelQueryCommand,
   type CloudTrailClient,
   CreateEventDataStoreCommand,
+  DeleteEventDataStoreCommand,
   DescribeQueryCommand,
   GetQueryResultsCommand,
   ListQueriesCommand,
+  RestoreEventDataStoreCommand,
   StartQueryCommand,
+  UpdateEventDataStoreCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { FIXED_ADMIN } from '../helpers/child-server.ts';
 import { lakeQueryRows } from '../helpers/lake.ts';
@@ -182,6 +185,37 @@ describe('Lake queries', () => {
       await rejectsWith(theirs.send(new DescribeQueryCommand({ QueryId })), 'QueryIdNotFoundException');
       await rejectsWith(theirs.send(new GetQueryResultsCommand({ QueryId })), 'QueryIdNotFoundException');
       await rejectsWith(ct.send(new DescribeQueryCommand({ QueryId: randomUUID() })), 'QueryIdNotFoundException');
+    });
+  });
+
+  it('checks the caller’s access to the stores each time, also for a statement it ran before', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const id = await storeWithEvents(w, ct, 5);
+      // The store also takes in the test's own API calls: only the events it put are counted.
+      const statement = `SELECT eventName, count(*) AS n FROM ${id} WHERE eventName IN (${NAMES.map((n) => `'${n}'`).join(', ')}) GROUP BY eventName ORDER BY eventName`;
+      const run = async () => {
+        const { QueryId } = await ct.send(new StartQueryCommand({ QueryStatement: statement }));
+        assert.equal((await finished(ct, QueryId as string)).QueryStatus, 'FINISHED');
+        return (await ct.send(new GetQueryResultsCommand({ QueryId }))).QueryResultRows;
+      };
+      const first = await run();
+      assert.equal(first?.length, 4);
+      // The same text again: translated once, so it must answer the same, and be refused to whoever may not read it.
+      assert.deepEqual(await run(), first);
+      const theirs = w.cloudtrail({ credentials: (await w.newAccount()).root });
+      await rejectsWith(
+        theirs.send(new StartQueryCommand({ QueryStatement: statement })),
+        'EventDataStoreNotFoundException',
+      );
+      await ct.send(new UpdateEventDataStoreCommand({ EventDataStore: id, TerminationProtectionEnabled: false }));
+      await ct.send(new DeleteEventDataStoreCommand({ EventDataStore: id }));
+      await rejectsWith(
+        ct.send(new StartQueryCommand({ QueryStatement: statement })),
+        'InactiveEventDataStoreException',
+      );
+      await ct.send(new RestoreEventDataStoreCommand({ EventDataStore: id }));
+      assert.deepEqual(await run(), first);
     });
   });
 
