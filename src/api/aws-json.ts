@@ -71,8 +71,9 @@ export async function handleAwsJson(
   let def: OperationDef | undefined;
   let input: Record<string, unknown> = {};
   try {
-    def = api.operations[operation];
-    if (def === undefined && api.model?.operations[operation] === undefined) {
+    // Own members only: an X-Amz-Target of `toString` or `constructor` names no operation.
+    def = Object.hasOwn(api.operations, operation) ? api.operations[operation] : undefined;
+    if (def === undefined && (api.model === undefined || !Object.hasOwn(api.model.operations, operation))) {
       throw new ServiceError(
         'UnknownOperationException',
         `Operation ${operation} is not an operation of this service.`,

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ADMIN_SIGNING_NAME, ADMIN_TARGET_PREFIX } from '../../src/api/admin-api.ts';
+import { INGEST_TARGET_PREFIX } from '../../src/api/ingest-api.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
 import {
   BOTOCORE_PREFIX,
@@ -60,6 +62,20 @@ describe('routing by X-Amz-Target', () => {
     assertError(await call('Frobnicate', {}), 400, 'UnknownOperationException', /Frobnicate is not an operation/);
     const botocore = await call('Frobnicate', {}, { target: `${BOTOCORE_PREFIX}.Frobnicate` });
     assertError(botocore, 400, 'UnknownOperationException', /Frobnicate/);
+  });
+
+  it('rejects the names every JavaScript object inherits as unknown operations, on every JSON API', async () => {
+    const apis = [
+      { prefix: SDK_PREFIX, service: 'cloudtrail' },
+      { prefix: INGEST_TARGET_PREFIX, service: ADMIN_SIGNING_NAME },
+      { prefix: ADMIN_TARGET_PREFIX, service: ADMIN_SIGNING_NAME },
+    ];
+    for (const { prefix, service } of apis) {
+      for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+        const response = await call(name, {}, { target: `${prefix}.${name}`, service });
+        assertError(response, 400, 'UnknownOperationException', new RegExp(`${name} is not an operation`));
+      }
+    }
   });
 
   it('rejects a target prefix no API answers to with UnknownOperationException', async () => {
