@@ -102,6 +102,7 @@ export const adminApi: JsonApi = {
   signingNames: [ADMIN_SIGNING_NAME],
   eventSource: 'admin.opentrail.local',
   operations: adminOperations,
+  maxBodyBytes: 1024 * 1024,
   authorize(caller) {
     if (!caller.principal.isAdmin) {
       throw new ServiceError(

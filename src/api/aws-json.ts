@@ -28,6 +28,11 @@ export interface JsonApi {
   operations: OperationTable;
   /** False for APIs whose calls are not management events (the ingest API). */
   recordCalls?: boolean;
+  /**
+   * The largest body this API takes, when smaller than the server's: CloudTrail's own requests are small,
+   * and a body of millions of members would hold up every other request while it is parsed and answered.
+   */
+  maxBodyBytes?: number;
   /** The operation parses the body itself: its input is `{ Body: Buffer }`. */
   rawBody?: boolean;
   /** Validates input against the service model; APIs without one validate in their handlers. */
@@ -77,6 +82,12 @@ export async function handleAwsJson(
       throw new ServiceError(
         'UnknownOperationException',
         `Operation ${operation} is not an operation of this service.`,
+      );
+    }
+    if (api.maxBodyBytes !== undefined && req.body.length > api.maxBodyBytes) {
+      throw new ServiceError(
+        'RequestEntityTooLargeException',
+        `The request body is ${req.body.length} bytes; ${api.targetPrefixes[0]} requests may be at most ${api.maxBodyBytes} bytes.`,
       );
     }
     const verified = await verifySigV4(req, {

@@ -29,6 +29,8 @@ export const cloudTrailApi: JsonApi = {
   eventSource: 'cloudtrail.amazonaws.com',
   operations: cloudTrailOperations,
   model: cloudTrailModel,
+  // The largest legitimate request, advanced selectors of 500 values of up to 2,048 characters, is ~1 MB.
+  maxBodyBytes: 2 * 1024 * 1024,
   validationErrors: {
     LookupEvents: byMember({
       MaxResults: 'InvalidMaxResultsException',

@@ -49,13 +49,8 @@ export class TrailAccess {
 
   /** Resolves a trail name or ARN for reading; unknown or invisible trails are TrailNotFoundException. */
   resolve(caller: Caller, nameOrArn: string): TrailRecord {
-    const ref = parseTrailNameOrArn(nameOrArn);
-    const arn =
-      ref.kind === 'arn'
-        ? trailArn(ref.region, ref.accountId, ref.name, ref.partition)
-        : trailArn(caller.region, caller.principal.accountId, ref.name);
-    const trail = this.#store.get(arn);
-    if (trail === undefined || !this.visible(caller, trail)) {
+    const { arn, trail } = this.#lookUp(caller, nameOrArn);
+    if (trail === undefined) {
       // AWS names the trail by its full ARN here, even when it was asked for by name.
       throw new ServiceError(
         'TrailNotFoundException',
@@ -63,6 +58,21 @@ export class TrailAccess {
       );
     }
     return trail;
+  }
+
+  /** The trail the caller may see by that name or ARN, or undefined; a malformed name or ARN throws. */
+  find(caller: Caller, nameOrArn: string): TrailRecord | undefined {
+    return this.#lookUp(caller, nameOrArn).trail;
+  }
+
+  #lookUp(caller: Caller, nameOrArn: string): { arn: string; trail: TrailRecord | undefined } {
+    const ref = parseTrailNameOrArn(nameOrArn);
+    const arn =
+      ref.kind === 'arn'
+        ? trailArn(ref.region, ref.accountId, ref.name, ref.partition)
+        : trailArn(caller.region, caller.principal.accountId, ref.name);
+    const trail = this.#store.get(arn);
+    return { arn, trail: trail !== undefined && this.visible(caller, trail) ? trail : undefined };
   }
 
   /**

@@ -119,14 +119,19 @@ describe('garbage bodies', () => {
     assertClientError(response, 400, 'TagsLimitExceededException', /'tagsList' .*less than or equal to 200/);
   });
 
-  it('answers a 20 MB garbage body with SerializationException', async () => {
-    const response = await send('ListTrails', randomBytes(7, 20 * MB));
+  it('answers a 1.5 MB garbage body with SerializationException', async () => {
+    const response = await send('ListTrails', randomBytes(7, 1.5 * MB));
     assertClientError(response, 400, 'SerializationException', /not valid JSON/);
   });
 
-  it('answers a 20 MB trail name with InvalidTrailNameException', async () => {
-    const response = await send('GetTrail', JSON.stringify({ Name: 'x'.repeat(20 * MB) }));
+  it('answers a 1.5 MB trail name with InvalidTrailNameException', async () => {
+    const response = await send('GetTrail', JSON.stringify({ Name: 'x'.repeat(1.5 * MB) }));
     assertClientError(response, 400, 'InvalidTrailNameException', /Maximum allowed length: 128/);
+  });
+
+  it('answers a CloudTrail request over 2 MB with 413 RequestEntityTooLargeException, without parsing it', async () => {
+    const response = await send('ListTrails', randomBytes(7, 2 * MB + 1));
+    assertClientError(response, 413, 'RequestEntityTooLargeException', /at most 2097152 bytes/);
   });
 
   it('answers a body just over the 32 MB limit with 413 RequestEntityTooLargeException', async () => {

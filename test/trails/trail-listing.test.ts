@@ -112,6 +112,15 @@ describe('DescribeTrails', () => {
     });
   });
 
+  it('finds the trails among a list of 100,000 names, each named once however often it is listed', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const { TrailARN: arn } = await create(ct, 'needle');
+      const names = Array.from({ length: 100_000 }, (_, i) => (i % 1000 === 0 ? 'needle' : `unknown-${i}`));
+      assert.deepEqual(await describeArns(ct, { trailNameList: [...names, arn as string] }), [arn]);
+    });
+  });
+
   it('rejects a malformed ARN in trailNameList with CloudTrailARNInvalidException', async () => {
     await withServer(async (w) => {
       await rejectsWith(

@@ -73,14 +73,11 @@ export const trailOperations: OperationTable = {
       const names = input.trailNameList ?? [];
       if (names.length === 0) return { trailList: access.inRegion(ctx.caller, includeShadows).map(trailOutput) };
       const found = new Map<string, TrailRecord>();
-      for (const name of names) {
-        try {
-          const trail = access.resolve(ctx.caller, name);
-          if (includeShadows || !isShadow(ctx.caller, trail)) found.set(trail.arn, trail);
-        } catch (error) {
-          // Unknown names are simply left out (facts §3.4); malformed ones are errors.
-          if (!(error instanceof ServiceError && error.name === 'TrailNotFoundException')) throw error;
-        }
+      // Unknown names are simply left out (facts §3.4); malformed ones are errors. Each name is looked up
+      // once, without an exception for each unknown one: a long list must not hold up other requests.
+      for (const name of new Set(names)) {
+        const trail = access.find(ctx.caller, name);
+        if (trail !== undefined && (includeShadows || !isShadow(ctx.caller, trail))) found.set(trail.arn, trail);
       }
       return { trailList: [...found.values()].map(trailOutput) };
     },
