@@ -1,5 +1,6 @@
 import { buildApiCallRecord, recordedMembers } from '../capture/api-call-record.ts';
 import type { Caller } from '../identity/index.ts';
+import { holdsLoneSurrogate, LONE_SURROGATE_ADVICE, mayHoldLoneSurrogate } from '../model/lone-surrogate.ts';
 import { isKnownRegion } from '../model/regions.ts';
 import { type ErrorName, PROTOCOL_ERRORS, ServiceError } from '../model/service-error.ts';
 import { type ApiRequest, type ApiResponse, awsJsonStringify, headerValue } from './http-types.ts';
@@ -163,13 +164,18 @@ export function asServiceError(
 function parseJsonBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
   let parsed: unknown;
+  const text = body.toString('utf8');
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (cause) {
     throw new ServiceError('SerializationException', `The request body is not valid JSON: ${(cause as Error).message}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ServiceError('SerializationException', 'The request body must be a JSON object.');
+  }
+  // Such a value could be neither stored nor recorded: the call's record would be refused by history.
+  if (mayHoldLoneSurrogate(text) && holdsLoneSurrogate(parsed)) {
+    throw new ServiceError('SerializationException', `A string of the request body ${LONE_SURROGATE_ADVICE}.`);
   }
   return parsed as Record<string, unknown>;
 }

@@ -1,5 +1,6 @@
 import type { AppendResult, EventLog } from '../log/event-log.ts';
 import { encodePayload } from '../log/record-payload.ts';
+import { wellFormedJson } from '../model/lone-surrogate.ts';
 import type { CloudTrailRecord } from '../model/record.ts';
 
 /** The one way records enter the durable log, as one atomic batch each (design.md, Capture). */
@@ -17,7 +18,10 @@ export class Capture {
    * caller's answer is what waits, and on AWS the record of a call is not even written before it.
    */
   recordCall(record: CloudTrailRecord): Promise<AppendResult> {
-    return this.#log.append([encodePayload(record, JSON.stringify(record))], { ackWhen: 'written' });
+    // A proxied call's members are whatever its caller or upstream sent: a lone surrogate in them becomes
+    // U+FFFD, or history and the Lake could not store the record at all.
+    const json = wellFormedJson(JSON.stringify(record));
+    return this.#log.append([encodePayload(record, json)], { ackWhen: 'written' });
   }
 
   /**

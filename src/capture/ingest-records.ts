@@ -1,3 +1,4 @@
+import { LONE_SURROGATE_ADVICE, stringifiedLoneSurrogate } from '../model/lone-surrogate.ts';
 import { type CloudTrailRecord, EVENT_VERSION, inRecordOrder } from '../model/record.ts';
 
 /**
@@ -82,6 +83,7 @@ export function checkIngestedRecord(raw: unknown, ctx: IngestContext): RecordVer
   const record = fill(r, ctx);
   // Serialised once, here: the size checks and the log both use this text.
   const json = JSON.stringify(record);
+  if (stringifiedLoneSurrogate(json)) return fail('InvalidRecord', `A string of the record ${LONE_SURROGATE_ADVICE}.`);
   // A UTF-16 code unit is at most 3 UTF-8 bytes: records far below the cap (nearly all) are not measured,
   // and checkSizes only needs an upper bound.
   const bound = json.length * 3;

@@ -1,4 +1,5 @@
 import { recordShapeProblem, uncheckableRecord } from '../capture/ingest-records.ts';
+import { LONE_SURROGATE_ADVICE, stringifiedLoneSurrogate } from '../model/lone-surrogate.ts';
 import type { ImportedRecord } from './import-writer.ts';
 
 /**
@@ -46,20 +47,8 @@ function check(raw: unknown, window: EventTimeWindow): ImportVerdict {
     }
   }
   const json = JSON.stringify(r);
-  if (LONE_SURROGATE.test(json)) {
-    return {
-      kind: 'rejected',
-      reason:
-        'InvalidData: a string of the record holds half of a UTF-16 surrogate pair (\\ud800-\\udfff alone), which is not Unicode text.',
-    };
+  if (stringifiedLoneSurrogate(json)) {
+    return { kind: 'rejected', reason: `InvalidData: a string of the record ${LONE_SURROGATE_ADVICE}.` };
   }
   return { kind: 'ok', record: { eventID, json } };
 }
-
-/**
- * JSON.stringify escapes a surrogate only when it stands alone (a whole pair is written as it is), and DuckDB's
- * JSON reader refuses such an escape: one record with it would fail every write of its batch, and the import
- * with it, however often retried. An escape, not an escaped backslash followed by `ud800`: an even run of
- * backslashes before it.
- */
-const LONE_SURROGATE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;

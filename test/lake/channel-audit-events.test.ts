@@ -213,11 +213,14 @@ describe('PutAuditEvents', () => {
         // Nested deeper than JSON.stringify's stack reaches (JSON.parse reads it): refused alone, never a 500.
         { id: 'deep-details', eventData: deepEventData(eventData(account), 'userIdentity', 'details', 20_000) },
         { id: 'deep-params', eventData: deepEventData(eventData(account), 'requestParameters', 'deep', 20_000) },
+        // Half a surrogate pair is not Unicode text (the store could not keep it); a whole pair is an emoji.
+        entry('lone-surrogate', eventData(account, { eventName: 'Bad\ud800' })),
+        entry('emoji', eventData(account, { eventName: 'Smile\ud83d\ude00' })),
       ]);
       assert.equal(answer.status, 200);
       assert.deepEqual(
         answer.json.successful?.map((s) => s.id),
-        ['good'],
+        ['good', 'emoji'],
       );
       assert.deepEqual(Object.fromEntries((answer.json.failed ?? []).map((f) => [f.id, f.errorCode])), {
         'missing-uid': 'FieldNotFound',
@@ -231,11 +234,12 @@ describe('PutAuditEvents', () => {
         'big-params': 'FieldTooLong',
         'deep-details': 'InvalidData',
         'deep-params': 'InvalidData',
+        'lone-surrogate': 'InvalidData',
       });
       const deep = (answer.json.failed ?? []).find((f) => f.id === 'deep-details') as { errorMessage?: string };
       assert.match(deep.errorMessage ?? '', /nested too deeply/);
       await w.app.lakeCaughtUp();
-      assert.equal(await w.app.services.eventDataStores.countEvents(store.id), 1);
+      assert.equal(await w.app.services.eventDataStores.countEvents(store.id), 2);
       const status = await ct.send(new GetChannelCommand({ Channel: channel }));
       assert.equal(status.IngestionStatus?.LatestIngestionErrorCode, 'InvalidData');
     });

@@ -149,6 +149,18 @@ describe('the record', () => {
   });
 });
 
+describe('the record of text that is not Unicode', () => {
+  test('holds U+FFFD for each half of a surrogate pair alone, which opentrail would refuse, and keeps pairs', () => {
+    const defaults = { eventSource: 'orders.example.com', awsRegion: 'us-east-1', now: () => 0, newEventId: () => '' };
+    const text = recordText(
+      { eventName: 'X', requestParameters: { 'k\udc00': 'a\ud800b', pair: '\ud83d\ude00', slash: '\\ud800' } },
+      defaults,
+      'id-1',
+    );
+    assert.deepEqual(JSON.parse(text).requestParameters, { 'k\ufffd': 'a\ufffdb', pair: '😀', slash: '\\ud800' });
+  });
+});
+
 describe('backoff', () => {
   test('doubles from the base up to the cap, waiting between half and all of each step', () => {
     const steps = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => backoffDelay(n, 200, 30_000, () => 1));

@@ -69,12 +69,14 @@ export function buildRecord(input: RecordInput, defaults: RecordDefaults): Cloud
  */
 export function recordJson(record: CloudTrailRecord): string {
   const json = JSON.stringify(record);
-  if (json.length * 3 <= MEMBER_OBJECT_BYTES) return json;
-  return JSON.stringify({
-    ...record,
-    requestParameters: capped(record.requestParameters),
-    responseElements: capped(record.responseElements),
-  });
+  if (json.length * 3 <= MEMBER_OBJECT_BYTES) return wellFormed(json);
+  return wellFormed(
+    JSON.stringify({
+      ...record,
+      requestParameters: capped(record.requestParameters),
+      responseElements: capped(record.responseElements),
+    }),
+  );
 }
 
 const HEAD = `{"eventVersion":${JSON.stringify(EVENT_VERSION)}`;
@@ -108,7 +110,16 @@ export function recordText(input: RecordInput, defaults: RecordDefaults, eventID
     member('eventID', eventID) +
     member('readOnly', input.readOnly ?? false);
   if (input.resources !== undefined && input.resources.length > 0) text += member('resources', input.resources);
-  return text + TAIL;
+  return wellFormed(text + TAIL);
+}
+
+/**
+ * JSON.stringify writes a lone UTF-16 surrogate (half a pair, from a request body's `"\ud800"`) as an
+ * escape, and opentrail refuses a record holding one, which is not Unicode text: each becomes U+FFFD, so
+ * the request is still recorded. An escape, not an escaped backslash before `ud800`: an even run before it.
+ */
+function wellFormed(json: string): string {
+  return json.includes('\\ud') ? json.replace(/(?<=(?:^|[^\\])(?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g, '\\ufffd') : json;
 }
 
 /** `,"name":value`, or nothing for a value JSON leaves out of an object (undefined, a function). */
