@@ -2,7 +2,7 @@ import { createLocalStore } from './local-store.ts';
 import type { ObjectStore } from './object-store.ts';
 import { S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.ts';
 
-export { LocalObjectStore, type LocalObjectStoreOptions } from './local-object-store.ts';
+export { assertObjectKey, LocalObjectStore, type LocalObjectStoreOptions } from './local-object-store.ts';
 export {
   isObjectStoreError,
   type ListedObject,

@@ -1,5 +1,5 @@
 import { ServiceError } from '../model/service-error.ts';
-import type { ObjectStore } from '../objectstore/index.ts';
+import { assertObjectKey, type ObjectStore, ObjectStoreError } from '../objectstore/index.ts';
 import { policyAllowsCloudTrail } from './bucket-policy.ts';
 
 export interface TrailBucketUse {
@@ -24,12 +24,29 @@ export async function prepareTrailBucket(
   options: { checkPolicy: boolean } = { checkPolicy: true },
 ): Promise<void> {
   if (store.kind === 'local') {
+    if (trail.prefix !== undefined) checkLocalPrefix(trail.prefix, trail.accountId);
     await store.createBucket(trail.bucket, trail.accountId);
     if ((await store.bucketOwner(trail.bucket)) === trail.accountId) return;
   } else if (!(await store.bucketExists(trail.bucket))) {
     throw new ServiceError('S3BucketDoesNotExistException', `S3 bucket ${trail.bucket} does not exist!`);
   }
   if (options.checkPolicy) await checkBucketPolicy(store, trail);
+}
+
+/**
+ * The local store keeps each key as a file path, so it cannot hold every key S3 can (a backslash, an empty
+ * or `..` segment, a leading `/`): a prefix that makes such keys is refused now, not at every delivery.
+ */
+function checkLocalPrefix(prefix: string, accountId: string): void {
+  try {
+    assertObjectKey(`${prefix}/AWSLogs/${accountId}/CloudTrail`);
+  } catch (error) {
+    if (!(error instanceof ObjectStoreError)) throw error;
+    throw new ServiceError(
+      'InvalidS3PrefixException',
+      `S3 key prefix ${JSON.stringify(prefix)} makes keys the local object store cannot hold (${error.message}). Use path segments separated by single slashes, without backslashes, or an S3 endpoint.`,
+    );
+  }
 }
 
 async function checkBucketPolicy(store: ObjectStore, trail: TrailBucketUse): Promise<void> {

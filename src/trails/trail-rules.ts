@@ -97,6 +97,10 @@ export function validateBucketName(name: string): void {
  * documents no such rule, and S3 keys may start with `/`, so rejecting it could refuse a trail AWS accepts.
  */
 export function validateS3KeyPrefix(prefix: string): void {
+  // Control characters have no place in a key S3 can list (its XML cannot hold most of them).
+  if ([...prefix].some((c) => c < ' ' || c === '\u007f')) {
+    throw new ServiceError('InvalidS3PrefixException', 'S3 key prefix must not contain control characters.');
+  }
   if (prefix.length > 200) {
     throw new ServiceError(
       'InvalidS3PrefixException',

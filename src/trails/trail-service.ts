@@ -95,8 +95,9 @@ export class TrailService {
       const trail = this.#applySettings(caller, draft, input);
       this.#checkNameFree(caller, trail, undefined, 'TrailAlreadyExistsException');
       this.#checkTrailLimit(caller, trail, 'MaximumNumberOfTrailsExceededException');
-      await this.#prepareBucket(trail);
+      // The bucket last: on the local store, preparing it claims the bucket, which a refused trail must not.
       await this.#checkKeyAndTopic(caller, trail, input);
+      await this.#prepareBucket(trail);
       await this.#deps.store.put(trail);
       return trail;
     });
@@ -112,6 +113,7 @@ export class TrailService {
         this.#checkNameFree(caller, trail, current, 'InvalidParameterCombinationException');
         this.#checkTrailLimit(caller, trail, 'InvalidParameterCombinationException');
       }
+      await this.#checkKeyAndTopic(caller, trail, input);
       if (
         trail.s3BucketName !== current.s3BucketName ||
         trail.s3KeyPrefix !== current.s3KeyPrefix ||
@@ -119,7 +121,6 @@ export class TrailService {
       ) {
         await this.#prepareBucket(trail);
       }
-      await this.#checkKeyAndTopic(caller, trail, input);
       await this.#deps.store.put(trail);
       return trail;
     });

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   type CloudTrailClient,
   CreateTrailCommand,
   type CreateTrailCommandInput,
   DescribeTrailsCommand,
+  UpdateTrailCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
 
@@ -143,6 +146,33 @@ describe('CreateTrail settings', () => {
       await rejectsWith(create(ct, { Name: 'prefixed', S3KeyPrefix: 'p'.repeat(201) }), 'InvalidS3PrefixException');
       const created = await create(ct, { Name: 'prefixed', S3KeyPrefix: 'p'.repeat(200) });
       assert.equal(created.S3KeyPrefix?.length, 200);
+    });
+  });
+
+  it('rejects a prefix with control characters, or one the local store cannot hold, before claiming the bucket', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      for (const [prefix, reason] of [
+        ['logs\u0000', /control characters/],
+        ['tab\there', /control characters/],
+        ['a\\b', /local object store cannot hold .*backslash/],
+        ['/rooted', /local object store cannot hold .*starts or ends with/],
+        ['a//b', /local object store cannot hold .*empty/],
+        ['a/../b', /local object store cannot hold .*"\.\."/],
+      ] as const) {
+        await rejectsWith(
+          create(ct, { Name: 'prefixed', S3BucketName: 'unclaimed-bucket', S3KeyPrefix: prefix }),
+          'InvalidS3PrefixException',
+          reason,
+        );
+      }
+      // No refused trail claimed the bucket.
+      assert.equal(existsSync(join(w.dataDir, 'buckets', 'unclaimed-bucket')), false);
+      const { TrailARN } = await create(ct, { Name: 'prefixed', S3BucketName: 'unclaimed-bucket', S3KeyPrefix: 'a/b' });
+      await rejectsWith(
+        ct.send(new UpdateTrailCommand({ Name: TrailARN, S3KeyPrefix: 'a\\b' })),
+        'InvalidS3PrefixException',
+      );
     });
   });
 
