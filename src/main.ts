@@ -2,8 +2,16 @@
 import { runCli } from './cli/run-cli.ts';
 
 const args = process.argv.slice(2);
+const asksHelp = args[0] === '--help' || args[0] === '-h';
 // `npm start -- --port 5000` means `serve --port 5000`.
-const argv = args.length === 0 || args[0]?.startsWith('-') ? ['serve', ...args] : args;
+const argv = asksHelp ? ['help'] : args.length === 0 || args[0]?.startsWith('-') ? ['serve', ...args] : args;
+if (argv[0] !== 'serve') {
+  // A reader that stops early (`opentrail read-logs … | head`) closes the pipe: that ends the command, quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+}
 runCli(argv, { env: process.env, stdout: process.stdout, stderr: process.stderr }).then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -156,6 +156,12 @@ export const SETTINGS = {
 
 type Key = keyof typeof SETTINGS;
 
+/** How a message names a setting to fix: `--port (OPENTRAIL_PORT)`, or the variable alone. */
+export function settingName(key: Key): string {
+  const s: Setting = SETTINGS[key];
+  return s.flag ? `--${s.flag} (${s.env})` : s.env;
+}
+
 export function usage(): string {
   const lines = Object.values(SETTINGS as Record<string, Setting>).map((s) => {
     const name = s.flag ? `--${s.flag} / ${s.env}` : s.env;
@@ -185,12 +191,8 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
     return s.default;
   };
-  const name = (key: Key): string => {
-    const s: Setting = SETTINGS[key];
-    return s.flag ? `--${s.flag} (${s.env})` : s.env;
-  };
   const fail = (key: Key, why: string): never => {
-    throw new ConfigError(`${name(key)}: ${why}`);
+    throw new ConfigError(`${settingName(key)}: ${why}`);
   };
 
   const integer = (key: Key, min: number, max: number, what: string): number => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -59,6 +61,44 @@ describe('npm start on a fresh data directory', () => {
     assert.ok(!r.stderr.includes(FIXED_ADMIN.OPENTRAIL_SECRET_ACCESS_KEY), 'no secret in the message');
   });
 
+  it('names the setting to fix when it cannot listen or use the data directory, and still shows new credentials', async () => {
+    const unset = { OPENTRAIL_ACCOUNT_ID: '', OPENTRAIL_ACCESS_KEY_ID: '', OPENTRAIL_SECRET_ACCESS_KEY: '' };
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = String((holder.address() as AddressInfo).port);
+    const fresh = await mkdtemp(join(tmpdir(), 'opentrail-busy-'));
+    try {
+      const busy = await opentrail(['serve', '--port', port, '--data-dir', join(fresh, 'data')], unset, 20_000);
+      assert.equal(busy.code, 2, `${busy.stdout}${busy.stderr}`);
+      assert.match(
+        busy.stderr,
+        new RegExp(`opentrail: --port \\(OPENTRAIL_PORT\\): port ${port} on 127.0.0.1 is in use`),
+      );
+      // The credentials this start generated are stored: it is their one chance to be shown.
+      assert.match(busy.stderr, /export AWS_SECRET_ACCESS_KEY=\S+/);
+      const host = await opentrail(
+        ['serve', '--host', '10.99.99.99', '--port', '0', '--data-dir', join(fresh, 'data')],
+        {},
+        20_000,
+      );
+      assert.equal(host.code, 2);
+      assert.match(
+        host.stderr,
+        /^opentrail: --host \(OPENTRAIL_HOST\): 10\.99\.99\.99 is not an address of this machine/m,
+      );
+      await writeFile(join(fresh, 'a-file'), '');
+      const file = await opentrail(['serve', '--port', '0', '--data-dir', join(fresh, 'a-file')], {}, 20_000);
+      assert.equal(file.code, 2);
+      assert.match(
+        file.stderr,
+        /^opentrail: --data-dir \(OPENTRAIL_DATA_DIR\): .*a-file cannot hold the service's data: EEXIST/,
+      );
+    } finally {
+      holder.close();
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a second server on the same data directory with a clear message', async () => {
     const unset = { OPENTRAIL_ACCOUNT_ID: '', OPENTRAIL_ACCESS_KEY_ID: '', OPENTRAIL_SECRET_ACCESS_KEY: '' };
     const server = await startChildServer(dataDir, [], unset);
@@ -88,6 +128,14 @@ describe('the opentrail command', () => {
   after(async () => {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints usage and exits 0 for --help, -h and help', async () => {
+    for (const ask of ['--help', '-h', 'help']) {
+      const r = await opentrail([ask]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^Usage:\n {2}opentrail serve[\s\S]*opentrail validate-logs/);
+    }
   });
 
   it('prints usage and exits 2 on an unknown command', async () => {

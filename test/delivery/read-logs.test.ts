@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +211,38 @@ describe('reading delivered logs back', () => {
         gz,
       );
     });
+  });
+
+  it('opentrail read-logs ends quietly, exit 0, when its reader closes the pipe early (| head)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-read-logs-pipe-'));
+    try {
+      // Copies of a real file, at test time into a temporary bucket: far more output than a pipe holds.
+      const folder = join(dataDir, 'buckets', 'many', 'exported');
+      await mkdir(folder, { recursive: true });
+      for (let i = 0; i < 60; i++) {
+        await copyFile(
+          REAL_PLAIN,
+          join(
+            folder,
+            `218007301253_CloudTrail_us-east-1_20230710T1220Z_WMiHxZgr5Hdd6U${String(i).padStart(2, '0')}.json`,
+          ),
+        );
+      }
+      const child = spawn(process.execPath, ['bin/opentrail.js', 'read-logs', 's3://many', '--data-dir', dataDir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      await once(child.stdout, 'data');
+      child.stdout.destroy();
+      const [code] = (await once(child, 'exit')) as [number];
+      assert.equal(code, 0, stderr);
+      assert.equal(stderr, '');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('opentrail read-logs reads the same files from an S3 endpoint', async () => {
