@@ -421,6 +421,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
       ownServices: new Set([...apis.flatMap((api) => api.signingNames), CLOUDTRAIL_DATA_SIGNING_NAME]),
       ownTargetPrefixes: new Set(apis.flatMap((api) => api.targetPrefixes)),
       bodyLimit: BODY_LIMIT_BYTES,
+      ...(config.objectStore.kind === 'local' ? { localObjects: objects } : {}),
     }),
   );
   const server = buildServer({

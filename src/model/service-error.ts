@@ -139,6 +139,10 @@ export const PROXY_ERRORS = {
   InvalidRequest: 400,
   /** S3's name for a body whose SHA-256 is not the one signed. */
   XAmzContentSHA256Mismatch: 400,
+  /** S3's answers to reads of the local store's buckets (local-s3-reads.ts). */
+  NoSuchBucket: 404,
+  NoSuchKey: 404,
+  AccessDenied: 403,
 } as const;
 
 export const ERROR_STATUS = {

@@ -74,7 +74,7 @@ function xmlAnswer(status: number, body: string): ErrorAnswer {
   };
 }
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

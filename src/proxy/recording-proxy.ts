@@ -19,7 +19,9 @@ import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import { isKnownRegion } from '../model/regions.ts';
 import { ServiceError } from '../model/service-error.ts';
+import type { ObjectStore } from '../objectstore/index.ts';
 import { header, type IdentifiedOperation, identifyOperation } from './identify-operation.ts';
+import { answerLocalS3Read } from './local-s3-reads.ts';
 import type { OperationTable, ProxiedService } from './operation-table.ts';
 import { proxyErrorAnswer, upstreamError } from './protocol-errors.ts';
 import { proxiedResources } from './proxied-resources.ts';
@@ -52,6 +54,8 @@ export interface RecordingProxyDeps {
   ownTargetPrefixes: ReadonlySet<string>;
   /** Largest body read whole (bytes). */
   bodyLimit: number;
+  /** The local object store, whose buckets answer S3 reads when no S3 upstream is configured. */
+  localObjects?: ObjectStore;
 }
 
 const STREAMED_OPERATIONS = new Set(['PutObject', 'UploadPart']);
@@ -135,6 +139,15 @@ export class RecordingProxy {
       const incoming = await readRequest(req, service, this.#deps.bodyLimit);
       const caller = await this.#verify(req, scope, incoming);
       const upstream = this.#deps.upstreams.for(scope.service);
+      if (upstream === undefined && scope.service === 's3' && this.#deps.localObjects !== undefined) {
+        const read = { operation: incoming.found?.name, labels: incoming.found?.labels ?? {}, query: incoming.query };
+        await answerLocalS3Read(this.#deps.localObjects, res, {
+          ...read,
+          accountId: caller.principal.accountId,
+          requestId,
+        });
+        return;
+      }
       if (upstream === undefined) {
         throw new ServiceError(
           'BadGateway',

@@ -232,6 +232,15 @@ describe('what the recording proxy refuses', () => {
   it('answers BadGateway, in the protocol of the service, when no upstream is configured', async () => {
     const { withServer } = await import('../helpers/server.ts');
     await withServer(async (w) => {
+      const { SNSClient, ListTopicsCommand } = await import('@aws-sdk/client-sns');
+      const sns = new SNSClient({
+        endpoint: w.url,
+        region: 'us-east-1',
+        credentials: w.adminCredentials,
+        maxAttempts: 1,
+      });
+      await rejectsWith(sns.send(new ListTopicsCommand({})), 'BadGateway', /--upstream/);
+      // S3 without an upstream is the local store's buckets, read-only (local-s3-reads.ts).
       const { S3Client } = await import('@aws-sdk/client-s3');
       const s3 = new S3Client({
         endpoint: w.url,
@@ -240,7 +249,7 @@ describe('what the recording proxy refuses', () => {
         credentials: w.adminCredentials,
         maxAttempts: 1,
       });
-      await rejectsWith(s3.send(new CreateBucketCommand({ Bucket: 'b' })), 'BadGateway', /--upstream/);
+      await rejectsWith(s3.send(new CreateBucketCommand({ Bucket: 'b' })), 'NotImplemented', /--s3-endpoint/);
     });
   });
 });

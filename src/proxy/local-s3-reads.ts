@@ -1,0 +1,131 @@
+import type { ServerResponse } from 'node:http';
+import { ServiceError } from '../model/service-error.ts';
+import type { ListObjectsResult, ObjectStore } from '../objectstore/index.ts';
+import { escapeXml } from './protocol-errors.ts';
+
+/**
+ * The reads of S3 that `aws cloudtrail validate-logs` and `aws s3 ls`/`cp` make, answered from the local object
+ * store when no S3 upstream is configured (`AWS_ENDPOINT_URL_S3=http://127.0.0.1:4790`): with the local store,
+ * the default, the AWS CLI could otherwise not read the files it validates. Only the bucket's owning account
+ * may read it, as a bucket without a policy on S3; anything but these reads is NotImplemented. The caller has
+ * already been verified (SigV4) by the recording proxy.
+ */
+export const LOCAL_S3_READS = new Set([
+  'GetBucketLocation',
+  'HeadBucket',
+  'ListObjects',
+  'ListObjectsV2',
+  'HeadObject',
+  'GetObject',
+]);
+
+const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+
+export interface LocalS3Read {
+  operation: string | undefined;
+  labels: Record<string, string>;
+  query: URLSearchParams;
+  accountId: string;
+  requestId: string;
+}
+
+export async function answerLocalS3Read(objects: ObjectStore, res: ServerResponse, read: LocalS3Read): Promise<void> {
+  const { operation, labels, query } = read;
+  if (operation === undefined || !LOCAL_S3_READS.has(operation)) {
+    throw new ServiceError(
+      'NotImplemented',
+      `opentrail serves only reads of its local buckets over S3 (${[...LOCAL_S3_READS].join(', ')}); start it with an S3 endpoint (--s3-endpoint) or an upstream (--upstream) for ${operation ?? 'this request'}.`,
+    );
+  }
+  const bucket = labels['Bucket'] ?? '';
+  if (!(await objects.bucketExists(bucket))) {
+    throw new ServiceError('NoSuchBucket', `The specified bucket does not exist: ${bucket}`);
+  }
+  if ((await objects.bucketOwner(bucket)) !== read.accountId) {
+    throw new ServiceError('AccessDenied', `Access Denied: bucket ${bucket} belongs to another account.`);
+  }
+  const headers = { 'x-amz-request-id': read.requestId };
+  switch (operation) {
+    case 'GetBucketLocation':
+      return send(res, 200, headers, xml(`<LocationConstraint xmlns="${XMLNS}"></LocationConstraint>`));
+    case 'HeadBucket':
+      return send(res, 200, headers);
+    case 'ListObjects':
+    case 'ListObjectsV2':
+      return send(res, 200, headers, xml(await listing(objects, bucket, query, operation === 'ListObjectsV2')));
+    default: {
+      const key = labels['Key'] ?? '';
+      const head = await objects.headObject(bucket, key);
+      if (head === undefined) throw new ServiceError('NoSuchKey', `The specified key does not exist: ${key}`);
+      const objectHeaders = {
+        ...headers,
+        'content-type': head.contentType ?? 'binary/octet-stream',
+        'content-length': String(head.size),
+        'last-modified': head.lastModified.toUTCString(),
+        ...(head.contentEncoding !== undefined ? { 'content-encoding': head.contentEncoding } : {}),
+        ...Object.fromEntries(Object.entries(head.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])),
+      };
+      if (operation === 'HeadObject') return send(res, 200, objectHeaders);
+      const { body } = await objects.getObject(bucket, key);
+      return send(res, 200, { ...objectHeaders, 'content-length': String(body.byteLength) }, body);
+    }
+  }
+}
+
+/** ListObjects (Marker) or ListObjectsV2 (StartAfter, ContinuationToken), without a delimiter. */
+async function listing(objects: ObjectStore, bucket: string, query: URLSearchParams, v2: boolean): Promise<string> {
+  if (query.get('delimiter')) {
+    throw new ServiceError(
+      'NotImplemented',
+      'Listing local buckets with a delimiter is not supported; list without one.',
+    );
+  }
+  const prefix = query.get('prefix') ?? '';
+  const maxKeys = Math.min(1000, Math.max(0, Number(query.get('max-keys') ?? 1000) || 0));
+  const token = v2 ? query.get('continuation-token') : null;
+  const after = v2
+    ? token !== null
+      ? Buffer.from(token, 'base64url').toString()
+      : query.get('start-after')
+    : query.get('marker');
+  const page: ListObjectsResult =
+    maxKeys === 0
+      ? { objects: [], isTruncated: false }
+      : await objects.listObjects(bucket, {
+          ...(prefix !== '' ? { prefix } : {}),
+          ...(after ? { startAfter: after } : {}),
+          maxKeys,
+        });
+  const contents = page.objects
+    .map(
+      (o) =>
+        `<Contents><Key>${escapeXml(o.key)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+    )
+    .join('');
+  const common = `<Name>${escapeXml(bucket)}</Name><Prefix>${escapeXml(prefix)}</Prefix><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${page.isTruncated}</IsTruncated>`;
+  const next = page.isTruncated ? page.nextStartAfter : undefined;
+  if (v2) {
+    return `<ListBucketResult xmlns="${XMLNS}">${common}<KeyCount>${page.objects.length}</KeyCount>${
+      token !== null ? `<ContinuationToken>${escapeXml(token)}</ContinuationToken>` : ''
+    }${next !== undefined ? `<NextContinuationToken>${Buffer.from(next).toString('base64url')}</NextContinuationToken>` : ''}${contents}</ListBucketResult>`;
+  }
+  return `<ListBucketResult xmlns="${XMLNS}">${common}<Marker>${escapeXml(after ?? '')}</Marker>${
+    next !== undefined ? `<NextMarker>${escapeXml(next)}</NextMarker>` : ''
+  }${contents}</ListBucketResult>`;
+}
+
+function xml(body: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body?: string | Uint8Array): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  res.writeHead(status, {
+    ...(typeof body === 'string' ? { 'content-type': 'application/xml' } : {}),
+    ...(bytes !== undefined && headers['content-length'] === undefined
+      ? { 'content-length': String(bytes.byteLength) }
+      : {}),
+    ...headers,
+  });
+  res.end(bytes);
+}

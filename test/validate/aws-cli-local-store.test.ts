@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { CreateTrailCommand, DescribeTrailsCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import {
+  GetBucketLocationCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { ManualClock } from '../../src/model/clock.ts';
+import { awsCli } from '../helpers/aws-cli.ts';
+import { startTestServer, type TestWorld } from '../helpers/server.ts';
+
+/**
+ * `aws cloudtrail validate-logs` on the default local store: with AWS_ENDPOINT_URL_S3 set to opentrail itself,
+ * the CLI's S3 reads (GetBucketLocation, ListObjects, GetObject) are answered from the bucket folders, to the
+ * bucket's owning account only.
+ */
+const MINUTE_MS = 60_000;
+const PERIOD_MS = 10 * MINUTE_MS;
+const PERIODS = 3;
+const BUCKET = 'local-cli-bucket';
+const display = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
+
+describe('aws cloudtrail validate-logs on the local store', () => {
+  // The server's clock ends near real time: the CLI signs with the real clock.
+  const startMs = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - PERIODS * PERIOD_MS - 2 * MINUTE_MS;
+  const clock = new ManualClock(startMs);
+  let world: TestWorld;
+  let stop: () => Promise<void>;
+  let trailArn: string;
+  let endMs: number;
+  let s3: S3Client;
+
+  before(async () => {
+    ({ world, stop } = await startTestServer({
+      clock,
+      argv: ['--delivery-interval', '60', '--digest-interval', String(PERIOD_MS / 1000)],
+    }));
+    const created = await world
+      .cloudtrail()
+      .send(new CreateTrailCommand({ Name: 'local', S3BucketName: BUCKET, EnableLogFileValidation: true }));
+    trailArn = created.TrailARN as string;
+    await world.cloudtrail().send(new StartLoggingCommand({ Name: 'local' }));
+    for (let minute = 1; minute <= PERIODS * 10; minute++) {
+      await clock.advance(MINUTE_MS);
+      await world.app.deliveryIdle();
+      if (minute % 4 === 1) await world.cloudtrail().send(new DescribeTrailsCommand({}));
+    }
+    endMs = clock.now();
+    s3 = new S3Client({
+      endpoint: world.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: world.adminCredentials,
+    });
+  });
+  after(async () => {
+    s3?.destroy();
+    await stop?.();
+  });
+
+  const validate = () =>
+    awsCli(
+      [
+        'cloudtrail',
+        'validate-logs',
+        '--trail-arn',
+        trailArn,
+        '--start-time',
+        display(startMs),
+        '--end-time',
+        display(endMs),
+        '--endpoint-url',
+        world.url,
+      ],
+      world.adminCredentials,
+      { AWS_ENDPOINT_URL_S3: world.url },
+    );
+
+  async function logFiles(): Promise<string[]> {
+    const root = join(world.dataDir, 'buckets', BUCKET);
+    const files = await readdir(root, { recursive: true });
+    return files.filter((f) => f.endsWith('.json.gz') && f.includes('/CloudTrail/')).map((f) => join(root, f));
+  }
+
+  it('calls every digest and log file valid, and names a changed one', async () => {
+    const clean = await validate();
+    assert.equal(clean.code, 0, clean.stderr);
+    assert.match(clean.stdout, new RegExp(`\n${PERIODS}/${PERIODS} digest files valid\n`));
+    const [file] = (await logFiles()).sort();
+    const original = await readFile(file as string);
+    await writeFile(file as string, gzipSync('{"Records":[]}'));
+    try {
+      const tampered = await validate();
+      assert.equal(tampered.code, 1);
+      assert.match(tampered.stderr, /INVALID: hash value doesn't match/);
+    } finally {
+      await writeFile(file as string, original);
+    }
+  });
+
+  it('answers the S3 reads to the owning account only, and refuses writes', async () => {
+    const location = await s3.send(new GetBucketLocationCommand({ Bucket: BUCKET }));
+    assert.equal(location.LocationConstraint, undefined);
+    const v2 = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'AWSLogs/', MaxKeys: 2 }));
+    assert.equal(v2.KeyCount, 2);
+    assert.equal(v2.IsTruncated, true);
+    const rest = await s3.send(
+      new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'AWSLogs/', ContinuationToken: v2.NextContinuationToken }),
+    );
+    const v1 = await s3.send(new ListObjectsCommand({ Bucket: BUCKET, Prefix: 'AWSLogs/' }));
+    const keys = [...(v2.Contents ?? []), ...(rest.Contents ?? [])].map((o) => o.Key);
+    assert.deepEqual(
+      keys,
+      (v1.Contents ?? []).map((o) => o.Key),
+    );
+    const key = keys[0] as string;
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const body = await got.Body?.transformToByteArray();
+    assert.equal(body?.byteLength, head.ContentLength);
+    assert.deepEqual(
+      Buffer.from(body ?? []),
+      await readFile(join(world.dataDir, 'buckets', BUCKET, ...key.split('/'))),
+    );
+
+    await assert.rejects(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${key}.nope` })), { name: 'NoSuchKey' });
+    await assert.rejects(s3.send(new ListObjectsV2Command({ Bucket: 'no-such-bucket' })), { name: 'NoSuchBucket' });
+    await assert.rejects(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'x', Body: 'x' })), {
+      name: 'NotImplemented',
+    });
+    const other = await world.newAccount();
+    const theirs = new S3Client({
+      endpoint: world.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: other.root,
+    });
+    try {
+      await assert.rejects(theirs.send(new GetObjectCommand({ Bucket: BUCKET, Key: key })), { name: 'AccessDenied' });
+      await assert.rejects(theirs.send(new ListObjectsV2Command({ Bucket: BUCKET })), { name: 'AccessDenied' });
+    } finally {
+      theirs.destroy();
+    }
+  });
+});
