@@ -50,6 +50,8 @@ interface SecretsFile {
 }
 
 const USER_NAME = /^[\w+=,.@-]{1,64}$/;
+/** AWS Organizations' rule for account names. */
+const ACCOUNT_NAME = /^[\x20-\x7e]{1,50}$/;
 const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 export class IdentityStore {
@@ -176,6 +178,12 @@ export class IdentityStore {
       }
       if (this.#accounts.has(accountId)) {
         throw new ServiceError('EntityAlreadyExistsException', `Account ${accountId} already exists.`);
+      }
+      if (input.name !== undefined && !ACCOUNT_NAME.test(input.name)) {
+        throw new ServiceError(
+          'ValidationException',
+          'An account name is 1-50 printable ASCII characters (space to ~), as AWS Organizations names accounts.',
+        );
       }
       const account: Account = {
         accountId,

@@ -204,10 +204,7 @@ export class LakeQueries {
         try {
           (await raw.prepare(t.sql)).destroySync();
         } catch (error) {
-          throw new ServiceError(
-            'InvalidQueryStatementException',
-            `The query cannot run: ${(error as Error).message.replace(/^\w+ Error: /, '')}`,
-          );
+          throw new ServiceError('InvalidQueryStatementException', `The query cannot run: ${engineMessage(error)}`);
         }
         return t;
       }),
@@ -390,7 +387,7 @@ export class LakeQueries {
       await this.#end(running, 'FINISHED', rows);
     } catch (error) {
       if (running.cancelled) await this.#end(running, 'CANCELLED');
-      else await this.#end(running, 'FAILED', [], (error as Error).message.replace(/^\w+ Error: /, ''));
+      else await this.#end(running, 'FAILED', [], engineMessage(error));
     }
   }
 
@@ -452,6 +449,14 @@ export class LakeQueries {
       .finally(() => this.#deliveries.delete(delivering));
     this.#deliveries.add(delivering);
   }
+}
+
+/**
+ * DuckDB's message for the caller, without its error family and without the `LINE 1: …` excerpt, which quotes
+ * the translated SQL (the service's own table and columns), not the statement the caller wrote.
+ */
+function engineMessage(error: unknown): string {
+  return (error as Error).message.replace(/^\w+ Error: /, '').replace(/\s*LINE \d+:[\s\S]*$/, '');
 }
 
 /** A query that did not finish is not delivered: its DeliveryStatus says so (facts §8.2). */

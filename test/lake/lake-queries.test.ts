@@ -167,7 +167,8 @@ describe('Lake queries', () => {
       await rejectsWith(
         ct.send(new StartQueryCommand({ QueryStatement: `SELECT nosuchcolumn FROM ${id}` })),
         'InvalidQueryStatementException',
-        /nosuchcolumn/,
+        // The engine's message, without its excerpt of the translated SQL (the service's own table).
+        /^(?![\s\S]*(lake_events|LINE \d))[\s\S]*nosuchcolumn/,
       );
       await rejectsWith(
         ct.send(new StartQueryCommand({ QueryStatement: `SELECT * FROM ${randomUUID()}` })),

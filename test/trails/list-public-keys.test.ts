@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { ListPublicKeysCommand } from '@aws-sdk/client-cloudtrail';
+import { CreateTrailCommand, ListPublicKeysCommand, ListTagsCommand } from '@aws-sdk/client-cloudtrail';
 import { rejectsWith, withServer } from '../helpers/server.ts';
 
 /** ListPublicKeys (facts §5.6) through the JS SDK and the AWS CLI against the real server. */
@@ -32,6 +32,22 @@ describe('ListPublicKeys', () => {
       await rejectsWith(
         w.cloudtrail().send(new ListPublicKeysCommand({ StartTime: new Date(now), EndTime: new Date(now - HOUR_MS) })),
         'InvalidTimeRangeException',
+      );
+    });
+  });
+
+  test('answers InvalidTokenException to a NextToken, as ListTags does: both answer in one page', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      await rejectsWith(
+        ct.send(new ListPublicKeysCommand({ NextToken: 'made-up' })),
+        'InvalidTokenException',
+        /one page/,
+      );
+      const { TrailARN } = await ct.send(new CreateTrailCommand({ Name: 'tagged', S3BucketName: 'token-bucket' }));
+      await rejectsWith(
+        ct.send(new ListTagsCommand({ ResourceIdList: [TrailARN as string], NextToken: 'made-up' })),
+        'InvalidTokenException',
       );
     });
   });

@@ -1,5 +1,6 @@
 import { ServiceError } from '../../model/service-error.ts';
 import type { OperationTable } from '../operation.ts';
+import { unissuedToken } from './page-token.ts';
 
 interface ListPublicKeysInput {
   StartTime?: Date;
@@ -13,6 +14,7 @@ export const integrityOperations: OperationTable = {
   ListPublicKeys: {
     readOnly: true,
     handle: async (ctx, input: ListPublicKeysInput) => {
+      if (input.NextToken !== undefined) throw unissuedToken('ListPublicKeys');
       const { clock, signingKeys } = ctx.services;
       const region = ctx.caller.region;
       // Makes the Region's first key on first use, so validate-logs against a fresh server still finds one.

@@ -26,6 +26,14 @@ export function readToken(scope: string, token: string | undefined): number {
   );
 }
 
+/** For the operations that answer in one page: any NextToken sent to them is one they never issued. */
+export function unissuedToken(operation: string): ServiceError {
+  return new ServiceError(
+    'InvalidTokenException',
+    `${operation} answers in one page and issues no NextToken; call it without one.`,
+  );
+}
+
 /**
  * Pages of a list that can change between calls (stores, channels, dashboards): a token names the last item
  * returned by its place in the list's order, so an item added or removed meanwhile neither repeats nor skips

@@ -2,6 +2,7 @@ import { isChannelArn, isDashboardArn } from '../../lake/index.ts';
 import { ServiceError } from '../../model/service-error.ts';
 import { addTags, listTags, removeTagsFrom, type Tag } from '../../trails/index.ts';
 import type { OperationContext, OperationTable } from '../operation.ts';
+import { unissuedToken } from './page-token.ts';
 
 /**
  * Tag operations (facts Appendix A.11): event data stores, channels and dashboards by their ARN, every other ARN
@@ -53,7 +54,8 @@ export const tagOperations: OperationTable = {
   },
   ListTags: {
     readOnly: true,
-    handle: (ctx, input: { ResourceIdList: string[] }) => {
+    handle: (ctx, input: { ResourceIdList: string[]; NextToken?: string }) => {
+      if (input.NextToken !== undefined) throw unissuedToken('ListTags');
       // The count limit and its error come from the trails' check, made on the whole list first.
       if (input.ResourceIdList.length > 20) listTags(ctx.services.trails, ctx.caller, input.ResourceIdList);
       return { ResourceTagList: input.ResourceIdList.flatMap((id) => listOne(ctx, id)) };
