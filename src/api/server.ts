@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { ServiceError } from '../model/service-error.ts';
@@ -41,6 +42,7 @@ export function buildServer(deps: ServerDeps) {
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit,
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, deps.services.ids.uuid()),
     serverFactory: (handler) => {
       const raw = deps.rawHandlers ?? [];
       const server = createServer((req, res) => {
@@ -131,4 +133,33 @@ function send(reply: FastifyReply, response: ApiResponse, nowMs: number): Fastif
     .code(response.status)
     .headers({ ...response.headers, date: new Date(nowMs).toUTCString() })
     .send(Buffer.from(response.body, 'utf8'));
+}
+
+/**
+ * What node's HTTP parser refuses before any route sees it (a bad Content-Length, an unknown method, headers
+ * over 16 KB): answered in the AWS JSON shape too, with the parser's reason, instead of fastify's own JSON.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Socket, requestId: string): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'its headers are larger than 16 KB']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'it did not arrive in time']
+        : [400, `${error.code ?? 'unknown'}: ${error.message}`];
+  const answer = errorResponse(
+    new ServiceError('SerializationException', `The request is not valid HTTP: ${reason}.`),
+    requestId,
+  );
+  if (socket.writable) {
+    const headers = Object.entries({
+      ...answer.headers,
+      'content-length': String(Buffer.byteLength(answer.body)),
+      connection: 'close',
+    })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${headers}\r\n${answer.body}`);
+  }
+  socket.destroy(error);
 }

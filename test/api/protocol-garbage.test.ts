@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { ADMIN_SIGNING_NAME, ADMIN_TARGET_PREFIX } from '../../src/api/admin-api.ts';
@@ -147,6 +148,38 @@ describe('garbage bodies', () => {
       body: randomBytes(3, 500),
     });
     assertClientError(response, 403, 'MissingAuthenticationTokenException', /Missing Authentication Token/);
+  });
+});
+
+/** Sends raw bytes and reads the whole answer, for requests no HTTP client would send. */
+async function rawHttp(text: string): Promise<{ status: number; headers: string; body: string }> {
+  const url = new URL(world.url);
+  const socket = connect(Number(url.port), url.hostname);
+  socket.end(text);
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  const answer = Buffer.concat(chunks).toString();
+  const [head = '', body = ''] = answer.split('\r\n\r\n');
+  return { status: Number(head.split(' ')[1]), headers: head.toLowerCase(), body };
+}
+
+describe('requests the HTTP parser refuses', () => {
+  it('are answered in the AWS JSON shape, with the reason', async () => {
+    const cases: [string, number, RegExp][] = [
+      ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n', 400, /not valid HTTP: HPE_/],
+      ['FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 400, /not valid HTTP: HPE_/],
+      [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, /larger than 16 KB/],
+    ];
+    for (const [text, status, message] of cases) {
+      const answer = await rawHttp(text);
+      assert.equal(answer.status, status, answer.body);
+      assert.match(answer.headers, /content-type: application\/x-amz-json-1\.1/);
+      assert.match(answer.headers, /x-amzn-errortype: serializationexception/);
+      const json = JSON.parse(answer.body) as { __type: string; message: string };
+      assert.deepEqual(Object.keys(json).sort(), ['__type', 'message']);
+      assert.equal(json.__type, 'SerializationException');
+      assert.match(json.message, message);
+    }
   });
 });
 
