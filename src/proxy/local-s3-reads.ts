@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { ServiceError } from '../model/service-error.ts';
 import type { ListObjectsResult, ObjectStore } from '../objectstore/index.ts';
 import { escapeXml } from './protocol-errors.ts';
@@ -8,7 +7,7 @@ import { escapeXml } from './protocol-errors.ts';
  * store when no S3 upstream is configured (`AWS_ENDPOINT_URL_S3=http://127.0.0.1:4790`): with the local store,
  * the default, the AWS CLI could otherwise not read the files it validates. Only the bucket's owning account
  * may read it, as a bucket without a policy on S3; anything but these reads is NotImplemented. The caller has
- * already been verified (SigV4) by the recording proxy.
+ * already been verified (SigV4) by the recording proxy, which records each read as it records a proxied call.
  */
 export const LOCAL_S3_READS = new Set([
   'GetBucketLocation',
@@ -29,7 +28,14 @@ export interface LocalS3Read {
   requestId: string;
 }
 
-export async function answerLocalS3Read(objects: ObjectStore, res: ServerResponse, read: LocalS3Read): Promise<void> {
+export interface LocalS3Answer {
+  status: number;
+  headers: Record<string, string>;
+  body?: Uint8Array;
+}
+
+/** The answer to a read; what S3 would refuse is thrown as a ServiceError (NoSuchKey, AccessDenied, …). */
+export async function answerLocalS3Read(objects: ObjectStore, read: LocalS3Read): Promise<LocalS3Answer> {
   const { operation, labels, query } = read;
   if (operation === undefined || !LOCAL_S3_READS.has(operation)) {
     throw new ServiceError(
@@ -47,12 +53,12 @@ export async function answerLocalS3Read(objects: ObjectStore, res: ServerRespons
   const headers = { 'x-amz-request-id': read.requestId };
   switch (operation) {
     case 'GetBucketLocation':
-      return send(res, 200, headers, xml(`<LocationConstraint xmlns="${XMLNS}"></LocationConstraint>`));
+      return xml(headers, `<LocationConstraint xmlns="${XMLNS}"></LocationConstraint>`);
     case 'HeadBucket':
-      return send(res, 200, headers);
+      return { status: 200, headers };
     case 'ListObjects':
     case 'ListObjectsV2':
-      return send(res, 200, headers, xml(await listing(objects, bucket, query, operation === 'ListObjectsV2')));
+      return xml(headers, await listing(objects, bucket, query, operation === 'ListObjectsV2'));
     default: {
       const key = labels['Key'] ?? '';
       const head = await objects.headObject(bucket, key);
@@ -65,9 +71,9 @@ export async function answerLocalS3Read(objects: ObjectStore, res: ServerRespons
         ...(head.contentEncoding !== undefined ? { 'content-encoding': head.contentEncoding } : {}),
         ...Object.fromEntries(Object.entries(head.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])),
       };
-      if (operation === 'HeadObject') return send(res, 200, objectHeaders);
+      if (operation === 'HeadObject') return { status: 200, headers: objectHeaders };
       const { body } = await objects.getObject(bucket, key);
-      return send(res, 200, { ...objectHeaders, 'content-length': String(body.byteLength) }, body);
+      return { status: 200, headers: { ...objectHeaders, 'content-length': String(body.byteLength) }, body };
     }
   }
 }
@@ -114,18 +120,11 @@ async function listing(objects: ObjectStore, bucket: string, query: URLSearchPar
   }${contents}</ListBucketResult>`;
 }
 
-function xml(body: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
-}
-
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body?: string | Uint8Array): void {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  res.writeHead(status, {
-    ...(typeof body === 'string' ? { 'content-type': 'application/xml' } : {}),
-    ...(bytes !== undefined && headers['content-length'] === undefined
-      ? { 'content-length': String(bytes.byteLength) }
-      : {}),
-    ...headers,
-  });
-  res.end(bytes);
+function xml(headers: Record<string, string>, document: string): LocalS3Answer {
+  const body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${document}`);
+  return {
+    status: 200,
+    headers: { ...headers, 'content-type': 'application/xml', 'content-length': String(body.length) },
+    body,
+  };
 }

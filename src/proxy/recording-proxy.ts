@@ -21,7 +21,7 @@ import { isKnownRegion } from '../model/regions.ts';
 import { ServiceError } from '../model/service-error.ts';
 import type { ObjectStore } from '../objectstore/index.ts';
 import { header, type IdentifiedOperation, identifyOperation } from './identify-operation.ts';
-import { answerLocalS3Read } from './local-s3-reads.ts';
+import { answerLocalS3Read, type LocalS3Answer } from './local-s3-reads.ts';
 import type { OperationTable, ProxiedService } from './operation-table.ts';
 import { proxyErrorAnswer, upstreamError } from './protocol-errors.ts';
 import { proxiedResources } from './proxied-resources.ts';
@@ -140,13 +140,8 @@ export class RecordingProxy {
       const caller = await this.#verify(req, scope, incoming);
       const upstream = this.#deps.upstreams.for(scope.service);
       if (upstream === undefined && scope.service === 's3' && this.#deps.localObjects !== undefined) {
-        const read = { operation: incoming.found?.name, labels: incoming.found?.labels ?? {}, query: incoming.query };
-        await answerLocalS3Read(this.#deps.localObjects, res, {
-          ...read,
-          accountId: caller.principal.accountId,
-          requestId,
-        });
-        return;
+        const call: Call = { receivedMs, requestId, scope, service, caller, req, ...incoming };
+        return await this.#answerLocally(call, res, this.#deps.localObjects);
       }
       if (upstream === undefined) {
         throw new ServiceError(
@@ -183,6 +178,34 @@ export class RecordingProxy {
       // A request the proxy refused may not have been read to its end; no more of it is wanted.
       if (!req.complete) req.resume();
     }
+  }
+
+  /** An S3 read of the local store's buckets, answered and recorded as a proxied call is. */
+  async #answerLocally(call: Call, res: ServerResponse, objects: ObjectStore): Promise<void> {
+    let local: LocalS3Answer;
+    try {
+      local = await answerLocalS3Read(objects, {
+        operation: call.found?.name,
+        labels: call.found?.labels ?? {},
+        query: call.query,
+        accountId: call.caller.principal.accountId,
+        requestId: call.requestId,
+      });
+    } catch (thrown) {
+      if (!(thrown instanceof ServiceError)) throw thrown;
+      const refused = proxyErrorAnswer('rest-xml', thrown, call.requestId);
+      local = { status: refused.status, headers: refused.headers, body: Buffer.from(refused.body) };
+    }
+    const body = local.body === undefined || call.method === 'HEAD' ? undefined : Buffer.from(local.body);
+    const bytesOut = body?.length ?? 0;
+    await this.#record(
+      call,
+      { statusCode: local.status, headers: local.headers },
+      { bytesOut, ...(local.status >= 300 ? { kept: body } : {}) },
+      () => 0,
+    );
+    res.writeHead(local.status, { 'content-length': String(bytesOut), ...local.headers });
+    res.end(body);
   }
 
   /** The caller, verified by the signature in its Authorization header or its presigned URL. */
@@ -300,7 +323,7 @@ export class RecordingProxy {
   /** Builds the call's record and appends it; resolves when it is committed. Never fails the answer. */
   async #record(
     call: Call,
-    upRes: IncomingMessage,
+    upRes: Pick<IncomingMessage, 'statusCode' | 'headers'>,
     answer: { bytesOut: number; kept?: Buffer | undefined },
     bytesIn: () => number,
   ): Promise<void> {

@@ -3,7 +3,12 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { CreateTrailCommand, DescribeTrailsCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import {
+  CreateTrailCommand,
+  DescribeTrailsCommand,
+  LookupEventsCommand,
+  StartLoggingCommand,
+} from '@aws-sdk/client-cloudtrail';
 import {
   GetBucketLocationCommand,
   GetObjectCommand,
@@ -146,8 +151,27 @@ describe('aws cloudtrail validate-logs on the local store', () => {
     try {
       await assert.rejects(theirs.send(new GetObjectCommand({ Bucket: BUCKET, Key: key })), { name: 'AccessDenied' });
       await assert.rejects(theirs.send(new ListObjectsV2Command({ Bucket: BUCKET })), { name: 'AccessDenied' });
+      await assert.rejects(theirs.send(new GetBucketLocationCommand({ Bucket: BUCKET })), { name: 'AccessDenied' });
     } finally {
       theirs.destroy();
     }
+    // Each read is recorded as S3 records it: GetBucketLocation is a management event, in each caller's history.
+    await world.historyCaughtUp();
+    const located = async (client: ReturnType<TestWorld['cloudtrail']>) =>
+      (
+        await client.send(
+          new LookupEventsCommand({
+            LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'GetBucketLocation' }],
+          }),
+        )
+      ).Events?.map((e) => JSON.parse(String(e.CloudTrailEvent)) as { eventSource: string; errorCode?: string }) ?? [];
+    const mine = await located(world.cloudtrail());
+    assert.ok(mine.length >= 2, 'the AWS CLI and the SDK asked for the location');
+    assert.ok(mine.every((e) => e.eventSource === 's3.amazonaws.com' && e.errorCode === undefined));
+    const refused = await located(world.cloudtrail({ credentials: other.root }));
+    assert.deepEqual(
+      refused.map((e) => e.errorCode),
+      ['AccessDenied'],
+    );
   });
 });
