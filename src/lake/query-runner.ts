@@ -31,6 +31,8 @@ import { checkStoreAccess, type LakeStores, type TranslatedQuery, translateLakeQ
  */
 export const MAX_UNFINISHED_QUERIES = 10;
 export const QUERY_RETENTION_MS = 7 * 24 * 3600 * 1000;
+/** A query that runs longer is stopped and ends TIMED_OUT (facts §8.2: about an hour), on the service's clock. */
+export const QUERY_TIMEOUT_MS = 3600 * 1000;
 /** Finished queries kept in memory, and the most rows one may keep there. */
 const RECENT_QUERIES = 100;
 const RECENT_ROWS = 10_000;
@@ -62,6 +64,8 @@ interface Running {
   /** Settles when the run has stored its outcome. */
   done?: Promise<void>;
   cancelled: boolean;
+  /** Set when it ran past QUERY_TIMEOUT_MS and was interrupted for it. */
+  timedOut?: boolean;
 }
 
 export class LakeQueries {
@@ -370,6 +374,10 @@ export class LakeQueries {
     // RUNNING lives in memory only: what is stored says QUEUED until the outcome, which is all a restart needs.
     running.query = { ...running.query, status: 'RUNNING' };
     const started = performance.now();
+    const timeout = this.#deps.clock.schedule(() => {
+      running.timedOut = true;
+      conn.raw.interrupt();
+    }, QUERY_TIMEOUT_MS);
     try {
       const { rows, columns, statistics } = await conn.serial(async (raw) => {
         const profile = await this.#profiled(conn);
@@ -387,7 +395,17 @@ export class LakeQueries {
       await this.#end(running, 'FINISHED', rows);
     } catch (error) {
       if (running.cancelled) await this.#end(running, 'CANCELLED');
-      else await this.#end(running, 'FAILED', [], engineMessage(error));
+      else if (running.timedOut) {
+        const limit = `${QUERY_TIMEOUT_MS / 60_000} minutes`;
+        await this.#end(
+          running,
+          'TIMED_OUT',
+          [],
+          `The query ran longer than ${limit} and was stopped; narrow it down.`,
+        );
+      } else await this.#end(running, 'FAILED', [], engineMessage(error));
+    } finally {
+      timeout.cancel();
     }
   }
 

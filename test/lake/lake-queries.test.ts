@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   CancelQueryCommand,
-  type CloudTrailClient,
+  CloudTrailClient,
   CreateEventDataStoreCommand,
   DeleteEventDataStoreCommand,
   DescribeQueryCommand,
@@ -16,6 +16,7 @@ import {
   StartQueryCommand,
   UpdateEventDataStoreCommand,
 } from '@aws-sdk/client-cloudtrail';
+import { ManualClock } from '../../src/model/clock.ts';
 import { FIXED_ADMIN } from '../helpers/child-server.ts';
 import { lakeQueryRows } from '../helpers/lake.ts';
 import { managementRecord } from '../helpers/records.ts';
@@ -249,6 +250,43 @@ describe('Lake queries', () => {
       }
       for (const QueryId of ids) assert.equal((await finished(ct, QueryId)).QueryStatus, 'CANCELLED');
     });
+  });
+
+  it('stops a query that runs past an hour of the service’s clock: TIMED_OUT, saying why', async () => {
+    const clock = new ManualClock(Date.now());
+    await withServer(
+      async (w) => {
+        const ct = w.cloudtrail();
+        const id = await storeWithEvents(w, ct, 400);
+        const slow = `SELECT count(*) FROM ${id} a JOIN ${id} b ON true JOIN ${id} c ON true JOIN ${id} d ON true
+          WHERE a.eventID <> d.eventID`;
+        const { QueryId } = await ct.send(new StartQueryCommand({ QueryStatement: slow }));
+        assert.equal((await ct.send(new DescribeQueryCommand({ QueryId }))).QueryStatus, 'RUNNING');
+        // Requests are signed at the server's time, an hour ahead of this machine's by the end.
+        const signedAtServerTime = () =>
+          new CloudTrailClient({
+            endpoint: w.url,
+            region: 'us-east-1',
+            credentials: w.adminCredentials,
+            systemClockOffset: clock.now() - Date.now(),
+          });
+        await clock.advance(59 * 60_000);
+        const later = signedAtServerTime();
+        assert.equal((await later.send(new DescribeQueryCommand({ QueryId }))).QueryStatus, 'RUNNING');
+        later.destroy();
+        await clock.advance(60_000);
+        const end = signedAtServerTime();
+        try {
+          const ended = await finished(end, QueryId as string);
+          assert.equal(ended.QueryStatus, 'TIMED_OUT');
+          assert.match(ended.ErrorMessage ?? '', /longer than 60 minutes/);
+          await rejectsWith(end.send(new CancelQueryCommand({ QueryId })), 'InactiveQueryException', /TIMED_OUT/);
+        } finally {
+          end.destroy();
+        }
+      },
+      { clock },
+    );
   });
 
   it('keeps finished queries and their results across a restart', async () => {
