@@ -3,12 +3,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import {
-  CreateTrailCommand,
-  DescribeTrailsCommand,
-  LookupEventsCommand,
-  StartLoggingCommand,
-} from '@aws-sdk/client-cloudtrail';
+import { CreateTrailCommand, LookupEventsCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import {
   GetBucketLocationCommand,
   GetObjectCommand,
@@ -20,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { ManualClock } from '../../src/model/clock.ts';
 import { awsCli } from '../helpers/aws-cli.ts';
+import { deliverMinutes } from '../helpers/delivery.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
 
 /**
@@ -53,11 +49,7 @@ describe('aws cloudtrail validate-logs on the local store', () => {
       .send(new CreateTrailCommand({ Name: 'local', S3BucketName: BUCKET, EnableLogFileValidation: true }));
     trailArn = created.TrailARN as string;
     await world.cloudtrail().send(new StartLoggingCommand({ Name: 'local' }));
-    for (let minute = 1; minute <= PERIODS * 10; minute++) {
-      await clock.advance(MINUTE_MS);
-      await world.app.deliveryIdle();
-      if (minute % 4 === 1) await world.cloudtrail().send(new DescribeTrailsCommand({}));
-    }
+    await deliverMinutes(world, clock, PERIODS * 10, 4);
     endMs = clock.now();
     s3 = new S3Client({
       endpoint: world.url,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { CreateTrailCommand, DescribeTrailsCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
+import { CreateTrailCommand, StartLoggingCommand } from '@aws-sdk/client-cloudtrail';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -16,6 +16,7 @@ import { runCli } from '../../src/cli/run-cli.ts';
 import { ManualClock } from '../../src/model/clock.ts';
 import { type DigestContent, digestMetadata, serializeDigest, signDigest } from '../../src/trails/index.ts';
 import { awsCli, type CliResult } from '../helpers/aws-cli.ts';
+import { deliverMinutes } from '../helpers/delivery.ts';
 import { useMoto } from '../helpers/moto.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
 
@@ -72,11 +73,7 @@ describe('opentrail validate-logs beside aws cloudtrail validate-logs', () => {
     );
     trailArn = created.TrailARN as string;
     await world.cloudtrail().send(new StartLoggingCommand({ Name: 'parity' }));
-    for (let minute = 1; minute <= PERIODS * 10; minute++) {
-      await clock.advance(MINUTE_MS);
-      await world.app.deliveryIdle();
-      if (minute % 4 === 1) await world.cloudtrail().send(new DescribeTrailsCommand({}));
-    }
+    await deliverMinutes(world, clock, PERIODS * 10, 4);
     endMs = clock.now();
     const keys = await listKeys(`${PREFIX}/AWSLogs/`);
     digestKeys = keys.filter((k) => k.includes('/CloudTrail-Digest/'));

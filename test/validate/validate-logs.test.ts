@@ -22,6 +22,7 @@ import {
   type ValidationResult,
   validateLogs,
 } from '../../src/trails/validate-logs.ts';
+import { deliverMinutes } from '../helpers/delivery.ts';
 import { startTestServer, type TestWorld, withServer } from '../helpers/server.ts';
 
 const run = promisify(execFile);
@@ -85,11 +86,7 @@ describe('opentrail validate-logs', () => {
     accountId = trailArn.split(':')[4] as string;
     await world.cloudtrail().send(new StartLoggingCommand({ Name: TRAIL }));
     // A call every third minute; the last one (minute 40) is delivered after the newest digest.
-    for (let minute = 1; minute <= PERIODS * 10 + 1; minute++) {
-      await clock.advance(MINUTE_MS);
-      await world.app.deliveryIdle();
-      if (minute % 3 === 1) await world.cloudtrail().send(new DescribeTrailsCommand({}));
-    }
+    await deliverMinutes(world, clock, PERIODS * 10 + 1, 3);
     endMs = clock.now();
     digests = [];
     for (const key of await keysUnder(`AWSLogs/${accountId}/CloudTrail-Digest/`)) {
@@ -513,11 +510,7 @@ describe('opentrail validate-logs on other trails', () => {
         );
         const trailArn = created.TrailARN as string;
         await w.cloudtrail().send(new StartLoggingCommand({ Name: 'org-validated' }));
-        for (let minute = 1; minute <= 20; minute++) {
-          await clock.advance(MINUTE_MS);
-          await w.app.deliveryIdle();
-          if (minute % 5 === 1) await w.cloudtrail({ credentials: member.root }).send(new DescribeTrailsCommand({}));
-        }
+        await deliverMinutes(w, clock, 20, 5, w.cloudtrail({ credentials: member.root }));
         const store = createObjectStore({ dataDir: w.dataDir });
         try {
           const { objects } = await store.listObjects('org-validated-bucket', {
@@ -554,11 +547,7 @@ describe('opentrail validate-logs on other trails', () => {
           }),
         );
         await w.cloudtrail().send(new StartLoggingCommand({ Name: 'sealed' }));
-        for (let minute = 1; minute <= 20; minute++) {
-          await clock.advance(MINUTE_MS);
-          await w.app.deliveryIdle();
-          if (minute % 5 === 1) await w.cloudtrail().send(new DescribeTrailsCommand({}));
-        }
+        await deliverMinutes(w, clock, 20, 5);
         const store = await openObjectReader({ dataDir: w.dataDir });
         try {
           const options = { trailArn: created.TrailARN as string, startMs, endMs: clock.now() };
