@@ -1,5 +1,10 @@
 import { ServiceError } from '../model/service-error.ts';
-import type { ListObjectsResult, ObjectStore } from '../objectstore/index.ts';
+import {
+  isObjectStoreError,
+  type ListObjectsResult,
+  type ObjectStore,
+  type ObjectStoreError,
+} from '../objectstore/index.ts';
 import { escapeXml } from './protocol-errors.ts';
 
 /**
@@ -36,6 +41,33 @@ export interface LocalS3Answer {
 
 /** The answer to a read; what S3 would refuse is thrown as a ServiceError (NoSuchKey, AccessDenied, …). */
 export async function answerLocalS3Read(objects: ObjectStore, read: LocalS3Read): Promise<LocalS3Answer> {
+  try {
+    return await answer(objects, read);
+  } catch (error) {
+    throw isObjectStoreError(error) ? asS3Error(error) : error;
+  }
+}
+
+/**
+ * The store's refusals in S3's words. A key or bucket name the local store cannot hold (`..`, a backslash)
+ * names nothing it could hold, as S3 would say of a key it does not have.
+ */
+function asS3Error(error: ObjectStoreError): ServiceError | ObjectStoreError {
+  switch (error.code) {
+    case 'InvalidObjectKey':
+    case 'NoSuchKey':
+      return new ServiceError('NoSuchKey', 'The specified key does not exist.');
+    case 'InvalidBucketName':
+    case 'NoSuchBucket':
+      return new ServiceError('NoSuchBucket', 'The specified bucket does not exist.');
+    case 'AccessDenied':
+      return new ServiceError('AccessDenied', 'Access Denied');
+    default:
+      return error;
+  }
+}
+
+async function answer(objects: ObjectStore, read: LocalS3Read): Promise<LocalS3Answer> {
   const { operation, labels, query } = read;
   if (operation === undefined || !LOCAL_S3_READS.has(operation)) {
     throw new ServiceError(

