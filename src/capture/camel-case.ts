@@ -14,9 +14,19 @@ export function lowerCamelMembers(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => lowerCamelMembers(v, depth + 1));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value))
-      out[k.charAt(0).toLowerCase() + k.slice(1)] = lowerCamelMembers(v, depth + 1);
+    for (const [k, v] of Object.entries(value)) {
+      ownMember(out, k.charAt(0).toLowerCase() + k.slice(1), lowerCamelMembers(v, depth + 1));
+    }
     return out;
   }
+  return value;
+}
+
+/**
+ * Sets a member under a name a caller chose, always as the object's own member: an assignment to
+ * `__proto__` would replace the object's prototype instead (and the member would vanish from the record).
+ */
+export function ownMember<T>(target: Record<string | number, unknown>, name: string | number, value: T): T {
+  Object.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
   return value;
 }

@@ -1,5 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
-import { lowerCamelMembers, MAX_RECORDED_DEPTH, TOO_DEEP } from '../capture/camel-case.ts';
+import { lowerCamelMembers, MAX_RECORDED_DEPTH, ownMember, TOO_DEEP } from '../capture/camel-case.ts';
 import { header, type IdentifiedOperation } from './identify-operation.ts';
 import type { ProxiedService } from './operation-table.ts';
 
@@ -91,7 +91,7 @@ export function responseElements(
 function s3Parameters(found: IdentifiedOperation, req: RequestView): Record<string, unknown> {
   const members: Record<string, unknown> = {};
   // A presigned URL's own parameters are recorded as S3 records them, but never its signature.
-  for (const [k, v] of req.query) if (k !== 'x-id' && k !== 'X-Amz-Signature') members[k] = v;
+  for (const [k, v] of req.query) if (k !== 'x-id' && k !== 'X-Amz-Signature') ownMember(members, k, v);
   const bucket = found.labels['Bucket'];
   if (bucket !== undefined) members['bucketName'] = bucket;
   members['Host'] = req.host;
@@ -151,10 +151,12 @@ function unflatten(form: URLSearchParams): Record<string, unknown> {
       const nextIsIndex = !last && /^\d+$/.test(path[i + 1] as string);
       const slot = index !== undefined && Array.isArray(node) ? index : part;
       const container = node as Record<string | number, unknown>;
-      if (last) container[slot] = value;
+      // Names are the caller's: `__proto__.x` or `constructor.prototype.x` must name members of this object,
+      // never walk into (and change) the prototype every object shares.
+      const own = Object.hasOwn(container, slot) ? container[slot] : undefined;
+      if (last) ownMember(container, slot, value);
       else {
-        container[slot] ??= nextIsIndex ? [] : {};
-        node = container[slot] as Record<string, unknown> | unknown[];
+        node = (own ?? ownMember(container, slot, nextIsIndex ? [] : {})) as Record<string, unknown> | unknown[];
       }
     });
   }
@@ -221,7 +223,8 @@ export function redact(members: Record<string, unknown>, secrets: ReadonlySet<st
     if (depth >= MAX_RECORDED_DEPTH) return TOO_DEEP;
     if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = secrets.has(k.toLowerCase()) ? HIDDEN : walk(v, depth + 1);
+    for (const [k, v] of Object.entries(value))
+      ownMember(out, k, secrets.has(k.toLowerCase()) ? HIDDEN : walk(v, depth + 1));
     return out;
   };
   return walk(members, 0) as Record<string, unknown>;

@@ -88,6 +88,46 @@ describe('the recording proxy, protocol by protocol', () => {
       assert.equal(named(await history(p.w, 'dynamodb.amazonaws.com'), 'ListTables')['readOnly'], true);
     }));
 
+  it('records query parameters named __proto__ or constructor as members, never touching shared prototypes', () =>
+    withProxy(moto.endpoint, async (p) => {
+      const port = new URL(p.w.url).port;
+      const body = 'Action=ListQueues&Version=2012-11-05&__proto__.polluted=1&constructor.prototype.polluted=2';
+      const signer = new SignatureV4({
+        credentials: p.w.adminCredentials,
+        region: 'us-east-1',
+        service: 'sqs',
+        sha256: NodeSha256,
+      });
+      const signed = await signer.sign(
+        {
+          method: 'POST',
+          protocol: 'http:',
+          hostname: '127.0.0.1',
+          path: '/',
+          query: {},
+          headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+          body,
+        },
+        { signingDate: new Date(p.clock.now()) },
+      );
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: signed.headers }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.equal(status, 200);
+      // The server runs in this process: its objects are these.
+      assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+      const [listed] = await history(p.w, 'sqs.amazonaws.com');
+      assert.equal(listed?.['eventName'], 'ListQueues');
+      const params = listed?.['requestParameters'] as Record<string, Record<string, unknown>>;
+      assert.deepEqual(Object.getOwnPropertyDescriptor(params, '__proto__')?.value, { polluted: '1' });
+      assert.deepEqual(params['constructor'], { prototype: { polluted: '2' } });
+    }));
+
   it('takes virtual-hosted-style S3 requests and forwards them path-style', () =>
     withProxy(moto.endpoint, async (p) => {
       const port = new URL(p.w.url).port;
