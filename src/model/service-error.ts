@@ -143,6 +143,8 @@ export const PROXY_ERRORS = {
   NoSuchBucket: 404,
   NoSuchKey: 404,
   AccessDenied: 403,
+  InvalidRange: 416,
+  InvalidArgument: 400,
 } as const;
 
 export const ERROR_STATUS = {

@@ -31,6 +31,8 @@ export interface LocalS3Read {
   query: URLSearchParams;
   accountId: string;
   requestId: string;
+  /** The request's Range header (GetObject). */
+  range?: string | undefined;
 }
 
 export interface LocalS3Answer {
@@ -99,15 +101,49 @@ async function answer(objects: ObjectStore, read: LocalS3Read): Promise<LocalS3A
         ...headers,
         'content-type': head.contentType ?? 'binary/octet-stream',
         'content-length': String(head.size),
+        'accept-ranges': 'bytes',
         'last-modified': head.lastModified.toUTCString(),
         ...(head.contentEncoding !== undefined ? { 'content-encoding': head.contentEncoding } : {}),
         ...Object.fromEntries(Object.entries(head.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])),
       };
       if (operation === 'HeadObject') return { status: 200, headers: objectHeaders };
       const { body } = await objects.getObject(bucket, key);
-      return { status: 200, headers: { ...objectHeaders, 'content-length': String(body.byteLength) }, body };
+      const range = read.range === undefined ? undefined : byteRange(read.range, body.byteLength);
+      if (range === undefined) {
+        return { status: 200, headers: { ...objectHeaders, 'content-length': String(body.byteLength) }, body };
+      }
+      const [first, last] = range;
+      return {
+        status: 206,
+        headers: {
+          ...objectHeaders,
+          'content-length': String(last - first + 1),
+          'content-range': `bytes ${first}-${last}/${body.byteLength}`,
+        },
+        body: body.subarray(first, last + 1),
+      };
     }
   }
+}
+
+/**
+ * The first and last byte a `Range: bytes=…` header asks for (`a-b`, `a-`, `-n`), as S3 reads it: a header it
+ * cannot read, or several ranges, is ignored (the whole object is sent); a range that starts past the end is
+ * InvalidRange. The AWS CLI downloads large objects in ranged parts.
+ */
+function byteRange(header: string, size: number): [number, number] | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (m === null || (m[1] === '' && m[2] === '')) return undefined;
+  const [from, to] = [m[1] as string, m[2] as string];
+  const [first, last] =
+    from === ''
+      ? [Math.max(0, size - Number(to)), size - 1]
+      : [Number(from), to === '' ? size - 1 : Math.min(Number(to), size - 1)];
+  if (from !== '' && to !== '' && Number(to) < first) return undefined;
+  if (first >= size || (from === '' && Number(to) === 0)) {
+    throw new ServiceError('InvalidRange', `The requested range is not satisfiable: the object is ${size} bytes.`);
+  }
+  return [first, last];
 }
 
 /** ListObjects (Marker) or ListObjectsV2 (StartAfter, ContinuationToken), without a delimiter. */
@@ -118,14 +154,18 @@ async function listing(objects: ObjectStore, bucket: string, query: URLSearchPar
       'Listing local buckets with a delimiter is not supported; list without one.',
     );
   }
+  const encoding = query.get('encoding-type');
+  if (encoding !== null && encoding !== 'url') {
+    throw new ServiceError('InvalidArgument', `Invalid Encoding Method specified in Request: ${encoding}`);
+  }
+  const maxKeysText = query.get('max-keys') ?? '1000';
+  if (!/^\d+$/.test(maxKeysText)) {
+    throw new ServiceError('InvalidArgument', `max-keys must be a whole number from 0; got ${maxKeysText}.`);
+  }
+  const maxKeys = Math.min(1000, Number(maxKeysText));
   const prefix = query.get('prefix') ?? '';
-  const maxKeys = Math.min(1000, Math.max(0, Number(query.get('max-keys') ?? 1000) || 0));
   const token = v2 ? query.get('continuation-token') : null;
-  const after = v2
-    ? token !== null
-      ? Buffer.from(token, 'base64url').toString()
-      : query.get('start-after')
-    : query.get('marker');
+  const after = v2 ? (token !== null ? tokenKey(token) : query.get('start-after')) : query.get('marker');
   const page: ListObjectsResult =
     maxKeys === 0
       ? { objects: [], isTruncated: false }
@@ -134,22 +174,53 @@ async function listing(objects: ObjectStore, bucket: string, query: URLSearchPar
           ...(after ? { startAfter: after } : {}),
           maxKeys,
         });
+  // What the SDKs ask for: keys URL-encoded, so any key survives XML. Otherwise one XML cannot hold is refused.
+  const text = (value: string) => {
+    if (encoding === 'url') return escapeXml(encodeURIComponent(value).replaceAll('%2F', '/'));
+    if (NOT_XML.test(value)) {
+      throw new ServiceError(
+        'InvalidArgument',
+        'A key, prefix or marker holds a character XML cannot carry; list with encoding-type=url.',
+      );
+    }
+    return escapeXml(value);
+  };
   const contents = page.objects
     .map(
       (o) =>
-        `<Contents><Key>${escapeXml(o.key)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+        `<Contents><Key>${text(o.key)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
     )
     .join('');
-  const common = `<Name>${escapeXml(bucket)}</Name><Prefix>${escapeXml(prefix)}</Prefix><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${page.isTruncated}</IsTruncated>`;
+  const common = `<Name>${escapeXml(bucket)}</Name><Prefix>${text(prefix)}</Prefix><MaxKeys>${maxKeys}</MaxKeys>${
+    encoding === 'url' ? '<EncodingType>url</EncodingType>' : ''
+  }<IsTruncated>${page.isTruncated}</IsTruncated>`;
   const next = page.isTruncated ? page.nextStartAfter : undefined;
   if (v2) {
     return `<ListBucketResult xmlns="${XMLNS}">${common}<KeyCount>${page.objects.length}</KeyCount>${
       token !== null ? `<ContinuationToken>${escapeXml(token)}</ContinuationToken>` : ''
-    }${next !== undefined ? `<NextContinuationToken>${Buffer.from(next).toString('base64url')}</NextContinuationToken>` : ''}${contents}</ListBucketResult>`;
+    }${next !== undefined ? `<NextContinuationToken>${continuationToken(next)}</NextContinuationToken>` : ''}${
+      query.get('start-after') !== null && token === null ? `<StartAfter>${text(after ?? '')}</StartAfter>` : ''
+    }${contents}</ListBucketResult>`;
   }
-  return `<ListBucketResult xmlns="${XMLNS}">${common}<Marker>${escapeXml(after ?? '')}</Marker>${
-    next !== undefined ? `<NextMarker>${escapeXml(next)}</NextMarker>` : ''
+  return `<ListBucketResult xmlns="${XMLNS}">${common}<Marker>${text(after ?? '')}</Marker>${
+    next !== undefined ? `<NextMarker>${text(next)}</NextMarker>` : ''
   }${contents}</ListBucketResult>`;
+}
+
+/** Characters XML 1.0 cannot carry, even escaped. */
+const NOT_XML = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
+
+/** A ListObjectsV2 continuation token: the last key returned, which the caller must not need to read. */
+function continuationToken(key: string): string {
+  return Buffer.from(`k:${key}`).toString('base64url');
+}
+
+function tokenKey(token: string): string {
+  const text = Buffer.from(token, 'base64url').toString();
+  if (!text.startsWith('k:') || continuationToken(text.slice(2)) !== token) {
+    throw new ServiceError('InvalidArgument', 'The continuation token provided is incorrect.');
+  }
+  return text.slice(2);
 }
 
 function xml(headers: Record<string, string>, document: string): LocalS3Answer {

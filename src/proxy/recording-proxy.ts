@@ -190,6 +190,7 @@ export class RecordingProxy {
         query: call.query,
         accountId: call.caller.principal.accountId,
         requestId: call.requestId,
+        range: header(call.req.headers, 'range'),
       });
     } catch (thrown) {
       if (!(thrown instanceof ServiceError)) throw thrown;
