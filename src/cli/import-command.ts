@@ -1,12 +1,10 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { INGEST_TARGET_PREFIX } from '../api/ingest-api.ts';
 import { RecordShapeError, recordsOfText } from '../lake/record-shapes.ts';
 import { CLIENT_OPTIONS, clientFor } from './client-options.ts';
 import { type CliIo, UsageError } from './io.ts';
+import { FileProblem, filesUnder, readRecordText, splitUnwritable, TOO_DEEP_TO_SEND } from './record-files.ts';
 
 /**
  * `opentrail import PATH… --event-data-store STORE`: imports CloudTrail records from files on this machine
@@ -29,7 +27,6 @@ const BATCH_CHARS = 8 * 1024 * 1024;
 const NOT_LOGS = /_CloudTrail-(Digest|Insight)_/;
 /** Lines about bad records printed per file before they are only counted. */
 const SHOWN_PER_FILE = 5;
-const gunzipAsync = promisify(gunzip);
 
 interface ImportAnswer {
   Imported: number;
@@ -48,7 +45,15 @@ export async function importCommand(argv: string[], io: CliIo): Promise<number> 
   if (store === undefined) throw new UsageError('import needs --event-data-store, the ARN or id of the store to fill');
   if (positionals.length === 0) throw new UsageError('import needs at least one file or folder');
   const client = clientFor(INGEST_TARGET_PREFIX, values, io);
-  const files = (await Promise.all(positionals.map(filesUnder))).flat();
+  const totals = { imported: 0, duplicates: 0, rejected: 0, badFiles: 0, files: 0 };
+  const files = await filesUnder(
+    positionals,
+    (path, why) => {
+      totals.badFiles++;
+      io.stderr.write(`${path}: ${why}\n`);
+    },
+    (name) => NOT_LOGS.test(name),
+  );
   const totalBytes = files.reduce((n, f) => n + f.bytes, 0);
   const bar = io.stderr.isTTY
     ? new SingleBar({
@@ -57,39 +62,50 @@ export async function importCommand(argv: string[], io: CliIo): Promise<number> 
       })
     : undefined;
   bar?.start(totalBytes, 0, { files: 0, imported: 0 });
-  const totals = { imported: 0, duplicates: 0, rejected: 0, badFiles: 0, files: 0 };
   // Records of several small files share a call; each keeps its file and position for the error lines.
   let pending: { path: string; index: number; record: unknown }[] = [];
   let pendingChars = 0;
   const shown = new Map<string, number>();
+  const reject = (at: { path: string; index: number }, message: string) => {
+    const count = (shown.get(at.path) ?? 0) + 1;
+    shown.set(at.path, count);
+    if (count <= SHOWN_PER_FILE) io.stderr.write(`\n${at.path}: record ${at.index + 1}: ${message}\n`);
+  };
   const send = async (): Promise<void> => {
     if (pending.length === 0) return;
-    const batch = pending;
+    let batch = pending;
     pending = [];
     pendingChars = 0;
-    const answer = await client.call<ImportAnswer>('ImportRecords', {
-      EventDataStore: store,
-      Records: batch.map((p) => p.record),
-    });
+    const call = () =>
+      client.call<ImportAnswer>('ImportRecords', { EventDataStore: store, Records: batch.map((p) => p.record) });
+    let answer: ImportAnswer;
+    try {
+      answer = await call();
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      const { ok, tooDeep } = splitUnwritable(batch, (p) => p.record);
+      for (const at of tooDeep) reject(at, TOO_DEEP_TO_SEND);
+      totals.rejected += tooDeep.length;
+      batch = ok;
+      if (batch.length === 0) return;
+      answer = await call();
+    }
     totals.imported += answer.Imported;
     totals.duplicates += answer.Duplicates;
     totals.rejected += answer.Failed.length;
     for (const f of answer.Failed) {
       const at = batch[f.Index];
-      if (at === undefined) continue;
-      const count = (shown.get(at.path) ?? 0) + 1;
-      shown.set(at.path, count);
-      if (count <= SHOWN_PER_FILE) io.stderr.write(`\n${at.path}: record ${at.index + 1}: ${f.ErrorMessage}\n`);
+      if (at !== undefined) reject(at, f.ErrorMessage);
     }
   };
   for (const file of files) {
     let records: unknown[];
     let text: string;
     try {
-      text = await readText(file.path);
+      text = await readRecordText(file.path);
       records = recordsOfText(text);
     } catch (error) {
-      if (!(error instanceof RecordShapeError) && !(error instanceof Error && 'code' in error)) throw error;
+      if (!(error instanceof RecordShapeError) && !(error instanceof FileProblem)) throw error;
       totals.badFiles++;
       io.stderr.write(`\n${file.path}: ${(error as Error).message}\n`);
       bar?.increment(file.bytes);
@@ -114,24 +130,4 @@ export async function importCommand(argv: string[], io: CliIo): Promise<number> 
     `${totals.imported} events imported, ${totals.duplicates} already in the store, ${totals.rejected} records rejected, from ${totals.files} file(s)${totals.badFiles > 0 ? `; ${totals.badFiles} file(s) could not be read` : ''}\n`,
   );
   return totals.rejected === 0 && totals.badFiles === 0 ? 0 : 1;
-}
-
-async function filesUnder(path: string): Promise<{ path: string; bytes: number }[]> {
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(path);
-  } catch {
-    throw new UsageError(`${path} does not exist`);
-  }
-  if (info.isFile()) return [{ path, bytes: info.size }];
-  if (!info.isDirectory()) return [];
-  // Named files are read whatever their names; in folders, digests and Insights files are passed over.
-  const entries = (await readdir(path)).filter((e) => !NOT_LOGS.test(e)).sort();
-  return (await Promise.all(entries.map((e) => filesUnder(join(path, e))))).flat();
-}
-
-async function readText(path: string): Promise<string> {
-  let bytes: Buffer = await readFile(path);
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await gunzipAsync(bytes);
-  return bytes.toString('utf8');
 }

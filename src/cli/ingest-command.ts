@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import { SingleBar } from 'cli-progress';
 import { INGEST_TARGET_PREFIX } from '../api/ingest-api.ts';
 import { CLIENT_OPTIONS, clientFor } from './client-options.ts';
 import { type CliIo, UsageError } from './io.ts';
+import { FileProblem, readRecordText, splitUnwritable, TOO_DEEP_TO_SEND } from './record-files.ts';
 
 /**
  * `opentrail ingest FILE…`: sends CloudTrail log files (`{"Records":[…]}`, gzipped or not) to a running
@@ -21,7 +20,18 @@ export async function ingestCommand(argv: string[], io: CliIo): Promise<number> 
   });
   if (positionals.length === 0) throw new UsageError('ingest needs at least one file');
   const client = clientFor(INGEST_TARGET_PREFIX, values, io);
-  const files = await Promise.all(positionals.map(async (path) => ({ path, records: await readRecords(path) })));
+  // A file that cannot be read is named and passed over; the others are still sent.
+  const files: { path: string; records: unknown[] }[] = [];
+  let badFiles = 0;
+  for (const path of positionals) {
+    try {
+      files.push({ path, records: await readRecords(path) });
+    } catch (error) {
+      if (!(error instanceof FileProblem)) throw error;
+      badFiles++;
+      io.stderr.write(`${path}: ${error.message}\n`);
+    }
+  }
   const total = files.reduce((n, f) => n + f.records.length, 0);
   const bar = io.stderr.isTTY ? new SingleBar({ format: 'ingest [{bar}] {value}/{total} records' }) : undefined;
   bar?.start(total, 0);
@@ -29,34 +39,48 @@ export async function ingestCommand(argv: string[], io: CliIo): Promise<number> 
   let rejected = 0;
   for (const file of files) {
     for (let i = 0; i < file.records.length; i += BATCH_RECORDS) {
-      const batch = file.records.slice(i, i + BATCH_RECORDS);
-      const result = await client.call<{
-        Successful: unknown[];
-        Failed: { Index: number; ErrorCode: string; ErrorMessage: string }[];
-      }>('PutRecords', { Records: batch });
+      // Each record with its place in the file, for the lines about the rejected ones.
+      let batch = file.records.slice(i, i + BATCH_RECORDS).map((record, j) => ({ at: i + j, record }));
+      const call = () =>
+        client.call<{
+          Successful: unknown[];
+          Failed: { Index: number; ErrorCode: string; ErrorMessage: string }[];
+        }>('PutRecords', { Records: batch.map((b) => b.record) });
+      let result: Awaited<ReturnType<typeof call>>;
+      try {
+        result = await call();
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        const { ok, tooDeep } = splitUnwritable(batch, (b) => b.record);
+        for (const b of tooDeep) io.stderr.write(`${file.path}: record ${b.at}: ${TOO_DEEP_TO_SEND}\n`);
+        rejected += tooDeep.length;
+        batch = ok;
+        result = batch.length === 0 ? { Successful: [], Failed: [] } : await call();
+      }
       accepted += result.Successful.length;
       rejected += result.Failed.length;
       for (const f of result.Failed) {
-        io.stderr.write(`${file.path}: record ${i + f.Index}: ${f.ErrorCode}: ${f.ErrorMessage}\n`);
+        io.stderr.write(`${file.path}: record ${batch[f.Index]?.at}: ${f.ErrorCode}: ${f.ErrorMessage}\n`);
       }
       bar?.increment(batch.length);
     }
   }
   bar?.stop();
-  io.stdout.write(`${accepted} records accepted, ${rejected} rejected, from ${files.length} file(s)\n`);
-  return rejected === 0 ? 0 : 1;
+  io.stdout.write(
+    `${accepted} records accepted, ${rejected} rejected, from ${files.length} file(s)${badFiles > 0 ? `; ${badFiles} file(s) could not be read` : ''}\n`,
+  );
+  return rejected === 0 && badFiles === 0 ? 0 : 1;
 }
 
 async function readRecords(path: string): Promise<unknown[]> {
-  let bytes = await readFile(path);
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+  const text = await readRecordText(path);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${path} is not JSON: ${(error as Error).message}`);
+    throw new FileProblem(`is not JSON: ${(error as Error).message}`);
   }
   const records = (parsed as { Records?: unknown })?.Records;
-  if (!Array.isArray(records)) throw new UsageError(`${path} is not a CloudTrail log file ({"Records":[…]})`);
+  if (!Array.isArray(records)) throw new FileProblem('is not a CloudTrail log file ({"Records":[…]})');
   return records;
 }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { CreateEventDataStoreCommand, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { lakeQueryRows } from '../helpers/lake.ts';
 import { managementRecord } from '../helpers/records.ts';
@@ -159,5 +159,56 @@ describe('opentrail import', () => {
       assert.notEqual(unknown.code, 0);
       assert.match(unknown.stderr, /EventDataStoreNotFoundException/);
     });
+  });
+
+  it('names each file it cannot use and goes on with the others, in import and in ingest', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'opentrail-odd-files-'));
+    try {
+      await withServer(async (w) => {
+        // Records of the caller's account: ingest takes no other.
+        const account = w.app.admin.accountId;
+        const good = managementRecord(account);
+        const shallow = { ...managementRecord(account), eventName: 'Shallow' };
+        // Nested deeper than JSON.stringify can write (JSON.parse reads any depth).
+        const nested = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+        const deepRecord = JSON.stringify({ ...managementRecord(account), requestParameters: 'DEEP' }).replace(
+          '"DEEP"',
+          nested,
+        );
+        await writeFile(join(dir, 'deep.json'), `{"Records":[${JSON.stringify(shallow)},${deepRecord}]}`);
+        await writeFile(join(dir, 'good.json'), JSON.stringify({ Records: [good] }));
+        await writeFile(join(dir, 'truncated.json.gz'), gzipSync(JSON.stringify({ Records: [good] })).subarray(0, 30));
+        await mkdir(join(dir, 'sub'));
+        await symlink('..', join(dir, 'sub', 'up'));
+        await run('mkfifo', [join(dir, 'pipe.json')]);
+        const id = await store(w);
+        const imported = await opentrail(w, ['import', dir, '--event-data-store', id]);
+        assert.equal(imported.code, 1);
+        assert.doesNotMatch(imported.stderr, /Usage:|at \w+ \(/, 'no usage text, no stack trace');
+        assert.match(imported.stderr, /deep\.json: record 2: is nested too deeply to send; flatten it/);
+        assert.match(imported.stderr, /truncated\.json\.gz: is not a complete gzip file/);
+        assert.match(imported.stderr, /sub\/up: is a folder already walked/);
+        assert.match(imported.stderr, /pipe\.json: is not a regular file or folder/);
+        assert.match(
+          imported.stdout,
+          /^2 events imported, 0 already in the store, 1 records rejected, from 2 file\(s\); 3 file\(s\) could not be read/,
+        );
+
+        const names = ['deep.json', 'good.json', 'truncated.json.gz', 'pipe.json', 'sub'].map((n) => join(dir, n));
+        const ingested = await opentrail(w, ['ingest', ...names]);
+        assert.equal(ingested.code, 1);
+        assert.doesNotMatch(ingested.stderr, /Usage:|at \w+ \(/, 'no usage text, no stack trace');
+        assert.match(ingested.stderr, /deep\.json: record 1: is nested too deeply to send; flatten it/);
+        assert.match(ingested.stderr, /truncated\.json\.gz: is not a complete gzip file/);
+        assert.match(ingested.stderr, /pipe\.json: is not a regular file \(a pipe or device\)/);
+        assert.match(ingested.stderr, /sub: is a folder; name the files in it/);
+        assert.match(
+          ingested.stdout,
+          /^2 records accepted, 1 rejected, from 2 file\(s\); 3 file\(s\) could not be read/,
+        );
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

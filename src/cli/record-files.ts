@@ -1,0 +1,100 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { UsageError } from './io.ts';
+
+/**
+ * The files `opentrail ingest` and `opentrail import` read: a named path must exist; what cannot be read is
+ * a FileProblem naming the file, which the commands report and pass over, going on with the other files.
+ */
+export class FileProblem extends Error {
+  override readonly name = 'FileProblem';
+}
+
+const gunzipAsync = promisify(gunzip);
+
+/** A regular file's text, gunzipped when it is gzip. A FIFO or device is never opened: reading one could block. */
+export async function readRecordText(path: string): Promise<string> {
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new FileProblem(`cannot be read (${error.code ?? error.message})`);
+  });
+  if (info.isDirectory()) throw new FileProblem('is a folder; name the files in it');
+  if (!info.isFile()) throw new FileProblem('is not a regular file (a pipe or device); copy it to a file first');
+  let bytes: Buffer = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+    throw new FileProblem(`cannot be read (${error.code ?? error.message})`);
+  });
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    bytes = await gunzipAsync(bytes).catch((error: Error) => {
+      throw new FileProblem(`is not a complete gzip file (${error.message})`);
+    });
+  }
+  return bytes.toString('utf8');
+}
+
+export interface FoundFile {
+  path: string;
+  bytes: number;
+}
+
+/**
+ * The files under the named paths, folders walked (symbolic links followed, each folder once, so a link back
+ * up cannot loop). A named path that does not exist is a usage error; what goes wrong inside a folder, or a
+ * path that is neither file nor folder, is reported through `skip` and passed over.
+ */
+export async function filesUnder(
+  paths: readonly string[],
+  skip: (path: string, why: string) => void,
+  passOver: (name: string) => boolean = () => false,
+): Promise<FoundFile[]> {
+  const seen = new Set<string>();
+  const walk = async (path: string, named: boolean): Promise<FoundFile[]> => {
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      if (named) throw new UsageError(`${path} does not exist`);
+      skip(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      return [];
+    }
+    if (info.isFile()) return [{ path, bytes: info.size }];
+    if (!info.isDirectory()) {
+      skip(path, 'is not a regular file or folder; passed over');
+      return [];
+    }
+    const id = `${info.dev}:${info.ino}`;
+    if (seen.has(id)) {
+      skip(path, 'is a folder already walked (a symbolic link back to it); passed over');
+      return [];
+    }
+    seen.add(id);
+    const entries = (await readdir(path)).filter((e) => !passOver(e)).sort();
+    const found: FoundFile[] = [];
+    for (const entry of entries) found.push(...(await walk(join(path, entry), false)));
+    return found;
+  };
+  const found: FoundFile[] = [];
+  for (const path of paths) found.push(...(await walk(path, true)));
+  return found;
+}
+
+/**
+ * Splits records into those JSON.stringify can write and those nested too deeply for it (JSON.parse reads
+ * any depth; writing recurses): for the rare batch whose request could not be written.
+ */
+export function splitUnwritable<T>(items: readonly T[], record: (item: T) => unknown): { ok: T[]; tooDeep: T[] } {
+  const ok: T[] = [];
+  const tooDeep: T[] = [];
+  for (const item of items) {
+    try {
+      JSON.stringify(record(item));
+      ok.push(item);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      tooDeep.push(item);
+    }
+  }
+  return { ok, tooDeep };
+}
+
+export const TOO_DEEP_TO_SEND = 'is nested too deeply to send; flatten it';
