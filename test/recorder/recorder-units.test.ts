@@ -82,6 +82,20 @@ describe('redaction', () => {
     assert.equal(requestParameters({ query: new URLSearchParams(), body: undefined, params: {} }, none), null);
   });
 
+  test('records members a client names __proto__ as members, touching no prototype', () => {
+    const body = JSON.parse('{"__proto__":{"admin":true,"password":"x"},"name":"n"}');
+    const recorded = requestParameters(
+      { query: new URLSearchParams('__proto__=q'), body, params: {} },
+      redactionSet(['password']),
+    );
+    assert.deepEqual(JSON.parse(JSON.stringify(recorded)), {
+      ['__proto__']: { admin: true, password: HIDDEN },
+      name: 'n',
+    });
+    assert.equal(Object.getPrototypeOf(recorded), Object.prototype);
+    assert.equal(({} as Record<string, unknown>)['admin'], undefined);
+  });
+
   test('replaces parameters larger than CloudTrail keeps by a marker in the record', () => {
     const big = { text: 'x'.repeat(200 * 1024) };
     const recorded = requestParameters({ query: new URLSearchParams(), body: big, params: {} }, redactionSet([]));

@@ -16,9 +16,17 @@ export function redact(value: unknown, names: ReadonlySet<string>, depth = 0): u
   if (Array.isArray(value)) return value.map((v) => redact(v, names, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    out[key] = names.has(key.toLowerCase()) ? HIDDEN : redact(v, names, depth + 1);
+    setMember(out, key, names.has(key.toLowerCase()) ? HIDDEN : redact(v, names, depth + 1));
   }
   return out;
+}
+
+/**
+ * Sets a member whose name a client chose as the object's own: assigning to `__proto__` would replace the
+ * object's prototype instead, and the member would be missing from the record.
+ */
+export function setMember(target: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /** The set `redact` takes, from the names as configured. */

@@ -1,5 +1,5 @@
 import { HIDDEN } from './cloudtrail-record.ts';
-import { redact } from './redact.ts';
+import { redact, setMember } from './redact.ts';
 
 /** CloudTrail caps requestParameters and responseElements at 100 KB (facts §4.1, §11). */
 export const MEMBER_OBJECT_BYTES = 100 * 1024;
@@ -32,7 +32,7 @@ export function requestParameters(
 
 function put(members: Record<string, unknown>, key: string, value: unknown, redacted: ReadonlySet<string>): void {
   // Depth 1: the members object is the root, as the proxy counts.
-  members[key] = redacted.has(key.toLowerCase()) ? HIDDEN : redact(value, redacted, 1);
+  setMember(members, key, redacted.has(key.toLowerCase()) ? HIDDEN : redact(value, redacted, 1));
 }
 
 /**
