@@ -2,6 +2,7 @@ import { ServiceError } from '../model/service-error.ts';
 import {
   isObjectStoreError,
   type ListObjectsResult,
+  type ObjectHead,
   type ObjectStore,
   type ObjectStoreError,
 } from '../objectstore/index.ts';
@@ -38,7 +39,7 @@ export interface LocalS3Read {
 export interface LocalS3Answer {
   status: number;
   headers: Record<string, string>;
-  body?: Uint8Array;
+  body?: Buffer;
 }
 
 /** The answer to a read; what S3 would refuse is thrown as a ServiceError (NoSuchKey, AccessDenied, …). */
@@ -95,35 +96,45 @@ async function answer(objects: ObjectStore, read: LocalS3Read): Promise<LocalS3A
       return xml(headers, await listing(objects, bucket, query, operation === 'ListObjectsV2'));
     default: {
       const key = labels['Key'] ?? '';
-      const head = await objects.headObject(bucket, key);
-      if (head === undefined) throw new ServiceError('NoSuchKey', `The specified key does not exist: ${key}`);
-      const objectHeaders = {
-        ...headers,
-        'content-type': head.contentType ?? 'binary/octet-stream',
-        'content-length': String(head.size),
-        'accept-ranges': 'bytes',
-        'last-modified': head.lastModified.toUTCString(),
-        ...(head.contentEncoding !== undefined ? { 'content-encoding': head.contentEncoding } : {}),
-        ...Object.fromEntries(Object.entries(head.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])),
-      };
-      if (operation === 'HeadObject') return { status: 200, headers: objectHeaders };
-      const { body } = await objects.getObject(bucket, key);
-      const range = read.range === undefined ? undefined : byteRange(read.range, body.byteLength);
-      if (range === undefined) {
-        return { status: 200, headers: { ...objectHeaders, 'content-length': String(body.byteLength) }, body };
+      const missing = () => new ServiceError('NoSuchKey', `The specified key does not exist: ${key}`);
+      if (operation === 'HeadObject') {
+        const head = await objects.headObject(bucket, key);
+        if (head === undefined) throw missing();
+        return { status: 200, headers: objectHeaders(headers, head, head.size) };
       }
+      // One read: the object comes with its head. A view of its bytes, not a copy.
+      const object = await objects.getObject(bucket, key).catch((error: unknown) => {
+        throw isObjectStoreError(error, 'NoSuchKey') ? missing() : error;
+      });
+      const body = Buffer.from(object.body.buffer, object.body.byteOffset, object.body.byteLength);
+      const whole = objectHeaders(headers, object, body.length);
+      const range = read.range === undefined ? undefined : byteRange(read.range, body.length);
+      if (range === undefined) return { status: 200, headers: whole, body };
       const [first, last] = range;
       return {
         status: 206,
         headers: {
-          ...objectHeaders,
+          ...whole,
           'content-length': String(last - first + 1),
-          'content-range': `bytes ${first}-${last}/${body.byteLength}`,
+          'content-range': `bytes ${first}-${last}/${body.length}`,
         },
         body: body.subarray(first, last + 1),
       };
     }
   }
+}
+
+/** What S3 says of an object in HeadObject's and GetObject's headers; `length` is the bytes sent whole. */
+function objectHeaders(base: Record<string, string>, head: ObjectHead, length: number): Record<string, string> {
+  return {
+    ...base,
+    'content-type': head.contentType ?? 'binary/octet-stream',
+    'content-length': String(length),
+    'accept-ranges': 'bytes',
+    'last-modified': head.lastModified.toUTCString(),
+    ...(head.contentEncoding !== undefined ? { 'content-encoding': head.contentEncoding } : {}),
+    ...Object.fromEntries(Object.entries(head.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])),
+  };
 }
 
 /**

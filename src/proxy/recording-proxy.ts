@@ -197,7 +197,7 @@ export class RecordingProxy {
       const refused = proxyErrorAnswer('rest-xml', thrown, call.requestId);
       local = { status: refused.status, headers: refused.headers, body: Buffer.from(refused.body) };
     }
-    const body = local.body === undefined || call.method === 'HEAD' ? undefined : Buffer.from(local.body);
+    const body = call.method === 'HEAD' ? undefined : local.body;
     const bytesOut = body?.length ?? 0;
     await this.#record(
       call,
