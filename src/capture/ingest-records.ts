@@ -125,7 +125,8 @@ export function uncheckableRecord(raw: unknown, error: unknown): RecordVerdict &
   return { ok: false, errorCode: 'InvalidRecord', errorMessage: `The record could not be checked: ${what}.` };
 }
 
-function serialisable(value: unknown): boolean {
+/** Whether JSON.stringify can write the value (it recurses: a value nested deep enough overflows its stack). */
+export function serialisable(value: unknown): boolean {
   try {
     JSON.stringify(value);
     return true;

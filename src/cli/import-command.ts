@@ -4,7 +4,7 @@ import { INGEST_TARGET_PREFIX } from '../api/ingest-api.ts';
 import { RecordShapeError, recordsOfText } from '../lake/record-shapes.ts';
 import { CLIENT_OPTIONS, clientFor } from './client-options.ts';
 import { type CliIo, UsageError } from './io.ts';
-import { FileProblem, filesUnder, readRecordText, splitUnwritable, TOO_DEEP_TO_SEND } from './record-files.ts';
+import { FileProblem, filesUnder, readRecordText, sendWritable, TOO_DEEP_TO_SEND } from './record-files.ts';
 
 /**
  * `opentrail import PATH… --event-data-store STORE`: imports CloudTrail records from files on this machine
@@ -73,28 +73,26 @@ export async function importCommand(argv: string[], io: CliIo): Promise<number> 
   };
   const send = async (): Promise<void> => {
     if (pending.length === 0) return;
-    let batch = pending;
+    const batch = pending;
     pending = [];
     pendingChars = 0;
-    const call = () =>
-      client.call<ImportAnswer>('ImportRecords', { EventDataStore: store, Records: batch.map((p) => p.record) });
-    let answer: ImportAnswer;
-    try {
-      answer = await call();
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      const { ok, tooDeep } = splitUnwritable(batch, (p) => p.record);
-      for (const at of tooDeep) reject(at, TOO_DEEP_TO_SEND);
-      totals.rejected += tooDeep.length;
-      batch = ok;
-      if (batch.length === 0) return;
-      answer = await call();
-    }
+    const result = await sendWritable(
+      batch,
+      (p) => p.record,
+      (items) =>
+        client.call<ImportAnswer>('ImportRecords', { EventDataStore: store, Records: items.map((p) => p.record) }),
+      (at) => {
+        totals.rejected++;
+        reject(at, TOO_DEEP_TO_SEND);
+      },
+    );
+    if (result === undefined) return;
+    const { sent, answer } = result;
     totals.imported += answer.Imported;
     totals.duplicates += answer.Duplicates;
     totals.rejected += answer.Failed.length;
     for (const f of answer.Failed) {
-      const at = batch[f.Index];
+      const at = sent[f.Index];
       if (at !== undefined) reject(at, f.ErrorMessage);
     }
   };

@@ -3,7 +3,7 @@ import { SingleBar } from 'cli-progress';
 import { INGEST_TARGET_PREFIX } from '../api/ingest-api.ts';
 import { CLIENT_OPTIONS, clientFor } from './client-options.ts';
 import { type CliIo, UsageError } from './io.ts';
-import { FileProblem, readRecordText, splitUnwritable, TOO_DEEP_TO_SEND } from './record-files.ts';
+import { FileProblem, readRecordText, sendWritable, TOO_DEEP_TO_SEND } from './record-files.ts';
 
 /**
  * `opentrail ingest FILE…`: sends CloudTrail log files (`{"Records":[…]}`, gzipped or not) to a running
@@ -40,27 +40,26 @@ export async function ingestCommand(argv: string[], io: CliIo): Promise<number> 
   for (const file of files) {
     for (let i = 0; i < file.records.length; i += BATCH_RECORDS) {
       // Each record with its place in the file, for the lines about the rejected ones.
-      let batch = file.records.slice(i, i + BATCH_RECORDS).map((record, j) => ({ at: i + j, record }));
-      const call = () =>
-        client.call<{
-          Successful: unknown[];
-          Failed: { Index: number; ErrorCode: string; ErrorMessage: string }[];
-        }>('PutRecords', { Records: batch.map((b) => b.record) });
-      let result: Awaited<ReturnType<typeof call>>;
-      try {
-        result = await call();
-      } catch (error) {
-        if (!(error instanceof RangeError)) throw error;
-        const { ok, tooDeep } = splitUnwritable(batch, (b) => b.record);
-        for (const b of tooDeep) io.stderr.write(`${file.path}: record ${b.at}: ${TOO_DEEP_TO_SEND}\n`);
-        rejected += tooDeep.length;
-        batch = ok;
-        result = batch.length === 0 ? { Successful: [], Failed: [] } : await call();
-      }
-      accepted += result.Successful.length;
-      rejected += result.Failed.length;
-      for (const f of result.Failed) {
-        io.stderr.write(`${file.path}: record ${batch[f.Index]?.at}: ${f.ErrorCode}: ${f.ErrorMessage}\n`);
+      const batch = file.records.slice(i, i + BATCH_RECORDS).map((record, j) => ({ at: i + j, record }));
+      const result = await sendWritable(
+        batch,
+        (b) => b.record,
+        (items) =>
+          client.call<{
+            Successful: unknown[];
+            Failed: { Index: number; ErrorCode: string; ErrorMessage: string }[];
+          }>('PutRecords', { Records: items.map((b) => b.record) }),
+        (b) => {
+          rejected++;
+          io.stderr.write(`${file.path}: record ${b.at}: ${TOO_DEEP_TO_SEND}\n`);
+        },
+      );
+      if (result !== undefined) {
+        accepted += result.answer.Successful.length;
+        rejected += result.answer.Failed.length;
+        for (const f of result.answer.Failed) {
+          io.stderr.write(`${file.path}: record ${result.sent[f.Index]?.at}: ${f.ErrorCode}: ${f.ErrorMessage}\n`);
+        }
       }
       bar?.increment(batch.length);
     }

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { serialisable } from '../capture/ingest-records.ts';
 import { UsageError } from './io.ts';
 
 /**
@@ -79,22 +80,27 @@ export async function filesUnder(
 }
 
 /**
- * Splits records into those JSON.stringify can write and those nested too deeply for it (JSON.parse reads
- * any depth; writing recurses): for the rare batch whose request could not be written.
+ * Sends a batch with `send`. One record nested deeper than JSON.stringify reaches (JSON.parse reads any depth)
+ * makes the whole request unwritable: then each record that cannot be written goes to `tooDeep`, and the rest
+ * are sent. Resolves with the records sent and the answer, or undefined when none was left to send.
  */
-export function splitUnwritable<T>(items: readonly T[], record: (item: T) => unknown): { ok: T[]; tooDeep: T[] } {
-  const ok: T[] = [];
-  const tooDeep: T[] = [];
-  for (const item of items) {
-    try {
-      JSON.stringify(record(item));
-      ok.push(item);
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      tooDeep.push(item);
-    }
+export async function sendWritable<T, A>(
+  batch: T[],
+  record: (item: T) => unknown,
+  send: (items: readonly T[]) => Promise<A>,
+  tooDeep: (item: T) => void,
+): Promise<{ sent: T[]; answer: A } | undefined> {
+  try {
+    return { sent: batch, answer: await send(batch) };
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
   }
-  return { ok, tooDeep };
+  const sent: T[] = [];
+  for (const item of batch) {
+    if (serialisable(record(item))) sent.push(item);
+    else tooDeep(item);
+  }
+  return sent.length === 0 ? undefined : { sent, answer: await send(sent) };
 }
 
 export const TOO_DEEP_TO_SEND = 'is nested too deeply to send; flatten it';
