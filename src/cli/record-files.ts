@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { serialisable } from '../capture/ingest-records.ts';
+import { errorCode } from '../model/error-code.ts';
 import { UsageError } from './io.ts';
 
 /**
@@ -17,13 +18,13 @@ const gunzipAsync = promisify(gunzip);
 
 /** A regular file's text, gunzipped when it is gzip. A FIFO or device is never opened: reading one could block. */
 export async function readRecordText(path: string): Promise<string> {
-  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new FileProblem(`cannot be read (${error.code ?? error.message})`);
+  const info = await stat(path).catch((error: unknown) => {
+    throw new FileProblem(unreadable(error));
   });
   if (info.isDirectory()) throw new FileProblem('is a folder; name the files in it');
   if (!info.isFile()) throw new FileProblem('is not a regular file (a pipe or device); copy it to a file first');
-  let bytes: Buffer = await readFile(path).catch((error: NodeJS.ErrnoException) => {
-    throw new FileProblem(`cannot be read (${error.code ?? error.message})`);
+  let bytes: Buffer = await readFile(path).catch((error: unknown) => {
+    throw new FileProblem(unreadable(error));
   });
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     bytes = await gunzipAsync(bytes).catch((error: Error) => {
@@ -31,6 +32,10 @@ export async function readRecordText(path: string): Promise<string> {
     });
   }
   return bytes.toString('utf8');
+}
+
+function unreadable(error: unknown): string {
+  return `cannot be read (${errorCode(error) ?? (error as Error).message})`;
 }
 
 export interface FoundFile {
@@ -55,7 +60,7 @@ export async function filesUnder(
       info = await stat(path);
     } catch (error) {
       if (named) throw new UsageError(`${path} does not exist`);
-      skip(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      skip(path, unreadable(error));
       return [];
     }
     if (info.isFile()) return [{ path, bytes: info.size }];

@@ -1,6 +1,7 @@
 import { createApp } from '../app.ts';
 import { ConfigError, loadConfig, settingName } from '../config/load-config.ts';
 import type { AdminIdentity } from '../identity/index.ts';
+import { errorCode } from '../model/error-code.ts';
 import { MOTO_ACCOUNT_ID, MOTO_TEST_KEYS } from '../proxy/index.ts';
 import type { CliIo } from './io.ts';
 
@@ -103,9 +104,4 @@ function listenProblem(error: unknown, host: string, port: number): string | und
     default:
       return undefined;
   }
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }

@@ -27,6 +27,7 @@ import { constants, type Dirent, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import { errorCode } from '../model/error-code.ts';
 import {
   assertBucketName,
   assertKeySize,
@@ -480,11 +481,6 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
       throw new ObjectStoreError('StoreUnavailable', `Filesystem error ${code}`, { cause: error });
     throw error;
   }
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 function invalidKey(key: string, reason: string): ObjectStoreError {
