@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Caller } from '../identity/index.ts';
 import type { Clock } from '../model/clock.ts';
+import { dropOldest } from '../model/drop-oldest.ts';
 import type { IdSource } from '../model/ids.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { stringHash } from '../model/string-hash.ts';
@@ -193,10 +194,7 @@ export class LakeQueries {
     }
     const translated = await this.#translateAnew(statement, stores);
     this.#translations.set(statement, translated);
-    for (const old of this.#translations.keys()) {
-      if (this.#translations.size <= TRANSLATIONS_KEPT) break;
-      this.#translations.delete(old);
-    }
+    dropOldest(this.#translations, TRANSLATIONS_KEPT);
     return translated;
   }
 
@@ -440,10 +438,7 @@ export class LakeQueries {
       query: running.query,
       ...(rows.length <= RECENT_ROWS ? { rows } : {}),
     });
-    for (const old of this.#recent.keys()) {
-      if (this.#recent.size <= RECENT_QUERIES) break;
-      this.#recent.delete(old);
-    }
+    dropOldest(this.#recent, RECENT_QUERIES);
     this.#active.delete(running.query.queryId);
     for (const wake of this.#waiters.get(running.query.queryId) ?? []) wake();
     this.#waiters.delete(running.query.queryId);

@@ -1,3 +1,4 @@
+import { dropOldest } from '../model/drop-oldest.ts';
 import { ServiceError } from '../model/service-error.ts';
 import type { Connection } from '../store/database.ts';
 import { duckdbFunctionName } from './sql-functions.ts';
@@ -122,10 +123,7 @@ async function relationTree(conn: Connection, sql: string): Promise<Tree> {
   if (json === undefined) {
     json = JSON.stringify(((await serialize(conn, sql))['statements'] as Tree[])[0]);
     relationTrees.set(sql, json);
-    for (const old of relationTrees.keys()) {
-      if (relationTrees.size <= RELATION_TREES_KEPT) break;
-      relationTrees.delete(old);
-    }
+    dropOldest(relationTrees, RELATION_TREES_KEPT);
   }
   // A fresh copy: the query's tree takes it in and is changed afterwards (dropLocations).
   return JSON.parse(json) as Tree;
