@@ -1,6 +1,6 @@
 import { buildApiCallRecord, recordedMembers } from '../capture/api-call-record.ts';
 import type { Caller } from '../identity/index.ts';
-import { holdsLoneSurrogate, LONE_SURROGATE_ADVICE, mayHoldLoneSurrogate } from '../model/lone-surrogate.ts';
+import { LONE_SURROGATE_ADVICE, sentLoneSurrogate } from '../model/lone-surrogate.ts';
 import { isKnownRegion } from '../model/regions.ts';
 import { type ErrorName, PROTOCOL_ERRORS, ServiceError } from '../model/service-error.ts';
 import { type ApiRequest, type ApiResponse, awsJsonStringify, headerValue } from './http-types.ts';
@@ -174,7 +174,7 @@ function parseJsonBody(body: Buffer): Record<string, unknown> {
     throw new ServiceError('SerializationException', 'The request body must be a JSON object.');
   }
   // Such a value could be neither stored nor recorded: the call's record would be refused by history.
-  if (mayHoldLoneSurrogate(text) && holdsLoneSurrogate(parsed)) {
+  if (sentLoneSurrogate(text, parsed)) {
     throw new ServiceError('SerializationException', `A string of the request body ${LONE_SURROGATE_ADVICE}.`);
   }
   return parsed as Record<string, unknown>;

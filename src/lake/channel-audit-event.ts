@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isoSeconds } from '../model/clock.ts';
-import { holdsLoneSurrogate, LONE_SURROGATE_ADVICE, mayHoldLoneSurrogate } from '../model/lone-surrogate.ts';
+import { LONE_SURROGATE_ADVICE, sentLoneSurrogate } from '../model/lone-surrogate.ts';
 
 /**
  * One PutAuditEvents entry checked against AWS's integration schema (facts §4.5, §8.6) and wrapped into the
@@ -73,7 +73,7 @@ export function checkAuditEvent(event: AuditEventInput, ownerAccountId: string):
     return fail('InvalidData', 'eventData is not valid JSON.');
   }
   if (!isObject(data)) return fail('InvalidData', 'eventData must be a JSON object.');
-  if (mayHoldLoneSurrogate(event.eventData) && holdsLoneSurrogate(data)) {
+  if (sentLoneSurrogate(event.eventData, data)) {
     return fail('InvalidData', `A string of eventData ${LONE_SURROGATE_ADVICE}.`);
   }
   const shape = checkShape(data, event.eventData.length);

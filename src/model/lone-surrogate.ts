@@ -22,16 +22,12 @@ export function wellFormedJson(json: string): string {
 }
 
 /**
- * Whether a JSON text someone sent may hold one: a surrogate escape (paired ones too, which Python's json
- * writes for every character beyond the BMP) or a surrogate itself. False means it certainly holds none.
+ * Whether a JSON text someone sent, parsed into `value`, holds a lone surrogate. The text is looked at first:
+ * without a surrogate escape (paired ones too, which Python's json writes for every character beyond the BMP)
+ * or a surrogate itself, it holds none, and the value need not be serialised again to tell.
  */
-export function mayHoldLoneSurrogate(text: string): boolean {
-  return /\\u[dD][89a-fA-F]|[\ud800-\udfff]/.test(text);
-}
-
-/** Whether a parsed JSON value holds a lone surrogate in a string or a member name. */
-export function holdsLoneSurrogate(value: unknown): boolean {
-  return stringifiedLoneSurrogate(JSON.stringify(value));
+export function sentLoneSurrogate(text: string, value: unknown): boolean {
+  return /\\u[dD][89a-fA-F]|[\ud800-\udfff]/.test(text) && stringifiedLoneSurrogate(JSON.stringify(value));
 }
 
 export const LONE_SURROGATE_ADVICE =
