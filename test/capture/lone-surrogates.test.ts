@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateTrailCommand, LookupEventsCommand, PutEventSelectorsCommand } from '@aws-sdk/client-cloudtrail';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { stringifiedLoneSurrogate, wellFormedJson } from '../../src/model/lone-surrogate.ts';
+import { managementRecord } from '../helpers/records.ts';
 import { rejectsWith, startTestServer, type TestWorld } from '../helpers/server.ts';
 import { rawRequest, SDK_PREFIX } from '../helpers/signed-request.ts';
 
@@ -91,18 +92,11 @@ describe('lone surrogates sent to the service', () => {
   });
 
   it('refuses an ingested record holding one, alone, and stores the others', async () => {
-    const eventTime = new Date(Date.now() - 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const record = (eventName: string) => ({
-      eventVersion: '1.09',
-      userIdentity: { type: 'IAMUser', principalId: 'AIDAEXAMPLE0000000001', userName: 'dana' },
-      eventTime,
-      eventSource: 'ec2.amazonaws.com',
-      eventName,
-      awsRegion: 'us-east-1',
-      sourceIPAddress: '203.0.113.9',
-      requestParameters: { note: eventName === 'Lone' ? 'bad\ud800' : PAIRED },
-      responseElements: null,
-    });
+    const record = (eventName: string) =>
+      managementRecord(world.app.admin.accountId, {
+        eventName,
+        requestParameters: { note: eventName === 'Lone' ? 'bad\ud800' : PAIRED },
+      });
     const answer = await world
       .ingestApi()
       .call<{ Successful: { Index: number; EventID: string }[]; Failed: { Index: number; ErrorCode: string }[] }>(
