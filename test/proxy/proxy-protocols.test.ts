@@ -9,6 +9,7 @@ import { NodeSha256 } from '../../src/model/node-sha256.ts';
 import type { Json } from '../delivery/delivered-files.ts';
 import { awsCli } from '../helpers/aws-cli.ts';
 import { useMoto } from '../helpers/moto.ts';
+import { rawRequest } from '../helpers/signed-request.ts';
 import { dataTrail, history, withProxy } from './proxy-world.ts';
 
 const run = promisify(execFile);
@@ -90,33 +91,13 @@ describe('the recording proxy, protocol by protocol', () => {
 
   it('records query parameters named __proto__ or constructor as members, never touching shared prototypes', () =>
     withProxy(moto.endpoint, async (p) => {
-      const port = new URL(p.w.url).port;
-      const body = 'Action=ListQueues&Version=2012-11-05&__proto__.polluted=1&constructor.prototype.polluted=2';
-      const signer = new SignatureV4({
+      const { status } = await rawRequest({
+        url: p.w.url,
         credentials: p.w.adminCredentials,
-        region: 'us-east-1',
         service: 'sqs',
-        sha256: NodeSha256,
-      });
-      const signed = await signer.sign(
-        {
-          method: 'POST',
-          protocol: 'http:',
-          hostname: '127.0.0.1',
-          path: '/',
-          query: {},
-          headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-          body,
-        },
-        { signingDate: new Date(p.clock.now()) },
-      );
-      const status = await new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: signed.headers }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
-        req.on('error', reject);
-        req.end(body);
+        contentType: 'application/x-www-form-urlencoded; charset=utf-8',
+        body: 'Action=ListQueues&Version=2012-11-05&__proto__.polluted=1&constructor.prototype.polluted=2',
+        signingDate: new Date(p.clock.now()),
       });
       assert.equal(status, 200);
       // The server runs in this process: its objects are these.
