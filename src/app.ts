@@ -12,7 +12,7 @@ import type { Services } from './api/services.ts';
 import { Capture } from './capture/capture.ts';
 import { IngestCheckers } from './capture/ingest-workers.ts';
 import type { Config } from './config/load-config.ts';
-import { EventHistory, HistoryConsumer, LookupRateLimit } from './history/index.ts';
+import { EventHistory, HistoryConsumer, LookupRateLimit, readyForLookups } from './history/index.ts';
 import { type AdminIdentity, bootstrapAdmin, IdentityStore, rootPrincipal } from './identity/index.ts';
 import {
   applyLakeRetention,
@@ -197,7 +197,9 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     await db.connect(),
   ];
   // Lookups run in parallel on their own connections; DuckDB executes each on its own threads.
-  const reads = new ConnectionPool(await Promise.all(Array.from({ length: READ_CONNECTIONS }, () => db.connect())));
+  const reads = new ConnectionPool(
+    await Promise.all(Array.from({ length: READ_CONNECTIONS }, async () => readyForLookups(await db.connect()))),
+  );
 
   const identity = await IdentityStore.load(
     controlConn,

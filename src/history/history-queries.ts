@@ -33,6 +33,16 @@ export interface PageKey {
 
 export type HistoryRow = Record<string, unknown>;
 
+/**
+ * Readies a connection for lookups. DuckDB's late materialization turns a top-N of up to 50 rows into a
+ * semi-join back onto the table by rowid, and that second scan reads the whole table (10M events: 1 → 4-6 ms
+ * per key query), so a page of 50 keys is cheaper without it.
+ */
+export async function readyForLookups(conn: Connection): Promise<Connection> {
+  await conn.raw.run('SET late_materialization_max_rows = 0');
+  return conn;
+}
+
 const FIRST_WINDOW_MS = 3600 * 1000;
 const WINDOW_GROWTH = 8;
 
@@ -100,11 +110,12 @@ const ROW_COLUMNS = `seq, epoch_ms(event_time) AS t, access_key_id, username, re
 export async function pageRows(conn: Connection, keys: PageKey[]): Promise<HistoryRow[]> {
   if (keys.length === 0) return [];
   const seqs = keys.map((k) => k.seq);
-  // The seqs are integers we read from the table, so the IN list is safe to write out; a literal list
-  // (with the range) lets DuckDB skip everything outside the rows it needs.
+  // The seqs are integers we read from the table, so the list is safe to write out; the literal range lets
+  // DuckDB skip everything outside the rows it needs. list_contains tests the range's rows in the scan,
+  // where `seq IN (…)` planned a hash join (1-2 ms more a page).
   const reader = await conn.raw.runAndReadAll(
     `SELECT ${ROW_COLUMNS} FROM history_events
-     WHERE seq BETWEEN ${Math.min(...seqs)} AND ${Math.max(...seqs)} AND seq IN (${seqs.join(',')})`,
+     WHERE seq BETWEEN ${Math.min(...seqs)} AND ${Math.max(...seqs)} AND list_contains([${seqs.join(',')}], seq)`,
   );
   const bySeq = new Map<number, HistoryRow>();
   for (const row of reader.getRowObjectsJS() as HistoryRow[]) bySeq.set(Number(row['seq']), row);
