@@ -1,4 +1,4 @@
-import type { ConsumerHandler } from '../log/consumer.ts';
+import { type ConsumerHandler, PassedCursorSaves } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
 import { headerCategory, mayHaveExtraMembers, recordBytes } from '../log/record-payload.ts';
 import type { Connection } from '../store/database.ts';
@@ -42,13 +42,19 @@ export class HistoryConsumer implements ConsumerHandler {
   readonly name = HISTORY_CONSUMER;
   readonly #conn: Connection;
   readonly #onSkip: (seq: number, error: unknown) => void;
-  /** The persisted cursor: records up to it are stored (or skipped) already. */
+  /** Records up to here are stored, skipped, or held nothing for history; the saved cursor may lag behind. */
   #appliedThrough = 0;
   #skipped = 0;
+  readonly #passedSaves: PassedCursorSaves;
 
-  constructor(conn: Connection, onSkip: (seq: number, error: unknown) => void) {
+  constructor(
+    conn: Connection,
+    onSkip: (seq: number, error: unknown) => void,
+    passedSaves: PassedCursorSaves = new PassedCursorSaves(),
+  ) {
     this.#conn = conn;
     this.#onSkip = onSkip;
+    this.#passedSaves = passedSaves;
   }
 
   /** Records skipped since this process started (each one was reported to `onSkip`). */
@@ -71,7 +77,12 @@ export class HistoryConsumer implements ConsumerHandler {
     const fresh = entries.filter((e) => e.seq > this.#appliedThrough);
     if (fresh.length === 0) return;
     const kept = fresh.filter(isHistoryRecord);
-    if (kept.length === 0) return this.#saveCursorOnly((fresh[fresh.length - 1] as LogEntry).seq);
+    if (kept.length === 0) {
+      const last = (fresh[fresh.length - 1] as LogEntry).seq;
+      if (this.#passedSaves.due()) return this.#saveCursorOnly(last);
+      this.#appliedThrough = last;
+      return;
+    }
     await this.#applyIsolating(kept);
     // The cursor moves to the batch's last record also when that one was left out.
     const last = (fresh[fresh.length - 1] as LogEntry).seq;
@@ -118,6 +129,7 @@ export class HistoryConsumer implements ConsumerHandler {
       await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, last]);
     });
     this.#appliedThrough = last;
+    this.#passedSaves.saved();
   }
 
   async #saveCursorOnly(seq: number): Promise<void> {
@@ -125,5 +137,6 @@ export class HistoryConsumer implements ConsumerHandler {
       await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, seq]);
     });
     this.#appliedThrough = seq;
+    this.#passedSaves.saved();
   }
 }

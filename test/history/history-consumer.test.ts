@@ -7,8 +7,9 @@ import { describe, it } from 'node:test';
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { HistoryConsumer } from '../../src/history/index.ts';
-import { ConsumerRunner } from '../../src/log/consumer.ts';
+import { ConsumerRunner, PassedCursorSaves } from '../../src/log/consumer.ts';
 import { EventLog } from '../../src/log/event-log.ts';
+import { encodePayload } from '../../src/log/record-payload.ts';
 import { Connection, Database } from '../../src/store/database.ts';
 import { withServer } from '../helpers/server.ts';
 
@@ -74,6 +75,7 @@ interface World {
   skipped: number[];
   errors: unknown[];
   delays: number[];
+  savesClock: { ms: number };
   /** Called after each skip and each reported error: tests change the store's behaviour from here. */
   hooks: { afterSkip(): void; afterError(): void };
   storedSeqs(): Promise<number[]>;
@@ -88,10 +90,16 @@ async function withHistory(fn: (world: World) => Promise<void>): Promise<void> {
   const errors: unknown[] = [];
   const delays: number[] = [];
   const hooks = { afterSkip() {}, afterError() {} };
-  const consumer = new HistoryConsumer(conn, (seq) => {
-    skipped.push(seq);
-    hooks.afterSkip();
-  });
+  // The pace of cursor-only saves runs on a clock of the test's own, standing still unless a test moves it.
+  const savesClock = { ms: 0 };
+  const consumer = new HistoryConsumer(
+    conn,
+    (seq) => {
+      skipped.push(seq);
+      hooks.afterSkip();
+    },
+    new PassedCursorSaves(() => savesClock.ms),
+  );
   const runner = new ConsumerRunner(log, consumer, {
     onError: (_name, error) => {
       errors.push(error);
@@ -107,7 +115,7 @@ async function withHistory(fn: (world: World) => Promise<void>): Promise<void> {
     (await conn.raw.runAndReadAll('SELECT seq FROM history_events ORDER BY seq')).getRows().map((r) => Number(r[0]));
   try {
     await runner.start();
-    await fn({ log, conn, consumer, runner, skipped, errors, delays, hooks, storedSeqs });
+    await fn({ log, conn, consumer, runner, skipped, errors, delays, savesClock, hooks, storedSeqs });
   } finally {
     await runner.stop();
     await log.close();
@@ -225,6 +233,55 @@ describe('history consumer and records it cannot store', { timeout: 20_000 }, ()
           found.Events?.map((e) => e.EventId),
           [id],
         );
+      }
+    });
+  });
+});
+
+describe('history consumer and records that hold nothing for it', { timeout: 20_000 }, () => {
+  /** A data event as the service logs it: with the routing header that lets history pass it unparsed. */
+  const dataEvent = (eventID: string) => {
+    const fields = JSON.parse(
+      record(eventID, { eventName: 'GetObject', managementEvent: false, eventCategory: 'Data' }),
+    );
+    return encodePayload(fields, JSON.stringify(fields));
+  };
+  const savedCursor = async (conn: Connection) =>
+    Number(
+      (await conn.raw.runAndReadAll("SELECT seq FROM consumer_cursors WHERE consumer = 'history'")).getRows()[0]?.[0],
+    );
+
+  it('saves a cursor that only passed data events once a second; a restart finds nothing in them again', async () => {
+    await withHistory(async ({ log, conn, runner, savesClock, storedSeqs }) => {
+      const passData = async (id: string) => {
+        await log.append([dataEvent(id)]);
+        await runner.caughtUp(log.committedSeq);
+      };
+      await appendAll(log, [record('a')]);
+      await runner.caughtUp(1);
+      await passData('b');
+      savesClock.ms += PassedCursorSaves.INTERVAL_MS;
+      await passData('c');
+      assert.equal(await savedCursor(conn), 3, 'a second after the last save, passing data events saves the cursor');
+      await passData('d');
+      await passData('e');
+      // Each of these came alone, less than a second after a save: neither saved the cursor.
+      assert.equal(runner.cursor, 5);
+      assert.equal(await savedCursor(conn), 3);
+
+      // A crash now: a new consumer starts from the saved cursor, reads the data events again, keeps none.
+      await runner.stop();
+      const again = new HistoryConsumer(conn, () => assert.fail('nothing is skipped'));
+      const rerun = new ConsumerRunner(log, again);
+      await rerun.start();
+      try {
+        assert.equal(rerun.cursor, 3);
+        await appendAll(log, [record('f')]);
+        await rerun.caughtUp(6);
+        assert.deepEqual(await storedSeqs(), [1, 6]);
+        assert.equal(await savedCursor(conn), 6, 'a batch with a record to store saves its cursor with it');
+      } finally {
+        await rerun.stop();
       }
     });
   });
