@@ -520,7 +520,9 @@ function hostBucket(host: string): string | undefined {
 
 function unnamedOperation(req: IncomingMessage): string {
   const target = header(req.headers, 'x-amz-target');
-  return target !== undefined ? target.slice(target.lastIndexOf('.') + 1) : `${req.method ?? 'GET'}Request`;
+  // A record's eventName is never empty: a target ending in its dot names no operation.
+  const named = target?.slice(target.lastIndexOf('.') + 1);
+  return named ? named : `${req.method ?? 'GET'}Request`;
 }
 
 const ANSWER_HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'trailer', 'upgrade']);

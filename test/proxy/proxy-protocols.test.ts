@@ -109,6 +109,21 @@ describe('the recording proxy, protocol by protocol', () => {
       assert.deepEqual(params['constructor'], { prototype: { polluted: '2' } });
     }));
 
+  it('names a call whose X-Amz-Target has no operation after its dot by its method, never with an empty name', () =>
+    withProxy(moto.endpoint, async (p) => {
+      await rawRequest({
+        url: p.w.url,
+        credentials: p.w.adminCredentials,
+        service: 'sqs',
+        target: 'AmazonSQS.',
+        contentType: 'application/x-amz-json-1.0',
+        body: '{}',
+        signingDate: new Date(p.clock.now()),
+      });
+      const [recorded] = await history(p.w, 'sqs.amazonaws.com');
+      assert.equal(recorded?.['eventName'], 'POSTRequest');
+    }));
+
   it('takes virtual-hosted-style S3 requests and forwards them path-style', () =>
     withProxy(moto.endpoint, async (p) => {
       const port = new URL(p.w.url).port;
