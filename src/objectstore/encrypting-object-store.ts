@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readSecretFile, writeSecretFile } from '../identity/index.ts';
-import type { ObjectHead, ObjectStore, PutObjectInput, StoredObject } from './object-store.ts';
+import type { ObjectHead, ObjectStore, OwnedBucket, PutObjectInput, StoredObject } from './object-store.ts';
 
 /**
  * KMS-style encryption at rest for the local store: each object encrypted with a fresh AES-256-GCM data
@@ -45,6 +45,10 @@ export class EncryptingObjectStore implements ObjectStore {
 
   bucketOwner(bucket: string): Promise<string | undefined> {
     return this.#inner.bucketOwner(bucket);
+  }
+
+  ownedBuckets(owner: string): Promise<OwnedBucket[]> {
+    return this.#inner.ownedBuckets(owner);
   }
 
   async putObject(input: PutObjectInput): Promise<void> {

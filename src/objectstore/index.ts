@@ -13,6 +13,7 @@ export {
   type ObjectStore,
   ObjectStoreError,
   type ObjectStoreErrorCode,
+  type OwnedBucket,
   type PutObjectInput,
   type StoredObject,
 } from './object-store.ts';

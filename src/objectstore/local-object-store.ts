@@ -37,6 +37,7 @@ import {
   type ObjectHead,
   type ObjectStore,
   ObjectStoreError,
+  type OwnedBucket,
   type PutObjectInput,
   pageSize,
   type StoredObject,
@@ -90,6 +91,26 @@ export class LocalObjectStore implements ObjectStore {
         if (errorCode(error) === 'ENOENT') return undefined;
         throw error;
       }
+    });
+  }
+
+  async ownedBuckets(owner: string): Promise<OwnedBucket[]> {
+    const dir = join(this.#root, 'bucket-owners');
+    return guard(async () => {
+      const names = await readdir(dir).catch((error: unknown) => {
+        if (errorCode(error) === 'ENOENT') return [];
+        throw error;
+      });
+      const owned: OwnedBucket[] = [];
+      for (const file of names.filter((n) => n.endsWith('.json')).sort()) {
+        const name = file.slice(0, -'.json'.length);
+        const path = join(dir, file);
+        const claim = JSON.parse(await readFile(path, 'utf8')) as { accountId: string };
+        // A claim outlives a bucket folder removed by hand: only a bucket that is there is listed.
+        if (claim.accountId !== owner || !(await lstatOrUndefined(this.#bucketDir(name)))?.isDirectory()) continue;
+        owned.push({ name, createdAt: (await lstat(path)).mtime });
+      }
+      return owned;
     });
   }
 

@@ -57,6 +57,12 @@ export interface ListObjectsResult {
   nextStartAfter?: string;
 }
 
+export interface OwnedBucket {
+  name: string;
+  /** When the account claimed it. */
+  createdAt: Date;
+}
+
 export interface ObjectStore {
   readonly kind: 'local' | 's3';
   bucketExists(bucket: string): Promise<boolean>;
@@ -68,6 +74,8 @@ export interface ObjectStore {
   createBucket(bucket: string, owner?: string): Promise<void>;
   /** The account that owns the bucket: on the local store the first to claim it; undefined when none did, and on S3. */
   bucketOwner(bucket: string): Promise<string | undefined>;
+  /** The buckets `owner` claimed, by name (local store); an S3 endpoint keeps its owners to itself: none. */
+  ownedBuckets(owner: string): Promise<OwnedBucket[]>;
   /** The bucket must exist: no store creates one on write. */
   putObject(input: PutObjectInput): Promise<void>;
   getObject(bucket: string, key: string): Promise<StoredObject>;

@@ -26,6 +26,7 @@ import {
   type ObjectHead,
   type ObjectStore,
   ObjectStoreError,
+  type OwnedBucket,
   type PutObjectInput,
   pageSize,
   type StoredObject,
@@ -93,6 +94,11 @@ export class S3ObjectStore implements ObjectStore {
   async bucketOwner(bucket: string): Promise<string | undefined> {
     if (!(await this.bucketExists(bucket))) throw noSuchBucket(bucket);
     return undefined;
+  }
+
+  /** See bucketOwner: no bucket is known here to belong to an account. */
+  async ownedBuckets(_owner: string): Promise<OwnedBucket[]> {
+    return [];
   }
 
   async putObject(input: PutObjectInput): Promise<void> {

@@ -9,13 +9,14 @@ import {
 import { escapeXml } from './protocol-errors.ts';
 
 /**
- * The reads of S3 that `aws cloudtrail validate-logs` and `aws s3 ls`/`cp` make, answered from the local object
+ * The reads of S3 that `aws cloudtrail validate-logs` and `aws s3 ls`/`cp` make (ListBuckets included), answered from the local object
  * store when no S3 upstream is configured (`AWS_ENDPOINT_URL_S3=http://127.0.0.1:4790`): with the local store,
  * the default, the AWS CLI could otherwise not read the files it validates. Only the bucket's owning account
  * may read it, as a bucket without a policy on S3; anything but these reads is NotImplemented. The caller has
  * already been verified (SigV4) by the recording proxy, which records each read as it records a proxied call.
  */
 export const LOCAL_S3_READS = new Set([
+  'ListBuckets',
   'GetBucketLocation',
   'HeadBucket',
   'ListObjects',
@@ -78,6 +79,9 @@ async function answer(objects: ObjectStore, read: LocalS3Read): Promise<LocalS3A
       `opentrail serves only reads of its local buckets over S3 (${[...LOCAL_S3_READS].join(', ')}); start it with an S3 endpoint (--s3-endpoint) or an upstream (--upstream) for ${operation ?? 'this request'}.`,
     );
   }
+  if (operation === 'ListBuckets') {
+    return xml({ 'x-amz-request-id': read.requestId }, await bucketList(objects, read.accountId));
+  }
   const bucket = labels['Bucket'] ?? '';
   if (!(await objects.bucketExists(bucket))) {
     throw new ServiceError('NoSuchBucket', `The specified bucket does not exist: ${bucket}`);
@@ -122,6 +126,20 @@ async function answer(objects: ObjectStore, read: LocalS3Read): Promise<LocalS3A
       };
     }
   }
+}
+
+/**
+ * ListBuckets: the caller's own buckets, as `aws s3 ls` lists them. The owner's ID is the account's: S3 would
+ * give a canonical user ID, which this store has no notion of.
+ */
+async function bucketList(objects: ObjectStore, accountId: string): Promise<string> {
+  const buckets = (await objects.ownedBuckets(accountId))
+    .map(
+      (b) =>
+        `<Bucket><Name>${escapeXml(b.name)}</Name><CreationDate>${b.createdAt.toISOString()}</CreationDate></Bucket>`,
+    )
+    .join('');
+  return `<ListAllMyBucketsResult xmlns="${XMLNS}"><Owner><ID>${accountId}</ID></Owner><Buckets>${buckets}</Buckets></ListAllMyBucketsResult>`;
 }
 
 /** What S3 says of an object in HeadObject's and GetObject's headers; `length` is the bytes sent whole. */

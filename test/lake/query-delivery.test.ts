@@ -210,6 +210,7 @@ function hookedStore(dataDir: string, beforePut: (input: PutObjectInput) => Prom
     bucketExists: (b) => inner.bucketExists(b),
     createBucket: (b, owner) => inner.createBucket(b, owner),
     bucketOwner: (b) => inner.bucketOwner(b),
+    ownedBuckets: (owner) => inner.ownedBuckets(owner),
     putObject: async (input) => {
       await beforePut(input);
       await inner.putObject(input);

@@ -201,6 +201,27 @@ describe('local object store', () => {
         assert.equal(await new LocalObjectStore({ dataDir }).bucketOwner('owned'), '111111111111');
       }));
 
+    it('lists the buckets an account claimed, by name, and not a claimed bucket whose folder is gone', () =>
+      withLocal(async (store, dataDir) => {
+        assert.deepEqual(await store.ownedBuckets('111111111111'), []);
+        for (const [bucket, owner] of [
+          ['zeta-logs', '111111111111'],
+          ['alpha-logs', '111111111111'],
+          ['theirs', '222222222222'],
+          ['removed', '111111111111'],
+        ] as const) {
+          await store.createBucket(bucket, owner);
+        }
+        await store.createBucket('unclaimed');
+        await rm(join(dataDir, 'buckets', 'removed'), { recursive: true });
+        const owned = await store.ownedBuckets('111111111111');
+        assert.deepEqual(
+          owned.map((b) => b.name),
+          ['alpha-logs', 'zeta-logs'],
+        );
+        assert.ok(owned.every((b) => Math.abs(b.createdAt.getTime() - Date.now()) < 60_000));
+      }));
+
     it('gives a bucket to exactly one of many concurrent claims, leaving no temporary files', () =>
       withLocal(async (store, dataDir) => {
         const claimants = Array.from({ length: 12 }, (_, i) => String(100000000000 + i));

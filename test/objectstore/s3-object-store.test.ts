@@ -77,6 +77,18 @@ describe('S3 object store', () => {
     }
   });
 
+  it('names no bucket as owned by an account: the endpoint keeps its own owners', async () => {
+    await resetMoto();
+    const store = s3Store('us-east-1');
+    try {
+      await store.createBucket('some-bucket');
+      assert.deepEqual(await store.ownedBuckets('111111111111'), []);
+    } finally {
+      store.close();
+      await resetMoto();
+    }
+  });
+
   it('fails with StoreUnavailable, keeping the cause, when nothing answers at the endpoint', async () => {
     const port = await closedPort();
     const store = new S3ObjectStore({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', ...CREDENTIALS });

@@ -115,6 +115,14 @@ describe('aws cloudtrail validate-logs on the local store', () => {
     assert.ok((await readFile(target)).equals(big));
   });
 
+  it('lists the caller its own local buckets with aws s3 ls, and another account none of them', async () => {
+    const mine = await awsCli(['s3', 'ls', '--endpoint-url', world.url], world.adminCredentials);
+    assert.match(mine.stdout, new RegExp(`^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d ${BUCKET}$`, 'm'));
+    const other = await world.newAccount();
+    const theirs = await awsCli(['s3', 'ls', '--endpoint-url', world.url], other.root);
+    assert.equal(theirs.stdout.trim(), '');
+  });
+
   it('answers the S3 reads to the owning account only, and refuses writes', async () => {
     const location = await s3.send(new GetBucketLocationCommand({ Bucket: BUCKET }));
     assert.equal(location.LocationConstraint, undefined);
