@@ -12,7 +12,7 @@ import type { Services } from './api/services.ts';
 import { Capture } from './capture/capture.ts';
 import { IngestCheckers } from './capture/ingest-workers.ts';
 import type { Config } from './config/load-config.ts';
-import { EventHistory, HistoryConsumer, LookupRateLimit, readyForLookups } from './history/index.ts';
+import { EventHistory, HistoryConsumer, HistoryIndex, LookupRateLimit, readyForLookups } from './history/index.ts';
 import { type AdminIdentity, bootstrapAdmin, IdentityStore, rootPrincipal } from './identity/index.ts';
 import {
   applyLakeRetention,
@@ -74,6 +74,8 @@ export interface AppDeps {
   lakeResultFileBytes?: number;
   /** Lake imports' batch sizes (LakeImportsDeps); tests make them small to see an import stored in parts. */
   importBatches?: { events: number; storeRows: number };
+  /** Records per run of event history's hash index (RUN_EVENTS); tests make it small to see runs made. */
+  historyIndexRunEvents?: number;
 }
 
 export interface App {
@@ -281,7 +283,8 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   });
   lakeImports.recover();
   closers.push(() => lakeImports.close());
-  const history = new EventHistory(reads, clock);
+  const historyIndex = await HistoryIndex.load(historyConn, deps.historyIndexRunEvents);
+  const history = new EventHistory(reads, clock, historyIndex);
   const capture = new Capture(log);
   const channels = new ChannelService({
     store: await ChannelStore.load(controlConn),
@@ -343,8 +346,10 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     logger,
   };
 
-  const historyConsumer = new HistoryConsumer(historyConn, (seq, error) =>
-    logger.error({ err: error, seq }, 'history skipped a record it could not store'),
+  const historyConsumer = new HistoryConsumer(
+    historyConn,
+    (seq, error) => logger.error({ err: error, seq }, 'history skipped a record it could not store'),
+    { index: historyIndex },
   );
   let lakeRunner: ConsumerRunner | undefined;
   const historyRunner = new ConsumerRunner(log, historyConsumer, {
@@ -439,6 +444,8 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
         consumers: { [historyRunner.name]: historyRunner.cursor, [lakeConsumer.name]: lakeRunner?.cursor ?? null },
         // Records a consumer could not store and stepped over since this process started (each one logged).
         skippedRecords: { [historyRunner.name]: historyConsumer.skipped },
+        // LookupEvents by EventId and ResourceName: what the hash index's runs cover (history-index.ts).
+        historyIndex: { watermark: historyIndex.watermark, runs: historyIndex.runs },
         delivery: { cursorFloor: delivery.cursorFloor() ?? null },
         memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, externalBytes: memory.external },
       };

@@ -2,6 +2,7 @@ import { type ConsumerHandler, PassedCursorSaves } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
 import { headerCategory, mayHaveExtraMembers, recordBytes } from '../log/record-payload.ts';
 import type { Connection } from '../store/database.ts';
+import type { HistoryIndex } from './history-index.ts';
 import { insertRecords, insertResources, recordBatch } from './history-table.ts';
 
 /**
@@ -46,15 +47,18 @@ export class HistoryConsumer implements ConsumerHandler {
   #appliedThrough = 0;
   #skipped = 0;
   readonly #passedSaves: PassedCursorSaves;
+  readonly #index: HistoryIndex | undefined;
 
+  /** `index` is extended after the batches that store records; tests pass `passedSaves` with their own clock. */
   constructor(
     conn: Connection,
     onSkip: (seq: number, error: unknown) => void,
-    passedSaves: PassedCursorSaves = new PassedCursorSaves(),
+    options: { index?: HistoryIndex; passedSaves?: PassedCursorSaves } = {},
   ) {
     this.#conn = conn;
     this.#onSkip = onSkip;
-    this.#passedSaves = passedSaves;
+    this.#index = options.index;
+    this.#passedSaves = options.passedSaves ?? new PassedCursorSaves();
   }
 
   /** Records skipped since this process started (each one was reported to `onSkip`). */
@@ -87,6 +91,7 @@ export class HistoryConsumer implements ConsumerHandler {
     // The cursor moves to the batch's last record also when that one was left out.
     const last = (fresh[fresh.length - 1] as LogEntry).seq;
     if (this.#appliedThrough < last) await this.#saveCursorOnly(last);
+    await this.#index?.extend(this.#conn, last);
   }
 
   /** Applies `entries`; when that fails, applies each half the same way, down to single records. */

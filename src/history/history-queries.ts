@@ -1,4 +1,6 @@
+import { listValue } from '@duckdb/node-api';
 import type { Connection } from '../store/database.ts';
+import { type HashIndexed, seqsWithHash } from './history-index.ts';
 import { RECORD_COLUMNS } from './history-table.ts';
 
 /**
@@ -10,7 +12,8 @@ import { RECORD_COLUMNS } from './history-table.ts';
  * Rows arrive roughly in time order, so DuckDB's per-row-group min/max of event_time lets a query on a
  * narrow time window skip almost everything: keys are searched newest-first over growing windows (the
  * newest hour, then eight times wider each time) until the page is full or the range is covered. An
- * EventId lookup is one query on the 4-byte hash column instead.
+ * EventId or ResourceName lookup first finds the seqs of its value's hash (history-index.ts), then reads
+ * those seqs only.
  */
 export interface KeyQuery {
   /** `history_events`, or `history_resources` for resource lookups. */
@@ -22,9 +25,12 @@ export interface KeyQuery {
   /** Continue after this (time, seq), exclusive. */
   after: { t: number; s: number } | undefined;
   limit: number;
-  /** Search newest-first over growing windows (false: one query over the whole range). */
-  windowed: boolean;
+  /** A value sought by its hash (`params.vh`) in the hash index, with the index's watermark as read now. */
+  hashed?: { attribute: HashIndexed; watermark: number };
 }
+
+/** Seqs of one hash beyond which a value is searched window by window instead (a resource in many events). */
+const MAX_HASHED_SEQS = 4096;
 
 export interface PageKey {
   seq: number;
@@ -47,7 +53,11 @@ const FIRST_WINDOW_MS = 3600 * 1000;
 const WINDOW_GROWTH = 8;
 
 export async function pageKeys(conn: Connection, q: KeyQuery, startMs: number, endMs: number): Promise<PageKey[]> {
-  if (!q.windowed) return keysIn(conn, q, startMs, endMs, false, q.limit);
+  if (q.hashed !== undefined) {
+    const seqs = await seqsWithHash(conn, q.hashed.attribute, Number(q.params['vh']), q.hashed.watermark);
+    if (seqs.length === 0) return [];
+    if (seqs.length <= MAX_HASHED_SEQS) return keysIn(conn, q, startMs, endMs, false, q.limit, seqs);
+  }
   const keys: PageKey[] = [];
   const first = q.after === undefined ? endMs : Math.min(endMs, q.after.t);
   let top = first;
@@ -67,7 +77,10 @@ export async function pageKeys(conn: Connection, q: KeyQuery, startMs: number, e
   return keys;
 }
 
-/** The newest `limit` keys in [fromMs, toMs] (or [fromMs, toMs) when `toExclusive`), after `q.after`. */
+/**
+ * The newest `limit` keys in [fromMs, toMs] (or [fromMs, toMs) when `toExclusive`), after `q.after`, among
+ * `seqs` when given: their range lets DuckDB skip the row groups outside it.
+ */
 async function keysIn(
   conn: Connection,
   q: KeyQuery,
@@ -75,17 +88,20 @@ async function keysIn(
   toMs: number,
   toExclusive: boolean,
   limit: number,
+  seqs?: number[],
 ): Promise<PageKey[]> {
   const after =
     q.after === undefined
       ? ''
       : ' AND (event_time < make_timestamp($tt::BIGINT) OR (event_time = make_timestamp($tt::BIGINT) AND seq < $ts::BIGINT))';
+  const among =
+    seqs === undefined ? '' : ' AND seq BETWEEN $lo::BIGINT AND $hi::BIGINT AND list_contains($seqs::BIGINT[], seq)';
   // A resource lookup can match one event twice (two resources of the same name or type).
   const distinct = q.table === 'history_resources' ? 'DISTINCT ' : '';
   const statement = await conn.prepared(`SELECT ${distinct}seq, epoch_ms(event_time) AS t FROM ${q.table}
     WHERE account_id = $account::VARCHAR AND region = $region::VARCHAR AND event_category = $category::VARCHAR
       AND event_time >= make_timestamp($from::BIGINT)
-      AND event_time ${toExclusive ? '<' : '<='} make_timestamp($to::BIGINT)${q.condition}${after}
+      AND event_time ${toExclusive ? '<' : '<='} make_timestamp($to::BIGINT)${q.condition}${after}${among}
     ORDER BY t DESC, seq DESC LIMIT $limit::BIGINT`);
   const values: Record<string, unknown> = {
     ...q.params,
@@ -96,6 +112,11 @@ async function keysIn(
   if (q.after !== undefined) {
     values['tt'] = BigInt(q.after.t) * 1000n;
     values['ts'] = BigInt(q.after.s);
+  }
+  if (seqs !== undefined) {
+    values['lo'] = BigInt(Math.min(...seqs));
+    values['hi'] = BigInt(Math.max(...seqs));
+    values['seqs'] = listValue(seqs.map(BigInt));
   }
   statement.bind(values as never);
   const rows = (await statement.runAndReadAll()).getRowsJS();

@@ -98,7 +98,7 @@ async function withHistory(fn: (world: World) => Promise<void>): Promise<void> {
       skipped.push(seq);
       hooks.afterSkip();
     },
-    new PassedCursorSaves(() => savesClock.ms),
+    { passedSaves: new PassedCursorSaves(() => savesClock.ms) },
   );
   const runner = new ConsumerRunner(log, consumer, {
     onError: (_name, error) => {

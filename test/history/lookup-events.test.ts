@@ -9,6 +9,7 @@ import {
   paginateLookupEvents,
 } from '@aws-sdk/client-cloudtrail';
 import type { Credentials } from '../../src/client/json-api-client.ts';
+import { MAX_RUNS } from '../../src/history/history-index.ts';
 import { ManualClock } from '../../src/model/clock.ts';
 import { rejectsWith, startTestServer, type TestWorld, withServer } from '../helpers/server.ts';
 
@@ -454,6 +455,73 @@ describe('LookupEvents paging', () => {
     const again = await ct.send(new LookupEventsCommand({ EndTime: new Date(top), MaxResults: 5, NextToken }));
     assert.deepEqual(idsOf(again.Events ?? []), expected.slice(5, 10));
   });
+});
+
+describe('LookupEvents by EventId and ResourceName over the hash index', () => {
+  test('finds each event in the index runs, after the runs were rebuilt as one, and after the watermark', () =>
+    withServer(
+      async (world) => {
+        const a = await world.newAccount();
+        const ct = world.cloudtrail({ credentials: a.root });
+        const { alice } = identities(a.accountId);
+        const index = async () =>
+          ((await (await fetch(new URL('/health', world.url))).json()) as { historyIndex: { runs: number } })
+            .historyIndex;
+        const now = Date.now() - HOUR;
+        const sent: { id: string; bucket: string }[] = [];
+        const runsSeen: number[] = [];
+        // One call at a time, each its own history batch of 3 records: with runs of 3, a run after each; the
+        // last call's 2 records stay after the watermark.
+        for (let call = 0; call < 15; call++) {
+          const records = (call < 14 ? [0, 1, 2] : [0, 1]).map((i) =>
+            apiCall('s3.amazonaws.com', 'PutBucketTagging', alice, now + call * SECOND + i, {
+              resources: [{ type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::bucket-${call}-${i}` }],
+            }),
+          );
+          const ids = await ingest(world, a.root, records);
+          sent.push(...ids.map((id, i) => ({ id, bucket: `arn:aws:s3:::bucket-${call}-${i}` })));
+          await world.historyCaughtUp();
+          runsSeen.push((await index()).runs);
+        }
+        assert.equal(runsSeen.at(-1), runsSeen.at(-2), `the last call made no run: ${runsSeen}`);
+        assert.ok(Math.max(...runsSeen) === MAX_RUNS, `runs grew to ${MAX_RUNS}: ${runsSeen}`);
+        assert.ok(
+          runsSeen.at(-1) !== undefined && (runsSeen.at(-1) as number) < MAX_RUNS,
+          `then were rebuilt: ${runsSeen}`,
+        );
+        for (const { id, bucket } of sent) {
+          const byId = await ct.send(new LookupEventsCommand(by('EventId', id)));
+          assert.deepEqual(idsOf(byId.Events ?? []), [id]);
+          const byName = await ct.send(new LookupEventsCommand(by('ResourceName', bucket)));
+          assert.deepEqual(idsOf(byName.Events ?? []), [id]);
+        }
+        // A value no event has: its hash is in no run and after no watermark.
+        assert.deepEqual((await ct.send(new LookupEventsCommand(by('EventId', randomUUID())))).Events, []);
+      },
+      { deps: { historyIndexRunEvents: 3 } },
+    ));
+
+  test('pages through a resource named in more events than a hash lookup takes, newest first', () =>
+    withServer(async (world) => {
+      const a = await world.newAccount();
+      const ct = world.cloudtrail({ credentials: a.root });
+      const { alice } = identities(a.accountId);
+      const start = Date.now() - DAY;
+      const ARN = 'arn:aws:s3:::busy-bucket';
+      const records = Array.from({ length: 4200 }, (_, i) =>
+        apiCall('s3.amazonaws.com', 'PutBucketTagging', alice, start + i * SECOND, {
+          resources: [{ type: 'AWS::S3::Bucket', ARN }],
+        }),
+      );
+      const ids = await ingest(world, a.root, records);
+      await world.historyCaughtUp();
+      const first = await ct.send(new LookupEventsCommand({ ...by('ResourceName', ARN), MaxResults: 50 }));
+      assert.deepEqual(idsOf(first.Events ?? []), ids.slice(-50).reverse());
+      const second = await ct.send(
+        new LookupEventsCommand({ ...by('ResourceName', ARN), MaxResults: 50, NextToken: first.NextToken }),
+      );
+      assert.deepEqual(idsOf(second.Events ?? []), ids.slice(-100, -50).reverse());
+    }));
 });
 
 describe('LookupEvents NextToken checks', () => {
