@@ -349,7 +349,11 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   const historyConsumer = new HistoryConsumer(
     historyConn,
     (seq, error) => logger.error({ err: error, seq }, 'history skipped a record it could not store'),
-    { index: historyIndex },
+    {
+      index: historyIndex,
+      onIndexError: (err) =>
+        logger.warn({ err }, 'could not extend the history hash index; lookups by EventId read more until it is'),
+    },
   );
   let lakeRunner: ConsumerRunner | undefined;
   const historyRunner = new ConsumerRunner(log, historyConsumer, {

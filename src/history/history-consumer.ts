@@ -48,16 +48,22 @@ export class HistoryConsumer implements ConsumerHandler {
   #skipped = 0;
   readonly #passedSaves: PassedCursorSaves;
   readonly #index: HistoryIndex | undefined;
+  readonly #onIndexError: (error: unknown) => void;
 
-  /** `index` is extended after the batches that store records; tests pass `passedSaves` with their own clock. */
+  /**
+   * `index` is extended after the batches that store records; a failure to extend it is reported to
+   * `onIndexError`, not as the batch's (which is stored), and the next batch tries again. Tests pass
+   * `passedSaves` with their own clock.
+   */
   constructor(
     conn: Connection,
     onSkip: (seq: number, error: unknown) => void,
-    options: { index?: HistoryIndex; passedSaves?: PassedCursorSaves } = {},
+    options: { index?: HistoryIndex; onIndexError?: (error: unknown) => void; passedSaves?: PassedCursorSaves } = {},
   ) {
     this.#conn = conn;
     this.#onSkip = onSkip;
     this.#index = options.index;
+    this.#onIndexError = options.onIndexError ?? (() => {});
     this.#passedSaves = options.passedSaves ?? new PassedCursorSaves();
   }
 
@@ -91,7 +97,8 @@ export class HistoryConsumer implements ConsumerHandler {
     // The cursor moves to the batch's last record also when that one was left out.
     const last = (fresh[fresh.length - 1] as LogEntry).seq;
     if (this.#appliedThrough < last) await this.#saveCursorOnly(last);
-    await this.#index?.extend(this.#conn, last);
+    // A failure here must not fail the stored batch: the runner would retry it, holding history back.
+    await this.#index?.extend(this.#conn, last).catch(this.#onIndexError);
   }
 
   /** Applies `entries`; when that fails, applies each half the same way, down to single records. */

@@ -53,8 +53,8 @@ export class HistoryIndex {
 
   /**
    * Indexes history through `lastSeq` (stored already) when enough came after the watermark. Runs on the
-   * history consumer's connection, after the batch: a failure leaves the watermark, and the next batch tries
-   * again.
+   * history consumer's connection, after the batch: a failure rolls back and leaves the watermark, lookups
+   * read more of the hash columns meanwhile, and the next batch tries again.
    */
   async extend(conn: Connection, lastSeq: number): Promise<void> {
     if (lastSeq - this.#watermark < this.#runEvents) return;

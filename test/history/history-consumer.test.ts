@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { HistoryConsumer } from '../../src/history/index.ts';
+import { HistoryConsumer, HistoryIndex } from '../../src/history/index.ts';
 import { ConsumerRunner, PassedCursorSaves } from '../../src/log/consumer.ts';
 import { EventLog } from '../../src/log/event-log.ts';
 import { encodePayload } from '../../src/log/record-payload.ts';
@@ -282,6 +282,43 @@ describe('history consumer and records that hold nothing for it', { timeout: 20_
         assert.equal(await savedCursor(conn), 6, 'a batch with a record to store saves its cursor with it');
       } finally {
         await rerun.stop();
+      }
+    });
+  });
+});
+
+describe('history consumer and its hash index', { timeout: 20_000 }, () => {
+  it('stores a batch whose index extension fails, reports that failure alone, and extends with a later batch', async () => {
+    await withHistory(async ({ log, conn, runner, errors, storedSeqs }) => {
+      const index = await HistoryIndex.load(conn, 2);
+      let failures = 1;
+      const extend = index.extend.bind(index);
+      index.extend = async (c, last) => {
+        if (failures-- > 0) throw new Error('Out of Memory Error: could not sort the run');
+        return extend(c, last);
+      };
+      const indexErrors: unknown[] = [];
+      const consumer = new HistoryConsumer(conn, () => assert.fail('nothing is skipped'), {
+        index,
+        onIndexError: (error) => indexErrors.push(error),
+      });
+      // The world's own consumer stops; this one, with the failing index, takes over the same log.
+      await runner.stop();
+      const indexed = new ConsumerRunner(log, consumer, { onError: (_name, error) => errors.push(error) });
+      await indexed.start();
+      try {
+        await appendAll(log, [record('a'), record('b')]);
+        await indexed.caughtUp(2);
+        assert.deepEqual(await storedSeqs(), [1, 2]);
+        assert.equal(index.watermark, 0);
+        assert.match(String(indexErrors[0]), /could not sort the run/);
+        await appendAll(log, [record('c'), record('d')]);
+        await indexed.caughtUp(4);
+        assert.deepEqual(await storedSeqs(), [1, 2, 3, 4]);
+        assert.equal(index.watermark, 4, 'the next batch built the run');
+        assert.deepEqual(errors, [], 'the runner saw no failed batch');
+      } finally {
+        await indexed.stop();
       }
     });
   });
