@@ -105,9 +105,10 @@ export class LocalObjectStore implements ObjectStore {
       for (const file of names.filter((n) => n.endsWith('.json')).sort()) {
         const name = file.slice(0, -'.json'.length);
         const path = join(dir, file);
-        const claim = JSON.parse(await readFile(path, 'utf8')) as { accountId: string };
+        // A file put there by hand that is no claim names no owner, rather than failing every listing.
+        if (claimant(await readFile(path, 'utf8')) !== owner) continue;
         // A claim outlives a bucket folder removed by hand: only a bucket that is there is listed.
-        if (claim.accountId !== owner || !(await lstatOrUndefined(this.#bucketDir(name)))?.isDirectory()) continue;
+        if (!(await lstatOrUndefined(this.#bucketDir(name)))?.isDirectory()) continue;
         owned.push({ name, createdAt: (await lstat(path)).mtime });
       }
       return owned;
@@ -468,6 +469,16 @@ function toHead(key: string, stats: { size: number; mtime: Date }, meta: Omit<Me
 
 function lowerCaseKeys(metadata: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+/** The account a claim file names, or undefined when the text is no claim. */
+function claimant(text: string): string | undefined {
+  try {
+    const claim = JSON.parse(text) as { accountId?: unknown } | null;
+    return typeof claim?.accountId === 'string' ? claim.accountId : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function lstatOrUndefined(path: string): Promise<Stats | undefined> {

@@ -201,7 +201,7 @@ describe('local object store', () => {
         assert.equal(await new LocalObjectStore({ dataDir }).bucketOwner('owned'), '111111111111');
       }));
 
-    it('lists the buckets an account claimed, by name, and not a claimed bucket whose folder is gone', () =>
+    it('lists the buckets an account claimed, by name, passing over a gone folder and a file that is no claim', () =>
       withLocal(async (store, dataDir) => {
         assert.deepEqual(await store.ownedBuckets('111111111111'), []);
         for (const [bucket, owner] of [
@@ -214,6 +214,10 @@ describe('local object store', () => {
         }
         await store.createBucket('unclaimed');
         await rm(join(dataDir, 'buckets', 'removed'), { recursive: true });
+        // Files an operator left there that are no claims.
+        await store.createBucket('garbled');
+        await writeFile(join(dataDir, 'bucket-owners', 'garbled.json'), '{"accountId":');
+        await writeFile(join(dataDir, 'bucket-owners', 'null.json'), 'null');
         const owned = await store.ownedBuckets('111111111111');
         assert.deepEqual(
           owned.map((b) => b.name),
