@@ -86,16 +86,15 @@ export class HistoryConsumer implements ConsumerHandler {
     // A batch that failed part-way through isolating a bad record comes back whole: its start is stored.
     const fresh = entries.filter((e) => e.seq > this.#appliedThrough);
     if (fresh.length === 0) return;
+    const last = (fresh[fresh.length - 1] as LogEntry).seq;
     const kept = fresh.filter(isHistoryRecord);
     if (kept.length === 0) {
-      const last = (fresh[fresh.length - 1] as LogEntry).seq;
       if (this.#passedSaves.due()) return this.#saveCursorOnly(last);
       this.#appliedThrough = last;
       return;
     }
     await this.#applyIsolating(kept);
     // The cursor moves to the batch's last record also when that one was left out.
-    const last = (fresh[fresh.length - 1] as LogEntry).seq;
     if (this.#appliedThrough < last) await this.#saveCursorOnly(last);
     // A failure here must not fail the stored batch: the runner would retry it, holding history back.
     await this.#index?.extend(this.#conn, last).catch(this.#onIndexError);

@@ -19,6 +19,11 @@ export const HASH_INDEXES = {
 
 export type HashIndexed = keyof typeof HASH_INDEXES;
 
+/** Whether a lookup attribute is sought through the hash index. */
+export function isHashIndexed(attribute: string): attribute is HashIndexed {
+  return Object.hasOwn(HASH_INDEXES, attribute);
+}
+
 /** Records after the watermark before a run is added: a run is sorted in one go (1M: about 0.3 s). */
 export const RUN_EVENTS = 1_000_000;
 /** Runs before all are rebuilt as one: a lookup reads about one row group per run. */
@@ -59,6 +64,7 @@ export class HistoryIndex {
   async extend(conn: Connection, lastSeq: number): Promise<void> {
     if (lastSeq - this.#watermark < this.#runEvents) return;
     const rebuild = this.#runs >= MAX_RUNS;
+    const runs = rebuild ? 1 : this.#runs + 1;
     await conn.withTransaction(async (raw) => {
       for (const { index, source, hash } of Object.values(HASH_INDEXES)) {
         if (rebuild) await raw.run(`DELETE FROM ${index}`);
@@ -69,12 +75,9 @@ export class HistoryIndex {
           { from: rebuild ? 0 : this.#watermark, to: lastSeq },
         );
       }
-      await raw.run('UPDATE history_index_state SET watermark = $1::BIGINT, runs = $2::INTEGER', [
-        lastSeq,
-        rebuild ? 1 : this.#runs + 1,
-      ]);
+      await raw.run('UPDATE history_index_state SET watermark = $1::BIGINT, runs = $2::INTEGER', [lastSeq, runs]);
     });
-    this.#runs = rebuild ? 1 : this.#runs + 1;
+    this.#runs = runs;
     this.#watermark = lastSeq;
   }
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../model/clock.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { stringHash } from '../model/string-hash.ts';
 import type { ConnectionPool } from '../store/database.ts';
-import type { HashIndexed, HistoryIndex } from './history-index.ts';
+import { type HistoryIndex, isHashIndexed } from './history-index.ts';
 import { dropBefore, type HistoryRow, type KeyQuery, pageKeys, pageRows } from './history-queries.ts';
 import { recordJson } from './history-table.ts';
 
@@ -36,24 +36,18 @@ export interface LookupEvent {
 
 export const HISTORY_RETENTION_MS = 90 * 24 * 3600 * 1000;
 const DEFAULT_MAX_RESULTS = 50;
-/** Where each lookup attribute is found, and how. Hash columns hold `stringHash` of the value. */
-const ATTRIBUTES: Record<string, { table: KeyQuery['table']; condition: string; hashed?: true; boolean?: true }> = {
-  // A hashed value's few seqs are found first, in the hash index (history-index.ts); the key query then
-  // reads only the row groups between them.
-  EventId: {
-    table: 'history_events',
-    condition: 'event_id_hash = $vh::UINTEGER AND event_id = $v::VARCHAR',
-    hashed: true,
-  },
+/**
+ * Where each lookup attribute is found, and how. Hash columns hold `stringHash` of the value; a value of a
+ * hash-indexed attribute has its few seqs found first, in the hash index (history-index.ts), and the key
+ * query then reads only the row groups between them.
+ */
+const ATTRIBUTES: Record<string, { table: KeyQuery['table']; condition: string; boolean?: true }> = {
+  EventId: { table: 'history_events', condition: 'event_id_hash = $vh::UINTEGER AND event_id = $v::VARCHAR' },
   EventName: { table: 'history_events', condition: 'event_name = $v::VARCHAR' },
   ReadOnly: { table: 'history_events', condition: 'read_only = $v::BOOLEAN', boolean: true },
   Username: { table: 'history_events', condition: 'username = $v::VARCHAR' },
   ResourceType: { table: 'history_resources', condition: 'resource_type = $v::VARCHAR' },
-  ResourceName: {
-    table: 'history_resources',
-    condition: 'name_hash = $vh::UINTEGER AND resource_name = $v::VARCHAR',
-    hashed: true,
-  },
+  ResourceName: { table: 'history_resources', condition: 'name_hash = $vh::UINTEGER AND resource_name = $v::VARCHAR' },
   EventSource: { table: 'history_events', condition: 'event_source = $v::VARCHAR' },
   AccessKeyId: { table: 'history_events', condition: 'access_key_id = $v::VARCHAR' },
 };
@@ -104,9 +98,10 @@ export class EventHistory {
       category,
     };
     const where = attribute === undefined ? undefined : ATTRIBUTES[attribute.key];
+    const hashed = attribute !== undefined && isHashIndexed(attribute.key) ? attribute.key : undefined;
     if (attribute !== undefined && where !== undefined) {
       params['v'] = where.boolean ? attribute.value === 'true' : attribute.value;
-      if (where.hashed) params['vh'] = stringHash(attribute.value);
+      if (hashed !== undefined) params['vh'] = stringHash(attribute.value);
     }
     const query: KeyQuery = {
       table: where?.table ?? 'history_events',
@@ -116,9 +111,7 @@ export class EventHistory {
       limit: maxResults,
       // A unique value (an eventID, a resource name) is sought by its hash in the hash index; everything
       // else is searched newest-first, window by window.
-      ...(where?.hashed && attribute !== undefined
-        ? { hashed: { attribute: attribute.key as HashIndexed, watermark: this.#index.watermark } }
-        : {}),
+      ...(hashed !== undefined ? { hashed: { attribute: hashed, watermark: this.#index.watermark } } : {}),
     };
     const rows = await this.#reads.use(async (conn) => pageRows(conn, await pageKeys(conn, query, startMs, endMs)));
     const events = rows.map(toLookupEvent);
