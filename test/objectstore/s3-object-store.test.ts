@@ -21,6 +21,18 @@ async function resetMoto(): Promise<void> {
   assert.equal(response.status, 200);
 }
 
+/** Runs `fn` with a store on an empty moto, and empties moto again after. */
+async function withEmptyMoto(fn: (store: S3ObjectStore) => Promise<void>, region = 'us-east-1'): Promise<void> {
+  await resetMoto();
+  const store = s3Store(region);
+  try {
+    await fn(store);
+  } finally {
+    store.close();
+    await resetMoto();
+  }
+}
+
 objectStoreContract('S3 (moto)', async () => {
   await resetMoto();
   return { store: s3Store(), cleanup: resetMoto };
@@ -37,57 +49,42 @@ describe('S3 object store', () => {
     store.close();
   });
 
-  it('reads back a bucket policy set through the SDK', async () => {
-    await resetMoto();
-    const store = s3Store();
-    const client = moto.s3();
-    try {
-      await store.createBucket('policy-bucket');
-      const policy = JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'AWSCloudTrailWrite',
-            Effect: 'Allow',
-            Principal: { Service: 'cloudtrail.amazonaws.com' },
-            Action: 's3:PutObject',
-            Resource: 'arn:aws:s3:::policy-bucket/AWSLogs/123456789012/*',
-          },
-        ],
-      });
-      await client.send(new PutBucketPolicyCommand({ Bucket: 'policy-bucket', Policy: policy }));
-      assert.deepEqual(JSON.parse((await store.getBucketPolicy('policy-bucket')) ?? 'null'), JSON.parse(policy));
-    } finally {
-      client.destroy();
-      store.close();
-      await resetMoto();
-    }
-  });
+  it('reads back a bucket policy set through the SDK', () =>
+    withEmptyMoto(async (store) => {
+      const client = moto.s3();
+      try {
+        await store.createBucket('policy-bucket');
+        const policy = JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'AWSCloudTrailWrite',
+              Effect: 'Allow',
+              Principal: { Service: 'cloudtrail.amazonaws.com' },
+              Action: 's3:PutObject',
+              Resource: 'arn:aws:s3:::policy-bucket/AWSLogs/123456789012/*',
+            },
+          ],
+        });
+        await client.send(new PutBucketPolicyCommand({ Bucket: 'policy-bucket', Policy: policy }));
+        assert.deepEqual(JSON.parse((await store.getBucketPolicy('policy-bucket')) ?? 'null'), JSON.parse(policy));
+      } finally {
+        client.destroy();
+      }
+    }));
 
-  it('creates a bucket idempotently outside us-east-1, with its location constraint', async () => {
-    await resetMoto();
-    const store = s3Store('eu-west-1');
-    try {
+  it('creates a bucket idempotently outside us-east-1, with its location constraint', () =>
+    withEmptyMoto(async (store) => {
       await store.createBucket('eu-bucket');
       await store.createBucket('eu-bucket');
       assert.equal(await store.bucketExists('eu-bucket'), true);
-    } finally {
-      store.close();
-      await resetMoto();
-    }
-  });
+    }, 'eu-west-1'));
 
-  it('names no bucket as owned by an account: the endpoint keeps its own owners', async () => {
-    await resetMoto();
-    const store = s3Store('us-east-1');
-    try {
+  it('names no bucket as owned by an account: the endpoint keeps its own owners', () =>
+    withEmptyMoto(async (store) => {
       await store.createBucket('some-bucket');
       assert.deepEqual(await store.ownedBuckets('111111111111'), []);
-    } finally {
-      store.close();
-      await resetMoto();
-    }
-  });
+    }));
 
   it('fails with StoreUnavailable, keeping the cause, when nothing answers at the endpoint', async () => {
     const port = await closedPort();
