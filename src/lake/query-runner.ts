@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Caller } from '../identity/index.ts';
 import type { Clock } from '../model/clock.ts';
 import { dropOldest } from '../model/drop-oldest.ts';
@@ -19,6 +20,14 @@ import type {
   ResultRow,
 } from './query-store.ts';
 import { checkStoreAccess, type LakeStores, type TranslatedQuery, translateLakeQuery } from './sql-sandbox.ts';
+import {
+  filledTemplate,
+  markedStatement,
+  type StatementShape,
+  statementShape,
+  type Template,
+  templateOf,
+} from './statement-shapes.ts';
 
 /**
  * Lake queries (facts §8.2): StartQuery checks and translates the statement at once (a bad statement or
@@ -86,6 +95,8 @@ export class LakeQueries {
    * depends on the text alone). Whether the caller may query the stores is still checked on every use.
    */
   readonly #translations = new Map<string, TranslatedQuery>();
+  /** Templates by statement shape (statement-shapes.ts); null for a shape that has none. */
+  readonly #templates = new Map<string, (Template & { storeIds: string[] }) | null>();
   /** Each runner connection's profile file. */
   readonly #profiles = new Map<Connection, string>();
   /** Callers waiting for an unfinished query to end (settled), by query id. */
@@ -192,7 +203,21 @@ export class LakeQueries {
       checkStoreAccess(known.storeIds, stores);
       return known;
     }
-    const translated = await this.#translateAnew(statement, stores);
+    const shape = statementShape(statement);
+    const template = shape === undefined ? undefined : this.#templates.get(shape.key);
+    let translated: TranslatedQuery;
+    if (shape !== undefined && template) {
+      checkStoreAccess(template.storeIds, stores);
+      const sql = filledTemplate(template, shape.literals);
+      await this.#deps.reads.use((conn) => conn.serial((raw) => bound(raw, sql)));
+      translated = { sql, storeIds: template.storeIds };
+    } else {
+      translated = await this.#translateAnew(statement, stores);
+      if (shape !== undefined && template === undefined) {
+        this.#templates.set(shape.key, await this.#templateOf(shape, translated, stores));
+        dropOldest(this.#templates, TRANSLATIONS_KEPT);
+      }
+    }
     this.#translations.set(statement, translated);
     dropOldest(this.#translations, TRANSLATIONS_KEPT);
     return translated;
@@ -202,15 +227,27 @@ export class LakeQueries {
     return this.#deps.reads.use((conn) =>
       conn.serial(async (raw) => {
         const t = await translateLakeQuery(conn, statement, stores);
-        // Binding catches what parsing cannot (a column or type that does not exist) while the caller waits.
-        try {
-          (await raw.prepare(t.sql)).destroySync();
-        } catch (error) {
-          throw new ServiceError('InvalidQueryStatementException', `The query cannot run: ${engineMessage(error)}`);
-        }
+        await bound(raw, t.sql);
         return t;
       }),
     );
+  }
+
+  /** The shape's template, from the statement's translation and its marked one's; null when it has none. */
+  async #templateOf(
+    shape: StatementShape,
+    translated: TranslatedQuery,
+    stores: LakeStores,
+  ): Promise<(Template & { storeIds: string[] }) | null> {
+    try {
+      const marked = await this.#deps.reads.use((conn) =>
+        conn.serial(() => translateLakeQuery(conn, markedStatement(shape), stores)),
+      );
+      const template = templateOf(marked.sql, shape, translated.sql);
+      return template === undefined ? null : { ...template, storeIds: translated.storeIds };
+    } catch {
+      return null;
+    }
   }
 
   /**
@@ -461,6 +498,15 @@ export class LakeQueries {
       .catch(this.#deps.onError)
       .finally(() => this.#deliveries.delete(delivering));
     this.#deliveries.add(delivering);
+  }
+}
+
+/** Binding catches what parsing cannot (a column or type that does not exist) while the caller waits. */
+async function bound(raw: DuckDBConnection, sql: string): Promise<void> {
+  try {
+    (await raw.prepare(sql)).destroySync();
+  } catch (error) {
+    throw new ServiceError('InvalidQueryStatementException', `The query cannot run: ${engineMessage(error)}`);
   }
 }
 

@@ -31,7 +31,7 @@ export interface TranslatedQuery {
 
 const STORE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STORE_ID_AT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/iy;
-const IDENTIFIER_CHAR = /[A-Za-z0-9_$]/;
+export const IDENTIFIER_CHAR = /[A-Za-z0-9_$]/;
 
 function invalid(message: string): ServiceError {
   return new ServiceError('InvalidQueryStatementException', message);
@@ -158,7 +158,7 @@ export function quoteStoreIds(sql: string): string {
 }
 
 /** The end of the string, quoted name or comment starting at `i`, or `i` when none starts there. */
-function skipQuotedOrComment(sql: string, i: number): number {
+export function skipQuotedOrComment(sql: string, i: number): number {
   const c = sql[i];
   if (c === "'" || c === '"') {
     let j = i + 1;

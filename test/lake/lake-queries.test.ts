@@ -221,6 +221,59 @@ describe('Lake queries', () => {
     });
   });
 
+  it('answers statements that differ only in their literals each with its own, whoever may run them', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const n = 30;
+      const id = await storeWithEvents(w, ct, n);
+      const rows = async (statement: string) => {
+        const { QueryId } = await ct.send(new StartQueryCommand({ QueryStatement: statement }));
+        assert.equal((await finished(ct, QueryId as string)).QueryStatus, 'FINISHED');
+        return (await ct.send(new GetQueryResultsCommand({ QueryId }))).QueryResultRows?.map((r) =>
+          r.map((c) => Object.values(c)[0]),
+        );
+      };
+      // One shape, many literals (the first makes its template, the others fill it), each counted by hand.
+      const count = (user: string, name: string) =>
+        `SELECT count(*) FROM ${id} WHERE userIdentity.userName = '${user}' AND eventName = '${name}'`;
+      for (const [u, user] of USERS.entries()) {
+        for (const [k, name] of NAMES.entries()) {
+          const expected = Array.from({ length: n }, (_, i) => i).filter((i) => i % 3 === u && i % 4 === k).length;
+          assert.deepEqual(await rows(count(user, name)), [[String(expected)]], `${user} ${name}`);
+        }
+      }
+      assert.deepEqual(await rows(count("o''brien", 'RunInstances')), [['0']]);
+      // A literal the engine cannot read ends as it does without a template: the first of its shape has none.
+      const since = (time: string) =>
+        `SELECT count(*) FROM ${id} WHERE eventTime > '${time}' AND eventName = 'RunInstances'`;
+      const outcome = async (statement: string) => {
+        try {
+          const { QueryId } = await ct.send(new StartQueryCommand({ QueryStatement: statement }));
+          const d = await finished(ct, QueryId as string);
+          return `${d.QueryStatus} ${d.ErrorMessage ?? ''}`;
+        } catch (error) {
+          return `${(error as Error).name} ${(error as Error).message}`;
+        }
+      };
+      const untemplated = await outcome(since('not a time'));
+      assert.match(untemplated, /^FAILED .*not a time/);
+      assert.deepEqual(await rows(since(`${dayBefore(30)} 00:00:00`)), [[String(Math.ceil(n / 4))]]);
+      const templated = await outcome(since('nor is this'));
+      assert.equal(templated.replace('nor is this', 'not a time'), untemplated);
+      // Another account's statement of the same shape names a store it may not read.
+      const theirs = w.cloudtrail({ credentials: (await w.newAccount()).root });
+      await rejectsWith(
+        theirs.send(new StartQueryCommand({ QueryStatement: count('alice', 'StopInstances') })),
+        'EventDataStoreNotFoundException',
+      );
+      // Point lookups are narrowed by their eventID, so each finds its own event.
+      const ids = await rows(`SELECT eventID FROM ${id} WHERE eventName = 'StopInstances' ORDER BY eventID LIMIT 2`);
+      for (const [eventId] of ids ?? []) {
+        assert.deepEqual(await rows(`SELECT eventID FROM ${id} WHERE eventID = '${eventId}'`), [[eventId]]);
+      }
+    });
+  });
+
   it('cancels a running query, and allows at most 10 unfinished per account', async () => {
     await withServer(async (w) => {
       const ct = w.cloudtrail();

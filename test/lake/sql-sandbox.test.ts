@@ -2,6 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { type LakeStores, quoteStoreIds, translateLakeQuery } from '../../src/lake/sql-sandbox.ts';
+import {
+  filledTemplate,
+  markedStatement,
+  type StatementShape,
+  statementShape,
+  templateOf,
+} from '../../src/lake/statement-shapes.ts';
 import { ServiceError } from '../../src/model/service-error.ts';
 import { Connection } from '../../src/store/database.ts';
 
@@ -157,5 +164,70 @@ describe('Lake SQL sandbox', () => {
     assert.equal(quoteStoreIds(`SELECT 1 FROM ${MINE}`), `SELECT 1 FROM "${MINE}"`);
     const untouched = `SELECT '${MINE}', "${MINE}" -- ${MINE}\n/* ${MINE} */ FROM x${MINE}`;
     assert.equal(quoteStoreIds(untouched), untouched);
+  });
+
+  it('tells statements apart by their shape: the text outside their plain string literals', () => {
+    const week = (from: string, user: string) =>
+      `SELECT count(*) FROM ${MINE} WHERE userIdentity.arn = '${user}' AND eventTime >= '${from}' -- it's a 'comment'`;
+    const a = statementShape(week('2026-12-01', 'arn:alice'));
+    const b = statementShape(week('2026-11-24', "o''brien"));
+    assert.equal(a?.key, b?.key);
+    assert.deepEqual(b?.literals, ["'o''brien'", "'2026-11-24'"]);
+    assert.notEqual(a?.key, statementShape(week('2026-12-01', 'x').replace('>=', '>'))?.key);
+    for (const untemplated of [
+      `SELECT count(*) FROM ${MINE}`,
+      `SELECT count(*) FROM ${MINE} WHERE eventName = E'Get\\x'`,
+      `SELECT count(*) FROM ${MINE} WHERE eventName = $$Get$$`,
+      `SELECT count(*) FROM ${MINE} WHERE eventName = 'unterminated''`,
+    ]) {
+      assert.equal(statementShape(untemplated), undefined, untemplated);
+    }
+  });
+
+  it('fills a shape’s template with other literals into exactly what translating them gives', async () => {
+    const shapes = [
+      (x: string, y: string) =>
+        `SELECT eventName, count(*) FROM ${MINE} WHERE userIdentity.arn LIKE '${x}' AND eventTime < '${y}' GROUP BY 1`,
+      (x: string, y: string) =>
+        `SELECT element_at(requestParameters, '${x}') AS v FROM ${MINE} WHERE errorCode IS NULL OR errorCode <> '${y}'`,
+      (x: string, y: string) =>
+        `SELECT concat('${x}', eventName, '${y}') FROM ${MINE} UNION ALL SELECT '${x}' FROM ${ALSO_MINE}`,
+    ];
+    const values: [string, string][] = [
+      ['%alice', '2026-12-03'],
+      ["it''s", '2026-12-02 10:00:00'],
+      ['', 'x'],
+    ];
+    for (const shape of shapes) {
+      const first = statementShape(shape(...values[0]!)) as StatementShape;
+      const { sql } = await translateLakeQuery(conn, shape(...values[0]!), stores);
+      const marked = await translateLakeQuery(conn, markedStatement(first), stores);
+      const template = templateOf(marked.sql, first, sql);
+      assert.ok(template, shape('x', 'y'));
+      for (const [x, y] of values.slice(1)) {
+        const other = statementShape(shape(x, y)) as StatementShape;
+        assert.equal(other.key, first.key);
+        assert.equal(
+          filledTemplate(template, other.literals),
+          (await translateLakeQuery(conn, shape(x, y), stores)).sql,
+        );
+      }
+    }
+  });
+
+  it('makes no template of a shape whose literal shapes its translation', async () => {
+    for (const statement of [
+      // The eventID sought narrows the store's rows by that eventID.
+      `SELECT * FROM ${MINE} WHERE eventID = 'e-1'`,
+      // The parser joins literals on separate lines into one.
+      `SELECT 'a'\n'b' FROM ${MINE}`,
+      // A literal in a comment the parser nests, which a quote-and-comment scan cannot see.
+      `SELECT 1 FROM ${MINE} /* outer /* inner */ 'x' */`,
+    ]) {
+      const shape = statementShape(statement) as StatementShape;
+      const { sql } = await translateLakeQuery(conn, statement, stores);
+      const marked = await translateLakeQuery(conn, markedStatement(shape), stores);
+      assert.equal(templateOf(marked.sql, shape, sql), undefined, statement);
+    }
   });
 });
