@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Caller } from '../identity/index.ts';
-import type { Clock } from '../model/clock.ts';
+import type { Clock, TimerHandle } from '../model/clock.ts';
 import { dropOldest } from '../model/drop-oldest.ts';
 import type { IdSource } from '../model/ids.ts';
 import { ServiceError } from '../model/service-error.ts';
@@ -43,6 +43,13 @@ export const MAX_UNFINISHED_QUERIES = 10;
 export const QUERY_RETENTION_MS = 7 * 24 * 3600 * 1000;
 /** A query that runs longer is stopped and ends TIMED_OUT (facts §8.2: about an hour), on the service's clock. */
 export const QUERY_TIMEOUT_MS = 3600 * 1000;
+/**
+ * A query is stored when it is started only once it has been unfinished this long: storing it at once cost
+ * a commit (2-3 ms of CPU) taken from the query itself, and most queries end sooner, stored with their
+ * outcome. Until then it lives in memory: a crash in that second forgets it (DescribeQuery then answers
+ * QueryIdNotFoundException), where a stored one is failed by the restart.
+ */
+const UNFINISHED_STORED_AFTER_MS = 1000;
 /** Finished queries kept in memory, and the most rows one may keep there. */
 const RECENT_QUERIES = 100;
 const RECENT_ROWS = 10_000;
@@ -76,6 +83,8 @@ interface Running {
   cancelled: boolean;
   /** Set when it ran past QUERY_TIMEOUT_MS and was interrupted for it. */
   timedOut?: boolean;
+  /** Stores the query as it stands, unless it ends first (UNFINISHED_STORED_AFTER_MS). */
+  store?: TimerHandle | undefined;
 }
 
 export class LakeQueries {
@@ -135,7 +144,11 @@ export class LakeQueries {
    */
   async close(): Promise<void> {
     this.#closing = true;
-    for (const running of this.#active.values()) running.conn?.raw.interrupt();
+    for (const running of this.#active.values()) {
+      // A queued query never runs now: stored, the restart fails it, saying why.
+      if (running.conn === undefined) this.#storeUnfinished(running);
+      running.conn?.raw.interrupt();
+    }
     await Promise.all(this.#runs);
     await Promise.all(this.#deliveries);
   }
@@ -186,10 +199,8 @@ export class LakeQueries {
       ...origin,
       ...(deliveryS3Uri !== undefined ? { deliveryS3Uri, deliveryStatus: 'PENDING' as const } : {}),
     };
-    // Stored in the background (the connection's queue keeps it before the outcome): the caller need not wait
-    // for a commit to get its QueryId, and until then the query lives in #active.
-    this.#deps.queries.put(query).catch(this.#deps.onError);
     const running: Running = { query, translated, cancelled: false };
+    running.store = this.#deps.clock.schedule(() => this.#storeUnfinished(running), UNFINISHED_STORED_AFTER_MS);
     this.#active.set(query.queryId, running);
     this.#queue.push(running);
     this.#next();
@@ -271,6 +282,14 @@ export class LakeQueries {
     });
   }
 
+  /** Stores an unfinished query as QUEUED (RUNNING lives in memory only), for a restart to fail it (`recover`). */
+  #storeUnfinished(running: Running): void {
+    running.store?.cancel();
+    running.store = undefined;
+    // The connection's queue keeps this before the query's outcome.
+    this.#deps.queries.put({ ...running.query, status: 'QUEUED' }).catch(this.#deps.onError);
+  }
+
   /** The caller's query; another account's, or one older than 7 days, is not found. */
   async get(caller: Caller, queryId: string, storeRef?: string): Promise<LakeQueryRecord> {
     const query =
@@ -332,11 +351,16 @@ export class LakeQueries {
   /** The caller's queries of the past 7 days that read the store, newest first. */
   async list(caller: Caller, storeRef: string): Promise<LakeQueryRecord[]> {
     const store = this.#deps.stores.resolve(caller, storeRef);
+    const accountId = caller.principal.accountId;
     const cutoff = this.#deps.clock.now() - QUERY_RETENTION_MS;
-    const stored = await this.#deps.queries.ofAccount(caller.principal.accountId);
-    return stored
-      .map((q) => this.#active.get(q.queryId)?.query ?? q)
-      .filter((q) => q.createdMs >= cutoff && q.storeIds.includes(store.id));
+    // What is in memory is newer than what is stored, and a query started a moment ago is not stored yet.
+    const queries = new Map((await this.#deps.queries.ofAccount(accountId)).map((q) => [q.queryId, q]));
+    for (const q of [...this.#recent.values(), ...this.#active.values()]) {
+      if (q.query.accountId === accountId) queries.set(q.query.queryId, q.query);
+    }
+    return [...queries.values()]
+      .filter((q) => q.createdMs >= cutoff && q.storeIds.includes(store.id))
+      .sort((a, b) => b.createdMs - a.createdMs);
   }
 
   async cancel(caller: Caller, queryId: string, storeRef?: string): Promise<LakeQueryRecord> {
@@ -461,6 +485,7 @@ export class LakeQueries {
   }
 
   async #end(running: Running, status: QueryStatus, rows: ResultRow[] = [], errorMessage?: string): Promise<void> {
+    running.store?.cancel();
     const delivery = running.query.deliveryS3Uri === undefined ? undefined : deliveryOnEnd(status);
     running.query = {
       ...running.query,

@@ -17,7 +17,7 @@ import {
   UpdateEventDataStoreCommand,
 } from '@aws-sdk/client-cloudtrail';
 import { ManualClock } from '../../src/model/clock.ts';
-import { FIXED_ADMIN } from '../helpers/child-server.ts';
+import { FIXED_ADMIN, FIXED_ADMIN_CREDENTIALS, startChildServer } from '../helpers/child-server.ts';
 import { lakeQueryRows } from '../helpers/lake.ts';
 import { managementRecord } from '../helpers/records.ts';
 import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
@@ -297,6 +297,12 @@ describe('Lake queries', () => {
         2,
         `two run at once, the rest wait: ${states.join(', ')}`,
       );
+      // Listed as they stand, though a query started a moment ago is not stored yet.
+      const listed = await ct.send(new ListQueriesCommand({ EventDataStore: id }));
+      assert.deepEqual(
+        ids.map((q) => listed.Queries?.find((l) => l.QueryId === q)?.QueryStatus),
+        states,
+      );
       for (const QueryId of ids) {
         const cancelled = await ct.send(new CancelQueryCommand({ QueryId }));
         assert.equal(cancelled.QueryStatus, 'CANCELLED');
@@ -340,6 +346,70 @@ describe('Lake queries', () => {
       },
       { clock },
     );
+  });
+
+  it('fails, once restarted, the queries a killed or stopped server left unfinished', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-lake-unfinished-'));
+    const slowQuery = (id: string) =>
+      `SELECT count(*) FROM ${id} a JOIN ${id} b ON true JOIN ${id} c ON true JOIN ${id} d ON true
+        WHERE a.eventID <> d.eventID`;
+    const restarted = /restarted while the query was queued or running/;
+    try {
+      const id = await withServer(async (w) => storeWithEvents(w, w.cloudtrail(), 400), { dataDir, env: FIXED_ADMIN });
+      // Killed: a query unfinished for over a second was stored, and the restart fails it.
+      const child = await startChildServer(dataDir);
+      const killedCt = new CloudTrailClient({
+        endpoint: child.url,
+        region: 'us-east-1',
+        credentials: FIXED_ADMIN_CREDENTIALS,
+      });
+      let killed: string;
+      try {
+        killed = (await killedCt.send(new StartQueryCommand({ QueryStatement: slowQuery(id) }))).QueryId as string;
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal((await killedCt.send(new DescribeQueryCommand({ QueryId: killed }))).QueryStatus, 'RUNNING');
+      } finally {
+        killedCt.destroy();
+        await child.kill();
+      }
+      // Stopped: the running ones end FAILED as they are interrupted, a queued one is failed by the restart.
+      const stopped = await withServer(
+        async (w) => {
+          const ct = w.cloudtrail();
+          const d = await ct.send(new DescribeQueryCommand({ QueryId: killed }));
+          assert.equal(d.QueryStatus, 'FAILED');
+          assert.match(d.ErrorMessage ?? '', restarted);
+          const ids: string[] = [];
+          for (let i = 0; i < 3; i++) {
+            ids.push((await ct.send(new StartQueryCommand({ QueryStatement: slowQuery(id) }))).QueryId as string);
+          }
+          return ids;
+        },
+        { dataDir, env: FIXED_ADMIN },
+      );
+      await withServer(
+        async (w) => {
+          const ct = w.cloudtrail();
+          const ended = await Promise.all(
+            stopped.map(async (QueryId) => await ct.send(new DescribeQueryCommand({ QueryId }))),
+          );
+          assert.deepEqual(
+            ended.map((d) => d.QueryStatus),
+            ['FAILED', 'FAILED', 'FAILED'],
+          );
+          assert.match(ended[2]?.ErrorMessage ?? '', restarted);
+          const listed = await ct.send(new ListQueriesCommand({ EventDataStore: id }));
+          assert.ok(
+            [killed, ...stopped].every((q) =>
+              listed.Queries?.some((l) => l.QueryId === q && l.QueryStatus === 'FAILED'),
+            ),
+          );
+        },
+        { dataDir, env: FIXED_ADMIN },
+      );
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('keeps finished queries and their results across a restart', async () => {
