@@ -72,10 +72,12 @@ export class QueryStore {
     );
   }
 
-  /** Stores a finished query with its rows, in one transaction: results are never seen half written. */
+  /**
+   * Stores a finished query with its rows, in one transaction: results are never seen half written. A query
+   * finishes once, so none of its rows are stored yet (deleting them first scanned every stored result).
+   */
   async finish(query: LakeQueryRecord, rows: readonly ResultRow[]): Promise<void> {
     await this.#conn.withTransaction(async (raw) => {
-      await raw.run('DELETE FROM lake_query_results WHERE query_id = $1', [query.queryId]);
       const appender = await raw.createAppender('lake_query_results');
       try {
         rows.forEach((row, i) => {
