@@ -37,7 +37,11 @@ const WHOLE_LITERAL = /^'(?:[^']|'')*'$/;
  * `'…'` (an E'…' or X'…' literal, dollar quoting): those are left to translate as they are.
  */
 export function statementShape(sql: string): StatementShape | undefined {
-  if (sql.includes(HOLE) || sql.includes('$')) return undefined;
+  // Comments are where this scan and DuckDB's lexer part ways (DuckDB nests /* */, and ends -- at \r too): a
+  // statement with one is translated as it is, whatever `templateOf` would make of it.
+  if (sql.includes(HOLE) || sql.includes('$') || sql.includes('--') || sql.includes('/*') || sql.includes('\r')) {
+    return undefined;
+  }
   const literals: string[] = [];
   let key = '';
   let from = 0;
@@ -76,8 +80,12 @@ export function markedStatement(shape: StatementShape): string {
 export function templateOf(markedSql: string, shape: StatementShape, sql: string): Template | undefined {
   const parts: string[] = [];
   const holes: number[] = [];
+  const literals = literalSpans(markedSql);
   let from = 0;
   for (const m of markedSql.matchAll(MARKER_AT)) {
+    // A hole is a whole literal of the translation, never part of a quoted name or of another literal: a
+    // statement's literal filled in there stays one literal.
+    if (!literals.has(`${m.index}:${m.index + m[0].length}`)) return undefined;
     parts.push(markedSql.slice(from, m.index));
     holes.push(Number(m[1]));
     from = m.index + m[0].length;
@@ -87,6 +95,20 @@ export function templateOf(markedSql: string, shape: StatementShape, sql: string
   const eachOnce = new Set(holes).size === shape.literals.length && holes.length === shape.literals.length;
   if (!eachOnce || parts.some((p) => p.includes(MARKER))) return undefined;
   return filledTemplate(template, shape.literals) === sql ? template : undefined;
+}
+
+/** Where each `'…'` literal of DuckDB's SQL starts and ends (`start:end`); its SQL holds no comments. */
+function literalSpans(sql: string): Set<string> {
+  const spans = new Set<string>();
+  for (let i = 0; i < sql.length; ) {
+    const end = skipQuotedOrComment(sql, i);
+    if (end === i) i++;
+    else {
+      if (sql[i] === "'") spans.add(`${i}:${end}`);
+      i = end;
+    }
+  }
+  return spans;
 }
 
 export function filledTemplate(template: Template, literals: readonly string[]): string {

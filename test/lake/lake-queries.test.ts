@@ -266,6 +266,19 @@ describe('Lake queries', () => {
         theirs.send(new StartQueryCommand({ QueryStatement: count('alice', 'StopInstances') })),
         'EventDataStoreNotFoundException',
       );
+      // A literal the scan finds where DuckDB reads a quoted name (a comment ended by \r) cannot close that
+      // name and add a sub-query of the service's own tables: such a shape has no template.
+      const named = (literal: string) => `SELECT count(*) AS --\r"x\n${literal} --\r"\nFROM ${id}`;
+      assert.equal((await rows(named("'lit'")))?.length, 1);
+      await rejectsWith(
+        ct.send(
+          new StartQueryCommand({
+            QueryStatement: named(`'", (SELECT list(eventname) FROM main.lake_events) AS others, 1 AS "'`),
+          }),
+        ),
+        'InvalidQueryStatementException',
+        /Sub-queries/,
+      );
       // Point lookups are narrowed by their eventID, so each finds its own event.
       const ids = await rows(`SELECT eventID FROM ${id} WHERE eventName = 'StopInstances' ORDER BY eventID LIMIT 2`);
       for (const [eventId] of ids ?? []) {

@@ -168,7 +168,7 @@ describe('Lake SQL sandbox', () => {
 
   it('tells statements apart by their shape: the text outside their plain string literals', () => {
     const week = (from: string, user: string) =>
-      `SELECT count(*) FROM ${MINE} WHERE userIdentity.arn = '${user}' AND eventTime >= '${from}' -- it's a 'comment'`;
+      `SELECT count(*) AS "it's" FROM ${MINE} WHERE userIdentity.arn = '${user}' AND eventTime >= '${from}'`;
     const a = statementShape(week('2026-12-01', 'arn:alice'));
     const b = statementShape(week('2026-11-24', "o''brien"));
     assert.equal(a?.key, b?.key);
@@ -179,6 +179,10 @@ describe('Lake SQL sandbox', () => {
       `SELECT count(*) FROM ${MINE} WHERE eventName = E'Get\\x'`,
       `SELECT count(*) FROM ${MINE} WHERE eventName = $$Get$$`,
       `SELECT count(*) FROM ${MINE} WHERE eventName = 'unterminated''`,
+      // Comments, where this scan and DuckDB's lexer part ways: DuckDB nests /* */ and ends -- at \r too.
+      `SELECT count(*) AS --\r"x\n'lit' --\r"\nFROM ${MINE}`,
+      `SELECT eventName AS /* /* */ " */ "x 'lit' " /* /* */ " */ FROM ${MINE}`,
+      `SELECT 1 FROM ${MINE} /* outer /* inner */ 'x' */`,
     ]) {
       assert.equal(statementShape(untemplated), undefined, untemplated);
     }
@@ -221,13 +225,20 @@ describe('Lake SQL sandbox', () => {
       `SELECT * FROM ${MINE} WHERE eventID = 'e-1'`,
       // The parser joins literals on separate lines into one.
       `SELECT 'a'\n'b' FROM ${MINE}`,
-      // A literal in a comment the parser nests, which a quote-and-comment scan cannot see.
-      `SELECT 1 FROM ${MINE} /* outer /* inner */ 'x' */`,
     ]) {
       const shape = statementShape(statement) as StatementShape;
       const { sql } = await translateLakeQuery(conn, statement, stores);
       const marked = await translateLakeQuery(conn, markedStatement(shape), stores);
       assert.equal(templateOf(marked.sql, shape, sql), undefined, statement);
     }
+  });
+
+  it('makes no template whose hole is not a whole literal of the translation', () => {
+    const shape = statementShape("SELECT 'v'") as StatementShape;
+    const marker = /'otl_literal_[0-9a-f]+_0'/.exec(markedStatement(shape))?.[0] as string;
+    // Filling the quoted name would reproduce its translation, but a literal filled in there could close it.
+    assert.equal(templateOf(`SELECT 1 AS "x ${marker} y"`, shape, `SELECT 1 AS "x 'v' y"`), undefined);
+    assert.equal(templateOf(`SELECT 'x ${marker} y'`, shape, `SELECT 'x 'v' y'`), undefined);
+    assert.ok(templateOf(`SELECT ${marker} AS "y"`, shape, `SELECT 'v' AS "y"`));
   });
 });
