@@ -106,13 +106,16 @@ export class LakeQueries {
   readonly #translations = new Map<string, TranslatedQuery>();
   /** Templates by statement shape (statement-shapes.ts); null for a shape that has none. */
   readonly #templates = new Map<string, (Template & { storeIds: string[] }) | null>();
-  /** Each runner connection's profile file. */
+  /** Each runner connection's profile file, and how many were named. */
   readonly #profiles = new Map<Connection, string>();
+  #profileFiles = 0;
   /** Callers waiting for an unfinished query to end (settled), by query id. */
   readonly #waiters = new Map<string, Set<() => void>>();
   /** Runs not yet settled (their outcome may be in memory only), awaited by close(). */
   readonly #runs = new Set<Promise<void>>();
   #closing = false;
+  /** Unfinished queries being stored (#storeUnfinished), awaited by close(). */
+  readonly #stores = new Set<Promise<void>>();
   /** Deliveries being written, awaited by close(). */
   readonly #deliveries = new Set<Promise<void>>();
 
@@ -150,6 +153,7 @@ export class LakeQueries {
       running.conn?.raw.interrupt();
     }
     await Promise.all(this.#runs);
+    await Promise.all(this.#stores);
     await Promise.all(this.#deliveries);
   }
 
@@ -286,8 +290,12 @@ export class LakeQueries {
   #storeUnfinished(running: Running): void {
     running.store?.cancel();
     running.store = undefined;
-    // The connection's queue keeps this before the query's outcome.
-    this.#deps.queries.put({ ...running.query, status: 'QUEUED' }).catch(this.#deps.onError);
+    // The connection's queue keeps this before the query's outcome; close() waits for it.
+    const stored: Promise<void> = this.#deps.queries
+      .put({ ...running.query, status: 'QUEUED' })
+      .catch(this.#deps.onError)
+      .finally(() => this.#stores.delete(stored));
+    this.#stores.add(stored);
   }
 
   /** The caller's query; another account's, or one older than 7 days, is not found. */
@@ -475,11 +483,18 @@ export class LakeQueries {
   async #profiled(conn: Connection): Promise<string> {
     let file = this.#profiles.get(conn);
     if (file === undefined) {
-      file = join(this.#deps.profileDir, `lake-query-profile-${this.#profiles.size}.json`);
-      await mkdir(this.#deps.profileDir, { recursive: true });
-      await conn.raw.run("PRAGMA enable_profiling = 'json'");
-      await conn.raw.run(`SET profiling_output = '${file.replaceAll("'", "''")}'`);
+      file = join(this.#deps.profileDir, `lake-query-profile-${this.#profileFiles++}.json`);
+      // Claimed before the first await: two runners starting at once took the same file, and each read the
+      // other's profile half written (a FAILED query).
       this.#profiles.set(conn, file);
+      try {
+        await mkdir(this.#deps.profileDir, { recursive: true });
+        await conn.raw.run("PRAGMA enable_profiling = 'json'");
+        await conn.raw.run(`SET profiling_output = '${file.replaceAll("'", "''")}'`);
+      } catch (error) {
+        this.#profiles.delete(conn);
+        throw error;
+      }
     }
     return file;
   }
