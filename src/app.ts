@@ -185,8 +185,10 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     periodic.start();
     closers.push(() => periodic.stop());
   };
+  const lakeProfiles = join(config.dataDir, 'lake-profiles');
   const db = await Database.open(join(config.dataDir, 'opentrail.duckdb'), clock.now(), {
     memoryLimit: config.memoryLimit,
+    fileDirectories: [lakeProfiles],
     ...(config.duckdbThreads > 0 ? { threads: config.duckdbThreads } : {}),
   });
   closers.push(() => db.close());
@@ -261,7 +263,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
       ...(deps.lakeResultFileBytes !== undefined ? { maxFileBytes: deps.lakeResultFileBytes } : {}),
       onError: (err, queryId) => logger.warn({ err, queryId }, 'a Lake query’s results could not be delivered'),
     }),
-    profileDir: join(config.dataDir, 'lake-profiles'),
+    profileDir: lakeProfiles,
     onError: (err) => logger.error({ err }, 'a Lake query could not store its outcome'),
   });
   closers.push(() => lakeQueries.close());

@@ -11,6 +11,8 @@ export interface DatabaseOptions {
   /** DuckDB's own memory cap, e.g. '512MB'; keeps the server's RSS bounded. */
   memoryLimit?: string;
   threads?: number;
+  /** The only directories SQL may read or write files in (the Lake runners' profiles); none by default. */
+  fileDirectories?: readonly string[];
 }
 
 export class Database {
@@ -49,6 +51,7 @@ export class Database {
     try {
       const conn = await db.connect();
       await conn.serial((raw) => migrate(raw, nowMs));
+      await conn.serial((raw) => withoutFileAccess(raw, options.fileDirectories ?? []));
     } catch (error) {
       // Nobody else can close it: a failed migration must not leave the file open and locked.
       db.close();
@@ -70,6 +73,17 @@ export class Database {
     this.#connections.clear();
     this.#instance.closeSync();
   }
+}
+
+/**
+ * Defence in depth for the Lake's SQL sandbox: should a statement ever get past it, SQL can neither read
+ * nor write files (read_text, COPY, ATTACH) outside `directories`, nor turn that back on. DuckDB's own
+ * database, WAL and spill files are not affected.
+ */
+async function withoutFileAccess(conn: DuckDBConnection, directories: readonly string[]): Promise<void> {
+  const list = directories.map((d) => `'${(d.endsWith('/') ? d : `${d}/`).replaceAll("'", "''")}'`).join(', ');
+  await conn.run(`SET allowed_directories = [${list}]`);
+  await conn.run('SET enable_external_access = false');
 }
 
 /** A connection whose transactions are serialised, so concurrent callers never interleave statements. */
