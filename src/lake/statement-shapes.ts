@@ -45,20 +45,12 @@ export function statementShape(sql: string): StatementShape | undefined {
   const literals: string[] = [];
   let key = '';
   let from = 0;
-  for (let i = 0; i < sql.length; ) {
-    const end = skipQuotedOrComment(sql, i);
-    if (end === i) {
-      i++;
-      continue;
-    }
-    if (sql[i] === "'") {
-      const literal = sql.slice(i, end);
-      if (IDENTIFIER_CHAR.test(sql[i - 1] ?? ' ') || !WHOLE_LITERAL.test(literal)) return undefined;
-      key += sql.slice(from, i) + HOLE;
-      literals.push(literal);
-      from = end;
-    }
-    i = end;
+  for (const [start, end] of literalSpans(sql)) {
+    const literal = sql.slice(start, end);
+    if (IDENTIFIER_CHAR.test(sql[start - 1] ?? ' ') || !WHOLE_LITERAL.test(literal)) return undefined;
+    key += sql.slice(from, start) + HOLE;
+    literals.push(literal);
+    from = end;
   }
   return literals.length === 0 ? undefined : { key: key + sql.slice(from), literals };
 }
@@ -80,7 +72,7 @@ export function markedStatement(shape: StatementShape): string {
 export function templateOf(markedSql: string, shape: StatementShape, sql: string): Template | undefined {
   const parts: string[] = [];
   const holes: number[] = [];
-  const literals = literalSpans(markedSql);
+  const literals = new Set(literalSpans(markedSql).map(([start, end]) => `${start}:${end}`));
   let from = 0;
   for (const m of markedSql.matchAll(MARKER_AT)) {
     // A hole is a whole literal of the translation, never part of a quoted name or of another literal: a
@@ -97,14 +89,14 @@ export function templateOf(markedSql: string, shape: StatementShape, sql: string
   return filledTemplate(template, shape.literals) === sql ? template : undefined;
 }
 
-/** Where each `'…'` literal of DuckDB's SQL starts and ends (`start:end`); its SQL holds no comments. */
-function literalSpans(sql: string): Set<string> {
-  const spans = new Set<string>();
+/** Where each `'…'` literal starts and ends (end exclusive), quoted names and comments passed over. */
+function literalSpans(sql: string): [number, number][] {
+  const spans: [number, number][] = [];
   for (let i = 0; i < sql.length; ) {
     const end = skipQuotedOrComment(sql, i);
     if (end === i) i++;
     else {
-      if (sql[i] === "'") spans.add(`${i}:${end}`);
+      if (sql[i] === "'") spans.push([i, end]);
       i = end;
     }
   }
