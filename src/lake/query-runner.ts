@@ -114,10 +114,8 @@ export class LakeQueries {
   /** Runs not yet settled (their outcome may be in memory only), awaited by close(). */
   readonly #runs = new Set<Promise<void>>();
   #closing = false;
-  /** Unfinished queries being stored (#storeUnfinished), awaited by close(). */
-  readonly #stores = new Set<Promise<void>>();
-  /** Deliveries being written, awaited by close(). */
-  readonly #deliveries = new Set<Promise<void>>();
+  /** Writes under way off any caller's path (deliveries, stores of unfinished queries), awaited by close(). */
+  readonly #background = new Set<Promise<void>>();
 
   constructor(deps: LakeQueriesDeps) {
     this.#deps = deps;
@@ -148,13 +146,12 @@ export class LakeQueries {
   async close(): Promise<void> {
     this.#closing = true;
     for (const running of this.#active.values()) {
-      // A queued query never runs now: stored, the restart fails it, saying why.
-      if (running.conn === undefined) this.#storeUnfinished(running);
+      // A queued query never runs now: stored (unless its timer stored it), the restart fails it, saying why.
+      if (running.conn === undefined && running.store !== undefined) this.#storeUnfinished(running);
       running.conn?.raw.interrupt();
     }
     await Promise.all(this.#runs);
-    await Promise.all(this.#stores);
-    await Promise.all(this.#deliveries);
+    await Promise.all(this.#background);
   }
 
   /** How many of the account's queries are queued or running. */
@@ -290,12 +287,8 @@ export class LakeQueries {
   #storeUnfinished(running: Running): void {
     running.store?.cancel();
     running.store = undefined;
-    // The connection's queue keeps this before the query's outcome; close() waits for it.
-    const stored: Promise<void> = this.#deps.queries
-      .put({ ...running.query, status: 'QUEUED' })
-      .catch(this.#deps.onError)
-      .finally(() => this.#stores.delete(stored));
-    this.#stores.add(stored);
+    // The connection's queue keeps this before the query's outcome.
+    this.#inBackground(this.#deps.queries.put({ ...running.query, status: 'QUEUED' }));
   }
 
   /** The caller's query; another account's, or one older than 7 days, is not found. */
@@ -528,16 +521,21 @@ export class LakeQueries {
 
   /** Writes a finished query's results in the background, then stores (and answers) its DeliveryStatus. */
   #deliver(query: LakeQueryRecord, readRows: ReadRows): void {
-    const delivering = (async () => {
-      const deliveryStatus = await this.#deps.delivery.deliver(query, readRows);
-      const recent = this.#recent.get(query.queryId);
-      const updated = { ...(recent?.query ?? query), deliveryStatus };
-      if (recent !== undefined) recent.query = updated;
-      await this.#deps.queries.put(updated);
-    })()
-      .catch(this.#deps.onError)
-      .finally(() => this.#deliveries.delete(delivering));
-    this.#deliveries.add(delivering);
+    this.#inBackground(
+      (async () => {
+        const deliveryStatus = await this.#deps.delivery.deliver(query, readRows);
+        const recent = this.#recent.get(query.queryId);
+        const updated = { ...(recent?.query ?? query), deliveryStatus };
+        if (recent !== undefined) recent.query = updated;
+        await this.#deps.queries.put(updated);
+      })(),
+    );
+  }
+
+  /** Lets `work` run on without a caller: its failure is reported, and close() waits for it. */
+  #inBackground(work: Promise<void>): void {
+    const tracked: Promise<void> = work.catch(this.#deps.onError).finally(() => this.#background.delete(tracked));
+    this.#background.add(tracked);
   }
 }
 
