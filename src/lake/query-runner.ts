@@ -148,9 +148,19 @@ export class LakeQueries {
     for (const running of this.#active.values()) {
       // A queued query never runs now: stored (unless its timer stored it), the restart fails it, saying why.
       if (running.conn === undefined && running.store !== undefined) this.#storeUnfinished(running);
-      running.conn?.raw.interrupt();
     }
-    await Promise.all(this.#runs);
+    // An interrupt that reaches a connection just before its query begins is lost (the query then ran to its
+    // end, seconds later): it is repeated until every run has ended.
+    const interrupt = () => {
+      for (const running of this.#active.values()) running.conn?.raw.interrupt();
+    };
+    interrupt();
+    const repeating = setInterval(interrupt, 50);
+    try {
+      await Promise.all(this.#runs);
+    } finally {
+      clearInterval(repeating);
+    }
     await Promise.all(this.#background);
   }
 
@@ -441,6 +451,8 @@ export class LakeQueries {
     try {
       const { rows, columns, statistics } = await conn.serial(async (raw) => {
         const profile = await this.#profiled(conn);
+        // close() interrupts what runs; an interrupt that came while the run was still getting ready was lost.
+        if (this.#closing) throw new Error('The service stopped before the query could run.');
         // Every value as Lake sends it: a string.
         const reader = await raw.runAndReadAll(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (${running.translated.sql})`);
         const executionMs = Math.round(performance.now() - started);
