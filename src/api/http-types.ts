@@ -1,3 +1,5 @@
+import { RawJson } from '../model/raw-json.ts';
+
 /** A request as the API layer sees it, independent of the HTTP framework. */
 export interface ApiRequest {
   method: string;
@@ -31,8 +33,17 @@ export function headerValue(req: ApiRequest, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** JSON with timestamps as epoch seconds, as the AWS JSON protocols send them (facts §0.9). */
+/**
+ * JSON with timestamps as epoch seconds, as the AWS JSON protocols send them (facts §0.9). A member of the
+ * top-level object that is RawJson is written as its text.
+ */
 export function awsJsonStringify(value: unknown): string {
+  if (value !== null && typeof value === 'object' && Object.values(value).some((v) => v instanceof RawJson)) {
+    const members = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${JSON.stringify(k)}:${v instanceof RawJson ? v.text : awsJsonStringify(v)}`);
+    return `{${members.join(',')}}`;
+  }
   return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
     const original = this[key];
     return original instanceof Date ? original.getTime() / 1000 : v;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Caller } from '../identity/index.ts';
 import type { Clock } from '../model/clock.ts';
+import { RawJson } from '../model/raw-json.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { stringHash } from '../model/string-hash.ts';
 import type { ConnectionPool } from '../store/database.ts';
@@ -22,15 +23,16 @@ export interface LookupEventsInput {
   NextToken?: string;
 }
 
+/** An `Event` of LookupEvents' answer as the API sends it: EventTime in epoch seconds (facts §0.9). */
 export interface LookupEvent {
   EventId: string;
-  EventName?: string;
-  ReadOnly?: string;
-  AccessKeyId?: string;
-  EventTime: Date;
-  EventSource?: string;
-  Username?: string;
-  Resources?: { ResourceType?: string; ResourceName?: string }[];
+  EventName?: string | undefined;
+  ReadOnly?: string | undefined;
+  AccessKeyId?: string | undefined;
+  EventTime: number;
+  EventSource?: string | undefined;
+  Username?: string | undefined;
+  Resources?: { ResourceType?: string | undefined; ResourceName?: string | undefined }[];
   CloudTrailEvent: string;
 }
 
@@ -75,7 +77,11 @@ export class EventHistory {
     this.#index = index;
   }
 
-  async lookup(caller: Caller, input: LookupEventsInput): Promise<{ Events: LookupEvent[]; NextToken?: string }> {
+  /**
+   * A page of events. `Events` is a list of LookupEvent as JSON text, made here in one JSON.stringify: the
+   * API's serialiser, which looks at every member for timestamps, cost a page a third of a millisecond more.
+   */
+  async lookup(caller: Caller, input: LookupEventsInput): Promise<{ Events: RawJson; NextToken?: string }> {
     const now = this.#clock.now();
     const category = checkCategory(input.EventCategory);
     const attribute = checkAttribute(input.LookupAttributes ?? [], category);
@@ -90,7 +96,7 @@ export class EventHistory {
     const endMs = input.EndTime?.getTime() ?? now;
     const binding = parameterHash(caller, input, category);
     const token = input.NextToken === undefined ? undefined : readToken(input.NextToken, binding);
-    if (startMs > endMs) return { Events: [] };
+    if (startMs > endMs) return { Events: new RawJson('[]') };
 
     const params: Record<string, unknown> = {
       account: caller.principal.accountId,
@@ -114,7 +120,7 @@ export class EventHistory {
       ...(hashed !== undefined ? { hashed: { attribute: hashed, watermark: this.#index.watermark } } : {}),
     };
     const rows = await this.#reads.use(async (conn) => pageRows(conn, await pageKeys(conn, query, startMs, endMs)));
-    const events = rows.map(toLookupEvent);
+    const events = new RawJson(JSON.stringify(rows.map(toLookupEvent)));
     const last = rows[rows.length - 1];
     if (rows.length < maxResults || last === undefined) return { Events: events };
     const more: PageToken = { t: Number(last['t']), s: Number(last['seq']), p: binding };
@@ -223,24 +229,22 @@ function isCount(n: unknown): n is number {
   return Number.isSafeInteger(n) && (n as number) >= 0;
 }
 
+/** A row as a LookupEvent; a member whose column is NULL is left out (JSON.stringify skips undefined). */
 function toLookupEvent(row: HistoryRow): LookupEvent {
   const types = (row['resource_types'] as (string | null)[] | null) ?? [];
   const names = (row['resource_names'] as (string | null)[] | null) ?? [];
-  const resources = types.map((type, i) => ({
-    ...(type !== null ? { ResourceType: type } : {}),
-    ...(names[i] !== null && names[i] !== undefined ? { ResourceName: names[i] as string } : {}),
-  }));
-  const optional = (key: string, value: unknown) => (value === null || value === undefined ? {} : { [key]: value });
+  const present = <T>(value: T | null | undefined) => value ?? undefined;
+  const readOnly = row['read_only'] as boolean | null;
   return {
     EventId: String(row['event_id']),
-    ...optional('EventName', row['event_name']),
-    ...optional('ReadOnly', row['read_only'] === null ? null : String(row['read_only'])),
-    ...optional('AccessKeyId', row['access_key_id']),
-    EventTime: new Date(Number(row['t'])),
-    ...optional('EventSource', row['event_source']),
-    ...optional('Username', row['username']),
+    EventName: present(row['event_name'] as string | null),
+    ReadOnly: readOnly === null ? undefined : String(readOnly),
+    AccessKeyId: present(row['access_key_id'] as string | null),
+    EventTime: Number(row['t']) / 1000,
+    EventSource: present(row['event_source'] as string | null),
+    Username: present(row['username'] as string | null),
     // AWS sends an empty list for events without resources.
-    Resources: resources,
+    Resources: types.map((type, i) => ({ ResourceType: present(type), ResourceName: present(names[i]) })),
     CloudTrailEvent: recordJson(row),
-  } as LookupEvent;
+  };
 }
