@@ -197,8 +197,11 @@ export async function verifyPresignedSigV4<P>(
   options: VerifyOptions<P>,
 ): Promise<VerifiedRequest<P>> {
   const param = (name: string): string => {
-    const v = req.query[name];
-    const value = Array.isArray(v) ? v[0] : v;
+    const value = req.query[name];
+    // Only the first of a repeated parameter would be checked, so anyone could add another to a valid URL.
+    if (Array.isArray(value)) {
+      throw new ServiceError('IncompleteSignatureException', `A presigned URL may hold ${name} only once.`);
+    }
     if (value === undefined || value === '') {
       throw new ServiceError('IncompleteSignatureException', `A presigned URL needs the ${name} query parameter.`);
     }
