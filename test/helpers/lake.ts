@@ -35,3 +35,13 @@ export async function importSettled(ct: CloudTrailClient, ImportId: string): Pro
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * A statement that keeps a query running long enough to be caught RUNNING, cancelled or stopped: the store's
+ * events joined with themselves `ways` times (400 events, four ways: 400⁴ rows to count).
+ */
+export function runawayQuery(storeId: string, ways = 4): string {
+  const names = Array.from({ length: ways }, (_, i) => String.fromCharCode(97 + i));
+  const joins = names.slice(1).map((n) => ` JOIN ${storeId} ${n} ON true`);
+  return `SELECT count(*) FROM ${storeId} a${joins.join('')} WHERE a.eventID <> ${names[ways - 1]}.eventID`;
+}

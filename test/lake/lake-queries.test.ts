@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-cloudtrail';
 import { ManualClock } from '../../src/model/clock.ts';
 import { FIXED_ADMIN, FIXED_ADMIN_CREDENTIALS, startChildServer } from '../helpers/child-server.ts';
-import { lakeQueryRows } from '../helpers/lake.ts';
+import { lakeQueryRows, runawayQuery } from '../helpers/lake.ts';
 import { managementRecord } from '../helpers/records.ts';
 import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
 
@@ -291,9 +291,7 @@ describe('Lake queries', () => {
     await withServer(async (w) => {
       const ct = w.cloudtrail();
       const id = await storeWithEvents(w, ct, 400);
-      // 400⁴ joined rows: long enough to be caught running.
-      const slow = `SELECT count(*) FROM ${id} a JOIN ${id} b ON true JOIN ${id} c ON true JOIN ${id} d ON true
-        WHERE a.eventID <> d.eventID`;
+      const slow = runawayQuery(id);
       const ids: string[] = [];
       for (let i = 0; i < 10; i++) {
         ids.push((await ct.send(new StartQueryCommand({ QueryStatement: slow }))).QueryId as string);
@@ -330,8 +328,7 @@ describe('Lake queries', () => {
       async (w) => {
         const ct = w.cloudtrail();
         const id = await storeWithEvents(w, ct, 400);
-        const slow = `SELECT count(*) FROM ${id} a JOIN ${id} b ON true JOIN ${id} c ON true JOIN ${id} d ON true
-          WHERE a.eventID <> d.eventID`;
+        const slow = runawayQuery(id);
         const { QueryId } = await ct.send(new StartQueryCommand({ QueryStatement: slow }));
         assert.equal((await ct.send(new DescribeQueryCommand({ QueryId }))).QueryStatus, 'RUNNING');
         // Requests are signed at the server's time, an hour ahead of this machine's by the end.
@@ -363,9 +360,6 @@ describe('Lake queries', () => {
 
   it('fails, once restarted, the queries a killed or stopped server left unfinished', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-lake-unfinished-'));
-    const slowQuery = (id: string) =>
-      `SELECT count(*) FROM ${id} a JOIN ${id} b ON true JOIN ${id} c ON true JOIN ${id} d ON true
-        WHERE a.eventID <> d.eventID`;
     const restarted = /restarted while the query was queued or running/;
     try {
       const id = await withServer(async (w) => storeWithEvents(w, w.cloudtrail(), 400), { dataDir, env: FIXED_ADMIN });
@@ -378,7 +372,7 @@ describe('Lake queries', () => {
       });
       let killed: string;
       try {
-        killed = (await killedCt.send(new StartQueryCommand({ QueryStatement: slowQuery(id) }))).QueryId as string;
+        killed = (await killedCt.send(new StartQueryCommand({ QueryStatement: runawayQuery(id) }))).QueryId as string;
         await new Promise((r) => setTimeout(r, 1500));
         assert.equal((await killedCt.send(new DescribeQueryCommand({ QueryId: killed }))).QueryStatus, 'RUNNING');
       } finally {
@@ -394,7 +388,7 @@ describe('Lake queries', () => {
           assert.match(d.ErrorMessage ?? '', restarted);
           const ids: string[] = [];
           for (let i = 0; i < 3; i++) {
-            ids.push((await ct.send(new StartQueryCommand({ QueryStatement: slowQuery(id) }))).QueryId as string);
+            ids.push((await ct.send(new StartQueryCommand({ QueryStatement: runawayQuery(id) }))).QueryId as string);
           }
           return ids;
         },

@@ -34,6 +34,7 @@ import { Database } from '../../src/store/database.ts';
 import { sha256Hex } from '../../src/trails/index.ts';
 import { awsCli } from '../helpers/aws-cli.ts';
 import { FIXED_ADMIN } from '../helpers/child-server.ts';
+import { runawayQuery } from '../helpers/lake.ts';
 import { useMoto } from '../helpers/moto.ts';
 import { managementRecord } from '../helpers/records.ts';
 import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
@@ -357,8 +358,7 @@ describe('Lake query results delivered to S3', () => {
           // A cancelled query is not delivered.
           const slow = await ct.send(
             new StartQueryCommand({
-              QueryStatement: `SELECT count(*) FROM ${id} a JOIN ${id} b ON true JOIN ${id} c ON true JOIN ${id} d ON true
-                JOIN ${id} e ON true JOIN ${id} f ON true JOIN ${id} g ON true JOIN ${id} h ON true WHERE a.eventID <> h.eventID`,
+              QueryStatement: runawayQuery(id, 8),
               DeliveryS3Uri: 's3://held/cancelled',
             }),
           );
