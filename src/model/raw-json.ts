@@ -1,6 +1,6 @@
 /**
- * JSON text made elsewhere (by DuckDB, say), to be written into an API answer as it is: serialising it again
- * from JavaScript values would cost what making it in one place saved.
+ * JSON text made by the code that answers (LookupEvents' page), written into the API answer as it is: the
+ * API's serialiser would walk every member of it again.
  */
 export class RawJson {
   readonly text: string;
