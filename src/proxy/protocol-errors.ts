@@ -29,7 +29,7 @@ const QUERY_NAMES: Record<string, string> = {
 const AUTH_FAILURES = new Set(Object.keys(S3_NAMES));
 
 export function proxyErrorAnswer(protocol: string, error: ServiceError, requestId: string): ErrorAnswer {
-  const status = AUTH_FAILURES.has(error.name) ? 403 : error.status;
+  const status = statusOf(protocol, error);
   const text = escapeXml(error.message);
   switch (protocol) {
     case 'rest-xml': {
@@ -64,6 +64,19 @@ export function proxyErrorAnswer(protocol: string, error: ServiceError, requestI
         body: JSON.stringify({ __type: error.name, message: error.message }),
       };
   }
+}
+
+/**
+ * The HTTP status of a refusal, as each protocol's services send it: S3 and the query protocols answer a
+ * malformed signature (AuthorizationHeaderMalformed, IncompleteSignature) with 400 and the other SigV4
+ * failures with 403; EC2's AuthFailure is 403; the JSON protocols take the error table's statuses, as
+ * opentrail's own API does (DynamoDB, for one, answers UnrecognizedClientException with 400).
+ */
+function statusOf(protocol: string, error: ServiceError): number {
+  if (!AUTH_FAILURES.has(error.name)) return error.status;
+  if (protocol === 'ec2') return 403;
+  if (protocol === 'rest-xml' || protocol === 'query') return error.name === 'IncompleteSignatureException' ? 400 : 403;
+  return error.status;
 }
 
 function xmlAnswer(status: number, body: string): ErrorAnswer {

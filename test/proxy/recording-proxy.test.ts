@@ -189,23 +189,65 @@ describe('calls through the recording proxy', () => {
     }));
 });
 
+/** The error name and HTTP status a call was refused with. */
+async function refusal(call: Promise<unknown>): Promise<[string, number | undefined]> {
+  try {
+    await call;
+  } catch (error) {
+    return [(error as Error).name, (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode];
+  }
+  return assert.fail('the call was not refused');
+}
+
 describe('what the recording proxy refuses', () => {
   it('answers S3 callers with an unknown key InvalidAccessKeyId, forwards nothing and records nothing', () =>
     proxy(async (p) => {
       const stranger = { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'x'.repeat(40) };
-      await rejectsWith(p.s3(stranger).send(new CreateBucketCommand({ Bucket: 'nope' })), 'InvalidAccessKeyId');
+      const refused = await refusal(p.s3(stranger).send(new CreateBucketCommand({ Bucket: 'nope' })));
+      assert.deepEqual(refused, ['InvalidAccessKeyId', 403]);
       await rejectsWith(p.motoS3().send(new HeadBucketCommand({ Bucket: 'nope' })), 'NotFound');
       assert.deepEqual(await history(p.w, 's3.amazonaws.com'), []);
     }));
 
-  it('answers a wrong secret with SignatureDoesNotMatch (S3) and InvalidSignatureException (DynamoDB)', () =>
+  it('answers a wrong secret with SignatureDoesNotMatch (S3, IAM) and InvalidSignatureException (DynamoDB)', () =>
     proxy(async (p) => {
       const wrong = { ...p.w.adminCredentials, secretAccessKey: `${p.w.adminCredentials.secretAccessKey}x` };
-      await rejectsWith(p.s3(wrong).send(new CreateBucketCommand({ Bucket: 'nope' })), 'SignatureDoesNotMatch');
-      await rejectsWith(
-        p.dynamodb(wrong).send(new GetItemCommand({ TableName: 'T', Key: { id: { S: '1' } } })),
-        'InvalidSignatureException',
-      );
+      const s3 = p.s3(wrong).send(new CreateBucketCommand({ Bucket: 'nope' }));
+      assert.deepEqual(await refusal(s3), ['SignatureDoesNotMatch', 403]);
+      const dynamodb = p.dynamodb(wrong).send(new GetItemCommand({ TableName: 'T', Key: { id: { S: '1' } } }));
+      // As DynamoDB answers it, and opentrail's own JSON API.
+      assert.deepEqual(await refusal(dynamodb), ['InvalidSignatureException', 400]);
+      const iam = p.iam(wrong).send(new CreateUserCommand({ UserName: 'nobody' }));
+      assert.deepEqual(await refusal(iam), ['SignatureDoesNotMatch', 403]);
+    }));
+
+  it('answers a malformed signature with 400, as S3 and the query protocols do', () =>
+    proxy(async (p) => {
+      // A signature without the date it was made at cannot be checked at all.
+      const malformed = (headers: Record<string, string>) => {
+        delete headers['x-amz-date'];
+      };
+      const signed = { url: p.w.url, credentials: p.w.adminCredentials, signingDate: new Date(p.clock.now()) };
+      const s3 = await rawRequest({
+        ...signed,
+        service: 's3',
+        method: 'GET',
+        path: '/some-bucket',
+        contentType: null,
+        payloadHashHeader: true,
+        alterHeaders: malformed,
+      });
+      assert.equal(s3.status, 400);
+      assert.match(s3.text, /<Code>AuthorizationHeaderMalformed<\/Code>/);
+      const iam = await rawRequest({
+        ...signed,
+        service: 'iam',
+        body: 'Action=ListUsers&Version=2010-05-08',
+        contentType: 'application/x-www-form-urlencoded; charset=utf-8',
+        alterHeaders: malformed,
+      });
+      assert.equal(iam.status, 400);
+      assert.match(iam.text, /<Code>IncompleteSignature<\/Code>/);
     }));
 
   it('aborts an upload whose body is not the one signed, so the upstream stores nothing', () =>
