@@ -86,7 +86,8 @@ export class LocalObjectStore implements ObjectStore {
     await this.#requireBucket(bucket);
     return guard(async () => {
       try {
-        return (JSON.parse(await readFile(this.#ownerPath(bucket), 'utf8')) as { accountId: string }).accountId;
+        // Read as ownedBuckets reads it: a file that is no claim names no owner.
+        return claimant(await readFile(this.#ownerPath(bucket), 'utf8'));
       } catch (error) {
         if (errorCode(error) === 'ENOENT') return undefined;
         throw error;
