@@ -6,6 +6,7 @@ import type { Clock, TimerHandle } from '../model/clock.ts';
 import { dropOldest } from '../model/drop-oldest.ts';
 import type { IdSource } from '../model/ids.ts';
 import { ServiceError } from '../model/service-error.ts';
+import { sqlString } from '../model/sql-string.ts';
 import { stringHash } from '../model/string-hash.ts';
 import type { Connection, ConnectionPool } from '../store/database.ts';
 import type { EventDataStoreService } from './event-data-store-service.ts';
@@ -495,7 +496,7 @@ export class LakeQueries {
       try {
         await mkdir(this.#deps.profileDir, { recursive: true });
         await conn.raw.run("PRAGMA enable_profiling = 'json'");
-        await conn.raw.run(`SET profiling_output = '${file.replaceAll("'", "''")}'`);
+        await conn.raw.run(`SET profiling_output = ${sqlString(file)}`);
       } catch (error) {
         this.#profiles.delete(conn);
         throw error;

@@ -1,4 +1,5 @@
 import { type ErrorName, ServiceError } from '../model/service-error.ts';
+import { sqlString } from '../model/sql-string.ts';
 
 /**
  * Widget query parameters (facts §8.7). A widget's statement holds one `?` per entry of its QueryParameters,
@@ -77,7 +78,7 @@ export function bindWidget(statement: string, values: readonly string[]): string
   let at = 0;
   findMarks(statement).forEach((mark, i) => {
     const value = values[i] ?? '';
-    out += statement.slice(at, mark.start) + (mark.quoted ? `'${value.replaceAll("'", "''")}'` : value);
+    out += statement.slice(at, mark.start) + (mark.quoted ? sqlString(value) : value);
     at = mark.end;
   });
   return out + statement.slice(at);

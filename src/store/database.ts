@@ -1,5 +1,6 @@
 import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { SerialQueue } from '../model/serial-queue.ts';
+import { sqlString } from '../model/sql-string.ts';
 import { migrate, STORAGE_VERSION } from './migrations.ts';
 
 /**
@@ -81,7 +82,7 @@ export class Database {
  * database, WAL and spill files are not affected.
  */
 async function withoutFileAccess(conn: DuckDBConnection, directories: readonly string[]): Promise<void> {
-  const list = directories.map((d) => `'${(d.endsWith('/') ? d : `${d}/`).replaceAll("'", "''")}'`).join(', ');
+  const list = directories.map((d) => sqlString(d.endsWith('/') ? d : `${d}/`)).join(', ');
   await conn.run(`SET allowed_directories = [${list}]`);
   await conn.run('SET enable_external_access = false');
 }
