@@ -74,7 +74,8 @@ export async function startChildServer(
       throw new Error(`server did not start within ${startTimeoutMs} ms:\n${out}`);
     } else await sleep(20);
   }
-  const exited = once(child, 'exit');
+  // 'close', not 'exit': what the server wrote just before it stopped is read by then (output() holds it).
+  const exited = once(child, 'close');
   const serverUrl = url;
   return {
     url: serverUrl,
