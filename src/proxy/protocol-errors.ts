@@ -28,12 +28,24 @@ const QUERY_NAMES: Record<string, string> = {
 };
 const AUTH_FAILURES = new Set(Object.keys(S3_NAMES));
 
-export function proxyErrorAnswer(protocol: string, error: ServiceError, requestId: string): ErrorAnswer {
+/**
+ * `presigned`: the refused request was signed in its query string. S3 names a malformed presigned query
+ * AuthorizationQueryParametersError, where a malformed Authorization header is AuthorizationHeaderMalformed.
+ */
+export function proxyErrorAnswer(
+  protocol: string,
+  error: ServiceError,
+  requestId: string,
+  presigned = false,
+): ErrorAnswer {
   const status = statusOf(protocol, error);
   const text = escapeXml(error.message);
   switch (protocol) {
     case 'rest-xml': {
-      const code = S3_NAMES[error.name] ?? error.name;
+      const code =
+        presigned && error.name === 'IncompleteSignatureException'
+          ? 'AuthorizationQueryParametersError'
+          : (S3_NAMES[error.name] ?? error.name);
       return xmlAnswer(
         status,
         `<Error><Code>${code}</Code><Message>${text}</Message><RequestId>${requestId}</RequestId></Error>`,
@@ -68,8 +80,8 @@ export function proxyErrorAnswer(protocol: string, error: ServiceError, requestI
 
 /**
  * The HTTP status of a refusal, as each protocol's services send it: S3 and the query protocols answer a
- * malformed signature (AuthorizationHeaderMalformed, IncompleteSignature) with 400 and the other SigV4
- * failures with 403; EC2's AuthFailure is 403; the JSON protocols take the error table's statuses, as
+ * malformed signature (AuthorizationHeaderMalformed or AuthorizationQueryParametersError, IncompleteSignature)
+ * with 400 and the other SigV4 failures with 403; EC2's AuthFailure is 403; the JSON protocols take the error table's statuses, as
  * opentrail's own API does (DynamoDB, for one, answers UnrecognizedClientException with 400).
  */
 function statusOf(protocol: string, error: ServiceError): number {

@@ -173,7 +173,7 @@ export class RecordingProxy {
       });
     } catch (thrown) {
       if (!(thrown instanceof ServiceError)) throw thrown;
-      if (!res.headersSent) answer(res, proxyErrorAnswer(protocol, thrown, requestId));
+      if (!res.headersSent) answer(res, proxyErrorAnswer(protocol, thrown, requestId, scope.presigned));
       else res.destroy();
       // A request the proxy refused may not have been read to its end; no more of it is wanted.
       if (!req.complete) req.resume();

@@ -120,6 +120,8 @@ def test_presigned_urls_work_and_tampered_ones_do_not():
     # A presign parameter given twice is refused: only one of them could be the one checked.
     doubled = requests.get(url + "&X-Amz-Signature=" + "0" * 64)
     assert doubled.status_code == 400 and b"only once" in doubled.content, doubled.content
+    # S3's name for a malformed presigned query, not the one for a malformed Authorization header.
+    assert b"<Code>AuthorizationQueryParametersError</Code>" in doubled.content, doubled.content
     # Signature Version 2 (botocore's default for us-east-1 presigns) is refused, saying what to use instead.
     v2 = client("s3").generate_presigned_url("get_object", Params={"Bucket": "shared", "Key": "k"}, ExpiresIn=60)
     refused = requests.get(v2)
