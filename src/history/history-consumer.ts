@@ -1,6 +1,7 @@
 import { type ConsumerHandler, PassedCursorSaves } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
 import { headerCategory, mayHaveExtraMembers, recordBytes } from '../log/record-payload.ts';
+import { saveCursor } from '../store/consumer-cursors.ts';
 import type { Connection } from '../store/database.ts';
 import type { HistoryIndex } from './history-index.ts';
 import { insertRecords, insertResources, recordBatch } from './history-table.ts';
@@ -134,19 +135,17 @@ export class HistoryConsumer implements ConsumerHandler {
     const batch = recordBatch(
       entries.map((e) => ({ seq: e.seq, json: recordBytes(e.payload), mayHaveExtra: mayHaveExtraMembers(e.payload) })),
     );
-    await this.#conn.withTransaction(async (raw) => {
-      await insertRecords(raw, batch);
-      await insertResources(raw, (entries[0] as LogEntry).seq);
-      await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, last]);
+    await this.#conn.withTransaction(async () => {
+      await insertRecords(this.#conn, batch);
+      await insertResources(this.#conn, (entries[0] as LogEntry).seq);
+      await saveCursor(this.#conn, this.name, last);
     });
     this.#appliedThrough = last;
     this.#passedSaves.saved();
   }
 
   async #saveCursorOnly(seq: number): Promise<void> {
-    await this.#conn.withTransaction(async (raw) => {
-      await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, seq]);
-    });
+    await this.#conn.withTransaction(() => saveCursor(this.#conn, this.name, seq));
     this.#appliedThrough = seq;
     this.#passedSaves.saved();
   }

@@ -1,5 +1,6 @@
-import { blobValue, type DuckDBConnection } from '@duckdb/node-api';
+import { blobValue } from '@duckdb/node-api';
 import { RECORD_MEMBER_ORDER } from '../model/record.ts';
+import type { Connection } from '../store/database.ts';
 import { BATCH_LINES, lineBatch, seqPrefix } from '../store/line-batch.ts';
 
 /**
@@ -65,8 +66,8 @@ const BATCH_ROWS = `(
   FROM ${BATCH_LINES})`;
 
 /** Indexes the resources of the history events from `firstSeq` on (one row per resource). */
-export async function insertResources(conn: DuckDBConnection, firstSeq: number): Promise<void> {
-  await conn.run(
+export async function insertResources(conn: Connection, firstSeq: number): Promise<void> {
+  await conn.runPrepared(
     `INSERT INTO history_resources
       SELECT seq, account_id, region, event_time, event_category, t, n,
         CASE WHEN n IS NOT NULL THEN ('0x' || substr(md5(n), 1, 8))::UINTEGER END
@@ -75,7 +76,7 @@ export async function insertResources(conn: DuckDBConnection, firstSeq: number):
           unnest(resource_types) AS t, unnest(resource_names) AS n
         FROM history_events WHERE seq >= $1::BIGINT
       )`,
-    [firstSeq],
+    [BigInt(firstSeq)],
   );
 }
 
@@ -83,10 +84,10 @@ export async function insertResources(conn: DuckDBConnection, firstSeq: number):
  * Stores the management and Insights records of a `recordBatch` in history (design.md: history consumer).
  * `event_time` keeps milliseconds, the precision of LookupEvents times and page tokens: a finer eventTime
  * (ingest accepts up to nine fractional digits) would sort between two tokens and be skipped by paging.
- * Runs on the caller's connection, in its transaction.
+ * Runs on the caller's connection, in its transaction, as the connection's prepared statement.
  */
-export async function insertRecords(conn: DuckDBConnection, batch: Buffer): Promise<void> {
-  await conn.run(INSERT_RECORDS, [blobValue(batch)]);
+export async function insertRecords(conn: Connection, batch: Buffer): Promise<void> {
+  await conn.runPrepared(INSERT_RECORDS, [blobValue(batch)]);
 }
 
 const INSERT_RECORDS = `

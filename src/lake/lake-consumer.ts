@@ -3,6 +3,7 @@ import { type ConsumerHandler, PassedCursorSaves } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
 import { readHeader, recordBytes } from '../log/record-payload.ts';
 import type { CloudTrailRecord } from '../model/record.ts';
+import { saveCursor } from '../store/consumer-cursors.ts';
 import type { Connection } from '../store/database.ts';
 import type { RecordPredicate } from '../trails/index.ts';
 import { channelDelivers } from './channel-routing.ts';
@@ -134,12 +135,12 @@ export class LakeConsumer implements ConsumerHandler {
 
   async #write(rows: Row[], storeIds: string[], last: number): Promise<void> {
     const batch = rows.length > 0 ? lakeBatch(rows) : undefined;
-    await this.#deps.conn.withTransaction(async (raw) => {
-      if (batch !== undefined) await insertLakeBatch(raw, batch);
-      for (const id of storeIds) {
-        await raw.run('INSERT OR REPLACE INTO lake_cursors VALUES ($1, $2)', [id, last]);
-      }
-      await raw.run('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [this.name, last]);
+    const conn = this.#deps.conn;
+    await conn.withTransaction(async () => {
+      if (batch !== undefined) await insertLakeBatch(conn, batch);
+      for (const id of storeIds)
+        await conn.runPrepared('INSERT OR REPLACE INTO lake_cursors VALUES ($1, $2)', [id, last]);
+      await saveCursor(conn, this.name, last);
     });
     this.#appliedThrough = last;
     this.#passedSaves.saved();

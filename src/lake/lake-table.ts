@@ -1,4 +1,5 @@
 import { blobValue, type DuckDBConnection } from '@duckdb/node-api';
+import type { Connection } from '../store/database.ts';
 import { BATCH_LINES, lineBatch, seqPrefix } from '../store/line-batch.ts';
 
 /**
@@ -225,9 +226,9 @@ export function lakeBatch(rows: readonly { storeId: string; seq: number; json: U
   return lineBatch(rows.map((r) => ({ prefix: `${r.storeId}\u001f${seqPrefix(r.seq)}`, json: r.json })));
 }
 
-/** Stores a `lakeBatch` in `lake_events`. */
-export async function insertLakeBatch(conn: DuckDBConnection, batch: Buffer): Promise<void> {
-  await conn.run(INSERT_BATCH, [blobValue(batch)]);
+/** Stores a `lakeBatch` in `lake_events`, in the caller's transaction, as the connection's prepared statement. */
+export async function insertLakeBatch(conn: Connection, batch: Buffer): Promise<void> {
+  await conn.runPrepared(INSERT_BATCH, [blobValue(batch)]);
 }
 
 const INSERT_BATCH = insertLakeRows(`(

@@ -77,18 +77,20 @@ export class QueryStore {
    * finishes once, so none of its rows are stored yet (deleting them first scanned every stored result).
    */
   async finish(query: LakeQueryRecord, rows: readonly ResultRow[]): Promise<void> {
-    await this.#conn.withTransaction(async (raw) => {
+    const conn = this.#conn;
+    // Prepared once per connection: every query that ends stores its outcome this way.
+    await conn.withTransaction(async () => {
       // One INSERT of a bound list, not an appender: an appender's flush runs on the calling (main) thread,
       // most of a millisecond even for one row, while the answer to the query's DescribeQuery waits to be
       // sent; the list only costs the main thread its making (for 100,000 rows, about what the appender did).
       if (rows.length > 0) {
-        await raw.run(
+        await conn.runPrepared(
           `INSERT INTO lake_query_results
            SELECT $1, (i - 1)::INTEGER, row_json FROM unnest($2::VARCHAR[]) WITH ORDINALITY AS t(row_json, i)`,
           [query.queryId, listValue(rows.map((row) => JSON.stringify(row)))],
         );
       }
-      await raw.run('INSERT OR REPLACE INTO lake_queries VALUES ($1, $2, $3, $4::JSON)', [
+      await conn.runPrepared('INSERT OR REPLACE INTO lake_queries VALUES ($1, $2, $3, $4::JSON)', [
         query.queryId,
         query.accountId,
         query.createdMs,

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { HistoryConsumer, HistoryIndex } from '../../src/history/index.ts';
 import { ConsumerRunner, PassedCursorSaves } from '../../src/log/consumer.ts';
 import { EventLog } from '../../src/log/event-log.ts';
@@ -44,26 +43,12 @@ class FaultyConnection extends Connection {
   failInsert: () => boolean = () => false;
   inserts = 0;
 
-  override serial<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    return super.serial((raw) =>
-      fn(
-        new Proxy(raw, {
-          get: (target, prop) => {
-            if (prop === 'run') {
-              return (sql: string, ...rest: unknown[]) => {
-                if (sql.includes('INSERT INTO history_events')) {
-                  this.inserts++;
-                  if (this.failInsert()) throw new Error('IO Error: could not write to the database file');
-                }
-                return (target.run as (...args: unknown[]) => unknown).call(target, sql, ...rest);
-              };
-            }
-            const value: unknown = Reflect.get(target, prop, target);
-            return typeof value === 'function' ? value.bind(target) : value;
-          },
-        }),
-      ),
-    );
+  override runPrepared(sql: string, values: Parameters<Connection['runPrepared']>[1]): Promise<void> {
+    if (sql.includes('INSERT INTO history_events')) {
+      this.inserts++;
+      if (this.failInsert()) return Promise.reject(new Error('IO Error: could not write to the database file'));
+    }
+    return super.runPrepared(sql, values);
   }
 }
 

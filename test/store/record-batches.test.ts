@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { insertRecords, recordBatch } from '../../src/history/history-table.ts';
 import { insertLakeBatch, lakeBatch } from '../../src/lake/lake-table.ts';
+import { Connection } from '../../src/store/database.ts';
 import { migrate } from '../../src/store/migrations.ts';
 import { managementRecord } from '../helpers/records.ts';
 
@@ -22,10 +23,11 @@ function records(): { json: string; eventID: string; userAgent: string }[] {
 
 async function migrated() {
   const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  await migrate(conn, 0);
+  const raw = await instance.connect();
+  await migrate(raw, 0);
+  const conn = new Connection(raw);
   const close = () => {
-    conn.closeSync();
+    raw.closeSync();
     instance.closeSync();
   };
   return { conn, close };
@@ -41,7 +43,7 @@ describe('record batches bound as one value', () => {
       );
       await insertRecords(conn, batch);
       const rows = (
-        await conn.runAndReadAll('SELECT seq, event_id, user_agent, event_name FROM history_events ORDER BY seq')
+        await conn.raw.runAndReadAll('SELECT seq, event_id, user_agent, event_name FROM history_events ORDER BY seq')
       ).getRowsJS();
       assert.deepEqual(
         rows,
@@ -62,7 +64,7 @@ describe('record batches bound as one value', () => {
       );
       await insertLakeBatch(conn, lakeBatch(rows));
       const stored = (
-        await conn.runAndReadAll(
+        await conn.raw.runAndReadAll(
           'SELECT store_id, seq, eventid, useragent, eventjson FROM lake_events ORDER BY store_id, seq',
         )
       ).getRowsJS();
@@ -82,6 +84,11 @@ describe('record batches bound as one value', () => {
     try {
       const bad = lakeBatch([{ storeId: 's', seq: 1, json: Buffer.from([0x7b, 0xff, 0x7d]) }]);
       await assert.rejects(insertLakeBatch(conn, bad), /^Error: (Conversion|Invalid Input) Error/);
+      // The statement is prepared once per connection: a refused batch leaves it usable for the next.
+      const [good] = records();
+      await insertLakeBatch(conn, lakeBatch([{ storeId: 's', seq: 2, json: Buffer.from(good?.json ?? '') }]));
+      const stored = (await conn.raw.runAndReadAll('SELECT seq, eventid FROM lake_events')).getRowsJS();
+      assert.deepEqual(stored, [[2n, good?.eventID]]);
     } finally {
       close();
     }
