@@ -26,7 +26,12 @@ export function redact(value: unknown, names: ReadonlySet<string>, depth = 0): u
  * object's prototype instead, and the member would be missing from the record.
  */
 export function setMember(target: Record<string, unknown>, name: string, value: unknown): void {
-  Object.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
+  // Only `__proto__` assigns anything but an own member; defining every member cost a request about 1 µs.
+  if (name === '__proto__') {
+    Object.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
+  } else {
+    target[name] = value;
+  }
 }
 
 /** The set `redact` takes, from the names as configured. */
