@@ -138,8 +138,9 @@ export class LakeConsumer implements ConsumerHandler {
     const conn = this.#deps.conn;
     await conn.withTransaction(async () => {
       if (batch !== undefined) await insertLakeBatch(conn, batch);
-      for (const id of storeIds)
+      for (const id of storeIds) {
         await conn.runPrepared('INSERT OR REPLACE INTO lake_cursors VALUES ($1, $2)', [id, last]);
+      }
       await saveCursor(conn, this.name, last);
     });
     this.#appliedThrough = last;

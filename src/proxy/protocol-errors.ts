@@ -81,8 +81,9 @@ export function proxyErrorAnswer(
 /**
  * The HTTP status of a refusal, as each protocol's services send it: S3 and the query protocols answer a
  * malformed signature (AuthorizationHeaderMalformed or AuthorizationQueryParametersError, IncompleteSignature)
- * with 400 and the other SigV4 failures with 403; EC2's AuthFailure is 403; the JSON protocols take the error table's statuses, as
- * opentrail's own API does (DynamoDB, for one, answers UnrecognizedClientException with 400).
+ * with 400 and the other SigV4 failures with 403; EC2's AuthFailure is 403; the JSON protocols take the
+ * error table's statuses, as opentrail's own API does (DynamoDB, for one, answers
+ * UnrecognizedClientException with 400).
  */
 function statusOf(protocol: string, error: ServiceError): number {
   if (!AUTH_FAILURES.has(error.name)) return error.status;
