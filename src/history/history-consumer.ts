@@ -1,7 +1,7 @@
 import { type ConsumerHandler, PassedCursorSaves } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
 import { headerCategory, mayHaveExtraMembers, recordBytes } from '../log/record-payload.ts';
-import { saveCursor } from '../store/consumer-cursors.ts';
+import { saveCursor, storedCursor } from '../store/consumer-cursors.ts';
 import type { Connection } from '../store/database.ts';
 import type { HistoryIndex } from './history-index.ts';
 import { insertRecords, insertResources, recordBatch } from './history-table.ts';
@@ -74,12 +74,7 @@ export class HistoryConsumer implements ConsumerHandler {
   }
 
   async loadCursor(): Promise<number> {
-    this.#appliedThrough = await this.#conn.serial(async (raw) => {
-      const rows = (
-        await raw.runAndReadAll('SELECT seq FROM consumer_cursors WHERE consumer = $1', [this.name])
-      ).getRows();
-      return rows.length === 0 ? 0 : Number(rows[0]?.[0]);
-    });
+    this.#appliedThrough = await this.#conn.serial(async (raw) => (await storedCursor(raw, this.name)) ?? 0);
     return this.#appliedThrough;
   }
 

@@ -3,7 +3,7 @@ import { type ConsumerHandler, PassedCursorSaves } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
 import { readHeader, recordBytes } from '../log/record-payload.ts';
 import type { CloudTrailRecord } from '../model/record.ts';
-import { saveCursor } from '../store/consumer-cursors.ts';
+import { saveCursor, storedCursor } from '../store/consumer-cursors.ts';
 import type { Connection } from '../store/database.ts';
 import type { RecordPredicate } from '../trails/index.ts';
 import { channelDelivers } from './channel-routing.ts';
@@ -74,10 +74,7 @@ export class LakeConsumer implements ConsumerHandler {
 
   async loadCursor(): Promise<number> {
     await this.#deps.conn.serial(async (raw) => {
-      const own = (
-        await raw.runAndReadAll('SELECT seq FROM consumer_cursors WHERE consumer = $1', [this.name])
-      ).getRows();
-      this.#appliedThrough = own.length === 0 ? this.#deps.firstCursor() : Number(own[0]?.[0]);
+      this.#appliedThrough = (await storedCursor(raw, this.name)) ?? this.#deps.firstCursor();
       for (const [id, seq] of (await raw.runAndReadAll('SELECT store_id, seq FROM lake_cursors')).getRows()) {
         this.#storeCursors.set(String(id), Number(seq));
       }
