@@ -62,14 +62,7 @@ export class QueryStore {
   }
 
   async put(query: LakeQueryRecord): Promise<void> {
-    await this.#conn.serial((raw) =>
-      raw.run('INSERT OR REPLACE INTO lake_queries VALUES ($1, $2, $3, $4::JSON)', [
-        query.queryId,
-        query.accountId,
-        query.createdMs,
-        JSON.stringify(query),
-      ]),
-    );
+    await this.#conn.serial(() => this.#store(query));
   }
 
   /**
@@ -90,13 +83,18 @@ export class QueryStore {
           [query.queryId, listValue(rows.map((row) => JSON.stringify(row)))],
         );
       }
-      await conn.runPrepared('INSERT OR REPLACE INTO lake_queries VALUES ($1, $2, $3, $4::JSON)', [
-        query.queryId,
-        query.accountId,
-        query.createdMs,
-        JSON.stringify(query),
-      ]);
+      await this.#store(query);
     });
+  }
+
+  /** The query's document, stored or replaced, from within the connection's turn. */
+  #store(query: LakeQueryRecord): Promise<void> {
+    return this.#conn.runPrepared('INSERT OR REPLACE INTO lake_queries VALUES ($1, $2, $3, $4::JSON)', [
+      query.queryId,
+      query.accountId,
+      query.createdMs,
+      JSON.stringify(query),
+    ]);
   }
 
   async get(queryId: string): Promise<LakeQueryRecord | undefined> {
