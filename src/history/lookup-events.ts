@@ -229,11 +229,13 @@ function isCount(n: unknown): n is number {
   return Number.isSafeInteger(n) && (n as number) >= 0;
 }
 
+/** A column's value, or undefined for NULL: JSON.stringify leaves the member out. */
+const present = <T>(value: T | null | undefined): T | undefined => value ?? undefined;
+
 /** A row as a LookupEvent; a member whose column is NULL is left out (JSON.stringify skips undefined). */
 function toLookupEvent(row: HistoryRow): LookupEvent {
   const types = (row['resource_types'] as (string | null)[] | null) ?? [];
   const names = (row['resource_names'] as (string | null)[] | null) ?? [];
-  const present = <T>(value: T | null | undefined) => value ?? undefined;
   const readOnly = row['read_only'] as boolean | null;
   return {
     EventId: String(row['event_id']),
