@@ -161,11 +161,18 @@ export type ErrorName = keyof typeof ERROR_STATUS;
 export class ServiceError extends Error {
   override readonly name: ErrorName;
   readonly status: number;
+  /** Members an XML error document carries besides Code and Message, as S3's do (`Key`, `BucketName`). */
+  readonly detail: Readonly<Record<string, string>>;
 
-  constructor(name: ErrorName, message: string, options?: { cause?: unknown }) {
+  constructor(
+    name: ErrorName,
+    message: string,
+    options?: { cause?: unknown; detail?: Readonly<Record<string, string>> },
+  ) {
     super(message, options);
     this.name = name;
     this.status = ERROR_STATUS[name];
+    this.detail = options?.detail ?? {};
   }
 
   /** 5xx errors are the service's fault; their detail is logged, never sent. */

@@ -48,22 +48,31 @@ export async function answerLocalS3Read(objects: ObjectStore, read: LocalS3Read)
   try {
     return await answer(objects, read);
   } catch (error) {
-    throw isObjectStoreError(error) ? asS3Error(error) : error;
+    throw isObjectStoreError(error) ? asS3Error(error, read) : error;
   }
+}
+
+/** S3's NoSuchKey names the key, and NoSuchBucket the bucket, in members of their own. */
+function noSuchKey(key: string): ServiceError {
+  return new ServiceError('NoSuchKey', 'The specified key does not exist.', { detail: { Key: key } });
+}
+
+function noSuchBucket(bucket: string): ServiceError {
+  return new ServiceError('NoSuchBucket', 'The specified bucket does not exist', { detail: { BucketName: bucket } });
 }
 
 /**
  * The store's refusals in S3's words. A key or bucket name the local store cannot hold (`..`, a backslash)
  * names nothing it could hold, as S3 would say of a key it does not have.
  */
-function asS3Error(error: ObjectStoreError): ServiceError | ObjectStoreError {
+function asS3Error(error: ObjectStoreError, read: LocalS3Read): ServiceError | ObjectStoreError {
   switch (error.code) {
     case 'InvalidObjectKey':
     case 'NoSuchKey':
-      return new ServiceError('NoSuchKey', 'The specified key does not exist.');
+      return noSuchKey(read.labels['Key'] ?? '');
     case 'InvalidBucketName':
     case 'NoSuchBucket':
-      return new ServiceError('NoSuchBucket', 'The specified bucket does not exist.');
+      return noSuchBucket(read.labels['Bucket'] ?? '');
     case 'AccessDenied':
       return new ServiceError('AccessDenied', 'Access Denied');
     default:
@@ -84,7 +93,7 @@ async function answer(objects: ObjectStore, read: LocalS3Read): Promise<LocalS3A
   }
   const bucket = labels['Bucket'] ?? '';
   if (!(await objects.bucketExists(bucket))) {
-    throw new ServiceError('NoSuchBucket', `The specified bucket does not exist: ${bucket}`);
+    throw noSuchBucket(bucket);
   }
   if ((await objects.bucketOwner(bucket)) !== read.accountId) {
     throw new ServiceError('AccessDenied', `Access Denied: bucket ${bucket} belongs to another account.`);
@@ -100,15 +109,14 @@ async function answer(objects: ObjectStore, read: LocalS3Read): Promise<LocalS3A
       return xml(headers, await listing(objects, bucket, query, operation === 'ListObjectsV2'));
     default: {
       const key = labels['Key'] ?? '';
-      const missing = () => new ServiceError('NoSuchKey', `The specified key does not exist: ${key}`);
       if (operation === 'HeadObject') {
         const head = await objects.headObject(bucket, key);
-        if (head === undefined) throw missing();
+        if (head === undefined) throw noSuchKey(key);
         return { status: 200, headers: objectHeaders(headers, head, head.size) };
       }
       // One read: the object comes with its head. A view of its bytes, not a copy.
       const object = await objects.getObject(bucket, key).catch((error: unknown) => {
-        throw isObjectStoreError(error, 'NoSuchKey') ? missing() : error;
+        throw isObjectStoreError(error, 'NoSuchKey') ? noSuchKey(key) : error;
       });
       const body = Buffer.from(object.body.buffer, object.body.byteOffset, object.body.byteLength);
       const whole = objectHeaders(headers, object, body.length);

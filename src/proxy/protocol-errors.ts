@@ -46,9 +46,12 @@ export function proxyErrorAnswer(
         presigned && error.name === 'IncompleteSignatureException'
           ? 'AuthorizationQueryParametersError'
           : (S3_NAMES[error.name] ?? error.name);
+      const detail = Object.entries(error.detail)
+        .map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`)
+        .join('');
       return xmlAnswer(
         status,
-        `<Error><Code>${code}</Code><Message>${text}</Message><RequestId>${requestId}</RequestId></Error>`,
+        `<Error><Code>${code}</Code><Message>${text}</Message>${detail}<RequestId>${requestId}</RequestId></Error>`,
       );
     }
     case 'query': {

@@ -179,13 +179,24 @@ describe('aws cloudtrail validate-logs on the local store', () => {
       encoded.Contents?.map((o) => o.Key),
       v1.Contents?.map((o) => o.Key),
     );
-    await assert.rejects(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${key}.nope` })), { name: 'NoSuchKey' });
+    // S3's error documents name the missing key or bucket in members of their own.
+    await assert.rejects(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${key}.nope` })), {
+      name: 'NoSuchKey',
+      message: 'The specified key does not exist.',
+      Key: `${key}.nope`,
+    });
     // Keys that would name a file outside the bucket's folder name nothing.
     for (const outside of ['../../secrets/access-keys.json', 'a/../../../opentrail.duckdb', 'x\\..\\y']) {
-      await assert.rejects(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: outside })), { name: 'NoSuchKey' });
+      await assert.rejects(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: outside })), {
+        name: 'NoSuchKey',
+        Key: outside,
+      });
     }
     await assert.rejects(s3.send(new ListObjectsV2Command({ Bucket: 'secrets' })), { name: 'NoSuchBucket' });
-    await assert.rejects(s3.send(new ListObjectsV2Command({ Bucket: 'no-such-bucket' })), { name: 'NoSuchBucket' });
+    await assert.rejects(s3.send(new ListObjectsV2Command({ Bucket: 'no-such-bucket' })), {
+      name: 'NoSuchBucket',
+      BucketName: 'no-such-bucket',
+    });
     await assert.rejects(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'x', Body: 'x' })), {
       name: 'NotImplemented',
     });
