@@ -448,8 +448,8 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
       return {
         log: { committedSeq: log.committedSeq, writtenSeq: log.writtenSeq },
         consumers: { [historyRunner.name]: historyRunner.cursor, [lakeConsumer.name]: lakeRunner?.cursor ?? null },
-        // Records a consumer could not store and stepped over since this process started (each one logged).
-        skippedRecords: { [historyRunner.name]: historyConsumer.skipped },
+        // Records a consumer could not store and stepped over (each one logged, and kept in skipped_records).
+        skippedRecords: { [historyRunner.name]: historyConsumer.skipped, [lakeConsumer.name]: lakeConsumer.skipped },
         // LookupEvents by EventId and ResourceName: what the hash index's runs cover (history-index.ts).
         historyIndex: { watermark: historyIndex.watermark, runs: historyIndex.runs },
         delivery: { cursorFloor: delivery.cursorFloor() ?? null },

@@ -3,6 +3,7 @@ import type { LogEntry } from '../log/frame.ts';
 import { headerCategory, mayHaveExtraMembers, recordBytes } from '../log/record-payload.ts';
 import { saveCursor, storedCursor } from '../store/consumer-cursors.ts';
 import type { Connection } from '../store/database.ts';
+import { isDataError, saveSkip, skippedCount } from '../store/skipped-records.ts';
 import type { HistoryIndex } from './history-index.ts';
 import { insertRecords, insertResources, recordBatch } from './history-table.ts';
 
@@ -19,13 +20,6 @@ import { insertRecords, insertResources, recordBatch } from './history-table.ts'
  * another way holds history back (loudly, through the runner's onError) instead of being dropped.
  */
 export const HISTORY_CONSUMER = 'history';
-
-/** DuckDB's error families that describe the data itself, so retrying the same record cannot succeed. */
-const DATA_ERROR = /^(Invalid Input|Conversion|Constraint|Out of Range) Error:/;
-
-export function isDataError(error: unknown): boolean {
-  return error instanceof Error && DATA_ERROR.test(error.message);
-}
 
 /**
  * Event history keeps management and Insights events only (facts §6); the routing header says which a record
@@ -68,13 +62,16 @@ export class HistoryConsumer implements ConsumerHandler {
     this.#passedSaves = options.passedSaves ?? new PassedCursorSaves();
   }
 
-  /** Records skipped since this process started (each one was reported to `onSkip`). */
+  /** Records skipped, restarts included (each one was reported to `onSkip` and stored in `skipped_records`). */
   get skipped(): number {
     return this.#skipped;
   }
 
   async loadCursor(): Promise<number> {
-    this.#appliedThrough = await this.#conn.serial(async (raw) => (await storedCursor(raw, this.name)) ?? 0);
+    await this.#conn.serial(async (raw) => {
+      this.#appliedThrough = (await storedCursor(raw, this.name)) ?? 0;
+      this.#skipped = await skippedCount(raw, this.name);
+    });
     return this.#appliedThrough;
   }
 
@@ -120,7 +117,7 @@ export class HistoryConsumer implements ConsumerHandler {
         error = e;
       }
     }
-    await this.#saveCursorOnly(entry.seq);
+    await this.#saveCursorOnly(entry.seq, { error });
     this.#skipped++;
     this.#onSkip(entry.seq, error);
   }
@@ -139,8 +136,12 @@ export class HistoryConsumer implements ConsumerHandler {
     this.#passedSaves.saved();
   }
 
-  async #saveCursorOnly(seq: number): Promise<void> {
-    await this.#conn.withTransaction(() => saveCursor(this.#conn, this.name, seq));
+  /** Moves the cursor to `seq`, past a record skipped for `skip.error` when given. */
+  async #saveCursorOnly(seq: number, skip?: { error: unknown }): Promise<void> {
+    await this.#conn.withTransaction(async () => {
+      if (skip !== undefined) await saveSkip(this.#conn, this.name, seq, skip.error);
+      await saveCursor(this.#conn, this.name, seq);
+    });
     this.#appliedThrough = seq;
     this.#passedSaves.saved();
   }

@@ -5,6 +5,7 @@ import { readHeader, recordBytes } from '../log/record-payload.ts';
 import type { CloudTrailRecord } from '../model/record.ts';
 import { saveCursor, storedCursor } from '../store/consumer-cursors.ts';
 import type { Connection } from '../store/database.ts';
+import { isDataError, saveSkip, skippedCount } from '../store/skipped-records.ts';
 import type { RecordPredicate } from '../trails/index.ts';
 import { channelDelivers } from './channel-routing.ts';
 import { type EventDataStoreRecord, ingestsAt } from './event-data-store.ts';
@@ -28,8 +29,6 @@ import { compileStoreSelectors } from './store-selectors.ts';
  * for ingestion on and off, which is judged by sequence number.
  */
 export const LAKE_CONSUMER = 'lake';
-
-const DATA_ERROR = /^(Invalid Input|Conversion|Constraint|Out of Range) Error:/;
 
 export interface LakeConsumerDeps {
   conn: Connection;
@@ -62,6 +61,7 @@ export class LakeConsumer implements ConsumerHandler {
   readonly name = LAKE_CONSUMER;
   readonly #deps: LakeConsumerDeps;
   #appliedThrough = 0;
+  #skipped = 0;
   readonly #storeCursors = new Map<string, number>();
   /** Compiled selectors per stored record (a change stores a new record object). */
   readonly #matchers = new WeakMap<EventDataStoreRecord, RecordPredicate>();
@@ -72,9 +72,15 @@ export class LakeConsumer implements ConsumerHandler {
     this.#passedSaves = deps.passedSaves ?? new PassedCursorSaves();
   }
 
+  /** Records skipped, restarts included (each one was reported to `onSkip` and stored in `skipped_records`). */
+  get skipped(): number {
+    return this.#skipped;
+  }
+
   async loadCursor(): Promise<number> {
     await this.#deps.conn.serial(async (raw) => {
       this.#appliedThrough = (await storedCursor(raw, this.name)) ?? this.#deps.firstCursor();
+      this.#skipped = await skippedCount(raw, this.name);
       for (const [id, seq] of (await raw.runAndReadAll('SELECT store_id, seq FROM lake_cursors')).getRows()) {
         this.#storeCursors.set(String(id), Number(seq));
       }
@@ -89,7 +95,14 @@ export class LakeConsumer implements ConsumerHandler {
     const rows: Row[] = [];
     if (routes.length > 0) {
       for (const entry of fresh) {
-        const header = readHeader(entry.payload) as unknown as CloudTrailRecord;
+        let header: CloudTrailRecord;
+        try {
+          header = readHeader(entry.payload) as unknown as CloudTrailRecord;
+        } catch (error) {
+          // A bare record that is not JSON (no header to route it by) goes to no store.
+          await this.#skip(entry.seq, error);
+          continue;
+        }
         for (const route of routes) {
           if (!this.#takes(route, entry.seq, header)) continue;
           rows.push({ storeId: route.store.id, seq: entry.seq, json: recordBytes(entry.payload) });
@@ -124,10 +137,19 @@ export class LakeConsumer implements ConsumerHandler {
         await this.#write(ofSeq, storeIds, seq);
       } catch (error) {
         if (!isDataError(error)) throw error;
-        this.#deps.onSkip(seq, error);
+        await this.#skip(seq, error);
       }
     }
     await this.#write([], storeIds, last);
+  }
+
+  /** Stores that the record at `seq` is stepped over, then counts and reports it. */
+  async #skip(seq: number, error: unknown): Promise<void> {
+    const conn = this.#deps.conn;
+    await conn.withTransaction(() => saveSkip(conn, this.name, seq, error));
+    // Counted as stored: a batch retried after a failure skips the same record again.
+    this.#skipped = await conn.serial((raw) => skippedCount(raw, this.name));
+    this.#deps.onSkip(seq, error);
   }
 
   async #write(rows: Row[], storeIds: string[], last: number): Promise<void> {
@@ -177,8 +199,4 @@ export class LakeConsumer implements ConsumerHandler {
     if (!store.organizationEnabled || store.organizationId === undefined) return [store.accountId];
     return [store.accountId, ...this.#deps.identity.membersOf(store.organizationId).map((a) => a.accountId)];
   }
-}
-
-function isDataError(error: unknown): boolean {
-  return error instanceof Error && DATA_ERROR.test(error.message);
 }

@@ -394,6 +394,19 @@ const MIGRATIONS: readonly Migration[] = [
       INSERT INTO history_index_state VALUES (0, 0);
     `,
   },
+  {
+    version: 15,
+    sql: `
+      -- Records a consumer could not store and stepped over (src/store/skipped-records.ts), so /health counts
+      -- them across restarts and an operator can find each one in the log by its seq.
+      CREATE TABLE skipped_records (
+        consumer VARCHAR NOT NULL,
+        seq BIGINT NOT NULL,
+        reason VARCHAR NOT NULL,
+        PRIMARY KEY (consumer, seq)
+      );
+    `,
+  },
 ];
 
 /** The storage version new files are created with: the first that writes zstd-compressed strings (migration 13). */

@@ -4,12 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { CreateEventDataStoreCommand, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { HistoryConsumer, HistoryIndex } from '../../src/history/index.ts';
 import { ConsumerRunner, PassedCursorSaves } from '../../src/log/consumer.ts';
 import { EventLog } from '../../src/log/event-log.ts';
 import { encodePayload } from '../../src/log/record-payload.ts';
 import { Connection, Database } from '../../src/store/database.ts';
+import { FIXED_ADMIN } from '../helpers/child-server.ts';
+import { lakeQueryRows } from '../helpers/lake.ts';
 import { withServer } from '../helpers/server.ts';
 
 /**
@@ -192,34 +194,56 @@ describe('history consumer and records it cannot store', { timeout: 20_000 }, ()
     });
   });
 
-  it('counts the skipped record in /health, and event history still serves the records around it', async () => {
-    await withServer(async (world) => {
-      const account = world.app.admin.accountId;
-      const [before, after] = [randomUUID(), randomUUID()];
-      const { capture } = world.app.services;
-      await capture.appendPayloads(
-        [
-          record(before, { recipientAccountId: account }),
-          '{"eventTime": ',
-          record(after, { recipientAccountId: account }),
-        ].map((r) => Buffer.from(r)),
+  it('counts skipped records in /health across restarts, and history and the Lake keep the records around them', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-skips-'));
+    const skippedRecords = async (url: string) =>
+      ((await (await fetch(new URL('/health', url))).json()) as { skippedRecords: Record<string, number> })
+        .skippedRecords;
+    try {
+      const [before, undated, after] = [randomUUID(), randomUUID(), randomUUID()];
+      await withServer(
+        async (world) => {
+          const account = world.app.admin.accountId;
+          const client = world.cloudtrail();
+          const store = await client.send(new CreateEventDataStoreCommand({ Name: 'skips' }));
+          await world.app.services.capture.appendPayloads(
+            [
+              record(before, { recipientAccountId: account }),
+              // Not JSON, and without a header: history and the Lake both step over it.
+              '{"eventTime": ',
+              // A time history cannot store; the Lake keeps the event, with no eventTime.
+              record(undated, { recipientAccountId: account, eventTime: 'yesterday' }),
+              record(after, { recipientAccountId: account }),
+            ].map((r) => Buffer.from(r)),
+          );
+          await world.historyCaughtUp();
+          await world.app.lakeCaughtUp();
+          assert.deepEqual(await skippedRecords(world.url), { history: 2, lake: 1 });
+          for (const id of [before, after]) {
+            const found = await client.send(
+              new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventId', AttributeValue: id }] }),
+            );
+            assert.deepEqual(
+              found.Events?.map((e) => e.EventId),
+              [id],
+            );
+          }
+          const storeId = (store.EventDataStoreArn as string).split('/').pop();
+          const rows = await lakeQueryRows(
+            client,
+            `SELECT eventID FROM ${storeId} WHERE eventSource = 's3.amazonaws.com'`,
+          );
+          assert.deepEqual(rows.map((r) => r['eventID']).sort(), [before, undated, after].sort());
+        },
+        { dataDir, env: FIXED_ADMIN },
       );
-      await world.historyCaughtUp();
-      const health = (await (await fetch(new URL('/health', world.url))).json()) as {
-        skippedRecords: Record<string, number>;
-      };
-      assert.deepEqual(health.skippedRecords, { history: 1 });
-      const client = world.cloudtrail();
-      for (const id of [before, after]) {
-        const found = await client.send(
-          new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'EventId', AttributeValue: id }] }),
-        );
-        assert.deepEqual(
-          found.Events?.map((e) => e.EventId),
-          [id],
-        );
-      }
-    });
+      await withServer(async (world) => assert.deepEqual(await skippedRecords(world.url), { history: 2, lake: 1 }), {
+        dataDir,
+        env: FIXED_ADMIN,
+      });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
