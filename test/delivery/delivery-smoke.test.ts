@@ -49,4 +49,28 @@ describe('delivery smoke', () => {
       { clock, argv: ['--delivery-interval', '60', '--digest-interval', '3600'] },
     );
   });
+
+  it('delivers the calls around a logged record that is not JSON', { timeout: 60_000 }, async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
+    await withServer(
+      async (w) => {
+        const ct = w.cloudtrail();
+        await ct.send(new CreateTrailCommand({ Name: 'around', S3BucketName: 'around-bucket' }));
+        await ct.send(new StartLoggingCommand({ Name: 'around' }));
+        await ct.send(new DescribeTrailsCommand({}));
+        // A bare payload (no routing header) that does not parse: no trail can take it.
+        await w.app.services.capture.appendPayloads([Buffer.from('{"eventTime": ')]);
+        await ct.send(new GetTrailStatusCommand({ Name: 'around' }));
+        await clock.advance(60_000);
+        await w.app.deliveryIdle();
+        const names: string[] = [];
+        for (const f of await files(join(w.dataDir, 'buckets', 'around-bucket'))) {
+          if (!f.includes('/CloudTrail/')) continue;
+          for (const r of JSON.parse(gunzipSync(await readFile(f)).toString()).Records) names.push(r.eventName);
+        }
+        assert.ok(names.includes('DescribeTrails') && names.includes('GetTrailStatus'), names.join(', '));
+      },
+      { clock, argv: ['--delivery-interval', '60', '--digest-interval', '3600'] },
+    );
+  });
 });

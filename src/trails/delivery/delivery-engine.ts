@@ -274,15 +274,22 @@ export class DeliveryEngine {
   }
 }
 
-/** Reads each log entry's routing header once per chunk, however many trails look at it. */
-function parser(): (e: LogEntry) => ParsedEntry {
-  const cache = new Map<number, ParsedEntry>();
+/**
+ * Reads each log entry's routing header once per chunk, however many trails look at it. A bare record that is
+ * not JSON has no header to route it by: no trail takes it (it could not go into a log file either), where
+ * throwing would fail every delivery run after it.
+ */
+function parser(): (e: LogEntry) => ParsedEntry | undefined {
+  const cache = new Map<number, ParsedEntry | undefined>();
   return (entry) => {
-    let parsed = cache.get(entry.seq);
-    if (parsed === undefined) {
+    if (cache.has(entry.seq)) return cache.get(entry.seq);
+    let parsed: ParsedEntry | undefined;
+    try {
       parsed = { record: readHeader(entry.payload) as CloudTrailRecord, bytes: recordBytes(entry.payload) };
-      cache.set(entry.seq, parsed);
+    } catch {
+      parsed = undefined;
     }
+    cache.set(entry.seq, parsed);
     return parsed;
   };
 }

@@ -50,10 +50,11 @@ export interface ParsedEntry {
   bytes: Buffer;
 }
 
+/** `parse` gives undefined for an entry no trail can take: a bare record that is not JSON. */
 export function routeRecords(
   entries: readonly LogEntry[],
   input: RoutingInput,
-  parse: (e: LogEntry) => ParsedEntry,
+  parse: (e: LogEntry) => ParsedEntry | undefined,
 ): Routed {
   const { trail } = input;
   const files = new Map<string, FileRecords>();
@@ -62,7 +63,9 @@ export function routeRecords(
   let deleted = false;
   for (const entry of entries) {
     if (deleted) break;
-    const { record, bytes } = parse(entry);
+    const parsed = parse(entry);
+    if (parsed === undefined) continue;
+    const { record, bytes } = parsed;
     const control = controlEventFor(record, trail);
     if (control === 'StartLogging') logging = true;
     if (logging && inScope(record, input) && input.matches(record) && !isOwnDelivery(record, trail)) {
