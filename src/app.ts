@@ -7,7 +7,7 @@ import { cloudTrailApi } from './api/cloudtrail-api.ts';
 import { CLOUDTRAIL_DATA_SIGNING_NAME } from './api/cloudtrail-data-api.ts';
 import { ingestApi } from './api/ingest-api.ts';
 import { organizationsApi } from './api/organizations-api.ts';
-import { buildServer, type RawHandler, type Server } from './api/server.ts';
+import { buildServer, HEALTH_PATH, type RawHandler, type Server } from './api/server.ts';
 import type { Services } from './api/services.ts';
 import { Capture } from './capture/capture.ts';
 import { IngestCheckers } from './capture/ingest-workers.ts';
@@ -435,6 +435,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
       ownTargetPrefixes: new Set(apis.flatMap((api) => api.targetPrefixes)),
       bodyLimit: BODY_LIMIT_BYTES,
       ...(config.objectStore.kind === 'local' ? { localObjects: objects } : {}),
+      ownGetPaths: new Set([HEALTH_PATH]),
     }),
   );
   const server = buildServer({

@@ -32,6 +32,9 @@ export interface RawHandler {
   claim(req: IncomingMessage): ((res: ServerResponse) => void) | undefined;
 }
 
+/** Liveness and progress figures, the one path opentrail answers to an unsigned GET. */
+export const HEALTH_PATH = '/health';
+
 /** Keep-alive connections are reused by the SDKs; close idle ones well before clients give up on them. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
@@ -79,7 +82,7 @@ export function buildServer(deps: ServerDeps) {
     answer(reply, await handlePutAuditEvents(toApiRequest(request), deps)),
   );
 
-  app.get('/health', async () => ({ status: 'ok', ...deps.health() }));
+  app.get(HEALTH_PATH, async () => ({ status: 'ok', ...deps.health() }));
 
   app.setNotFoundHandler((request, reply) => {
     const error = new ServiceError('NotFoundException', `No route for ${request.method} ${request.url.split('?')[0]}.`);

@@ -56,6 +56,8 @@ export interface RecordingProxyDeps {
   bodyLimit: number;
   /** The local object store, whose buckets answer S3 reads when no S3 upstream is configured. */
   localObjects?: ObjectStore;
+  /** Paths opentrail itself answers to an unsigned GET (`/health`). */
+  ownGetPaths: ReadonlySet<string>;
 }
 
 const STREAMED_OPERATIONS = new Set(['PutObject', 'UploadPart']);
@@ -106,12 +108,41 @@ export class RecordingProxy {
   /** Claims a request signed for a service opentrail forwards rather than serves. */
   claim(req: IncomingMessage): ((res: ServerResponse) => void) | undefined {
     const scope = scopeOf(req);
-    if (scope === undefined || this.#deps.ownServices.has(scope.service)) return undefined;
+    if (scope === undefined) return this.#anonymousLocalRead(req);
+    if (this.#deps.ownServices.has(scope.service)) return undefined;
     const target = header(req.headers, 'x-amz-target');
     if (target !== undefined && this.#deps.ownTargetPrefixes.has(target.slice(0, target.lastIndexOf('.')))) {
       return undefined;
     }
     return (res) => this.#answer(req, res, scope);
+  }
+
+  /**
+   * An unsigned GET or HEAD of any other path, while the local store answers S3 reads, is an anonymous S3
+   * read (`aws s3 … --no-sign-request`, a browser): S3 refuses it for a bucket without a public policy, as
+   * every local bucket is, with AccessDenied in XML. Whether the bucket exists is not said to a caller
+   * nobody has verified.
+   */
+  #anonymousLocalRead(req: IncomingMessage): ((res: ServerResponse) => void) | undefined {
+    if (this.#deps.localObjects === undefined || this.#deps.upstreams.for('s3') !== undefined) return undefined;
+    if (
+      (req.method !== 'GET' && req.method !== 'HEAD') ||
+      this.#deps.ownGetPaths.has((req.url ?? '/').split('?')[0] ?? '/')
+    ) {
+      return undefined;
+    }
+    return (res) => {
+      const refused = proxyErrorAnswer(
+        'rest-xml',
+        new ServiceError('AccessDenied', 'Access Denied'),
+        this.#deps.ids.uuid(),
+      );
+      if (req.method === 'HEAD') {
+        res.writeHead(refused.status, refused.headers);
+        res.end();
+      } else answer(res, refused);
+      req.resume();
+    };
   }
 
   #answer(req: IncomingMessage, res: ServerResponse, scope: Scope): void {

@@ -286,15 +286,23 @@ describe('routes outside the AWS protocols', () => {
 
   it('answers an unknown path with a 404 JSON error', async () => {
     for (const [method, path] of [
-      ['GET', '/nope'],
       ['POST', '/2013-11-01/trails'],
-      ['GET', '/'],
+      ['POST', '/nope'],
+      ['DELETE', '/'],
     ] as const) {
       const response = await fetch(new URL(path, world.url), { method });
       assert.equal(response.status, 404, `${method} ${path}`);
       const body = (await response.json()) as Record<string, unknown>;
       assert.equal(body['__type'], 'NotFoundException');
       assert.match(String(body['message']), new RegExp(`No route for ${method} ${path}`));
+    }
+  });
+
+  it('answers any other unsigned GET as S3 answers an anonymous read: the local store serves S3 reads', async () => {
+    for (const path of ['/nope', '/']) {
+      const response = await fetch(new URL(path, world.url));
+      assert.equal(response.status, 403, path);
+      assert.match(await response.text(), /<Code>AccessDenied<\/Code>/, path);
     }
   });
 });

@@ -200,6 +200,16 @@ describe('aws cloudtrail validate-logs on the local store', () => {
     await assert.rejects(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'x', Body: 'x' })), {
       name: 'NotImplemented',
     });
+    // Unsigned reads are anonymous S3 reads: refused in S3's XML, whether or not the bucket exists.
+    for (const path of [`/${BUCKET}/${key}`, `/${BUCKET}?list-type=2`, '/no-such-bucket/k', '/']) {
+      const got = await fetch(new URL(path, world.url));
+      assert.equal(got.status, 403, path);
+      assert.match(await got.text(), /<Error><Code>AccessDenied<\/Code><Message>Access Denied<\/Message>/, path);
+      const head = await fetch(new URL(path, world.url), { method: 'HEAD' });
+      assert.equal(head.status, 403, path);
+      assert.equal(await head.text(), '', path);
+    }
+    assert.equal((await fetch(new URL('/health', world.url))).status, 200);
     const other = await world.newAccount();
     const theirs = new S3Client({
       endpoint: world.url,
