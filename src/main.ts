@@ -1,5 +1,10 @@
 /** `npm start` and the `opentrail` binary: run the CLI with this process's arguments and environment. */
+import { setFlagsFromString } from 'node:v8';
 import { runCli } from './cli/run-cli.ts';
+
+// V8 reads this each time it sizes the heap after a major GC, so setting it here still takes effect: see
+// docs/ARCHITECTURE.md, Storage (the main thread ran a mark-compact every ~170 ms under sustained load).
+setFlagsFromString('--heap-growing-percent=200');
 
 const args = process.argv.slice(2);
 const asksHelp = args[0] === '--help' || args[0] === '-h';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { type ChildServer, FIXED_ADMIN, NPM_START_ARGS, startChildServer } from '../helpers/child-server.ts';
+import { type ChildServer, FIXED_ADMIN, startChildServer } from '../helpers/child-server.ts';
 
 const run = promisify(execFile);
 
@@ -136,15 +136,6 @@ describe('the opentrail command', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^Usage:\n {2}opentrail serve[\s\S]*opentrail validate-logs/);
     }
-  });
-
-  it('runs as an executable, giving node the flags npm start gives it', async () => {
-    const shebang = (await readFile('bin/opentrail.js', 'utf8')).split('\n')[0];
-    const nodeFlags = NPM_START_ARGS.slice(0, NPM_START_ARGS.indexOf('--import'));
-    assert.ok(nodeFlags.length > 0, `npm start gives node flags: ${NPM_START_ARGS.join(' ')}`);
-    assert.equal(shebang, `#!/usr/bin/env -S node ${nodeFlags.join(' ')}`);
-    const { stdout } = await run('bin/opentrail.js', ['--help']);
-    assert.match(stdout, /^Usage:/);
   });
 
   it('prints usage and exits 2 on an unknown command', async () => {

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -32,16 +31,6 @@ export const FIXED_ADMIN_CREDENTIALS = {
 
 const START_TIMEOUT_MS = 30_000;
 
-/** What `npm start` passes to node (package.json's start script), node's own flags included. */
-export const NPM_START_ARGS = npmStartArgs();
-
-function npmStartArgs(): string[] {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-  const [command, ...args] = String(pkg.scripts.start).split(' ');
-  if (command !== 'node') throw new Error(`package.json's start script runs ${command}; the tests expect node`);
-  return args;
-}
-
 export async function startChildServer(
   dataDir: string,
   extraArgs: string[] = [],
@@ -53,7 +42,9 @@ export async function startChildServer(
     [
       // PROF_DIR=dir writes the server's CPU profiles (every thread's) there, for profiling benchmarks.
       ...(process.env['PROF_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['PROF_DIR']}`] : []),
-      ...NPM_START_ARGS,
+      '--import',
+      'tsx',
+      'src/main.ts',
       'serve',
       '--data-dir',
       dataDir,
