@@ -43,6 +43,12 @@ export interface LakeConsumerDeps {
   passedSaves?: PassedCursorSaves;
 }
 
+/** A record stepped over, and why. */
+interface Skip {
+  seq: number;
+  error: unknown;
+}
+
 /** A record for one store. */
 interface Row {
   storeId: string;
@@ -93,6 +99,7 @@ export class LakeConsumer implements ConsumerHandler {
     if (fresh.length === 0) return;
     const routes = this.#routes();
     const rows: Row[] = [];
+    const skips: Skip[] = [];
     if (routes.length > 0) {
       for (const entry of fresh) {
         let header: CloudTrailRecord;
@@ -100,7 +107,7 @@ export class LakeConsumer implements ConsumerHandler {
           header = readHeader(entry.payload) as unknown as CloudTrailRecord;
         } catch (error) {
           // A bare record that is not JSON (no header to route it by) goes to no store.
-          await this.#skip(entry.seq, error);
+          skips.push({ seq: entry.seq, error });
           continue;
         }
         for (const route of routes) {
@@ -117,42 +124,45 @@ export class LakeConsumer implements ConsumerHandler {
     }
     const storeIds = routes.map((r) => r.store.id);
     try {
-      await this.#write(rows, storeIds, last);
+      await this.#write(rows, storeIds, last, skips);
     } catch (error) {
       if (rows.length <= 1 && !isDataError(error)) throw error;
-      await this.#writeOneByOne(rows, storeIds, last);
+      await this.#writeOneByOne(rows, storeIds, last, skips);
     }
   }
 
   /** Applies rows one record at a time, skipping (and reporting) the records DuckDB rejects for their data. */
-  async #writeOneByOne(rows: Row[], storeIds: string[], last: number): Promise<void> {
+  async #writeOneByOne(rows: Row[], storeIds: string[], last: number, skips: Skip[]): Promise<void> {
     const bySeq = new Map<number, Row[]>();
     for (const row of rows) {
       const group = bySeq.get(row.seq);
       if (group === undefined) bySeq.set(row.seq, [row]);
       else group.push(row);
     }
+    // Skips not stored yet: each is stored by the first write whose cursor passes it.
+    let pending = skips;
     for (const [seq, ofSeq] of bySeq) {
       try {
-        await this.#write(ofSeq, storeIds, seq);
+        await this.#write(
+          ofSeq,
+          storeIds,
+          seq,
+          pending.filter((s) => s.seq < seq),
+        );
+        pending = pending.filter((s) => s.seq > seq);
       } catch (error) {
         if (!isDataError(error)) throw error;
-        await this.#skip(seq, error);
+        pending = [...pending, { seq, error }];
       }
     }
-    await this.#write([], storeIds, last);
+    await this.#write([], storeIds, last, pending);
   }
 
-  /** Stores that the record at `seq` is stepped over, then counts and reports it. */
-  async #skip(seq: number, error: unknown): Promise<void> {
-    const conn = this.#deps.conn;
-    await conn.withTransaction(() => saveSkip(conn, this.name, seq, error));
-    // Counted as stored: a batch retried after a failure skips the same record again.
-    this.#skipped = await conn.serial((raw) => skippedCount(raw, this.name));
-    this.#deps.onSkip(seq, error);
-  }
-
-  async #write(rows: Row[], storeIds: string[], last: number): Promise<void> {
+  /**
+   * Stores `rows` and moves the cursors to `last`, in one transaction with the records `skips` steps over
+   * (`skipped_records`), which are then counted and reported.
+   */
+  async #write(rows: Row[], storeIds: string[], last: number, skips: readonly Skip[]): Promise<void> {
     const batch = rows.length > 0 ? lakeBatch(rows) : undefined;
     const conn = this.#deps.conn;
     await conn.withTransaction(async () => {
@@ -160,11 +170,14 @@ export class LakeConsumer implements ConsumerHandler {
       for (const id of storeIds) {
         await conn.runPrepared('INSERT OR REPLACE INTO lake_cursors VALUES ($1, $2)', [id, last]);
       }
+      for (const skip of skips) await saveSkip(conn, this.name, skip.seq, skip.error);
       await saveCursor(conn, this.name, last);
     });
     this.#appliedThrough = last;
     this.#passedSaves.saved();
     for (const id of storeIds) this.#storeCursors.set(id, last);
+    this.#skipped += skips.length;
+    for (const skip of [...skips].sort((a, b) => a.seq - b.seq)) this.#deps.onSkip(skip.seq, skip.error);
   }
 
   /** The stores that may take records now: not gone, and ingesting at some point not yet passed. */

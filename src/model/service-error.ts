@@ -158,24 +158,22 @@ export const ERROR_STATUS = {
 export type ErrorName = keyof typeof ERROR_STATUS;
 
 /** An error that reaches the caller as `{"__type": name, "message": message}` with the table's status. */
+export type S3ErrorMembers = Readonly<Partial<Record<'Key' | 'BucketName', string>>>;
+
 export class ServiceError extends Error {
   override readonly name: ErrorName;
   readonly status: number;
-  /** Members an XML error document carries besides Code and Message, as S3's do (`Key`, `BucketName`). */
-  readonly detail: Readonly<Record<string, string>>;
+  /** What S3's error documents carry besides Code and Message: the key or bucket a NoSuchKey/NoSuchBucket names. */
+  readonly detail: S3ErrorMembers;
 
-  constructor(
-    name: ErrorName,
-    message: string,
-    options?: { cause?: unknown; detail?: Readonly<Record<string, string>> },
-  ) {
+  constructor(name: ErrorName, message: string, options?: { cause?: unknown; detail?: S3ErrorMembers }) {
     super(message, options);
     this.name = name;
     this.status = ERROR_STATUS[name];
     this.detail = options?.detail ?? {};
   }
 
-  /** 5xx errors are the service's fault; their detail is logged, never sent. */
+  /** 5xx errors are the service's fault; what caused them is logged, never sent. */
   get isFault(): boolean {
     return this.status >= 500;
   }

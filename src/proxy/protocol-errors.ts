@@ -47,7 +47,7 @@ export function proxyErrorAnswer(
           ? 'AuthorizationQueryParametersError'
           : (S3_NAMES[error.name] ?? error.name);
       const detail = Object.entries(error.detail)
-        .map(([name, value]) => `<${name}>${escapeXml(value)}</${name}>`)
+        .map(([name, value]) => `<${name}>${escapeXml(value ?? '')}</${name}>`)
         .join('');
       return xmlAnswer(
         status,

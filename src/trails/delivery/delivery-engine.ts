@@ -52,6 +52,9 @@ export class DeliveryEngine {
   readonly #states = new Map<string, TrailDeliveryState>();
   readonly #matchers = new WeakMap<TrailRecord, (r: CloudTrailRecord) => boolean>();
 
+  readonly #unreadable = (seq: number, error: unknown): void =>
+    this.#deps.logger.warn({ err: error, seq }, 'trail delivery stepped over a logged record that is not JSON');
+
   constructor(deps: DeliveryEngineDeps) {
     this.#deps = deps;
   }
@@ -92,7 +95,7 @@ export class DeliveryEngine {
       const entries = await this.#deps.log.reader(from).read(CHUNK_RECORDS, CHUNK_BYTES);
       const chunk = entries.filter((e) => e.seq <= target);
       if (chunk.length === 0) break;
-      const parse = parser();
+      const parse = parser(this.#unreadable);
       const idle: TrailDeliveryState[] = [];
       for (const state of active) {
         const mine = chunk.filter((e) => e.seq > state.cursor);
@@ -181,7 +184,7 @@ export class DeliveryEngine {
       ...this.#routing({ ...state, trail: plan.trail }, plan.accounts),
       loggingAtStart: plan.loggingAtStart,
     };
-    return this.#execute(state, plan, routeRecords(entries, routing, parser()));
+    return this.#execute(state, plan, routeRecords(entries, routing, parser(this.#unreadable)));
   }
 
   /** Plans (if new), writes and commits one trail's files; false when the bucket refused them. */
@@ -279,15 +282,16 @@ export class DeliveryEngine {
  * not JSON has no header to route it by: no trail takes it (it could not go into a log file either), where
  * throwing would fail every delivery run after it.
  */
-function parser(): (e: LogEntry) => ParsedEntry | undefined {
+function parser(onUnreadable: (seq: number, error: unknown) => void): (e: LogEntry) => ParsedEntry | undefined {
   const cache = new Map<number, ParsedEntry | undefined>();
   return (entry) => {
     if (cache.has(entry.seq)) return cache.get(entry.seq);
     let parsed: ParsedEntry | undefined;
     try {
       parsed = { record: readHeader(entry.payload) as CloudTrailRecord, bytes: recordBytes(entry.payload) };
-    } catch {
+    } catch (error) {
       parsed = undefined;
+      onUnreadable(entry.seq, error);
     }
     cache.set(entry.seq, parsed);
     return parsed;
