@@ -1,7 +1,7 @@
 import type { IdentityStore } from '../identity/index.ts';
 import { type ConsumerHandler, PassedCursorSaves } from '../log/consumer.ts';
 import type { LogEntry } from '../log/frame.ts';
-import { readHeader, recordBytes } from '../log/record-payload.ts';
+import { recordBytes, routableHeader } from '../log/record-payload.ts';
 import type { CloudTrailRecord } from '../model/record.ts';
 import { saveCursor, storedCursor } from '../store/consumer-cursors.ts';
 import type { Connection } from '../store/database.ts';
@@ -42,6 +42,8 @@ export interface LakeConsumerDeps {
   /** Paces saves of a cursor that passed records no store takes (tests pass one with their own clock). */
   passedSaves?: PassedCursorSaves;
 }
+
+const NOT_ROUTABLE = 'a bare record that is not JSON: no header to route it by';
 
 /** A record stepped over, and why. */
 interface Skip {
@@ -102,12 +104,9 @@ export class LakeConsumer implements ConsumerHandler {
     const skips: Skip[] = [];
     if (routes.length > 0) {
       for (const entry of fresh) {
-        let header: CloudTrailRecord;
-        try {
-          header = readHeader(entry.payload) as unknown as CloudTrailRecord;
-        } catch (error) {
-          // A bare record that is not JSON (no header to route it by) goes to no store.
-          skips.push({ seq: entry.seq, error });
+        const header = routableHeader(entry.payload) as CloudTrailRecord | undefined;
+        if (header === undefined) {
+          skips.push({ seq: entry.seq, error: NOT_ROUTABLE });
           continue;
         }
         for (const route of routes) {

@@ -151,6 +151,18 @@ export function readHeader(payload: Buffer): RoutingHeader {
   return JSON.parse(payload.toString('utf8', 5, 5 + payload.readUInt32LE(1))) as RoutingHeader;
 }
 
+/**
+ * The routing header of a payload, or undefined for a bare record that is not JSON: with no header and no
+ * record to read one from, nothing can route it, and consumers step over it rather than fail on it.
+ */
+export function routableHeader(payload: Buffer): RoutingHeader | undefined {
+  try {
+    return readHeader(payload);
+  } catch {
+    return undefined;
+  }
+}
+
 const CATEGORY_FIRST = Buffer.from('{"eventCategory":"');
 const QUOTE = 0x22;
 

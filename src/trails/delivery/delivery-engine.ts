@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { IdentityStore } from '../../identity/index.ts';
 import type { EventLog } from '../../log/event-log.ts';
 import type { LogEntry } from '../../log/frame.ts';
-import { readHeader, recordBytes } from '../../log/record-payload.ts';
+import { recordBytes, routableHeader } from '../../log/record-payload.ts';
 import type { Clock } from '../../model/clock.ts';
 import type { CloudTrailRecord } from '../../model/record.ts';
 import type { ObjectStore } from '../../objectstore/index.ts';
@@ -52,8 +52,8 @@ export class DeliveryEngine {
   readonly #states = new Map<string, TrailDeliveryState>();
   readonly #matchers = new WeakMap<TrailRecord, (r: CloudTrailRecord) => boolean>();
 
-  readonly #unreadable = (seq: number, error: unknown): void =>
-    this.#deps.logger.warn({ err: error, seq }, 'trail delivery stepped over a logged record that is not JSON');
+  readonly #unreadable = (seq: number): void =>
+    this.#deps.logger.warn({ seq }, 'trail delivery stepped over a logged record that is not JSON');
 
   constructor(deps: DeliveryEngineDeps) {
     this.#deps = deps;
@@ -282,17 +282,13 @@ export class DeliveryEngine {
  * not JSON has no header to route it by: no trail takes it (it could not go into a log file either), where
  * throwing would fail every delivery run after it.
  */
-function parser(onUnreadable: (seq: number, error: unknown) => void): (e: LogEntry) => ParsedEntry | undefined {
+function parser(onUnreadable: (seq: number) => void): (e: LogEntry) => ParsedEntry | undefined {
   const cache = new Map<number, ParsedEntry | undefined>();
   return (entry) => {
     if (cache.has(entry.seq)) return cache.get(entry.seq);
-    let parsed: ParsedEntry | undefined;
-    try {
-      parsed = { record: readHeader(entry.payload) as CloudTrailRecord, bytes: recordBytes(entry.payload) };
-    } catch (error) {
-      parsed = undefined;
-      onUnreadable(entry.seq, error);
-    }
+    const record = routableHeader(entry.payload) as CloudTrailRecord | undefined;
+    if (record === undefined) onUnreadable(entry.seq);
+    const parsed = record === undefined ? undefined : { record, bytes: recordBytes(entry.payload) };
     cache.set(entry.seq, parsed);
     return parsed;
   };
