@@ -157,9 +157,10 @@ export const ERROR_STATUS = {
 
 export type ErrorName = keyof typeof ERROR_STATUS;
 
-/** An error that reaches the caller as `{"__type": name, "message": message}` with the table's status. */
+/** The members of S3's error documents that the service fills in besides Code and Message. */
 export type S3ErrorMembers = Readonly<Partial<Record<'Key' | 'BucketName', string>>>;
 
+/** An error that reaches the caller as `{"__type": name, "message": message}` with the table's status. */
 export class ServiceError extends Error {
   override readonly name: ErrorName;
   readonly status: number;
