@@ -497,6 +497,7 @@ export class LakeQueries {
         await mkdir(this.#deps.profileDir, { recursive: true });
         await conn.raw.run("PRAGMA enable_profiling = 'json'");
         await conn.raw.run(`SET profiling_output = ${sqlString(file)}`);
+        await conn.raw.run(`SET custom_profiling_settings = ${sqlString(PROFILED_METRICS)}`);
       } catch (error) {
         this.#profiles.delete(conn);
         throw error;
@@ -574,6 +575,17 @@ function deliveryOnEnd(status: QueryStatus): DeliveryStatus {
   if (status === 'FINISHED') return 'PENDING';
   return status === 'CANCELLED' ? 'CANCELLED' : 'FAILED';
 }
+
+/**
+ * The metrics scanStatistics reads, and no others: DuckDB's default set also times every operator and its
+ * CPU: at 10 million events profiling cost a query 0.8-2.0 ms with those, 0.4-0.8 ms without (in-process A/B).
+ */
+const PROFILED_METRICS = JSON.stringify({
+  OPERATOR_TYPE: 'true',
+  OPERATOR_CARDINALITY: 'true',
+  OPERATOR_ROWS_SCANNED: 'true',
+  TOTAL_BYTES_READ: 'true',
+});
 
 interface ProfileNode {
   operator_type?: string;
