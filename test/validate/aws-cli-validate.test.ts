@@ -281,7 +281,9 @@ describe('aws cloudtrail validate-logs on opentrail output', () => {
         [key],
         async () => {
           const { body, metadata } = await getObject(key);
-          const signature = `${metadata['signature']?.slice(0, -2)}00`;
+          // The last hex digit changed, always: a signature that ended in 00 was left as it was (1 run in 256).
+          const s = metadata['signature'] ?? '';
+          const signature = `${s.slice(0, -1)}${s.endsWith('0') ? '1' : '0'}`;
           await s3.send(
             new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, Metadata: { ...metadata, signature } }),
           );
