@@ -107,6 +107,19 @@ describe('sample queries', () => {
       );
       assert.equal(paged.SearchResults?.length, 1);
       assert.ok(paged.NextToken);
+      const next = await ct.send(
+        new SearchSampleQueriesCommand({
+          SearchPhrase: 'security investigation',
+          MaxResults: 1,
+          NextToken: paged.NextToken,
+        }),
+      );
+      assert.notEqual(next.SearchResults?.[0]?.Name, paged.SearchResults?.[0]?.Name);
+      // Its model declares no token error: a token of another phrase is an InvalidParameterException.
+      await assert.rejects(
+        ct.send(new SearchSampleQueriesCommand({ SearchPhrase: 'failed console logins', NextToken: paged.NextToken })),
+        { name: 'InvalidParameterException', message: /NextToken is not one SearchSampleQueries returned/ },
+      );
 
       const id = await storeWithHistory(w);
       const cli = (args: string[]) =>

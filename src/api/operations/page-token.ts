@@ -10,7 +10,19 @@ export function pageToken(scope: string, offset: number): string {
   return Buffer.from(JSON.stringify({ o: offset, m: mac })).toString('base64url');
 }
 
-export function readToken(scope: string, token: string | undefined): number {
+/**
+ * The offset a token of `pageToken(scope, …)` carries. Anything else is refused with `invalidToken()`: by
+ * default InvalidNextTokenException, for the operations whose model declares it.
+ */
+export function readToken(
+  scope: string,
+  token: string | undefined,
+  invalidToken: () => ServiceError = () =>
+    new ServiceError(
+      'InvalidNextTokenException',
+      'The NextToken was not issued for this query or these parameters; send the one the previous page returned.',
+    ),
+): number {
   if (token === undefined) return 0;
   try {
     const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
@@ -20,10 +32,7 @@ export function readToken(scope: string, token: string | undefined): number {
   } catch {
     // fall through
   }
-  throw new ServiceError(
-    'InvalidNextTokenException',
-    'The NextToken was not issued for this query or these parameters; send the one the previous page returned.',
-  );
+  throw invalidToken();
 }
 
 /** For the operations that answer in one page: any NextToken sent to them is one they never issued. */

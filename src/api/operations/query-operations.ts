@@ -174,7 +174,16 @@ export const queryOperations: OperationTable = {
     handle: (_ctx, input: { SearchPhrase: string; MaxResults?: number; NextToken?: string }) => {
       const found = searchSampleQueries(input.SearchPhrase);
       const scope = `samples/${input.SearchPhrase}`;
-      const offset = readToken(scope, input.NextToken);
+      // SearchSampleQueries declares no token error; its InvalidParameterException says what to fix.
+      const offset = readToken(
+        scope,
+        input.NextToken,
+        () =>
+          new ServiceError(
+            'InvalidParameterException',
+            'The NextToken is not one SearchSampleQueries returned for this SearchPhrase; start again without it.',
+          ),
+      );
       const size = input.MaxResults ?? DEFAULT_SAMPLES_PAGE;
       return {
         SearchResults: found
