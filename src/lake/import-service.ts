@@ -167,10 +167,14 @@ export class LakeImports {
 
   get(caller: Caller, id: string): ImportRecord {
     const record = this.#deps.store.get(id);
-    if (record === undefined || record.accountId !== caller.principal.accountId || record.region !== caller.region) {
+    if (!this.#isCallers(caller, record))
       throw new ServiceError('ImportNotFoundException', `Import ${id} does not exist.`);
-    }
     return record;
+  }
+
+  /** Whether the import is the caller's, in the caller's Region: any other is not found. */
+  #isCallers(caller: Caller, record: ImportRecord | undefined): record is ImportRecord {
+    return record !== undefined && record.accountId === caller.principal.accountId && record.region === caller.region;
   }
 
   /** The caller's imports in its Region, newest first, optionally of one destination and status. */
@@ -206,7 +210,13 @@ export class LakeImports {
   }
 
   failures(caller: Caller, id: string, offset: number, limit: number): Promise<ImportFailure[]> {
-    this.get(caller, id);
+    // ListImportFailures declares no ImportNotFoundException: an unknown import is a bad parameter.
+    if (!this.#isCallers(caller, this.#deps.store.get(id))) {
+      throw new ServiceError(
+        'InvalidParameterException',
+        `Import ${id} does not exist; ImportId must name one of yours.`,
+      );
+    }
     return this.#deps.store.failures(id, offset, limit);
   }
 

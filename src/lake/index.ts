@@ -58,5 +58,5 @@ export {
 } from './query-store.ts';
 export { nextScheduledRefresh, type RefreshSchedule } from './refresh-schedule.ts';
 export { SAMPLE_QUERIES, type SampleQuery, searchSampleQueries } from './sample-queries.ts';
-export { MAX_STORES_PER_REGION, PENDING_DELETION_MS } from './store-rules.ts';
+export { MAX_STORES_PER_REGION, PENDING_DELETION_MS, storeRefArn } from './store-rules.ts';
 export { bindWidget, EVENT_DATA_STORE_ID } from './widget-parameters.ts';

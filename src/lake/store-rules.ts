@@ -62,3 +62,15 @@ export function parseStoreRef(value: string): StoreRef {
   }
   return { kind: 'id', id: value };
 }
+
+/**
+ * The ARN a store reference names, whether or not the store exists: an ARN as it is, an ID as the caller's
+ * store in the caller's Region. For filters (ListImports' Destination), where a store that is gone or never was
+ * simply matches nothing.
+ */
+export function storeRefArn(value: string, caller: { accountId: string; region: string }): string {
+  const ref = parseStoreRef(value);
+  return ref.kind === 'arn'
+    ? eventDataStoreArn(ref.region, ref.accountId, ref.id)
+    : eventDataStoreArn(caller.region, caller.accountId, ref.id);
+}

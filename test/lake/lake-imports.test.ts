@@ -471,6 +471,18 @@ describe('Lake imports', () => {
       const theirs = w.cloudtrail({ credentials: other.root });
       await rejectsWith(theirs.send(new GetImportCommand({ ImportId: mine.ImportId })), 'ImportNotFoundException');
       assert.deepEqual((await theirs.send(new ListImportsCommand({}))).Imports, []);
+      // Neither declares ImportNotFoundException or a store not found: the names their models give.
+      await rejectsWith(
+        theirs.send(new ListImportFailuresCommand({ ImportId: mine.ImportId })),
+        'InvalidParameterException',
+        /does not exist/,
+      );
+      assert.deepEqual((await theirs.send(new ListImportsCommand({ Destination: store.arn }))).Imports, []);
+      assert.deepEqual((await ct.send(new ListImportsCommand({ Destination: randomUUID() }))).Imports, []);
+      await rejectsWith(
+        ct.send(new ListImportsCommand({ Destination: 'arn:aws:s3:::a-bucket' })),
+        'EventDataStoreARNInvalidException',
+      );
       // On the local store a trail claims its bucket for its account.
       await ct.send(new CreateTrailCommand({ Name: 'claims', S3BucketName: 'claimed' }));
       const theirStore = await longStore(theirs);

@@ -1,4 +1,10 @@
-import { type ImportStatus, importFailureOutput, importOutput, type StartImportInput } from '../../lake/index.ts';
+import {
+  type ImportStatus,
+  importFailureOutput,
+  importOutput,
+  type StartImportInput,
+  storeRefArn,
+} from '../../lake/index.ts';
 import type { OperationTable } from '../operation.ts';
 import { pageToken, readToken } from './page-token.ts';
 
@@ -29,8 +35,14 @@ export const importOperations: OperationTable = {
       input: { Destination?: string; ImportStatus?: ImportStatus; MaxResults?: number; NextToken?: string },
     ) => {
       const filter = {
+        // A filter: a store that is gone, or never was, matches no import (ListImports declares no not-found).
         ...(input.Destination !== undefined
-          ? { destination: ctx.services.eventDataStores.resolve(ctx.caller, input.Destination).arn }
+          ? {
+              destination: storeRefArn(input.Destination, {
+                accountId: ctx.caller.principal.accountId,
+                region: ctx.caller.region,
+              }),
+            }
           : {}),
         ...(input.ImportStatus !== undefined ? { status: input.ImportStatus } : {}),
       };
