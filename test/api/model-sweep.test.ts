@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type TestWorld } from '../helpers/server.ts';
+import { JSON_11, rawRequest, SDK_PREFIX } from '../helpers/signed-request.ts';
+
+/**
+ * Every operation of the CloudTrail model, called with inputs drawn from its own input shape: some as the
+ * model allows, some bent (wrong types, lengths and numbers out of range, hostile strings, unknown members),
+ * and names and ARNs of resources that exist. Whatever comes, the answer is a 200 or a 4xx AWS JSON error
+ * that the operation's model declares (startTestServer's stop() checks the last): never a 500. The inputs
+ * come from a seeded generator, so a failure names the operation and input that caused it.
+ */
+interface Shape {
+  type: string;
+  members?: Record<string, { shape: string }>;
+  required?: string[];
+  member?: { shape: string };
+  key?: { shape: string };
+  value?: { shape: string };
+  enum?: string[];
+  min?: number;
+  max?: number;
+}
+interface Model {
+  operations: Record<string, { input?: string }>;
+  shapes: Record<string, Shape>;
+}
+
+const model = JSON.parse(
+  readFileSync(new URL('../../src/api/model/cloudtrail.generated.json', import.meta.url), 'utf8'),
+) as Model;
+/** Inputs per operation: a third each as the model allows, mixed, and hostile. */
+const INPUTS = 9;
+
+let world: TestWorld;
+let stop: () => Promise<void>;
+const known: string[] = [];
+let storeId = '';
+
+function call(operation: string, body: string) {
+  return rawRequest({
+    url: world.url,
+    credentials: world.adminCredentials,
+    target: `${SDK_PREFIX}.${operation}`,
+    body,
+  });
+}
+
+async function created(operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const response = await call(operation, JSON.stringify(input));
+  assert.equal(response.status, 200, `${operation}: ${response.text}`);
+  return response.json as Record<string, unknown>;
+}
+
+before(async () => {
+  ({ world, stop } = await startTestServer());
+  const trail = await created('CreateTrail', { Name: 'sweep-trail', S3BucketName: 'sweep-bucket' });
+  const store = await created('CreateEventDataStore', {
+    Name: 'sweep-store',
+    AdvancedEventSelectors: [
+      { Name: 'audit', FieldSelectors: [{ Field: 'eventCategory', Equals: ['ActivityAuditLog'] }] },
+    ],
+    MultiRegionEnabled: false,
+  });
+  const storeArn = String(store['EventDataStoreArn']);
+  const channel = await created('CreateChannel', {
+    Name: 'sweep-channel',
+    Source: 'Custom',
+    Destinations: [{ Type: 'EVENT_DATA_STORE', Location: storeArn }],
+  });
+  storeId = storeArn.split('/').pop() as string;
+  known.push('sweep-trail', String(trail['TrailARN']), storeArn, storeId, String(channel['ChannelArn']), 'sweep-store');
+});
+after(() => stop());
+
+/** mulberry32: the same inputs on every run. */
+function generator(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const HOSTILE_STRINGS = [
+  '',
+  ' ',
+  '\u0000',
+  '\ud800',
+  '../../etc/passwd',
+  "x'; DROP TABLE trails; --",
+  '%00%2e%2e',
+  'é😀',
+  '*',
+  'arn:aws:cloudtrail:eu-west-1:999999999999:trail/elsewhere',
+  'arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/00000000-0000-0000-0000-000000000000',
+  'x'.repeat(70_000),
+];
+
+function inputs(operation: string, shapeName: string | undefined): unknown[] {
+  const random = generator([...operation].reduce((h, c) => Math.imul(h, 31) + c.charCodeAt(0), 7));
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+  const sql = [
+    `SELECT eventName, count(*) FROM ${storeId} GROUP BY eventName`,
+    `SELECT * FROM ${storeId} WHERE eventTime > 'not a time'`,
+    `SELECT read_text('/etc/passwd') FROM ${storeId}`,
+    `SELECT * FROM ${storeId}; DROP TABLE lake_events`,
+    `SELECT regexp_like(eventName, '(') FROM ${storeId}`,
+    'SELECT 1',
+  ];
+  // level 0: as the model allows; 1: mixed; 2: hostile.
+  const value = (name: string, level: number, depth: number, member: string): unknown => {
+    const shape = model.shapes[name] as Shape;
+    if (member === 'QueryStatement' && random() < 0.8) return pick(sql);
+    if (level > 0 && random() < 0.1 * level) return pick([null, 7, -1, true, 'x', [], {}, 1e300, 1.5]);
+    switch (shape.type) {
+      case 'string':
+        if (shape.enum && (level === 0 || random() < 0.6)) return pick(shape.enum);
+        if (random() < 0.5) return pick(known);
+        if (level === 2 || random() < 0.2) return pick(HOSTILE_STRINGS);
+        return `sweep${Math.floor(random() * 100)}`.padEnd(shape.min ?? 0, 'x');
+      case 'integer':
+      case 'long':
+        if (level === 0)
+          return (shape.min ?? 1) + Math.floor(random() * Math.min(50, (shape.max ?? 50) - (shape.min ?? 1)));
+        return pick([0, -1, 2 ** 31, 2 ** 53 + 2, 3.5, (shape.max ?? 100) + 1, (shape.min ?? 0) - 1, '5']);
+      case 'boolean':
+        return level === 2 ? pick(['true', 1, null]) : random() < 0.5;
+      case 'timestamp':
+        return level === 0 ? 1_700_000_000 + Math.floor(random() * 10_000_000) : pick([-1, 1e15, 'yesterday', 0]);
+      case 'blob':
+        return 'AAAA';
+      case 'list': {
+        if (level === 2 && random() < 0.3) return 'not a list';
+        const count =
+          depth > 4 ? 0 : level === 0 ? 1 + Math.floor(random() * 2) : pick([0, 1, 3, (shape.max ?? 3) + 1]);
+        return Array.from({ length: Math.min(count, 600) }, () =>
+          value(shape.member?.shape as string, level, depth + 1, ''),
+        );
+      }
+      case 'map': {
+        const out: Record<string, unknown> = {};
+        if (random() < 0.7)
+          out[String(value(shape.key?.shape as string, level, depth + 1, ''))] = value(
+            shape.value?.shape as string,
+            level,
+            depth + 1,
+            '',
+          );
+        return out;
+      }
+      case 'structure': {
+        const out: Record<string, unknown> = {};
+        for (const [m, target] of Object.entries(shape.members ?? {})) {
+          const required = shape.required?.includes(m) ?? false;
+          if (random() < (required ? (level === 0 ? 1 : 0.9) : 0.5)) out[m] = value(target.shape, level, depth + 1, m);
+        }
+        if (level > 0 && random() < 0.2) out['NotAMember'] = 1;
+        return out;
+      }
+      default:
+        return null;
+    }
+  };
+  return Array.from({ length: INPUTS }, (_, i) => (shapeName === undefined ? {} : value(shapeName, i % 3, 0, '')));
+}
+
+describe('every operation of the model, with inputs drawn from its shape', () => {
+  it('answers 200 or a declared 4xx AWS JSON error, never a 500', async () => {
+    // Deletions last, so the resources the other operations name exist while they run.
+    const operations = Object.keys(model.operations).sort(
+      (a, b) => Number(a.startsWith('Delete')) - Number(b.startsWith('Delete')) || a.localeCompare(b),
+    );
+    let answered = 0;
+    for (const operation of operations) {
+      for (const input of inputs(operation, model.operations[operation]?.input)) {
+        const body = JSON.stringify(input);
+        const response = await call(operation, body);
+        const what = `${operation} ${body.slice(0, 300)} → ${response.status} ${response.text.slice(0, 300)}`;
+        assert.ok(response.status === 200 || (response.status >= 400 && response.status < 500), what);
+        assert.equal(response.headers.get('content-type'), JSON_11, what);
+        if (response.status !== 200) {
+          assert.deepEqual(Object.keys(response.json ?? {}).sort(), ['__type', 'message'], what);
+        }
+        answered++;
+      }
+    }
+    assert.equal(answered, operations.length * INPUTS);
+  });
+});
