@@ -167,8 +167,9 @@ export class LakeImports {
 
   get(caller: Caller, id: string): ImportRecord {
     const record = this.#deps.store.get(id);
-    if (!this.#isCallers(caller, record))
+    if (!this.#isCallers(caller, record)) {
       throw new ServiceError('ImportNotFoundException', `Import ${id} does not exist.`);
+    }
     return record;
   }
 
