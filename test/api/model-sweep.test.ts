@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import type { Credentials } from '../../src/client/json-api-client.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
 import { JSON_11, rawRequest, SDK_PREFIX } from '../helpers/signed-request.ts';
 
@@ -8,7 +9,8 @@ import { JSON_11, rawRequest, SDK_PREFIX } from '../helpers/signed-request.ts';
  * Every operation of the CloudTrail model, called with inputs drawn from its own input shape: some as the
  * model allows, some bent (wrong types, lengths and numbers out of range, hostile strings, unknown members),
  * and names and ARNs of resources that exist. Whatever comes, the answer is a 200 or a 4xx AWS JSON error
- * that the operation's model declares (startTestServer's stop() checks the last): never a 500. The inputs
+ * that the operation's model declares (startTestServer's stop() checks the last): never a 500. Sent by
+ * another account, the same calls change none of those resources and answer nothing of theirs. The inputs
  * come from a seeded generator, so a failure names the operation and input that caused it.
  */
 interface Shape {
@@ -37,14 +39,11 @@ let world: TestWorld;
 let stop: () => Promise<void>;
 const known: string[] = [];
 let storeId = '';
+/** Calls that read the admin account's resources back, to see that another account changed nothing. */
+let readBack: [operation: string, input: Record<string, unknown>][] = [];
 
-function call(operation: string, body: string) {
-  return rawRequest({
-    url: world.url,
-    credentials: world.adminCredentials,
-    target: `${SDK_PREFIX}.${operation}`,
-    body,
-  });
+function call(operation: string, body: string, credentials: Credentials = world.adminCredentials) {
+  return rawRequest({ url: world.url, credentials, target: `${SDK_PREFIX}.${operation}`, body });
 }
 
 async function created(operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -59,7 +58,7 @@ before(async () => {
   const store = await created('CreateEventDataStore', {
     Name: 'sweep-store',
     AdvancedEventSelectors: [
-      { Name: 'audit', FieldSelectors: [{ Field: 'eventCategory', Equals: ['ActivityAuditLog'] }] },
+      { Name: 'sweep-audit-selector', FieldSelectors: [{ Field: 'eventCategory', Equals: ['ActivityAuditLog'] }] },
     ],
     MultiRegionEnabled: false,
   });
@@ -70,7 +69,17 @@ before(async () => {
     Destinations: [{ Type: 'EVENT_DATA_STORE', Location: storeArn }],
   });
   storeId = storeArn.split('/').pop() as string;
-  known.push('sweep-trail', String(trail['TrailARN']), storeArn, storeId, String(channel['ChannelArn']), 'sweep-store');
+  const trailArn = String(trail['TrailARN']);
+  const channelArn = String(channel['ChannelArn']);
+  known.push('sweep-trail', trailArn, storeArn, storeId, channelArn, 'sweep-store');
+  readBack = [
+    ['GetTrail', { Name: trailArn }],
+    ['GetTrailStatus', { Name: trailArn }],
+    ['GetEventSelectors', { TrailName: trailArn }],
+    ['ListTags', { ResourceIdList: [trailArn, storeArn, channelArn] }],
+    ['GetEventDataStore', { EventDataStore: storeArn }],
+    ['GetChannel', { Channel: channelArn }],
+  ];
 });
 after(() => stop());
 
@@ -189,5 +198,24 @@ describe('every operation of the model, with inputs drawn from its shape', () =>
       }
     }
     assert.equal(answered, operations.length * INPUTS);
+  });
+
+  it("lets another account that names this account's resources change nothing and learn nothing", async () => {
+    const readAll = () =>
+      Promise.all(readBack.map(async ([op, input]) => (await call(op, JSON.stringify(input))).text));
+    const before = await readAll();
+    const other = await world.newAccount();
+    // What only this account's answers hold: the other account sends ARNs and names of it, never these.
+    const secrets = [world.adminCredentials.accessKeyId, 'sweep-bucket', 'sweep-channel', 'sweep-audit-selector'];
+    for (const operation of Object.keys(model.operations).sort()) {
+      for (const input of inputs(operation, model.operations[operation]?.input)) {
+        const body = JSON.stringify(input);
+        const response = await call(operation, body, other.root);
+        const what = `${operation} ${body.slice(0, 300)} → ${response.status} ${response.text.slice(0, 300)}`;
+        assert.ok(response.status === 200 || (response.status >= 400 && response.status < 500), what);
+        assert.ok(!secrets.some((secret) => response.text.includes(secret)), what);
+      }
+    }
+    assert.deepEqual(await readAll(), before);
   });
 });
