@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { cloudTrailModel } from '../../src/api/cloudtrail-api.ts';
+import type { Shape } from '../../src/api/model/service-model.ts';
 import type { Credentials } from '../../src/client/json-api-client.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
 import { JSON_11, rawRequest, SDK_PREFIX } from '../helpers/signed-request.ts';
@@ -13,25 +14,6 @@ import { JSON_11, rawRequest, SDK_PREFIX } from '../helpers/signed-request.ts';
  * another account, the same calls change none of those resources and answer nothing of theirs. The inputs
  * come from a seeded generator, so a failure names the operation and input that caused it.
  */
-interface Shape {
-  type: string;
-  members?: Record<string, { shape: string }>;
-  required?: string[];
-  member?: { shape: string };
-  key?: { shape: string };
-  value?: { shape: string };
-  enum?: string[];
-  min?: number;
-  max?: number;
-}
-interface Model {
-  operations: Record<string, { input?: string }>;
-  shapes: Record<string, Shape>;
-}
-
-const model = JSON.parse(
-  readFileSync(new URL('../../src/api/model/cloudtrail.generated.json', import.meta.url), 'utf8'),
-) as Model;
 /** Inputs per operation: a third each as the model allows, mixed, and hostile. */
 const INPUTS = 9;
 
@@ -122,7 +104,7 @@ function inputs(operation: string, shapeName: string | undefined): unknown[] {
   ];
   // level 0: as the model allows; 1: mixed; 2: hostile.
   const value = (name: string, level: number, depth: number, member: string): unknown => {
-    const shape = model.shapes[name] as Shape;
+    const shape = cloudTrailModel.shapes[name] as Shape;
     if (member === 'QueryStatement' && random() < 0.8) return pick(sql);
     if (level > 0 && random() < 0.1 * level) return pick([null, 7, -1, true, 'x', [], {}, 1e300, 1.5]);
     switch (shape.type) {
@@ -180,12 +162,12 @@ function inputs(operation: string, shapeName: string | undefined): unknown[] {
 describe('every operation of the model, with inputs drawn from its shape', () => {
   it('answers 200 or a declared 4xx AWS JSON error, never a 500', async () => {
     // Deletions last, so the resources the other operations name exist while they run.
-    const operations = Object.keys(model.operations).sort(
+    const operations = Object.keys(cloudTrailModel.operations).sort(
       (a, b) => Number(a.startsWith('Delete')) - Number(b.startsWith('Delete')) || a.localeCompare(b),
     );
     let answered = 0;
     for (const operation of operations) {
-      for (const input of inputs(operation, model.operations[operation]?.input)) {
+      for (const input of inputs(operation, cloudTrailModel.operations[operation]?.input)) {
         const body = JSON.stringify(input);
         const response = await call(operation, body);
         const what = `${operation} ${body.slice(0, 300)} → ${response.status} ${response.text.slice(0, 300)}`;
@@ -207,8 +189,8 @@ describe('every operation of the model, with inputs drawn from its shape', () =>
     const other = await world.newAccount();
     // What only this account's answers hold: the other account sends ARNs and names of it, never these.
     const secrets = [world.adminCredentials.accessKeyId, 'sweep-bucket', 'sweep-channel', 'sweep-audit-selector'];
-    for (const operation of Object.keys(model.operations).sort()) {
-      for (const input of inputs(operation, model.operations[operation]?.input)) {
+    for (const operation of Object.keys(cloudTrailModel.operations).sort()) {
+      for (const input of inputs(operation, cloudTrailModel.operations[operation]?.input)) {
         const body = JSON.stringify(input);
         const response = await call(operation, body, other.root);
         const what = `${operation} ${body.slice(0, 300)} → ${response.status} ${response.text.slice(0, 300)}`;
