@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { cloudTrailModel } from '../../src/api/cloudtrail-api.ts';
 import type { Shape } from '../../src/api/model/service-model.ts';
 import type { Credentials } from '../../src/client/json-api-client.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
 import { JSON_11, rawRequest, SDK_PREFIX } from '../helpers/signed-request.ts';
 
@@ -65,17 +66,6 @@ before(async () => {
 });
 after(() => stop());
 
-/** mulberry32: the same inputs on every run. */
-function generator(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const HOSTILE_STRINGS = [
   '',
   ' ',
@@ -92,7 +82,7 @@ const HOSTILE_STRINGS = [
 ];
 
 function inputs(operation: string, shapeName: string | undefined): unknown[] {
-  const random = generator([...operation].reduce((h, c) => Math.imul(h, 31) + c.charCodeAt(0), 7));
+  const random = seededRandom([...operation].reduce((h, c) => Math.imul(h, 31) + c.charCodeAt(0), 7));
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
   const sql = [
     `SELECT eventName, count(*) FROM ${storeId} GROUP BY eventName`,

@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { ADMIN_SIGNING_NAME, ADMIN_TARGET_PREFIX } from '../../src/api/admin-api.ts';
+import { seededUint32 } from '../helpers/seeded-random.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
 import { JSON_11, type RawResponse, rawRequest, SDK_PREFIX } from '../helpers/signed-request.ts';
 
@@ -45,16 +46,11 @@ function assertClientError(response: RawResponse, status: number, type: string, 
   assert.equal(response.headers.get('content-type'), JSON_11);
 }
 
-/** A small deterministic generator (mulberry32), so a failing body can be reproduced from its seed. */
+/** Seeded bytes, so a failing body can be reproduced from its seed. */
 function randomBytes(seed: number, length: number): Buffer {
-  let a = seed;
+  const next = seededUint32(seed);
   const out = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-  }
+  for (let i = 0; i < length; i++) out[i] = next() & 0xff;
   return out;
 }
 

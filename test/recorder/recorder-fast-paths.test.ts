@@ -6,6 +6,7 @@ import { requestTarget } from '../../packages/recorder/src/http-exchange.ts';
 import { batchBody } from '../../packages/recorder/src/ingest-client.ts';
 import { capped } from '../../packages/recorder/src/request-parameters.ts';
 import { compileOperations } from '../../packages/recorder/src/route-map.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 
 /**
  * The shortcuts the recorder takes on each request's path give what the general way gives: a target read
@@ -101,15 +102,9 @@ describe('the serialised record', () => {
 });
 
 describe('the record written as text', () => {
-  /** A small seeded generator (mulberry32), so a failure can be replayed. */
+  /** Seeded, so a failure can be replayed. */
   function generator(seed: number) {
-    let a = seed;
-    const next = () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const next = seededRandom(seed);
     const pick = <T>(options: readonly T[]): T => options[Math.floor(next() * options.length)] as T;
     const text = (): string =>
       pick([
