@@ -22,8 +22,9 @@ export interface ProxyWorld {
   w: TestWorld;
   clock: ManualClock;
   s3(credentials?: Credentials): S3Client;
-  dynamodb(credentials?: Credentials): DynamoDBClient;
-  iam(credentials?: Credentials): IAMClient;
+  /** A client set to `region` (us-east-1 by default), as the SDK signs for its Region. */
+  dynamodb(credentials?: Credentials, region?: string): DynamoDBClient;
+  iam(credentials?: Credentials, region?: string): IAMClient;
   /** moto directly, to see what reached it. */
   motoS3(): S3Client;
 }
@@ -36,9 +37,9 @@ export function withProxy(
   const clock = new ManualClock(Date.now());
   return withServer(
     async (w) => {
-      const common = (credentials: Credentials = w.adminCredentials) => ({
+      const common = (credentials: Credentials = w.adminCredentials, region = 'us-east-1') => ({
         endpoint: w.url,
-        region: 'us-east-1',
+        region,
         credentials,
         maxAttempts: 1,
         systemClockOffset: clock.now() - Date.now(),
@@ -47,8 +48,8 @@ export function withProxy(
         w,
         clock,
         s3: (c) => new S3Client({ ...common(c), forcePathStyle: true }),
-        dynamodb: (c) => new DynamoDBClient(common(c)),
-        iam: (c) => new IAMClient(common(c)),
+        dynamodb: (c, region) => new DynamoDBClient(common(c, region)),
+        iam: (c, region) => new IAMClient(common(c, region)),
         motoS3: () =>
           new S3Client({
             endpoint: motoEndpoint(),

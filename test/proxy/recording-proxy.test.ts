@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { CreateTableCommand, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
 import {
   CopyObjectCommand,
@@ -81,6 +82,28 @@ describe('calls through the recording proxy', () => {
       assert.equal(recordedKey['accessKeyId'], key.AccessKey?.AccessKeyId);
       assert.equal(recordedKey['secretAccessKey'], 'HIDDEN_DUE_TO_SECURITY_REASONS');
       assert.ok(!JSON.stringify(createKey).includes(key.AccessKey?.SecretAccessKey as string));
+    }));
+
+  it("records IAM calls in us-east-1 whatever the client's Region, as AWS does, and other calls in theirs", () =>
+    proxy(async (p) => {
+      await p.iam(undefined, 'eu-west-1').send(new CreateUserCommand({ UserName: 'bob' }));
+      await p.dynamodb(undefined, 'eu-west-1').send(new ListTablesCommand({}));
+      const [create] = await history(p.w, 'iam.amazonaws.com');
+      assert.equal(create?.['eventName'], 'CreateUser');
+      assert.equal(create?.['awsRegion'], 'us-east-1');
+      // Event history in eu-west-1 holds the DynamoDB call and no IAM one.
+      const inIreland = async (eventSource: string) => {
+        const { Events = [] } = await p.w.cloudtrail({ region: 'eu-west-1' }).send(
+          new LookupEventsCommand({
+            LookupAttributes: [{ AttributeKey: 'EventSource', AttributeValue: eventSource }],
+          }),
+        );
+        return Events.map((e) => JSON.parse(e.CloudTrailEvent ?? '{}') as Json);
+      };
+      assert.deepEqual(await inIreland('iam.amazonaws.com'), []);
+      const [list] = await inIreland('dynamodb.amazonaws.com');
+      assert.equal(list?.['eventName'], 'ListTables');
+      assert.equal(list?.['awsRegion'], 'eu-west-1');
     }));
 
   it('records S3 object and DynamoDB item operations as data events, for trails only, never in event history', () =>
