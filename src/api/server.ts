@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES }
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { recordedAddress } from '../model/client-address.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { type AwsJsonDeps, errorResponse, handleAwsJson, type JsonApi, routeTarget } from './aws-json.ts';
 import { handlePutAuditEvents, PUT_AUDIT_EVENTS_PATH } from './cloudtrail-data-api.ts';
@@ -125,7 +126,7 @@ function toApiRequest(request: FastifyRequest): ApiRequest {
     query,
     headers: request.headers,
     body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-    sourceIp: request.ip,
+    sourceIp: recordedAddress(request.ip),
   };
 }
 

@@ -15,6 +15,7 @@ import { buildApiCallRecord } from '../capture/api-call-record.ts';
 import type { Capture } from '../capture/capture.ts';
 import type { Caller } from '../identity/index.ts';
 import type { Principal } from '../identity/principal.ts';
+import { recordedAddress } from '../model/client-address.ts';
 import type { Clock } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import { isKnownRegion } from '../model/regions.ts';
@@ -414,7 +415,7 @@ export class RecordingProxy {
         requestId: upstreamRequestId ?? call.requestId,
         eventId: this.#deps.ids.uuid(),
         timeMs: call.receivedMs,
-        sourceIp: call.req.socket.remoteAddress ?? '127.0.0.1',
+        sourceIp: recordedAddress(call.req.socket.remoteAddress ?? '127.0.0.1'),
         ...(call.req.headers['user-agent'] !== undefined ? { userAgent: call.req.headers['user-agent'] } : {}),
       });
       await this.#deps.capture.recordCall(record);

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
   AddTagsCommand,
-  type CloudTrailClient,
+  CloudTrailClient,
   CreateTrailCommand,
   DeleteTrailCommand,
   DescribeTrailsCommand,
@@ -21,6 +21,7 @@ import {
   UpdateTrailCommand,
 } from '@aws-sdk/client-cloudtrail';
 import type { Credentials } from '../../src/client/json-api-client.ts';
+import { recordedAddress } from '../../src/model/client-address.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
 
 /**
@@ -337,6 +338,36 @@ describe('self-recorded CloudTrail API calls', () => {
         assert.ok(identityKeys.has(key), `userIdentity.${key} is a key AWS uses`);
         assert.equal(typeof value, 'string', `userIdentity.${key} is a string`);
       }
+    }
+  });
+});
+
+describe('the caller address of a call to a dual-stack listener (--host ::)', () => {
+  test('is written as AWS writes it: an IPv4 caller as a dotted quad, an IPv6 one as it is', async () => {
+    assert.equal(recordedAddress('::ffff:203.0.113.9'), '203.0.113.9');
+    assert.equal(recordedAddress('::FFFF:10.0.0.1'), '10.0.0.1');
+    for (const kept of ['203.0.113.9', '::1', '2001:db8::ffff:1', '::ffff:2001:db8']) {
+      assert.equal(recordedAddress(kept), kept);
+    }
+
+    const server = await startTestServer({ argv: ['--host', '::'] });
+    try {
+      const { port } = new URL(server.world.url);
+      // An IPv4 caller: node gives its address as ::ffff:127.0.0.1 on a socket listening on ::.
+      const overIpv4 = new CloudTrailClient({
+        endpoint: `http://127.0.0.1:${port}`,
+        region: 'us-east-1',
+        credentials: server.world.adminCredentials,
+      });
+      await overIpv4.send(new ListTrailsCommand({}));
+      overIpv4.destroy();
+      await server.world.historyCaughtUp();
+      const [listed] = (await cloudTrailEvents(server.world.cloudtrail())).filter(
+        (e) => e['eventName'] === 'ListTrails',
+      );
+      assert.equal(listed?.['sourceIPAddress'], '127.0.0.1');
+    } finally {
+      await server.stop();
     }
   });
 });
