@@ -26,6 +26,19 @@ export interface ApiCall {
   tls?: { tlsVersion: string; cipherSuite: string; clientProvidedHostHeader: string };
 }
 
+/**
+ * Services whose one endpoint is in us-east-1: AWS records their calls there, whatever Region the caller's
+ * client is set to (facts §6; every IAM record in the real logs reads us-east-1). Pointed at opentrail, an SDK
+ * signs such a call for its own Region. STS is not among them: a call to a Regional STS endpoint is recorded
+ * in that Region, and the SDK signs a call to the global one for us-east-1.
+ */
+const US_EAST_1_SOURCES = new Set([
+  'iam.amazonaws.com',
+  'cloudfront.amazonaws.com',
+  'route53.amazonaws.com',
+  'organizations.amazonaws.com',
+]);
+
 /** AWS truncates these record members at 1 KB (facts §4.1). */
 const SHORT_FIELD_BYTES = 1024;
 /** requestParameters and responseElements are capped at 100 KB (facts §4.1, §11). */
@@ -47,7 +60,7 @@ export function buildApiCallRecord(call: ApiCall): CloudTrailRecord {
     eventTime: isoSeconds(call.timeMs),
     eventSource: call.eventSource,
     eventName: call.eventName,
-    awsRegion: call.caller.region,
+    awsRegion: US_EAST_1_SOURCES.has(call.eventSource) ? 'us-east-1' : call.caller.region,
     sourceIPAddress: call.sourceIp,
     ...(call.userAgent !== undefined ? { userAgent: truncate(call.userAgent) } : {}),
     ...(call.error !== undefined

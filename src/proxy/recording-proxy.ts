@@ -61,15 +61,6 @@ export interface RecordingProxyDeps {
   ownGetPaths: ReadonlySet<string>;
 }
 
-/**
- * Services whose one endpoint is in us-east-1: AWS records their calls there, whatever Region the caller's
- * client is set to (facts §6; every IAM record in the real logs reads us-east-1). Pointed at opentrail, an SDK
- * signs such a call for its own Region, so the signature's Region is not where AWS would record it. STS is
- * not among them: a call to a Regional STS endpoint is recorded in that Region, and the SDK signs a call to
- * the global one for us-east-1.
- */
-const US_EAST_1_SERVICES = new Set(['iam', 'cloudfront', 'route53', 'organizations']);
-
 const STREAMED_OPERATIONS = new Set(['PutObject', 'UploadPart']);
 const STREAM_ABOVE_BYTES = 1024 * 1024;
 const KEPT_ANSWER_BYTES = 1024 * 1024;
@@ -386,7 +377,7 @@ export class RecordingProxy {
       const upstreamRequestId = header(upRes.headers, 'x-amz-request-id') ?? header(upRes.headers, 'x-amzn-requestid');
       const isS3 = service?.model === 's3';
       const record = buildApiCallRecord({
-        caller: US_EAST_1_SERVICES.has(scope.service) ? { ...caller, region: 'us-east-1' } : caller,
+        caller,
         eventSource: service?.eventSource ?? `${scope.service}.amazonaws.com`,
         eventName: found?.op.eventName ?? found?.name ?? unnamedOperation(call.req),
         readOnly,

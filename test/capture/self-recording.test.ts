@@ -23,6 +23,7 @@ import {
 import type { Credentials } from '../../src/client/json-api-client.ts';
 import { recordedAddress } from '../../src/model/client-address.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
+import { JSON_11, rawRequest } from '../helpers/signed-request.ts';
 
 /**
  * Every call to our own CloudTrail API becomes a management event (facts §4.1, §4.2), shaped like the
@@ -366,6 +367,48 @@ describe('the caller address of a call to a dual-stack listener (--host ::)', ()
         (e) => e['eventName'] === 'ListTrails',
       );
       assert.equal(listed?.['sourceIPAddress'], '127.0.0.1');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('the Region a call is recorded in', () => {
+  test("is the caller's, except for Organizations, whose calls AWS records in us-east-1", async () => {
+    const server = await startTestServer();
+    try {
+      const { world } = server;
+      const inIreland = {
+        url: world.url,
+        credentials: world.adminCredentials,
+        region: 'eu-west-1',
+        contentType: JSON_11,
+        body: '{}',
+      };
+      // The admin account is in no organization: refused, and recorded all the same.
+      const described = await rawRequest({
+        ...inIreland,
+        service: 'organizations',
+        target: 'AWSOrganizationsV20161128.DescribeOrganization',
+      });
+      assert.equal(described.json?.['__type'], 'AWSOrganizationsNotInUseException');
+      await world.cloudtrail({ region: 'eu-west-1' }).send(new ListTrailsCommand({}));
+      await world.historyCaughtUp();
+      const lookup = async (region: string, eventSource: string) => {
+        const { Events = [] } = await world.cloudtrail({ region }).send(
+          new LookupEventsCommand({
+            LookupAttributes: [{ AttributeKey: 'EventSource', AttributeValue: eventSource }],
+          }),
+        );
+        return Events.map((e) => JSON.parse(e.CloudTrailEvent ?? '{}') as Json);
+      };
+      const [organizations] = await lookup('us-east-1', 'organizations.amazonaws.com');
+      assert.equal(organizations?.['eventName'], 'DescribeOrganization');
+      assert.equal(organizations?.['awsRegion'], 'us-east-1');
+      assert.deepEqual(await lookup('eu-west-1', 'organizations.amazonaws.com'), []);
+      const [listed] = await lookup('eu-west-1', 'cloudtrail.amazonaws.com');
+      assert.equal(listed?.['eventName'], 'ListTrails');
+      assert.equal(listed?.['awsRegion'], 'eu-west-1');
     } finally {
       await server.stop();
     }
