@@ -20,6 +20,7 @@ import {
   StopLoggingCommand,
   UpdateTrailCommand,
 } from '@aws-sdk/client-cloudtrail';
+import { recordedDate } from '../../src/capture/camel-case.ts';
 import type { Credentials } from '../../src/client/json-api-client.ts';
 import { recordedAddress } from '../../src/model/client-address.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
@@ -158,6 +159,8 @@ describe('self-recorded CloudTrail API calls', () => {
     await call(
       new LookupEventsCommand({
         LookupAttributes: [{ AttributeKey: 'EventName', AttributeValue: 'CreateTrail' }],
+        StartTime: new Date(Date.UTC(2026, 9, 26, 23, 50, 52, 345)),
+        EndTime: new Date(Date.UTC(2026, 9, 27, 0, 0, 52)),
         MaxResults: 5,
       }),
     );
@@ -206,10 +209,16 @@ describe('self-recorded CloudTrail API calls', () => {
   test('records request members with lower-camel names', () => {
     assert.deepEqual(find('CreateTrail')['requestParameters'], { name: 'audit', s3BucketName: 'audit-bucket' });
     assert.deepEqual(find('GetTrail', true)['requestParameters'], { name: 'missing' });
+    // Times as AWS's records write them: Java's date text, UTC, to the second (a real LookupEvents record
+    // reads "startTime":"Oct 26, 2025, 11:50:52 PM").
     assert.deepEqual(find('LookupEvents')['requestParameters'], {
       lookupAttributes: [{ attributeKey: 'EventName', attributeValue: 'CreateTrail' }],
+      startTime: 'Oct 26, 2026, 11:50:52 PM',
+      endTime: 'Oct 27, 2026, 12:00:52 AM',
       maxResults: 5,
     });
+    assert.equal(recordedDate(new Date(Date.UTC(2026, 0, 5, 12, 7, 9))), 'Jan 5, 2026, 12:07:09 PM');
+    assert.equal(recordedDate(new Date(Date.UTC(2026, 11, 31, 13, 0, 0))), 'Dec 31, 2026, 1:00:00 PM');
     assert.deepEqual(find('PutEventSelectors')['requestParameters'], {
       trailName: 'audit',
       eventSelectors: [{ readWriteType: 'WriteOnly', includeManagementEvents: true }],
