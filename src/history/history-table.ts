@@ -46,6 +46,19 @@ const TRANSFORM_SCHEMA = JSON.stringify(Object.fromEntries(MEMBERS.map(([name, t
 /** A JSON merge patch that deletes every known member, leaving only the others (RFC 7396). */
 const DROP_KNOWN = JSON.stringify(Object.fromEntries(MEMBERS.map(([name]) => [name, null])));
 
+/** CloudTrail operations whose `Name` member names a trail (other operations' `Name` names a store, a channel, ...). */
+const TRAIL_NAMED_BY_NAME = [
+  'CreateTrail',
+  'UpdateTrail',
+  'DeleteTrail',
+  'GetTrail',
+  'GetTrailStatus',
+  'StartLogging',
+  'StopLogging',
+]
+  .map((name) => `'${name}'`)
+  .join(', ');
+
 /** The members of userIdentity that LookupEvents' Username and AccessKeyId come from. */
 const CALLER_SCHEMA = JSON.stringify({
   userName: 'VARCHAR',
@@ -120,10 +133,13 @@ const INSERT_RECORDS = `
         -- The caller's members, read in one parse of userIdentity rather than one per member.
         json_transform(r.userIdentity, '${CALLER_SCHEMA}') AS u,
         -- CloudTrail's own records carry no resources; event history still lists the trail they name,
-        -- as AWS's does (facts §6: Resources of the Event item).
+        -- as AWS's does (facts §6: Resources of the Event item). Only a trail: an event data store, a
+        -- channel or a dashboard is named by the same members (name, resourceId) and is no trail.
         CASE WHEN r.eventSource = 'cloudtrail.amazonaws.com' THEN coalesce(
-          r.responseElements->>'trailARN', r.requestParameters->>'trailName', r.requestParameters->>'name',
-          r.requestParameters->>'resourceId') END AS trail
+          r.responseElements->>'trailARN', r.requestParameters->>'trailName',
+          CASE WHEN r.eventName IN (${TRAIL_NAMED_BY_NAME}) THEN r.requestParameters->>'name' END,
+          CASE WHEN (r.requestParameters->>'resourceId') LIKE 'arn:%:trail/%' THEN r.requestParameters->>'resourceId' END
+        ) END AS trail
       FROM (SELECT seq, j, may_have_extra, json_transform(j, '${TRANSFORM_SCHEMA}') AS r FROM ${BATCH_ROWS})
     )
     WHERE r.eventCategory IN ('Management', 'Insight')`;

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
+  AddTagsCommand,
   type CloudTrailClient,
+  CreateEventDataStoreCommand,
+  CreateTrailCommand,
   type Event,
   LookupEventsCommand,
   type LookupEventsCommandInput,
@@ -395,6 +398,31 @@ describe('LookupEvents over ingested records', () => {
     const insights = { EventCategory: 'insight', ...by('EventName', 'RunInstances') } as const;
     assert.deepEqual((await ct.send(new LookupEventsCommand(insights))).Events, []);
   });
+});
+
+describe("the trail a CloudTrail call's event names", () => {
+  test('is listed for trail operations, and never for a store another operation names the same way', () =>
+    withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const trail = await ct.send(new CreateTrailCommand({ Name: 'audit', S3BucketName: 'audit-logs' }));
+      const store = await ct.send(new CreateEventDataStoreCommand({ Name: 'audit-store' }));
+      const tag = { TagsList: [{ Key: 'team', Value: 'sec' }] };
+      await ct.send(new AddTagsCommand({ ResourceId: trail.TrailARN, ...tag }));
+      await ct.send(new AddTagsCommand({ ResourceId: store.EventDataStoreArn, ...tag }));
+      await w.historyCaughtUp();
+      const events = await lookupAll(ct, by('EventSource', 'cloudtrail.amazonaws.com'));
+      const resources = (name: string) =>
+        events
+          .filter((e) => e.EventName === name)
+          .map((e) => e.Resources?.map((r) => [r.ResourceType, r.ResourceName]));
+      const trailResource = [['AWS::CloudTrail::Trail', trail.TrailARN]];
+      assert.deepEqual(resources('CreateTrail'), [trailResource]);
+      assert.deepEqual(resources('CreateEventDataStore'), [[]]);
+      // Newest first: the store's tags, then the trail's.
+      assert.deepEqual(resources('AddTags'), [[], trailResource]);
+      const trailEvents = await lookupAll(ct, by('ResourceType', 'AWS::CloudTrail::Trail'));
+      assert.deepEqual(trailEvents.map((e) => e.EventName).sort(), ['AddTags', 'CreateTrail']);
+    }));
 });
 
 describe('LookupEvents paging', () => {
