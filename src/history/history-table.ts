@@ -147,13 +147,17 @@ const INSERT_RECORDS = `
 /** The columns a lookup reads to rebuild a record, in MEMBERS order, then `extra`. */
 export const RECORD_COLUMNS = [...MEMBERS.map(([, , column]) => column), 'extra'] as const;
 
-/** Rebuilds the record's JSON text from its columns (requestParameters and responseElements always present). */
+/**
+ * Rebuilds the record's JSON text from its columns. An API call's requestParameters and responseElements are
+ * always present (null when empty), as in AWS's records; an Insights record has neither (facts §4.4).
+ */
 export function recordJson(row: Record<string, unknown>): string {
   const parts: string[] = [];
+  const apiCall = row['event_category'] !== 'Insight';
   for (const [name, type, column] of MEMBERS) {
     const value = row[column];
     if (value === null || value === undefined) {
-      if (name === 'requestParameters' || name === 'responseElements') parts.push(`"${name}":null`);
+      if (apiCall && (name === 'requestParameters' || name === 'responseElements')) parts.push(`"${name}":null`);
       continue;
     }
     parts.push(`"${name}":${type === 'JSON' ? String(value) : JSON.stringify(value)}`);

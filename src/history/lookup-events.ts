@@ -53,7 +53,16 @@ const ATTRIBUTES: Record<string, { table: KeyQuery['table']; condition: string; 
   EventSource: { table: 'history_events', condition: 'event_source = $v::VARCHAR' },
   AccessKeyId: { table: 'history_events', condition: 'access_key_id = $v::VARCHAR' },
 };
-const INSIGHT_ATTRIBUTES = ['EventId', 'EventName', 'EventSource'];
+/**
+ * What an Insights event can be looked up by. Its record names the API it is about in insightDetails, with
+ * no eventName or eventSource at the top level (facts §4.4), and insightDetails is kept in `extra`.
+ */
+const INSIGHT_CONDITIONS: Record<string, string> = {
+  EventId: ATTRIBUTES['EventId']?.condition as string,
+  EventName: "json_extract_string(extra, '$.insightDetails.eventName') = $v::VARCHAR",
+  EventSource: "json_extract_string(extra, '$.insightDetails.eventSource') = $v::VARCHAR",
+};
+const INSIGHT_ATTRIBUTES = Object.keys(INSIGHT_CONDITIONS);
 
 interface PageToken {
   /** Event time (ms) and seq of the last event returned: the next page starts strictly after it. */
@@ -112,7 +121,10 @@ export class EventHistory {
     const query: KeyQuery = {
       table: where?.table ?? 'history_events',
       params,
-      condition: where === undefined ? '' : ` AND ${where.condition}`,
+      condition:
+        attribute === undefined || where === undefined
+          ? ''
+          : ` AND ${category === 'Insight' ? INSIGHT_CONDITIONS[attribute.key] : where.condition}`,
       after: token === undefined ? undefined : { t: token.t, s: token.s },
       limit: maxResults,
       // A unique value (an eventID, a resource name) is sought by its hash in the hash index; everything
@@ -237,16 +249,25 @@ function toLookupEvent(row: HistoryRow): LookupEvent {
   const types = (row['resource_types'] as (string | null)[] | null) ?? [];
   const names = (row['resource_names'] as (string | null)[] | null) ?? [];
   const readOnly = row['read_only'] as boolean | null;
+  const insight = row['event_category'] === 'Insight' ? insightDetails(row['extra']) : undefined;
   return {
     EventId: String(row['event_id']),
-    EventName: present(row['event_name'] as string | null),
+    EventName: present(row['event_name'] as string | null) ?? insight?.eventName,
     ReadOnly: readOnly === null ? undefined : String(readOnly),
     AccessKeyId: present(row['access_key_id'] as string | null),
     EventTime: Number(row['t']) / 1000,
-    EventSource: present(row['event_source'] as string | null),
+    EventSource: present(row['event_source'] as string | null) ?? insight?.eventSource,
     Username: present(row['username'] as string | null),
     // AWS sends an empty list for events without resources.
     Resources: types.map((type, i) => ({ ResourceType: present(type), ResourceName: present(names[i]) })),
     CloudTrailEvent: recordJson(row),
   };
+}
+
+/** The API an Insights event is about, from its insightDetails (kept in `extra`, the record's other members). */
+function insightDetails(extra: unknown): { eventName: string | undefined; eventSource: string | undefined } {
+  if (typeof extra !== 'string') return { eventName: undefined, eventSource: undefined };
+  const details = (JSON.parse(extra) as { insightDetails?: Record<string, unknown> }).insightDetails;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return { eventName: text(details?.['eventName']), eventSource: text(details?.['eventSource']) };
 }

@@ -398,6 +398,46 @@ describe('LookupEvents over ingested records', () => {
     const insights = { EventCategory: 'insight', ...by('EventName', 'RunInstances') } as const;
     assert.deepEqual((await ct.send(new LookupEventsCommand(insights))).Events, []);
   });
+
+  test('looks up an Insights event by the API its insightDetails name, and lists that API in its item', async () => {
+    // An Insights record has no eventName or eventSource at the top level (facts §4.4).
+    const insight = {
+      eventVersion: '1.08',
+      eventTime: new Date(top - 30 * SECOND).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      awsRegion: 'us-east-1',
+      eventID: randomUUID(),
+      eventType: 'AwsCloudTrailInsight',
+      recipientAccountId: account,
+      sharedEventID: randomUUID(),
+      insightDetails: {
+        state: 'Start',
+        eventSource: 's3.amazonaws.com',
+        eventName: 'CreateBucket',
+        insightType: 'ApiCallRateInsight',
+        insightContext: { statistics: { baseline: { average: 0.1 }, insight: { average: 4 }, insightDuration: 1 } },
+      },
+      eventCategory: 'Insight',
+    };
+    const [eventId] = await ingest(world, rootA, [insight]);
+    await world.historyCaughtUp();
+    const lookup = async (key: string, value: string) =>
+      (await ct.send(new LookupEventsCommand({ EventCategory: 'insight', ...by(key, value) }))).Events ?? [];
+    for (const [key, value] of [
+      ['EventName', 'CreateBucket'],
+      ['EventSource', 's3.amazonaws.com'],
+      ['EventId', eventId as string],
+    ] as const) {
+      const [found, ...more] = await lookup(key, value);
+      assert.deepEqual(more, [], key);
+      assert.equal(found?.EventId, eventId, key);
+      assert.equal(found?.EventName, 'CreateBucket', key);
+      assert.equal(found?.EventSource, 's3.amazonaws.com', key);
+      assert.deepEqual(JSON.parse(found?.CloudTrailEvent ?? '{}'), insight, key);
+    }
+    assert.deepEqual(await lookup('EventName', 'PutObject'), []);
+    // No management event is an Insights event, whatever its name.
+    assert.deepEqual(await lookup('EventSource', 'ec2.amazonaws.com'), []);
+  });
 });
 
 describe("the trail a CloudTrail call's event names", () => {
