@@ -186,16 +186,27 @@ const TRAIL_CATEGORIES = ['Management', 'Data', 'NetworkActivity'];
 const EDS_ONLY_CATEGORIES = ['ConfigurationItem', 'Evidence', 'ActivityAuditLog', 'Insight'];
 
 /**
- * `resources.type` values known to opentrail (facts §7.3: AWS's list is longer and keeps growing; the User
- * Guide's "Logging data events" adds SNS topics, whose Publish and PublishBatch the recording proxy records).
+ * `resources.type` values of data events (facts §7.3, whose list is partial): the CloudTrail API Reference's
+ * list for AdvancedFieldSelector (as the AWS SDKs' generated docs carry it), and objects in S3 directory
+ * buckets, which the API Reference's DataResource says are logged through advanced selectors.
  */
 export const DATA_RESOURCE_TYPES: readonly string[] = `
-  AWS::DynamoDB::Table AWS::Lambda::Function AWS::S3::Object AWS::CloudTrail::Channel AWS::CodeWhisperer::Profile
-  AWS::Cognito::IdentityPool AWS::DynamoDB::Stream AWS::EC2::Snapshot AWS::EMRWAL::Workspace AWS::FinSpace::Environment
-  AWS::Glue::Table AWS::GuardDuty::Detector AWS::KendraRanking::ExecutionPlan AWS::ManagedBlockchain::Network
-  AWS::ManagedBlockchain::Node AWS::MedicalImaging::Datastore AWS::SageMaker::ExperimentTrialComponent
-  AWS::SageMaker::FeatureGroup AWS::S3::AccessPoint AWS::S3ObjectLambda::AccessPoint AWS::S3Outposts::Object
-  AWS::SSMMessages::ControlChannel AWS::VerifiedPermissions::PolicyStore AWS::SNS::Topic`
+  AWS::DynamoDB::Table AWS::Lambda::Function AWS::S3::Object AWS::AppConfig::Configuration AWS::B2BI::Transformer
+  AWS::Bedrock::AgentAlias AWS::Bedrock::KnowledgeBase AWS::Cassandra::Table AWS::CloudFront::KeyValueStore
+  AWS::CloudTrail::Channel AWS::CodeWhisperer::Customization AWS::CodeWhisperer::Profile AWS::Cognito::IdentityPool
+  AWS::DynamoDB::Stream AWS::EC2::Snapshot AWS::EMRWAL::Workspace AWS::FinSpace::Environment AWS::Glue::Table
+  AWS::GreengrassV2::ComponentVersion AWS::GreengrassV2::Deployment AWS::GuardDuty::Detector AWS::IoT::Certificate
+  AWS::IoT::Thing AWS::IoTSiteWise::Asset AWS::IoTSiteWise::TimeSeries AWS::IoTTwinMaker::Entity
+  AWS::IoTTwinMaker::Workspace AWS::KendraRanking::ExecutionPlan AWS::KinesisVideo::Stream
+  AWS::ManagedBlockchain::Network AWS::ManagedBlockchain::Node AWS::MedicalImaging::Datastore AWS::NeptuneGraph::Graph
+  AWS::PCAConnectorAD::Connector AWS::QApps::QApp AWS::QBusiness::Application AWS::QBusiness::DataSource
+  AWS::QBusiness::Index AWS::QBusiness::WebExperience AWS::RDS::DBCluster AWS::S3::AccessPoint AWS::S3Express::Object
+  AWS::S3ObjectLambda::AccessPoint AWS::S3Outposts::Object AWS::SageMaker::Endpoint
+  AWS::SageMaker::ExperimentTrialComponent AWS::SageMaker::FeatureGroup AWS::ServiceDiscovery::Namespace
+  AWS::ServiceDiscovery::Service AWS::SCN::Instance AWS::SNS::PlatformEndpoint AWS::SNS::Topic AWS::SQS::Queue
+  AWS::SSM::ManagedNode AWS::SSMMessages::ControlChannel AWS::SWF::Domain AWS::ThinClient::Device
+  AWS::ThinClient::Environment AWS::Timestream::Database AWS::Timestream::Table AWS::VerifiedPermissions::PolicyStore
+  AWS::XRay::Trace`
   .trim()
   .split(/\s+/);
 
@@ -306,6 +317,15 @@ function checkFieldValues(fields: FieldMap, category: string, where: string, tar
   if (category === 'Data') checkDataResources(fields, where);
   if (category === 'NetworkActivity') {
     if (!fields.has('eventSource')) throw invalid(`${where}: network activity selectors require an eventSource field.`);
+    // The User Guide: eventSource and errorCode can only use Equals; another source needs a selector of its own.
+    for (const field of ['eventSource', 'errorCode']) {
+      const selector = fields.get(field);
+      if (selector !== undefined && OPERATORS.some((op) => op !== 'Equals' && selector[op] !== undefined)) {
+        throw invalid(
+          `${where}: for network activity events, ${field} can only use the Equals operator; log another event source with a selector of its own.`,
+        );
+      }
+    }
     if (allValues(fields.get('errorCode')).some((v) => v !== 'VpceAccessDenied')) {
       throw invalid(`${where}: the only valid value for errorCode is VpceAccessDenied.`);
     }

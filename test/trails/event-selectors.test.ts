@@ -282,6 +282,26 @@ describe('advanced event selectors', () => {
         message: /only valid value for errorCode is VpceAccessDenied/,
       },
     );
+    // The User Guide: eventSource and errorCode can only use Equals on network activity selectors.
+    for (const field of [
+      { Field: 'eventSource', StartsWith: ['ec2.'] },
+      { Field: 'eventSource', NotEquals: ['kms.amazonaws.com'] },
+    ]) {
+      assert.throws(() => oneAdvanced(category('NetworkActivity'), field), {
+        name: INVALID,
+        message: /eventSource can only use the Equals operator/,
+      });
+    }
+    assert.throws(
+      () => oneAdvanced(category('NetworkActivity'), source, { Field: 'errorCode', NotEquals: ['VpceAccessDenied'] }),
+      { name: INVALID, message: /errorCode can only use the Equals operator/ },
+    );
+  });
+
+  test('takes the data resource types of the API Reference, S3 directory bucket objects among them', () => {
+    for (const type of ['AWS::S3Express::Object', 'AWS::SQS::Queue', 'AWS::Bedrock::AgentAlias', 'AWS::XRay::Trace']) {
+      oneAdvanced(category('Data'), { Field: 'resources.type', Equals: [type] });
+    }
   });
 
   test('allows userIdentity.arn on network activity selectors of trails only', () => {
