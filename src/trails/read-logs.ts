@@ -9,9 +9,9 @@ import type { ObjectReader } from '../objectstore/readers.ts';
  * digests (`_CloudTrail-Digest_`) never do. A file that cannot be read is reported, never skipped silently.
  */
 export interface ReadLogsOptions {
-  /** Keep files whose delivery minute (from the name, `YYYYMMDDTHHmmZ`) ends after this (epoch ms). */
+  /** Keep files whose name's minute (`YYYYMMDDTHHmmZ`, the delivery time rounded up) ends after this (epoch ms). */
   startMs?: number | undefined;
-  /** Keep files whose delivery minute starts at or before this (epoch ms). */
+  /** Keep files whose name's minute starts at or before this (epoch ms). */
   endMs?: number | undefined;
   /** Also read Insights files (`_CloudTrail-Insight_`). */
   insights?: boolean | undefined;
@@ -35,7 +35,7 @@ export interface DeliveredLogFile {
 export interface LogFileName {
   accountId: string;
   region: string;
-  /** The delivery minute (epoch ms). */
+  /** The minute in the name (epoch ms): the delivery time, rounded up. */
   timeMs: number;
   insights: boolean;
 }

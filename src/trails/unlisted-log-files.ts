@@ -6,9 +6,10 @@ import { parseLogFileKey } from './read-logs.ts';
 /**
  * Our validator's check (3), which the AWS CLI lacks: a log file added to the trail's folder is listed by no
  * digest. Only files that must have been digested are judged: those delivered strictly inside the span that
- * valid, adjacent digests cover. A file's name gives its delivery minute only, and a delivery that straddles a
- * digest's end lands in the next one, so a margin is kept at each edge of that span: files delivered after the
- * newest digest, or beside a digest that is missing, are never flagged.
+ * valid, adjacent digests cover. A file's name gives its delivery time only to the minute (rounded up; cut down
+ * by versions before December 2026), and a delivery that straddles a digest's end lands in the next one, so a
+ * margin is kept at each edge of that span: files delivered after the newest digest, or beside a digest that is
+ * missing, are never flagged.
  */
 export interface Coverage {
   bucket: string;
@@ -48,7 +49,7 @@ export async function findUnlistedLogFiles(
   for (const [bucket, spans] of groupByBucket(coverage)) {
     const merged = mergeSpans(spans);
     const isCovered = (timeMs: number) =>
-      merged.some((s) => timeMs > s.startMs && timeMs + MINUTE_MS + DELIVERY_MARGIN_MS <= s.endMs);
+      merged.some((s) => timeMs - MINUTE_MS > s.startMs && timeMs + MINUTE_MS + DELIVERY_MARGIN_MS <= s.endMs);
     // The day folders are listed at once; their keys are judged in folder order.
     const folders = dayFolders(logFilePrefix(scope), merged).map((folder) => listKeys(store, bucket, folder));
     for (const keys of await Promise.all(folders)) {

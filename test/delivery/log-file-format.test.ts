@@ -71,18 +71,24 @@ describe('log file keys', () => {
     });
   });
 
-  it('puts the S3KeyPrefix first and cuts the delivery time to the minute', async () => {
+  it('puts the S3KeyPrefix first and rounds the delivery time up to the minute, after every event in the file', async () => {
     const clock = new ManualClock(Date.UTC(2026, 6, 4, 10, 15, 42));
     await serve(clock, async (w) => {
       const account = w.app.admin.accountId;
       await startTrail(w, { Name: 'prefixed', S3BucketName: 'prefix-bucket', S3KeyPrefix: 'audit/team-a' });
-      await advance(w, clock); // delivers at 10:16:42
+      // An event in the delivery's own minute: a file holds only events from before its timestamp (facts §5.2).
+      await clock.advance(30_000);
+      await w.cloudtrail().send(new DescribeTrailsCommand({})); // at 10:16:12
+      await advance(w, clock, 1, 30_000); // delivers at 10:16:42
       const keys = await bucketKeys(w, 'prefix-bucket');
       assert.equal(keys.length, 1, keys.join('\n'));
       assert.match(
         keys[0] as string,
-        keyPattern('audit/team-a/', account, 'us-east-1', '2026/07/04', '20260704T1016Z'),
+        keyPattern('audit/team-a/', account, 'us-east-1', '2026/07/04', '20260704T1017Z'),
       );
+      const [file] = await logFiles(w, 'prefix-bucket');
+      assert.ok(file?.records.some((r) => r['eventTime'] === '2026-07-04T10:16:12Z'));
+      assert.ok(file?.records.every((r) => String(r['eventTime']) < '2026-07-04T10:17:00Z'));
     });
   });
 

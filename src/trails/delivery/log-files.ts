@@ -21,6 +21,7 @@ export interface BuiltLogFile {
 }
 
 const gzipAsync = promisify(gzip);
+const MINUTE_MS = 60_000;
 /** Level 3 compressed ~310 MB/s here at a ratio of 7 (level 6: ~160 MB/s, ratio 8). */
 const GZIP_LEVEL = 3;
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -37,7 +38,9 @@ export async function buildLogFile(
     organizationId: trail.isOrganizationTrail ? trail.organizationId : undefined,
     accountId: records.accountId,
     region: records.region,
-    timeMs,
+    // The delivery time rounded up to the minute: a file holds only events from before its timestamp (facts
+    // §5.2), and an event of the delivery's own minute would be after a timestamp cut down to it.
+    timeMs: Math.ceil(timeMs / MINUTE_MS) * MINUTE_MS,
     unique16: unique16(`${trail.arn}|${records.accountId}|${records.region}|${firstSeq}`),
   });
   return {
