@@ -199,7 +199,8 @@ export function generateOperationTable(): OperationTable {
       ...(md.targetPrefix ? { targetPrefix: md.targetPrefix } : {}),
       eventSource: EVENT_SOURCES[name] ?? `${md.endpointPrefix}.amazonaws.com`,
       ...(data ? { dataResourceType: data.type } : {}),
-      sensitive: sensitiveNames(model),
+      sensitive: memberNames(model, (ref, target) => ref.sensitive === true || target?.sensitive === true),
+      timestamps: memberNames(model, (_ref, target) => target?.type === 'timestamp'),
       operations,
     };
   }
@@ -251,13 +252,15 @@ function operationEntry(
   };
 }
 
-/** Member names (and their wire names) whose value botocore marks sensitive, anywhere in the model. */
-function sensitiveNames(model: Botocore): string[] {
+/** Member names (and their wire names) anywhere in the model whose member or shape passes `test`. */
+function memberNames(
+  model: Botocore,
+  test: (ref: BotocoreRef, target: BotocoreShape | undefined) => boolean,
+): string[] {
   const names = new Set<string>();
   for (const shape of Object.values(model.shapes)) {
     for (const [member, ref] of Object.entries(shape.members ?? {})) {
-      const target = model.shapes[ref.shape];
-      if (ref.sensitive === true || target?.sensitive === true) {
+      if (test(ref, model.shapes[ref.shape])) {
         names.add(member);
         if (ref.locationName !== undefined) names.add(ref.locationName);
       }
@@ -286,8 +289,11 @@ interface Botocore {
     targetPrefix?: string;
   };
   operations: Record<string, BotocoreOperation>;
-  shapes: Record<
-    string,
-    { type: string; required?: string[]; members?: Record<string, BotocoreRef>; sensitive?: boolean }
-  >;
+  shapes: Record<string, BotocoreShape>;
+}
+interface BotocoreShape {
+  type: string;
+  required?: string[];
+  members?: Record<string, BotocoreRef>;
+  sensitive?: boolean;
 }

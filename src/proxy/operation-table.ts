@@ -19,6 +19,8 @@ export interface ProxiedService {
   dataResourceType?: string;
   /** Member and wire names whose values are secret: never recorded. */
   sensitive: string[];
+  /** Member and wire names of timestamps, which CloudTrail writes in its own way (recorded-members.ts). */
+  timestamps: string[];
   operations: Record<string, ProxiedOperation>;
 }
 

@@ -1,5 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
-import { lowerCamelMembers, MAX_RECORDED_DEPTH, ownMember, TOO_DEEP } from '../capture/camel-case.ts';
+import { lowerCamelMembers, MAX_RECORDED_DEPTH, ownMember, recordedDate, TOO_DEEP } from '../capture/camel-case.ts';
 import { header, type IdentifiedOperation } from './identify-operation.ts';
 import type { ProxiedService } from './operation-table.ts';
 
@@ -64,7 +64,7 @@ export function requestParameters(
     default:
       members = rpcParameters(req);
   }
-  const redacted = redact(members, secrets);
+  const redacted = recordedTimes(redact(members, secrets), service);
   return Object.keys(redacted).length === 0 ? null : redacted;
 }
 
@@ -82,10 +82,12 @@ export function responseElements(
     }
   } else if (response.body !== undefined && response.body.length > 0) {
     const type = header(response.headers, 'content-type') ?? '';
-    members = type.includes('xml') ? xmlResult(response.body) : objectMembers(bodyJson(response.body));
+    members = type.includes('xml')
+      ? xmlResult(response.body)
+      : objectMembers(lowerCamelMembers(bodyJson(response.body)));
   }
   if (members === undefined || Object.keys(members).length === 0) return null;
-  return redact(members, secretNames(service));
+  return recordedTimes(redact(members, secretNames(service)), service);
 }
 
 function s3Parameters(found: IdentifiedOperation, req: RequestView): Record<string, unknown> {
@@ -228,4 +230,45 @@ export function redact(members: Record<string, unknown>, secrets: ReadonlySet<st
     return out;
   };
   return walk(members, 0) as Record<string, unknown>;
+}
+
+/**
+ * Protocols whose timestamp members CloudTrail writes as Java's date text (`Jul 10, 2023, 12:07:59 PM`), as the
+ * real logs show for IAM's createDate, STS's expiration, RDS's instanceCreateTime (query), and Secrets
+ * Manager's deletionDate and SSM's executionDate (JSON). Other protocols keep what the wire carried: the logs
+ * show EC2's launchTime as epoch milliseconds and Lambda's lastModified as its own text.
+ */
+const JAVA_TIME_PROTOCOLS = new Set(['json', 'query']);
+/** A timestamp as the query protocol sends it: ISO 8601. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+const timestampSets = new WeakMap<ProxiedService, Set<string>>();
+
+/** A copy with the service's timestamp members (by name, at any depth) written as CloudTrail writes them. */
+function recordedTimes(members: Record<string, unknown>, service: ProxiedService): Record<string, unknown> {
+  if (!JAVA_TIME_PROTOCOLS.has(service.protocol) || service.timestamps.length === 0) return members;
+  let names = timestampSets.get(service);
+  if (names === undefined) {
+    names = new Set(service.timestamps.map((n) => n.toLowerCase()));
+    timestampSets.set(service, names);
+  }
+  const timestamps = names;
+  // The JSON protocol sends epoch seconds, the query protocol ISO 8601 text; anything else is left as it is.
+  const time = (value: unknown): unknown => {
+    const ms =
+      typeof value === 'number'
+        ? value * 1000
+        : typeof value === 'string' && ISO_TIME.test(value)
+          ? Date.parse(value)
+          : Number.NaN;
+    return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? recordedDate(new Date(ms)) : value;
+  };
+  const walk = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map(walk);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) ownMember(out, k, timestamps.has(k.toLowerCase()) ? time(v) : walk(v));
+    return out;
+  };
+  return walk(members) as Record<string, unknown>;
 }

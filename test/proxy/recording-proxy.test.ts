@@ -22,6 +22,8 @@ import { rawRequest } from '../helpers/signed-request.ts';
 import { dataTrail, history, type ProxyWorld, withProxy } from './proxy-world.ts';
 
 const moto = useMoto();
+/** How CloudTrail writes JSON- and query-protocol timestamps: `Jul 10, 2023, 12:07:55 PM` (real IAM createDate). */
+const JAVA_TIME = /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}:\d{2} [AP]M$/;
 const proxy = (fn: (p: ProxyWorld) => Promise<void>) => withProxy(moto.endpoint, fn);
 
 describe('calls through the recording proxy', () => {
@@ -78,6 +80,8 @@ describe('calls through the recording proxy', () => {
       const user = (create['responseElements'] as { user: Json }).user;
       assert.equal(user['userName'], 'alice');
       assert.equal(user['arn'], 'arn:aws:iam::123456789012:user/team/alice');
+      // A query-protocol timestamp (ISO 8601 on the wire) in Java's date text, as the real IAM records have it.
+      assert.match(String(user['createDate']), JAVA_TIME);
       const recordedKey = (createKey['responseElements'] as { accessKey: Json }).accessKey;
       assert.equal(recordedKey['accessKeyId'], key.AccessKey?.AccessKeyId);
       assert.equal(recordedKey['secretAccessKey'], 'HIDDEN_DUE_TO_SECURITY_REASONS');
@@ -178,10 +182,16 @@ describe('calls through the recording proxy', () => {
         ['CreateBucket'],
         'data events never reach event history',
       );
+      const ddbHistory = await history(p.w, 'dynamodb.amazonaws.com');
       assert.deepEqual(
-        (await history(p.w, 'dynamodb.amazonaws.com')).map((e) => e['eventName']),
+        ddbHistory.map((e) => e['eventName']),
         ['CreateTable'],
       );
+      // A JSON-protocol timestamp (epoch seconds on the wire) in Java's date text, as AWS writes it.
+      // Members lower-camel, as AWS records JSON answers (the real Secrets Manager records: aRN, versionId).
+      const answer = ddbHistory[0]?.['responseElements'] as { tableDescription?: Json } | undefined;
+      assert.equal(answer?.tableDescription?.['tableName'], 'Orders');
+      assert.match(String(answer?.tableDescription?.['creationDateTime']), JAVA_TIME);
     }));
 
   it("records the upstream's error code and message, and passes the error through unchanged", () =>
