@@ -86,13 +86,40 @@ const SERIALIZE = 'SELECT json_serialize_sql($1::VARCHAR)';
 const DESERIALIZE = 'SELECT json_deserialize_sql($1::JSON)';
 
 async function deserialize(conn: Connection, tree: Tree): Promise<string> {
-  return String(await runParser(conn, DESERIALIZE, JSON.stringify(tree)));
+  try {
+    return String(await runParser(conn, DESERIALIZE, rawNumbers(JSON.stringify(tree))));
+  } catch (error) {
+    throw invalid(`The query cannot be run: ${(error as Error).message}`);
+  }
 }
 
 type Tree = Record<string, unknown>;
 
+/**
+ * Constant values keep their text through the tree's round trip through JavaScript. As JS numbers, the
+ * double 1e3 came back as the integer 1000, which DuckDB refuses where the tree says DOUBLE, and integers
+ * beyond 2^53 (a HUGEINT's halves among them) came back changed. So every number but a short integer travels
+ * as a marked string, and is written back as the number's own text.
+ */
+const NUMBER_MARK = '\u0001';
+const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+const SHORT_INTEGER = /^-?\d{1,15}$/;
+const MARKED_NUMBER = /"\\u0001(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"/g;
+
+function markedNumbers(json: string): string {
+  return json.replace(STRING_OR_NUMBER, (match, number: string | undefined) =>
+    number === undefined || SHORT_INTEGER.test(number) ? match : `"\\u0001${number}"`,
+  );
+}
+
+function rawNumbers(json: string): string {
+  return json.replace(MARKED_NUMBER, (_, number: string) => number);
+}
+
 async function serialize(conn: Connection, sql: string): Promise<Tree> {
-  const tree = JSON.parse(String(await runParser(conn, SERIALIZE, sql))) as Tree;
+  // The mark is a control character no query needs; refused, a string cannot pass for a marked number.
+  if (sql.includes(NUMBER_MARK)) throw invalid('The query holds the control character U+0001; remove it.');
+  const tree = JSON.parse(markedNumbers(String(await runParser(conn, SERIALIZE, sql)))) as Tree;
   if (tree['error'] === true) {
     const message = String(tree['error_message']);
     // DuckDB serialises SELECT statements only: anything else (COPY, ATTACH, PRAGMA, SET, DML) lands here.

@@ -281,6 +281,29 @@ describe('Lake queries', () => {
     });
   });
 
+  it('keeps numeric literals as written: doubles with an exponent, integers past 2^53', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const id = await storeWithEvents(w, ct, 1);
+      const [row] = await lakeQueryRows(
+        ct,
+        `SELECT 1e3 AS a, 9007199254740993 AS b, 123456789012345678901234 AS c, 2.5e0 AS d, max(1e20) AS e FROM ${id}`,
+      );
+      assert.deepEqual(row, {
+        a: '1000.0',
+        b: '9007199254740993',
+        c: '123456789012345678901234',
+        d: '2.5',
+        e: '1e+20',
+      });
+      await rejectsWith(
+        ct.send(new StartQueryCommand({ QueryStatement: `SELECT '\u0001' AS x FROM ${id}` })),
+        'InvalidQueryStatementException',
+        /U\+0001/,
+      );
+    });
+  });
+
   it('cancels a running query, and allows at most 10 unfinished per account', async () => {
     await withServer(async (w) => {
       const ct = w.cloudtrail();
