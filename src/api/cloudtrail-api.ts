@@ -57,6 +57,15 @@ export const cloudTrailApi: JsonApi = {
     UpdateEventDataStore: (members) =>
       byMember({ AdvancedEventSelectors: 'InvalidEventSelectorsException' })(members) ?? 'InvalidParameterException',
     ListEventDataStores: byMember({ MaxResults: 'InvalidMaxResultsException', NextToken: 'InvalidNextTokenException' }),
+    GetQueryResults: byMember({
+      MaxQueryResults: 'InvalidMaxResultsException',
+      NextToken: 'InvalidNextTokenException',
+    }),
+    ListQueries: byMember({
+      MaxResults: 'InvalidMaxResultsException',
+      NextToken: 'InvalidNextTokenException',
+      QueryStatus: 'InvalidQueryStatusException',
+    }),
     CreateChannel: (members, violation) => tagErrors(members, violation) ?? 'InvalidParameterException',
     UpdateChannel: () => 'InvalidParameterException',
     // Import inputs outside the model (two destinations, a short ImportId) are parameter errors, as AWS lists them.

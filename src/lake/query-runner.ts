@@ -317,7 +317,27 @@ export class LakeQueries {
         throw new ServiceError('QueryIdNotFoundException', `The query ${queryId} does not read ${storeRef}.`);
       }
     }
+    for (const id of query.storeIds) this.#refuseDeleted(caller, id);
     return query;
+  }
+
+  /**
+   * AWS: no ListQueries, DescribeQuery or GetQueryResults on queries of a store pending deletion (facts §8.1).
+   * A store gone altogether says nothing more: its queries are past their 7 days.
+   */
+  #refuseDeleted(caller: Caller, storeId: string): void {
+    let status: string;
+    try {
+      status = this.#deps.stores.resolve(caller, storeId).status;
+    } catch {
+      return;
+    }
+    if (status === 'PENDING_DELETION') {
+      throw new ServiceError(
+        'InactiveEventDataStoreException',
+        `The event data store ${storeId} is pending deletion; restore it to read its queries.`,
+      );
+    }
   }
 
   /**
@@ -363,6 +383,7 @@ export class LakeQueries {
   /** The caller's queries of the past 7 days that read the store, newest first. */
   async list(caller: Caller, storeRef: string): Promise<LakeQueryRecord[]> {
     const store = this.#deps.stores.resolve(caller, storeRef);
+    this.#refuseDeleted(caller, store.id);
     const accountId = caller.principal.accountId;
     const cutoff = this.#deps.clock.now() - QUERY_RETENTION_MS;
     // What is in memory is newer than what is stored, and a query started a moment ago is not stored yet.

@@ -201,6 +201,8 @@ describe('Lake queries', () => {
         assert.equal((await finished(ct, QueryId as string)).QueryStatus, 'FINISHED');
         return (await ct.send(new GetQueryResultsCommand({ QueryId }))).QueryResultRows;
       };
+      const { QueryId: firstId } = await ct.send(new StartQueryCommand({ QueryStatement: statement }));
+      await finished(ct, firstId as string);
       const first = await run();
       assert.equal(first?.length, 4);
       // The same text again: translated once, so it must answer the same, and be refused to whoever may not read it.
@@ -216,8 +218,30 @@ describe('Lake queries', () => {
         ct.send(new StartQueryCommand({ QueryStatement: statement })),
         'InactiveEventDataStoreException',
       );
+      // Nor are its queries read while it is pending deletion (facts §8.1).
+      for (const call of [
+        ct.send(new DescribeQueryCommand({ QueryId: firstId })),
+        ct.send(new GetQueryResultsCommand({ QueryId: firstId })),
+        ct.send(new ListQueriesCommand({ EventDataStore: id })),
+      ]) {
+        await rejectsWith(call, 'InactiveEventDataStoreException');
+      }
       await ct.send(new RestoreEventDataStoreCommand({ EventDataStore: id }));
+      assert.equal((await ct.send(new DescribeQueryCommand({ QueryId: firstId }))).QueryStatus, 'FINISHED');
       assert.deepEqual(await run(), first);
+      // Paging and status members out of their ranges get the errors the model names for them.
+      await rejectsWith(
+        ct.send(new GetQueryResultsCommand({ QueryId: firstId, MaxQueryResults: 0 })),
+        'InvalidMaxResultsException',
+      );
+      await rejectsWith(
+        ct.send(new ListQueriesCommand({ EventDataStore: id, MaxResults: 1001 })),
+        'InvalidMaxResultsException',
+      );
+      await rejectsWith(
+        ct.send(new ListQueriesCommand({ EventDataStore: id, QueryStatus: 'BOGUS' as never })),
+        'InvalidQueryStatusException',
+      );
     });
   });
 
