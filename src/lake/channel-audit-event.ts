@@ -78,11 +78,11 @@ export function checkAuditEvent(event: AuditEventInput, ownerAccountId: string):
   }
   const shape = checkShape(data, event.eventData.length);
   if (shape !== undefined) return shape;
-  const time = Date.parse(data['eventTime'] as string);
+  const time = utcTime(data['eventTime'] as string);
   if (Number.isNaN(time)) {
     return fail(
       'InvalidData',
-      `eventData.eventTime '${data['eventTime']}' is not a timestamp like 2026-01-01T00:00:00Z.`,
+      `eventData.eventTime '${data['eventTime']}' is not a UTC time like 2026-01-01T00:00:00 (yyyy-MM-ddTHH:mm:ss).`,
     );
   }
   const ip = data['sourceIPAddress'];
@@ -102,6 +102,15 @@ export function checkAuditEvent(event: AuditEventInput, ownerAccountId: string):
   return { ok: true, eventData: data, eventTime: isoSeconds(time) };
 }
 
+/** The integration schema's eventTime: `yyyy-MM-ddTHH:mm:ss` in UTC (facts §8.6), with a `Z` or fraction allowed. */
+const EVENT_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:(\.\d{1,3})\d*)?Z?$/;
+
+/** Epoch ms of an eventTime, read as UTC whether or not it ends in `Z` (Date.parse would read local time). */
+function utcTime(text: string): number {
+  const m = EVENT_TIME.exec(text);
+  return m === null ? Number.NaN : Date.parse(`${m[1]}${m[2] ?? ''}Z`);
+}
+
 /** `textLength` is eventData's length in UTF-16 units: a member's UTF-8 bytes are at most three times it. */
 function checkShape(data: Record<string, unknown>, textLength: number): Failure | undefined {
   for (const name of Object.keys(data)) {
@@ -116,6 +125,9 @@ function checkShape(data: Record<string, unknown>, textLength: number): Failure 
     if (!(name in IDENTITY_STRINGS) && name !== 'details') {
       return fail('InvalidData', `eventData.userIdentity has a member ${name} the schema does not define.`);
     }
+  }
+  if (identity['details'] !== undefined && !isObject(identity['details'])) {
+    return fail('InvalidData', 'eventData.userIdentity.details must be a JSON object.');
   }
   for (const [name, max] of Object.entries(IDENTITY_STRINGS)) {
     const problem = checkString(identity[name], `userIdentity.${name}`, true, max);

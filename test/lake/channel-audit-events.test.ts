@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-cloudtrail';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Credentials } from '../../src/client/json-api-client.ts';
+import { checkAuditEvent } from '../../src/lake/channel-audit-event.ts';
 import { eventDataChecksum } from '../../src/lake/index.ts';
 import { NodeSha256 } from '../../src/model/node-sha256.ts';
 import { awsCli } from '../helpers/aws-cli.ts';
@@ -192,6 +193,21 @@ describe('PutAuditEvents', () => {
     });
   });
 
+  it('reads an eventTime without a Z as UTC, whatever the server’s time zone', () => {
+    const zone = process.env['TZ'];
+    process.env['TZ'] = 'America/New_York';
+    try {
+      const verdict = checkAuditEvent(
+        { id: 'e', eventData: JSON.stringify(eventData('111122223333', { eventTime: '2026-03-01T10:00:00' })) },
+        '111122223333',
+      );
+      assert.deepEqual(verdict.ok && verdict.eventTime, '2026-03-01T10:00:00Z');
+    } finally {
+      if (zone === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = zone;
+    }
+  });
+
   it('reports each bad event by id with AWS error codes and keeps the good ones', async () => {
     await withServer(async (w) => {
       const ct = w.cloudtrail();
@@ -207,6 +223,13 @@ describe('PutAuditEvents', () => {
         { id: 'not-json', eventData: '{nope' },
         entry('bad-ip', eventData(account, { sourceIPAddress: 'not-an-ip' })),
         entry('bad-time', eventData(account, { eventTime: 'yesterday' })),
+        // The schema's eventTime is yyyy-MM-ddTHH:mm:ss in UTC: not a number, nor a time in words.
+        entry('number-time', eventData(account, { eventTime: '1' })),
+        entry('worded-time', eventData(account, { eventTime: 'March 1, 2026 10:00' })),
+        entry(
+          'text-details',
+          eventData(account, { userIdentity: { type: 'CustomUser', principalId: 'a', details: 'x' } }),
+        ),
         entry('other-recipient', eventData(account, { recipientAccountId: '999988887777' })),
         entry('aws-source', eventData(account, { eventSource: 's3.amazonaws.com' })),
         entry('big-params', eventData(account, { requestParameters: { blob: 'x'.repeat(101 * 1024) } })),
@@ -229,6 +252,9 @@ describe('PutAuditEvents', () => {
         'not-json': 'InvalidData',
         'bad-ip': 'InvalidData',
         'bad-time': 'InvalidData',
+        'number-time': 'InvalidData',
+        'worded-time': 'InvalidData',
+        'text-details': 'InvalidData',
         'other-recipient': 'InvalidRecipient',
         'aws-source': 'InvalidEventSource',
         'big-params': 'FieldTooLong',
