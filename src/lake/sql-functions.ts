@@ -56,6 +56,16 @@ const SAME = [
   'second',
   'week',
   'year',
+  // INTERVAL literals (Trino's `interval '7' day`), as DuckDB's parser writes them
+  'to_years',
+  'to_months',
+  'to_weeks',
+  'to_days',
+  'to_hours',
+  'to_minutes',
+  'to_seconds',
+  'to_milliseconds',
+  'trunc',
   // strings and scalars
   'lower',
   'upper',

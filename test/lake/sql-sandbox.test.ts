@@ -85,6 +85,14 @@ describe('Lake SQL sandbox', () => {
     );
   });
 
+  it('takes Trino INTERVAL literals in time arithmetic', async () => {
+    const { rows } = await run(
+      `SELECT count(*) FROM ${MINE} WHERE eventTime > TIMESTAMP '2026-12-03 10:00:00' - interval '1' day - interval '1' hour
+         AND eventTime < TIMESTAMP '2026-12-03 10:00:00' + interval '30' minute`,
+    );
+    assert.equal(String(rows[0]?.[0]), '2');
+  });
+
   it('reads only the named store: another store’s rows in the same table stay out', async () => {
     const { rows } = await run(`SELECT count(*) FROM ${MINE}`);
     assert.equal(String(rows[0]?.[0]), '3');
