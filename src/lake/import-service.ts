@@ -65,8 +65,9 @@ export interface LakeImportsDeps {
 }
 
 const DEFAULT_BATCH_EVENTS = 20_000;
+const DAY_MS = 24 * 3600 * 1000;
 /** How long after an event the log file holding it may have been written (see #run). */
-const FILE_LAG_MS = 24 * 3600 * 1000;
+const FILE_LAG_MS = DAY_MS;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
 /** Categories of events a trail delivers, which an import can bring (facts §8.5: trail logs only). */
@@ -121,6 +122,7 @@ export class LakeImports {
       source: { S3: { ...input.ImportSource.S3 } },
       ...(start !== undefined ? { startEventTimeMs: start } : {}),
       ...(end !== undefined ? { endEventTimeMs: end } : {}),
+      retentionPeriodDays: store.retentionPeriodDays,
       status: 'INITIALIZING',
       statistics: { prefixesFound: 0, prefixesCompleted: 0, filesCompleted: 0, eventsCompleted: 0, failedEntries: 0 },
       createdAtMs: now,
@@ -268,9 +270,14 @@ export class LakeImports {
       );
     }
     // The store may have been deleted since: a retry is judged as a new import is.
-    this.#destination(caller, current.destination);
+    const store = this.#destination(caller, current.destination);
     this.#checkNoneRunning(caller);
-    const next: ImportRecord = { ...current, status: 'IN_PROGRESS', updatedAtMs: this.#deps.clock.now() };
+    const next: ImportRecord = {
+      ...current,
+      retentionPeriodDays: store.retentionPeriodDays,
+      status: 'IN_PROGRESS',
+      updatedAtMs: this.#deps.clock.now(),
+    };
     await this.#claim(next, current);
     this.#launch(next);
     return next;
@@ -386,7 +393,12 @@ export class LakeImports {
   async #run(id: string): Promise<void> {
     let record = this.#deps.store.get(id) as ImportRecord;
     const { bucket, prefix } = parseS3Location(record.source.S3.S3LocationUri);
-    const window = { startMs: record.startEventTimeMs, endMs: record.endEventTimeMs };
+    const retained =
+      record.retentionPeriodDays === undefined
+        ? undefined
+        : this.#deps.clock.now() - record.retentionPeriodDays * DAY_MS;
+    const starts = [record.startEventTimeMs, retained].filter((t): t is number => t !== undefined);
+    const window = { startMs: starts.length > 0 ? Math.max(...starts) : undefined, endMs: record.endEventTimeMs };
     // Files are chosen by the minute in their names, when they were written: a file holds events up to that
     // minute, and CloudTrail writes them minutes (rarely hours) after the calls. Later files may still hold
     // events of the window, so files are read up to a day past its end; the events themselves are filtered exactly.

@@ -23,6 +23,11 @@ export interface ImportRecord {
   source: ImportSource;
   startEventTimeMs?: number;
   endEventTimeMs?: number;
+  /**
+   * The destination's retention when the import was started or retried: AWS copies only the events within
+   * the store's retention period, so older ones are left out as events outside the time range are.
+   */
+  retentionPeriodDays?: number;
   status: ImportStatus;
   statistics: ImportStatistics;
   createdAtMs: number;

@@ -243,6 +243,33 @@ describe('Lake imports', () => {
     });
   });
 
+  it('copies only the events within the store’s retention period, as AWS does', async () => {
+    const old = (await realFiles()).filter((f) => f.key.includes('218007301253')).slice(0, 3);
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const iso = new Date(Date.now() - 2 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const [y, mo, d] = [iso.slice(0, 4), iso.slice(5, 7), iso.slice(8, 10)];
+      const recent: SourceFile = {
+        key: `AWSLogs/218007301253/CloudTrail/us-east-1/${y}/${mo}/${d}/218007301253_CloudTrail_us-east-1_${y}${mo}${d}T2359Z_EEEEEEEEEEEEEEEE.json`,
+        body: Buffer.from(
+          JSON.stringify({ Records: [managementRecord('218007301253', { eventTime: iso, eventID: 'recent-1' })] }),
+        ),
+        records: [],
+      };
+      await putLocal(w, 'retained', [...old, recent]);
+      // The real logs are of July 2023: years older than the store keeps.
+      const made = await ct.send(
+        new CreateEventDataStoreCommand({ Name: 'month', RetentionPeriod: 30, StartIngestion: false }),
+      );
+      const { ImportId } = await startImport(ct, made.EventDataStoreArn as string, 's3://retained/AWSLogs/');
+      const got = await importSettled(ct, ImportId as string);
+      assert.equal(got.ImportStatus, 'COMPLETED');
+      assert.equal(got.ImportStatistics?.EventsCompleted, 1);
+      const id = (made.EventDataStoreArn as string).split('/').pop() as string;
+      assert.deepEqual(await lakeQueryRows(ct, `SELECT eventID FROM ${id}`), [{ eventID: 'recent-1' }]);
+    });
+  });
+
   it('runs one import per account, can be stopped and retried, survives a restart, and guards its store', async () => {
     // 400 files of 100 events: long enough to be caught running.
     const many: SourceFile[] = Array.from({ length: 400 }, (_, f) => {
