@@ -302,9 +302,65 @@ function checkFunction(node: Tree): void {
     Object.assign(node, { class: 'OPERATOR', type: 'ARRAY_EXTRACT', alias, children });
     return;
   }
+  if (node['class'] === 'FUNCTION' && name.toLowerCase() === 'date_add') {
+    dateAdd(node);
+    return;
+  }
   const duckdb = duckdbFunctionName(name);
   if (duckdb === undefined) throw invalid(`The function ${name} is not supported in Lake SQL.`);
   node['function_name'] = duckdb;
+}
+
+/** Trino's date_add units: the DuckDB function making an interval of them, and how many of its unit make one. */
+const DATE_ADD_UNITS: Record<string, [toUnits: string, times: number]> = {
+  millisecond: ['to_milliseconds', 1],
+  second: ['to_seconds', 1],
+  minute: ['to_minutes', 1],
+  hour: ['to_hours', 1],
+  day: ['to_days', 1],
+  week: ['to_weeks', 1],
+  month: ['to_months', 1],
+  quarter: ['to_months', 3],
+  year: ['to_years', 1],
+};
+
+/**
+ * Trino's date_add(unit, value, timestamp) is the timestamp plus that many units; DuckDB's date_add takes other
+ * arguments, so the call becomes `timestamp + to_<unit>s(value)`, the form DuckDB gives an INTERVAL literal.
+ * Its children are checked afterwards, as every function's are.
+ */
+function dateAdd(node: Tree): void {
+  const [unit, value, timestamp] = node['children'] as Tree[];
+  const unitValue = (unit?.['value'] as { value?: unknown } | undefined)?.value;
+  const lower = typeof unitValue === 'string' ? unitValue.toLowerCase() : undefined;
+  const known = lower !== undefined && Object.hasOwn(DATE_ADD_UNITS, lower) ? DATE_ADD_UNITS[lower] : undefined;
+  if ((node['children'] as Tree[]).length !== 3 || unit?.['class'] !== 'CONSTANT' || known === undefined) {
+    throw invalid(
+      `date_add takes a unit (${Object.keys(DATE_ADD_UNITS).join(', ')}) as a string, a number, and a timestamp.`,
+    );
+  }
+  const [toUnits, times] = known;
+  const call = (name: string, children: Tree[], operator: boolean): Tree => ({
+    ...node,
+    alias: '',
+    function_name: name,
+    is_operator: operator,
+    children,
+  });
+  const amount =
+    times === 1
+      ? (value as Tree)
+      : call(
+          '*',
+          [
+            value as Tree,
+            { ...unit, value: { type: { id: 'INTEGER', type_info: null }, is_null: false, value: times }, alias: '' },
+          ],
+          true,
+        );
+  Object.assign(node, call('+', [timestamp as Tree, call(toUnits, [amount], false)], true), {
+    alias: node['alias'],
+  });
 }
 
 /**

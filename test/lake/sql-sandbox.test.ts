@@ -93,6 +93,21 @@ describe('Lake SQL sandbox', () => {
     assert.equal(String(rows[0]?.[0]), '2');
   });
 
+  it('takes Trino’s date_add(unit, value, timestamp)', async () => {
+    const count = async (condition: string) =>
+      String((await run(`SELECT count(*) FROM ${MINE} WHERE ${condition}`)).rows[0]?.[0]);
+    assert.equal(await count(`eventTime > date_add('day', -1, TIMESTAMP '2026-12-03 10:00:00')`), '1');
+    assert.equal(await count(`eventTime >= date_add('HOUR', -24, TIMESTAMP '2026-12-03 10:00:00')`), '2');
+    assert.equal(await count(`eventTime < date_add('quarter', -1, TIMESTAMP '2027-03-02 10:00:01')`), '2');
+    for (const unit of ['eventName', "'fortnight'", "'constructor'"]) {
+      await refused(
+        `SELECT count(*) FROM ${MINE} WHERE eventTime > date_add(${unit}, 1, eventTime)`,
+        'InvalidQueryStatementException',
+        /date_add takes a unit/,
+      );
+    }
+  });
+
   it('reads only the named store: another store’s rows in the same table stay out', async () => {
     const { rows } = await run(`SELECT count(*) FROM ${MINE}`);
     assert.equal(String(rows[0]?.[0]), '3');
