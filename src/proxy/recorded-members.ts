@@ -203,15 +203,20 @@ function objectMembers(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-const secretSets = new WeakMap<ProxiedService, Set<string>>();
+const nameSets = new WeakMap<readonly string[], ReadonlySet<string>>();
 
-function secretNames(service: ProxiedService): Set<string> {
-  let names = secretSets.get(service);
-  if (names === undefined) {
-    names = new Set([...ALWAYS_SECRET, ...service.sensitive.map((n) => n.toLowerCase())]);
-    secretSets.set(service, names);
+/** A list of the operation table's member names as a set, lower-case (with `more`), made once per list. */
+function lowerCaseNames(names: readonly string[], more: readonly string[] = []): ReadonlySet<string> {
+  let set = nameSets.get(names);
+  if (set === undefined) {
+    set = new Set([...more, ...names.map((n) => n.toLowerCase())]);
+    nameSets.set(names, set);
   }
-  return names;
+  return set;
+}
+
+function secretNames(service: ProxiedService): ReadonlySet<string> {
+  return lowerCaseNames(service.sensitive, ALWAYS_SECRET);
 }
 
 /**
@@ -242,17 +247,10 @@ const JAVA_TIME_PROTOCOLS = new Set(['json', 'query']);
 /** A timestamp as the query protocol sends it: ISO 8601. */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
-const timestampSets = new WeakMap<ProxiedService, Set<string>>();
-
 /** A copy with the service's timestamp members (by name, at any depth) written as CloudTrail writes them. */
 function recordedTimes(members: Record<string, unknown>, service: ProxiedService): Record<string, unknown> {
   if (!JAVA_TIME_PROTOCOLS.has(service.protocol) || service.timestamps.length === 0) return members;
-  let names = timestampSets.get(service);
-  if (names === undefined) {
-    names = new Set(service.timestamps.map((n) => n.toLowerCase()));
-    timestampSets.set(service, names);
-  }
-  const timestamps = names;
+  const timestamps = lowerCaseNames(service.timestamps);
   // The JSON protocol sends epoch seconds, the query protocol ISO 8601 text; anything else is left as it is.
   const time = (value: unknown): unknown => {
     const ms =
