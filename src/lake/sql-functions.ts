@@ -115,6 +115,10 @@ const RENAMED: Record<string, string> = {
   array_min: 'list_min',
   json_extract_scalar: 'json_extract_string',
   json_parse: 'json',
+  // Both minify: Trino's canonical JSON text is DuckDB's json() of it.
+  json_format: 'json',
+  // DuckDB's json_extract takes an array index as Trino's json_array_get does: from 0, negative from the end.
+  json_array_get: 'json_extract',
   day_of_month: 'dayofmonth',
   // Trino's day_of_week is ISO (Monday 1 … Sunday 7), as DuckDB's isodow.
   day_of_week: 'isodow',

@@ -108,6 +108,17 @@ describe('Lake SQL sandbox', () => {
     }
   });
 
+  it('takes Trino’s json_array_get and json_format', async () => {
+    const { rows } = await run(
+      `SELECT json_array_get(json_parse('[1, "a", {"b": 2}]'), 1), json_array_get(json_parse('[1, 2]'), -1),
+         json_array_get(json_parse('[1]'), 5), json_format(json_parse('{"a": 1, "b": [1, 2]}')) FROM ${MINE} LIMIT 1`,
+    );
+    assert.deepEqual(
+      rows[0]?.map((v) => (v === null ? null : String(v))),
+      ['"a"', '2', null, '{"a":1,"b":[1,2]}'],
+    );
+  });
+
   it('reads only the named store: another store’s rows in the same table stay out', async () => {
     const { rows } = await run(`SELECT count(*) FROM ${MINE}`);
     assert.equal(String(rows[0]?.[0]), '3');
