@@ -52,7 +52,6 @@ export function requestParameters(
   found: IdentifiedOperation,
   req: RequestView,
 ): Record<string, unknown> | null {
-  const secrets = secretNames(service);
   let members: Record<string, unknown>;
   switch (service.protocol) {
     case 'rest-xml':
@@ -64,8 +63,8 @@ export function requestParameters(
     default:
       members = rpcParameters(req);
   }
-  const redacted = recordedTimes(redact(members, secrets), service);
-  return Object.keys(redacted).length === 0 ? null : redacted;
+  const recorded = recordedCopy(members, service);
+  return Object.keys(recorded).length === 0 ? null : recorded;
 }
 
 export function responseElements(
@@ -87,7 +86,7 @@ export function responseElements(
       : objectMembers(lowerCamelMembers(bodyJson(response.body)));
   }
   if (members === undefined || Object.keys(members).length === 0) return null;
-  return recordedTimes(redact(members, secretNames(service)), service);
+  return recordedCopy(members, service);
 }
 
 function s3Parameters(found: IdentifiedOperation, req: RequestView): Record<string, unknown> {
@@ -215,28 +214,6 @@ function lowerCaseNames(names: readonly string[], more: readonly string[] = []):
   return set;
 }
 
-function secretNames(service: ProxiedService): ReadonlySet<string> {
-  return lowerCaseNames(service.sensitive, ALWAYS_SECRET);
-}
-
-/**
- * A copy with every secret member's value replaced, at any depth. Nesting deeper than a request's is cut,
- * as in lowerCamelMembers: an upstream's answer can be nested thousands of levels, which would hide its
- * deep secrets from this walk and make the record's serialisation run out of stack (the record was lost).
- */
-export function redact(members: Record<string, unknown>, secrets: ReadonlySet<string>): Record<string, unknown> {
-  const walk = (value: unknown, depth: number): unknown => {
-    if (value === null || typeof value !== 'object') return value;
-    if (depth >= MAX_RECORDED_DEPTH) return TOO_DEEP;
-    if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value))
-      ownMember(out, k, secrets.has(k.toLowerCase()) ? HIDDEN : walk(v, depth + 1));
-    return out;
-  };
-  return walk(members, 0) as Record<string, unknown>;
-}
-
 /**
  * Protocols whose timestamp members CloudTrail writes as Java's date text (`Jul 10, 2023, 12:07:59 PM`), as the
  * real logs show for IAM's createDate, STS's expiration, RDS's instanceCreateTime (query), and Secrets
@@ -246,27 +223,36 @@ export function redact(members: Record<string, unknown>, secrets: ReadonlySet<st
 const JAVA_TIME_PROTOCOLS = new Set(['json', 'query']);
 /** A timestamp as the query protocol sends it: ISO 8601. */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+const NO_NAMES: ReadonlySet<string> = new Set();
 
-/** A copy with the service's timestamp members (by name, at any depth) written as CloudTrail writes them. */
-function recordedTimes(members: Record<string, unknown>, service: ProxiedService): Record<string, unknown> {
-  if (!JAVA_TIME_PROTOCOLS.has(service.protocol) || service.timestamps.length === 0) return members;
-  const timestamps = lowerCaseNames(service.timestamps);
-  // The JSON protocol sends epoch seconds, the query protocol ISO 8601 text; anything else is left as it is.
-  const time = (value: unknown): unknown => {
-    const ms =
-      typeof value === 'number'
-        ? value * 1000
-        : typeof value === 'string' && ISO_TIME.test(value)
-          ? Date.parse(value)
-          : Number.NaN;
-    return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? recordedDate(new Date(ms)) : value;
-  };
-  const walk = (value: unknown): unknown => {
+/**
+ * A copy of the members as CloudTrail records them, in one walk: every secret member's value hidden, and the
+ * service's timestamp members (by name, at any depth) written as CloudTrail writes them. Nesting deeper than a
+ * request's is cut, as in lowerCamelMembers: an upstream's answer can be nested thousands of levels, which
+ * would hide its deep secrets from this walk and make the record's serialisation run out of stack (the record
+ * was lost).
+ */
+function recordedCopy(members: Record<string, unknown>, service: ProxiedService): Record<string, unknown> {
+  const secrets = lowerCaseNames(service.sensitive, ALWAYS_SECRET);
+  const timestamps = JAVA_TIME_PROTOCOLS.has(service.protocol) ? lowerCaseNames(service.timestamps) : NO_NAMES;
+  const walk = (value: unknown, depth: number): unknown => {
     if (value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) return value.map(walk);
+    if (depth >= MAX_RECORDED_DEPTH) return TOO_DEEP;
+    if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) ownMember(out, k, timestamps.has(k.toLowerCase()) ? time(v) : walk(v));
+    for (const [k, v] of Object.entries(value)) {
+      const name = k.toLowerCase();
+      // A timestamp's name over an object (another shape's member of that name) is walked like any other.
+      const time = timestamps.has(name) && (typeof v === 'number' || typeof v === 'string');
+      ownMember(out, k, secrets.has(name) ? HIDDEN : time ? recordedTime(v) : walk(v, depth + 1));
+    }
     return out;
   };
-  return walk(members) as Record<string, unknown>;
+  return walk(members, 0) as Record<string, unknown>;
+}
+
+/** The JSON protocol sends a timestamp as epoch seconds, the query protocol as ISO 8601; anything else stays. */
+function recordedTime(value: number | string): unknown {
+  const ms = typeof value === 'number' ? value * 1000 : ISO_TIME.test(value) ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? recordedDate(new Date(ms)) : value;
 }
