@@ -326,13 +326,7 @@ export class LakeQueries {
    * A store gone altogether says nothing more: its queries are past their 7 days.
    */
   #refuseDeleted(caller: Caller, storeId: string): void {
-    let status: string;
-    try {
-      status = this.#deps.stores.resolve(caller, storeId).status;
-    } catch {
-      return;
-    }
-    if (status === 'PENDING_DELETION') {
+    if (this.#storesOf(caller).access(storeId) === 'inactive') {
       throw new ServiceError(
         'InactiveEventDataStoreException',
         `The event data store ${storeId} is pending deletion; restore it to read its queries.`,
