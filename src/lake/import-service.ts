@@ -17,6 +17,7 @@ import {
 import { checkImportedRecord } from './import-record.ts';
 import type { ImportStore } from './import-store.ts';
 import { type ImportedRecord, ImportWriter, prepareImportConnection, writeImportedRecords } from './import-writer.ts';
+import { DAY_MS, retainedSinceMs } from './store-rules.ts';
 import { storeCategories } from './store-selectors.ts';
 
 /**
@@ -65,7 +66,6 @@ export interface LakeImportsDeps {
 }
 
 const DEFAULT_BATCH_EVENTS = 20_000;
-const DAY_MS = 24 * 3600 * 1000;
 /** How long after an event the log file holding it may have been written (see #run). */
 const FILE_LAG_MS = DAY_MS;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
@@ -396,7 +396,7 @@ export class LakeImports {
     const retained =
       record.retentionPeriodDays === undefined
         ? undefined
-        : this.#deps.clock.now() - record.retentionPeriodDays * DAY_MS;
+        : retainedSinceMs(record.retentionPeriodDays, this.#deps.clock.now());
     const starts = [record.startEventTimeMs, retained].filter((t): t is number => t !== undefined);
     const window = { startMs: starts.length > 0 ? Math.max(...starts) : undefined, endMs: record.endEventTimeMs };
     // Files are chosen by the minute in their names, when they were written: a file holds events up to that

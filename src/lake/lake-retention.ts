@@ -3,7 +3,7 @@ import type { Connection } from '../store/database.ts';
 import type { EventDataStoreRecord } from './event-data-store.ts';
 import type { EventDataStoreStore } from './event-data-store-store.ts';
 import { dropEventsBefore } from './lake-table.ts';
-import { DAY_MS } from './store-rules.ts';
+import { retainedSinceMs } from './store-rules.ts';
 
 /**
  * The only path that deletes stored events (immutability, issue 5): each store's events whose eventTime is
@@ -27,6 +27,6 @@ export async function applyLakeRetention(deps: {
       await deps.stores.remove(store.id);
       continue;
     }
-    await deps.conn.serial((raw) => dropEventsBefore(raw, store.id, now - store.retentionPeriodDays * DAY_MS));
+    await deps.conn.serial((raw) => dropEventsBefore(raw, store.id, retainedSinceMs(store.retentionPeriodDays, now)));
   }
 }

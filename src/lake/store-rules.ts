@@ -8,6 +8,11 @@ export const MAX_STORES_PER_REGION = 10;
 export const PENDING_DELETION_MS = 7 * 24 * 3600 * 1000;
 export const DAY_MS = 24 * 3600 * 1000;
 
+/** The oldest event time a store of this retention keeps at `nowMs`: older events are dropped, and not imported. */
+export function retainedSinceMs(retentionPeriodDays: number, nowMs: number): number {
+  return nowMs - retentionPeriodDays * DAY_MS;
+}
+
 export const RETENTION: Record<BillingMode, { min: number; max: number; default: number }> = {
   EXTENDABLE_RETENTION_PRICING: { min: 7, max: 3653, default: 366 },
   FIXED_RETENTION_PRICING: { min: 7, max: 2557, default: 2557 },
