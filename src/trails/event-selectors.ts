@@ -283,7 +283,7 @@ function validateOperators(f: AdvancedFieldSelector, where: string): void {
   if (used.length === 0) {
     throw invalid(`${where} has no operator: add one of ${OPERATORS.join(', ')} with at least one value.`);
   }
-  if (EQUALS_ONLY.includes(f.Field) && used.some((op) => op !== 'Equals')) {
+  if (EQUALS_ONLY.includes(f.Field) && !onlyEquals(f)) {
     throw invalid(`${where} accepts only the Equals operator.`);
   }
   for (const op of used) {
@@ -293,6 +293,11 @@ function validateOperators(f: AdvancedFieldSelector, where: string): void {
       if (v.length < 1 || v.length > 2048) throw invalid(`${where}: ${op} values must be 1 to 2048 characters long.`);
     }
   }
+}
+
+/** Whether a field selector uses no operator but Equals. */
+function onlyEquals(f: AdvancedFieldSelector): boolean {
+  return OPERATORS.every((op) => op === 'Equals' || f[op] === undefined);
 }
 
 function eventCategoryOf(fields: FieldMap, where: string, target: SelectorTarget): string {
@@ -320,7 +325,7 @@ function checkFieldValues(fields: FieldMap, category: string, where: string, tar
     // The User Guide: eventSource and errorCode can only use Equals; another source needs a selector of its own.
     for (const field of ['eventSource', 'errorCode']) {
       const selector = fields.get(field);
-      if (selector !== undefined && OPERATORS.some((op) => op !== 'Equals' && selector[op] !== undefined)) {
+      if (selector !== undefined && !onlyEquals(selector)) {
         throw invalid(
           `${where}: for network activity events, ${field} can only use the Equals operator; log another event source with a selector of its own.`,
         );
