@@ -101,11 +101,9 @@ function recordingClient(
   };
 }
 
-async function cloudTrailEvents(client: CloudTrailClient): Promise<Json[]> {
+async function cloudTrailEvents(client: CloudTrailClient, eventSource = 'cloudtrail.amazonaws.com'): Promise<Json[]> {
   const events: Json[] = [];
-  const input = {
-    LookupAttributes: [{ AttributeKey: 'EventSource' as const, AttributeValue: 'cloudtrail.amazonaws.com' }],
-  };
+  const input = { LookupAttributes: [{ AttributeKey: 'EventSource' as const, AttributeValue: eventSource }] };
   for await (const page of paginateLookupEvents({ client }, input)) {
     events.push(...(page.Events ?? []).map((e) => JSON.parse(e.CloudTrailEvent ?? '{}') as Json));
   }
@@ -403,14 +401,8 @@ describe('the Region a call is recorded in', () => {
       assert.equal(described.json?.['__type'], 'AWSOrganizationsNotInUseException');
       await world.cloudtrail({ region: 'eu-west-1' }).send(new ListTrailsCommand({}));
       await world.historyCaughtUp();
-      const lookup = async (region: string, eventSource: string) => {
-        const { Events = [] } = await world.cloudtrail({ region }).send(
-          new LookupEventsCommand({
-            LookupAttributes: [{ AttributeKey: 'EventSource', AttributeValue: eventSource }],
-          }),
-        );
-        return Events.map((e) => JSON.parse(e.CloudTrailEvent ?? '{}') as Json);
-      };
+      const lookup = (region: string, eventSource: string) =>
+        cloudTrailEvents(world.cloudtrail({ region }), eventSource);
       const [organizations] = await lookup('us-east-1', 'organizations.amazonaws.com');
       assert.equal(organizations?.['eventName'], 'DescribeOrganization');
       assert.equal(organizations?.['awsRegion'], 'us-east-1');

@@ -67,10 +67,10 @@ export function withProxy(
   );
 }
 
-/** The records event history holds for an event source, oldest first. */
-export async function history(w: TestWorld, eventSource: string): Promise<Json[]> {
+/** The records event history holds for an event source, oldest first (in us-east-1, or `region`). */
+export async function history(w: TestWorld, eventSource: string, region?: string): Promise<Json[]> {
   await w.historyCaughtUp();
-  const { Events = [] } = await w.cloudtrail().send(
+  const { Events = [] } = await w.cloudtrail(region === undefined ? {} : { region }).send(
     new LookupEventsCommand({
       LookupAttributes: [{ AttributeKey: 'EventSource', AttributeValue: eventSource }],
       MaxResults: 50,
