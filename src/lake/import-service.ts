@@ -4,11 +4,12 @@ import type { IdSource } from '../model/ids.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { isObjectStoreError, type ObjectStore } from '../objectstore/index.ts';
 import type { Connection } from '../store/database.ts';
-import { logFileKeys, type ReadLogsOptions, readDeliveredLogs } from '../trails/read-logs.ts';
+import { logFileKeys, type ReadLogsOptions, readDeliveredLogs, readLogFiles } from '../trails/read-logs.ts';
 import type { EventDataStoreRecord } from './event-data-store.ts';
 import type { EventDataStoreService } from './event-data-store-service.ts';
 import {
   type ImportFailure,
+  type ImportFailureChange,
   type ImportRecord,
   type ImportSource,
   type ImportStatus,
@@ -31,7 +32,8 @@ import { storeCategories } from './store-selectors.ts';
  * (StartImport with ImportId) goes on after the last file whose events are all committed, and nothing is
  * imported twice: eventIDs the store already holds are skipped in any case (import-writer.ts). A file that
  * cannot be read or parsed, or whose records are not CloudTrail records, is a failure entry with its reason;
- * the import goes on.
+ * the import goes on, and ends FAILED rather than COMPLETED. Retrying it reads the failed files again first
+ * (their entries RETRY, then SUCCEEDED or FAILED anew) and goes on after the last file done.
  * As on AWS, the store's selectors and Region do not filter imported events; one import runs per account.
  */
 export interface StartImportInput {
@@ -70,6 +72,8 @@ const DEFAULT_BATCH_EVENTS = 20_000;
 const FILE_LAG_MS = DAY_MS;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
+/** The errorType of the failure entry for an import that stopped as a whole (its location is the source). */
+const RUN_FAILED = 'ImportFailed';
 /** Categories of events a trail delivers, which an import can bring (facts §8.5: trail logs only). */
 const TRAIL_CATEGORIES: ReadonlySet<string> = new Set(['Management', 'Data', 'NetworkActivity']);
 
@@ -271,14 +275,27 @@ export class LakeImports {
     }
     // The store may have been deleted since: a retry is judged as a new import is.
     const store = this.#destination(caller, current.destination);
+    // What failed is tried again (AWS resumes a failed import where it failed): failed files are read again
+    // first, and the import as a whole, failed before, succeeds when this run ends.
+    const failed = await this.#deps.store.failuresIn(current.id, 'FAILED');
+    // From the check to remember() in #claim nothing awaits (see start()).
     this.#checkNoneRunning(caller);
+    const now = this.#deps.clock.now();
+    const files = `s3://${parseS3Location(current.source.S3.S3LocationUri).bucket}/`;
+    const again = failed.filter((f) => f.errorType !== RUN_FAILED).map((f) => f.location.slice(files.length));
     const next: ImportRecord = {
       ...current,
       retentionPeriodDays: store.retentionPeriodDays,
       status: 'IN_PROGRESS',
-      updatedAtMs: this.#deps.clock.now(),
+      retrying: [...(current.retrying ?? []), ...again],
+      statistics: { ...current.statistics, failedEntries: 0 },
+      updatedAtMs: now,
     };
-    await this.#claim(next, current);
+    await this.#claim(
+      next,
+      current,
+      failed.map((f) => ({ location: f.location, status: 'RETRY' as const, updatedAtMs: now })),
+    );
     this.#launch(next);
     return next;
   }
@@ -303,10 +320,10 @@ export class LakeImports {
   }
 
   /** Makes the import visible at once (so #checkNoneRunning sees it), then stores it; undone if the write fails. */
-  async #claim(record: ImportRecord, previous?: ImportRecord): Promise<void> {
+  async #claim(record: ImportRecord, previous?: ImportRecord, failures: ImportFailureChange[] = []): Promise<void> {
     this.#deps.store.remember(record);
     try {
-      await this.#deps.store.put(record);
+      await this.#deps.store.put(record, failures);
     } catch (error) {
       if (previous === undefined) this.#deps.store.forget(record.id);
       else this.#deps.store.remember(previous);
@@ -369,7 +386,7 @@ export class LakeImports {
         const failure: ImportFailure = {
           location: current.source.S3.S3LocationUri,
           status: 'FAILED',
-          errorType: 'ImportFailed',
+          errorType: RUN_FAILED,
           errorMessage: `The import stopped: ${(error as Error).message ?? String(error)}. Retry it with StartImport and its ImportId.`,
           updatedAtMs: this.#deps.clock.now(),
         };
@@ -426,9 +443,7 @@ export class LakeImports {
     const storeId = record.destination.split('/').pop() as string;
     const batchEvents = this.#deps.batchEvents ?? DEFAULT_BATCH_EVENTS;
     let batch: ImportedRecord[] = [];
-    let failures: ImportFailure[] = [];
-    let files = 0;
-    let lastKey: string | undefined;
+    let read = noFilesRead();
     const now = () => this.#deps.clock.now();
     // The writer's transactions see no rows committed after they begin: ImportRecords calls that were under
     // way when the import started end first (later ones are refused while it runs).
@@ -441,7 +456,7 @@ export class LakeImports {
       // Batches of files read but not yet counted done, each with the end of its records in the writer's count:
       // its files are done (their failures recorded, and a restart going on after them) once that many records
       // are committed.
-      const unstoredFiles: { endN: number; key: string; files: number; failures: ImportFailure[] }[] = [];
+      const unstoredFiles: (FilesRead & { endN: number })[] = [];
       // The writer counts from 0 in this run; what earlier runs of the import stored is already in its record.
       const eventsBefore = record.statistics.eventsCompleted;
       // One batch is written while the next is read and parsed: DuckDB's insert runs on its own threads, so
@@ -449,16 +464,12 @@ export class LakeImports {
       let writing: Promise<void> = Promise.resolve();
       const flush = async (last: boolean): Promise<void> => {
         await writing;
-        const [rows, read] = [
-          batch,
-          lastKey === undefined || files === 0 ? undefined : { key: lastKey, files, failures },
-        ];
+        const [rows, done] = [batch, read.files > 0 || read.retried.length > 0 ? read : undefined];
         batch = [];
-        failures = [];
-        files = 0;
-        if (rows.length === 0 && read === undefined && !last) return;
+        read = noFilesRead();
+        if (rows.length === 0 && done === undefined && !last) return;
         // The batch's files end where its records do, known once they are all written.
-        let uncounted = read;
+        let uncounted = done;
         const countRead = () => {
           if (uncounted !== undefined) unstoredFiles.push({ endN: writer.written, ...uncounted });
           uncounted = undefined;
@@ -469,19 +480,23 @@ export class LakeImports {
             final: last,
             progress: async (tx, stored, batchWritten) => {
               if (batchWritten) countRead();
-              let done = 0;
-              while (done < unstoredFiles.length && (unstoredFiles[done]?.endN ?? Infinity) <= stored) done++;
-              const counted = unstoredFiles.splice(0, done);
-              const through = counted.at(-1)?.key;
+              let n = 0;
+              while (n < unstoredFiles.length && (unstoredFiles[n]?.endN ?? Infinity) <= stored) n++;
+              const counted = unstoredFiles.splice(0, n);
+              const through = counted.findLast((f) => f.through !== undefined)?.through;
+              const retried = new Set(counted.flatMap((f) => f.retried));
+              const changes = counted.flatMap((f) => f.failures);
               const base = committed ?? record;
               committed = {
                 ...base,
                 ...(through !== undefined ? { doneThroughKey: through } : {}),
+                ...(base.retrying !== undefined ? { retrying: base.retrying.filter((k) => !retried.has(k)) } : {}),
                 statistics: {
                   ...base.statistics,
-                  filesCompleted: base.statistics.filesCompleted + counted.reduce((n, f) => n + f.files, 0),
+                  filesCompleted: base.statistics.filesCompleted + counted.reduce((sum, f) => sum + f.files, 0),
                   eventsCompleted: eventsBefore + stored,
-                  failedEntries: base.statistics.failedEntries + counted.reduce((n, f) => n + f.failures.length, 0),
+                  // Entries now FAILED: new ones, and retried ones that failed again (RETRY was not counted).
+                  failedEntries: base.statistics.failedEntries + changes.filter((f) => f.status === 'FAILED').length,
                   prefixesCompleted:
                     through === undefined
                       ? base.statistics.prefixesCompleted
@@ -489,11 +504,7 @@ export class LakeImports {
                 },
                 updatedAtMs: now(),
               };
-              await this.#deps.store.putIn(
-                tx,
-                committed,
-                counted.flatMap((f) => f.failures),
-              );
+              await this.#deps.store.putIn(tx, committed, changes);
             },
             // Kept as soon as it commits: a failure later in the batch must not write an older state over it.
             committed: () => {
@@ -509,15 +520,26 @@ export class LakeImports {
         // A failure surfaces at the next flush (or the last), not as an unhandled rejection meanwhile.
         writing.catch(() => undefined);
       };
-      const logs = readDeliveredLogs(this.#deps.objects, bucket, prefix, {
-        ...fileWindow,
-        startAfter: record.doneThroughKey,
-        onError: (key, reason) => {
-          failures.push(fileFailure(bucket, key, 'FileReadError', reason, now()));
-          files++;
-          lastKey = key;
-        },
-      });
+      // Files a retry reads again come first; the listing then goes on after the last file done.
+      const again = new Set(record.retrying ?? []);
+      const fileRead = (key: string, failure: ImportFailure | undefined) => {
+        if (again.has(key)) {
+          read.retried.push(key);
+          read.failures.push(failure ?? { location: `s3://${bucket}/${key}`, status: 'SUCCEEDED', updatedAtMs: now() });
+          return;
+        }
+        read.files++;
+        read.through = key;
+        if (failure !== undefined) read.failures.push(failure);
+      };
+      const onError = (key: string, reason: string) =>
+        fileRead(key, fileFailure(bucket, key, 'FileReadError', reason, now()));
+      const { objects } = this.#deps;
+      const startAfter = record.doneThroughKey;
+      const logs = (async function* () {
+        yield* readLogFiles(objects, bucket, again, { onError });
+        yield* readDeliveredLogs(objects, bucket, prefix, { ...fileWindow, startAfter, onError });
+      })();
       for await (const file of logs) {
         if (this.#interrupted(id)) break;
         const rejected: string[] = [];
@@ -532,12 +554,17 @@ export class LakeImports {
           batch.push(verdict.record);
           good++;
         }
-        if (rejected.length > 0) {
-          const message = `${rejected.length} of ${file.records.length} records are not CloudTrail records and were not imported (${good} were); first: ${rejected[0]}`;
-          failures.push(fileFailure(bucket, file.key, 'InvalidRecord', message, now()));
-        }
-        files++;
-        lastKey = file.key;
+        const failure =
+          rejected.length === 0
+            ? undefined
+            : fileFailure(
+                bucket,
+                file.key,
+                'InvalidRecord',
+                `${rejected.length} of ${file.records.length} records are not CloudTrail records and were not imported (${good} were); first: ${rejected[0]}`,
+                now(),
+              );
+        fileRead(file.key, failure);
         if (batch.length >= batchEvents) await flush(false);
       }
       await flush(true);
@@ -547,17 +574,23 @@ export class LakeImports {
     }
     if (this.#closed && !importFinished((this.#deps.store.get(id) as ImportRecord).status)) return;
     const final = this.#deps.store.get(id) as ImportRecord;
+    if (final.status === 'STOPPED') {
+      await this.#deps.store.put({ ...final, updatedAtMs: now() });
+      return;
+    }
+    // The import as a whole failed before, and this run of its retry has gone through.
+    const runFailures = await this.#deps.store.failuresIn(id, 'RETRY');
     const done: ImportRecord = {
       ...final,
-      status: final.status === 'STOPPED' ? 'STOPPED' : 'COMPLETED',
-      statistics: {
-        ...final.statistics,
-        prefixesCompleted:
-          final.status === 'STOPPED' ? final.statistics.prefixesCompleted : final.statistics.prefixesFound,
-      },
+      // As on AWS, an import that ran through but could not copy everything is FAILED, and can be retried.
+      status: final.statistics.failedEntries > 0 ? 'FAILED' : 'COMPLETED',
+      statistics: { ...final.statistics, prefixesCompleted: final.statistics.prefixesFound },
       updatedAtMs: now(),
     };
-    await this.#deps.store.put(done);
+    await this.#deps.store.put(
+      done,
+      runFailures.map((f) => ({ location: f.location, status: 'SUCCEEDED' as const, updatedAtMs: now() })),
+    );
   }
 
   /** The folders holding log files to import (the key up to its last `/`), in key order. */
@@ -569,6 +602,21 @@ export class LakeImports {
     }
     return [...prefixes];
   }
+}
+
+/** What the files read since a batch began did, committed with the batch's events. */
+interface FilesRead {
+  /** New files read (a retry's files were counted when they first failed). */
+  files: number;
+  /** The last new file, which a restart or retry goes on after. */
+  through?: string;
+  /** Failed files read again. */
+  retried: string[];
+  failures: ImportFailureChange[];
+}
+
+function noFilesRead(): FilesRead {
+  return { files: 0, retried: [], failures: [] };
 }
 
 /** `s3://bucket/prefix` → its parts (the prefix possibly empty). */

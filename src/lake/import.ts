@@ -36,8 +36,11 @@ export interface ImportRecord {
   doneThroughKey?: string;
   /** Every prefix (folder) holding log files, counted when the import listed its source. */
   prefixes?: string[];
+  /** Keys of failed files a retry reads again before going on (their failure entries are RETRY meanwhile). */
+  retrying?: string[];
 }
 
+/** One entry per location (a file, or the source itself when the import as a whole failed). */
 export interface ImportFailure {
   location: string;
   status: 'FAILED' | 'RETRY' | 'SUCCEEDED';
@@ -45,6 +48,11 @@ export interface ImportFailure {
   errorMessage: string;
   updatedAtMs: number;
 }
+
+/** A new or renewed failure entry, or a new status for an entry kept with its error (a retry's RETRY, SUCCEEDED). */
+export type ImportFailureChange =
+  | ImportFailure
+  | { location: string; status: 'RETRY' | 'SUCCEEDED'; updatedAtMs: number };
 
 /** Statuses an import does not leave by itself. */
 export function importFinished(status: ImportStatus): boolean {

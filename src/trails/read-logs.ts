@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import type { ObjectReader } from '../objectstore/readers.ts';
+import { isObjectStoreError, type ObjectReader } from '../objectstore/readers.ts';
 
 /**
  * Reads delivered log files back out of a bucket (facts §4.3, §5.1): every `{"Records":[…]}` file under a
@@ -67,34 +67,46 @@ export function parseLogFileKey(key: string): LogFileName | undefined {
   return { accountId, region, timeMs, insights: kind === 'CloudTrail-Insight' };
 }
 
-export async function* readDeliveredLogs(
+export function readDeliveredLogs(
   store: ObjectReader,
   bucket: string,
   prefix: string,
   options: ReadLogsOptions = {},
 ): AsyncGenerator<DeliveredLogFile> {
+  return readLogFiles(store, bucket, logFileKeys(store, bucket, prefix, options), options);
+}
+
+/** Reads the given log files in their order, as `readDeliveredLogs` reads the files it lists. */
+export async function* readLogFiles(
+  store: ObjectReader,
+  bucket: string,
+  keys: AsyncIterable<string> | Iterable<string>,
+  options: Pick<ReadLogsOptions, 'onFile' | 'onError'> = {},
+): AsyncGenerator<DeliveredLogFile> {
   const pending: { key: string; read: Promise<Parsed> }[] = [];
-  const keys = logFileKeys(store, bucket, prefix, options);
-  let listed = await keys.next();
+  const listed = (Symbol.asyncIterator in keys ? keys[Symbol.asyncIterator]() : keys[Symbol.iterator]()) as
+    | AsyncIterator<string>
+    | Iterator<string>;
+  let next = await listed.next();
   for (;;) {
-    while (pending.length < READ_AHEAD && listed.done !== true) {
-      const key = listed.value;
+    while (pending.length < READ_AHEAD && next.done !== true) {
+      const key = next.value;
       const read = readLogFile(store, bucket, key);
       // Rejections (store failures) surface when the file's turn comes, not as unhandled ones meanwhile.
       read.catch(() => undefined);
       pending.push({ key, read });
-      listed = await keys.next();
+      next = await listed.next();
     }
-    const next = pending.shift();
-    if (next === undefined) return;
-    options.onFile?.(next.key);
-    const parsed = await next.read;
+    const file = pending.shift();
+    if (file === undefined) return;
+    options.onFile?.(file.key);
+    const parsed = await file.read;
     if ('records' in parsed) {
-      yield { key: next.key, records: parsed.records };
+      yield { key: file.key, records: parsed.records };
     } else if (options.onError !== undefined) {
-      options.onError(next.key, parsed.error);
+      options.onError(file.key, parsed.error);
     } else {
-      throw new LogFileReadError(next.key, parsed.error);
+      throw new LogFileReadError(file.key, parsed.error);
     }
   }
 }
@@ -127,7 +139,14 @@ export async function* logFileKeys(
 type Parsed = { records: Record<string, unknown>[] } | { error: string };
 
 async function readLogFile(store: ObjectReader, bucket: string, key: string): Promise<Parsed> {
-  let bytes: Uint8Array = (await store.getObject(bucket, key)).body;
+  let bytes: Uint8Array;
+  try {
+    bytes = (await store.getObject(bucket, key)).body;
+  } catch (error) {
+    // Listed, then deleted (or a failed file named again by a retried import): that file's problem alone.
+    if (isObjectStoreError(error, 'NoSuchKey')) return { error: 'the file no longer exists' };
+    throw error;
+  }
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = await gunzipAsync(bytes);
