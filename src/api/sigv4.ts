@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from '../model/node-sha256.ts';
 import { ServiceError } from '../model/service-error.ts';
+import { compactStampMs } from '../model/utc-time.ts';
 import type { ApiRequest } from './http-types.ts';
 
 /**
@@ -96,14 +97,6 @@ export function parseAuthorization(value: string): ParsedAuthorization {
   };
 }
 
-/** `20260101T120000Z` → epoch ms, or undefined when malformed. */
-function parseAmzDate(value: string): number | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (!m) return undefined;
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
 function amzDate(ms: number): string {
   return new Date(ms)
     .toISOString()
@@ -127,8 +120,8 @@ export async function verifySigV4<P>(
       "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header; send X-Amz-Date.",
     );
   }
-  const signedAt = parseAmzDate(dateText);
-  if (signedAt === undefined) {
+  const signedAt = compactStampMs(dateText);
+  if (Number.isNaN(signedAt)) {
     throw new ServiceError(
       'IncompleteSignatureException',
       `X-Amz-Date '${dateText}' is not of the form YYYYMMDDTHHMMSSZ.`,
@@ -212,9 +205,9 @@ export async function verifyPresignedSigV4<P>(
     `${algorithm} Credential=${param('X-Amz-Credential')}, SignedHeaders=${param('X-Amz-SignedHeaders')}, Signature=${param('X-Amz-Signature')}`,
   );
   const dateText = param('X-Amz-Date');
-  const signedAt = parseAmzDate(dateText);
+  const signedAt = compactStampMs(dateText);
   const expires = Number(param('X-Amz-Expires'));
-  if (signedAt === undefined || !Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGNED_SECONDS) {
+  if (Number.isNaN(signedAt) || !Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGNED_SECONDS) {
     throw new ServiceError(
       'IncompleteSignatureException',
       `X-Amz-Date must be YYYYMMDDTHHMMSSZ and X-Amz-Expires 1 to ${MAX_PRESIGNED_SECONDS} seconds.`,

@@ -1,5 +1,6 @@
 import { LONE_SURROGATE_ADVICE, stringifiedLoneSurrogate } from '../model/lone-surrogate.ts';
 import { type CloudTrailRecord, EVENT_VERSION, inRecordOrder } from '../model/record.ts';
+import { utcFieldsMs } from '../model/utc-time.ts';
 
 /**
  * Checks one record sent to the ingest API and fills what the service owns (design.md, Capture): the
@@ -253,15 +254,5 @@ function stringMembers(o: Record<string, unknown>, names: string[]): boolean {
 }
 
 function validDate(m: RegExpExecArray): boolean {
-  const [y, mo, d, h, mi, s] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
-  const t = Date.UTC(y as number, (mo as number) - 1, d, h, mi, s);
-  const back = new Date(t);
-  return (
-    back.getUTCFullYear() === y &&
-    back.getUTCMonth() === (mo as number) - 1 &&
-    back.getUTCDate() === d &&
-    (h as number) < 24 &&
-    (mi as number) < 60 &&
-    (s as number) < 60
-  );
+  return !Number.isNaN(utcFieldsMs(m.slice(1, 7)));
 }

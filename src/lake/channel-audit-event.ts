@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { isoSeconds } from '../model/clock.ts';
 import { LONE_SURROGATE_ADVICE, sentLoneSurrogate } from '../model/lone-surrogate.ts';
+import { utcFieldsMs } from '../model/utc-time.ts';
 
 /**
  * One PutAuditEvents entry checked against AWS's integration schema (facts §4.5, §8.6) and wrapped into the
@@ -103,12 +104,13 @@ export function checkAuditEvent(event: AuditEventInput, ownerAccountId: string):
 }
 
 /** The integration schema's eventTime: `yyyy-MM-ddTHH:mm:ss` in UTC (facts §8.6), with a `Z` or fraction allowed. */
-const EVENT_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:(\.\d{1,3})\d*)?Z?$/;
+const EVENT_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3})\d*)?Z?$/;
 
-/** Epoch ms of an eventTime, read as UTC whether or not it ends in `Z` (Date.parse would read local time). */
+/** Epoch ms of an eventTime, read as UTC whether or not it ends in `Z`; NaN when it names no real time. */
 function utcTime(text: string): number {
   const m = EVENT_TIME.exec(text);
-  return m === null ? Number.NaN : Date.parse(`${m[1]}${m[2] ?? ''}Z`);
+  if (m === null) return Number.NaN;
+  return utcFieldsMs(m.slice(1, 7)) + Number((m[7] ?? '').padEnd(3, '0'));
 }
 
 /** `textLength` is eventData's length in UTF-16 units: a member's UTF-8 bytes are at most three times it. */

@@ -59,14 +59,6 @@ export function digestKeyStamp(key: string): string {
   return isBackfillKey(key) ? key.slice(-33, -17) : key.slice(-24, -8);
 }
 
-/** A `YYYYMMDDTHHMMSSZ` stamp as epoch ms; NaN when it is not one. */
-export function stampMs(stamp: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp);
-  if (m === null) return Number.NaN;
-  const [, y, mo, d, h, mi, s] = m;
-  return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-}
-
 export function timeStamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, '') + 'Z';
 }

@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { utcFieldsMs } from '../model/utc-time.ts';
 import { isObjectStoreError, type ObjectReader } from '../objectstore/readers.ts';
 
 /**
@@ -61,8 +62,8 @@ const gunzipAsync = promisify(gunzip);
 export function parseLogFileKey(key: string): LogFileName | undefined {
   const m = LOG_FILE_NAME.exec(key);
   if (m === null) return undefined;
-  const [, accountId = '', kind, region = '', y, mo, d, h, mi] = m;
-  const timeMs = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi));
+  const [, accountId = '', kind, region = ''] = m;
+  const timeMs = utcFieldsMs(m.slice(4, 9));
   if (Number.isNaN(timeMs)) return undefined;
   return { accountId, region, timeMs, insights: kind === 'CloudTrail-Insight' };
 }

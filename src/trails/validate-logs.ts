@@ -1,5 +1,6 @@
 import type { AwsJsonClient } from '../client/aws-json-client.ts';
 import { isoSeconds } from '../model/clock.ts';
+import { compactStampMs } from '../model/utc-time.ts';
 import type { ObjectReader } from '../objectstore/readers.ts';
 import {
   backfillKeyLookup,
@@ -18,7 +19,6 @@ import {
   listDigestKeys,
   resolveScope,
   scopeRoot,
-  stampMs,
 } from './digest-keys.ts';
 import { type Coverage, coverageOf, findUnlistedLogFiles } from './unlisted-log-files.ts';
 
@@ -348,7 +348,7 @@ function examinationId(bucket: string, key: string, backfill: boolean): string {
 }
 
 function keyEndMs(key: string): number {
-  return stampMs(digestKeyStamp(key));
+  return compactStampMs(digestKeyStamp(key));
 }
 
 function stampGaps(keys: string[]): number[] {

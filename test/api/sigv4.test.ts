@@ -193,6 +193,9 @@ describe('when it was signed', () => {
   it('answers a malformed X-Amz-Date with IncompleteSignatureException', async () => {
     const response = await listTrails({ alterHeaders: (h) => (h['x-amz-date'] = '2026-01-01T00:00:00Z') });
     assertRefused(response, 400, 'IncompleteSignatureException', /is not of the form YYYYMMDDTHHMMSSZ/);
+    // The right shape, but no such day: not read as the 2nd of March.
+    const february30 = await listTrails({ alterHeaders: (h) => (h['x-amz-date'] = '20260230T000000Z') });
+    assertRefused(february30, 400, 'IncompleteSignatureException', /is not of the form YYYYMMDDTHHMMSSZ/);
   });
 });
 

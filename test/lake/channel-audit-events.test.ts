@@ -226,6 +226,8 @@ describe('PutAuditEvents', () => {
         // The schema's eventTime is yyyy-MM-ddTHH:mm:ss in UTC: not a number, nor a time in words.
         entry('number-time', eventData(account, { eventTime: '1' })),
         entry('worded-time', eventData(account, { eventTime: 'March 1, 2026 10:00' })),
+        // Nor a day the calendar does not have (Date.UTC would make it March 2).
+        entry('february-30', eventData(account, { eventTime: '2026-02-30T10:00:00Z' })),
         entry(
           'text-details',
           eventData(account, { userIdentity: { type: 'CustomUser', principalId: 'a', details: 'x' } }),
@@ -254,6 +256,7 @@ describe('PutAuditEvents', () => {
         'bad-time': 'InvalidData',
         'number-time': 'InvalidData',
         'worded-time': 'InvalidData',
+        'february-30': 'InvalidData',
         'text-details': 'InvalidData',
         'other-recipient': 'InvalidRecipient',
         'aws-source': 'InvalidEventSource',
