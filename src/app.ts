@@ -33,7 +33,7 @@ import {
 } from './lake/index.ts';
 import { ConsumerRunner } from './log/consumer.ts';
 import { EventLog } from './log/event-log.ts';
-import { type Clock, systemClock } from './model/clock.ts';
+import { type Clock, HOUR_MS, systemClock } from './model/clock.ts';
 import { cryptoIds, type IdSource } from './model/ids.ts';
 import { createLogger } from './model/logger.ts';
 import { PeriodicTask } from './model/periodic-task.ts';
@@ -95,7 +95,6 @@ export interface App {
 
 /** Requests up to 32 MB: ingest batches of thousands of ~1 KB records. */
 const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
-const HOUR_MS = 3600 * 1000;
 const READ_CONNECTIONS = 4;
 /** Lake queries running at once; more wait QUEUED (up to 10 unfinished per account). */
 const LAKE_QUERY_RUNNERS = 2;

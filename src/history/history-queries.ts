@@ -1,4 +1,5 @@
 import { listValue } from '@duckdb/node-api';
+import { HOUR_MS } from '../model/clock.ts';
 import type { Connection } from '../store/database.ts';
 import { type HashIndexed, seqsWithHash } from './history-index.ts';
 import { RECORD_COLUMNS } from './history-table.ts';
@@ -49,7 +50,7 @@ export async function readyForLookups(conn: Connection): Promise<Connection> {
   return conn;
 }
 
-const FIRST_WINDOW_MS = 3600 * 1000;
+const FIRST_WINDOW_MS = HOUR_MS;
 const WINDOW_GROWTH = 8;
 
 export async function pageKeys(conn: Connection, q: KeyQuery, startMs: number, endMs: number): Promise<PageKey[]> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Caller } from '../identity/index.ts';
-import type { Clock } from '../model/clock.ts';
+import { type Clock, DAY_MS, MAX_DATE_MS } from '../model/clock.ts';
 import { RawJson } from '../model/raw-json.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { stringHash } from '../model/string-hash.ts';
@@ -36,7 +36,7 @@ export interface LookupEvent {
   CloudTrailEvent: string;
 }
 
-export const HISTORY_RETENTION_MS = 90 * 24 * 3600 * 1000;
+export const HISTORY_RETENTION_MS = 90 * DAY_MS;
 const DEFAULT_MAX_RESULTS = 50;
 /**
  * Where each lookup attribute is found, and how. Hash columns hold `stringHash` of the value; a value of a
@@ -73,7 +73,6 @@ interface PageToken {
 }
 
 /** The latest time a JavaScript Date holds (ms); a token's time goes into SQL as BIGINT microseconds. */
-const MAX_TIME_MS = 8_640_000_000_000_000;
 
 export class EventHistory {
   readonly #reads: ConnectionPool;
@@ -233,7 +232,7 @@ function decodeToken(text: string): PageToken | undefined {
   }
   if (parsed === null || typeof parsed !== 'object') return undefined;
   const { t, s, p } = parsed as Record<string, unknown>;
-  if (!isCount(t) || t > MAX_TIME_MS || !isCount(s) || typeof p !== 'string') return undefined;
+  if (!isCount(t) || t > MAX_DATE_MS || !isCount(s) || typeof p !== 'string') return undefined;
   return { t, s, p };
 }
 

@@ -1,5 +1,5 @@
 import type { Caller } from '../identity/index.ts';
-import type { Clock } from '../model/clock.ts';
+import { type Clock, DAY_MS } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { isObjectStoreError, type ObjectStore } from '../objectstore/index.ts';
@@ -18,7 +18,7 @@ import {
 import { checkImportedRecord } from './import-record.ts';
 import type { ImportStore } from './import-store.ts';
 import { type ImportedRecord, ImportWriter, prepareImportConnection, writeImportedRecords } from './import-writer.ts';
-import { DAY_MS, retainedSinceMs } from './store-rules.ts';
+import { retainedSinceMs } from './store-rules.ts';
 import { storeCategories } from './store-selectors.ts';
 
 /**

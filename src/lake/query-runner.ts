@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Caller } from '../identity/index.ts';
-import type { Clock, TimerHandle } from '../model/clock.ts';
+import { type Clock, DAY_MS, HOUR_MS, type TimerHandle } from '../model/clock.ts';
 import { dropOldest } from '../model/drop-oldest.ts';
 import type { IdSource } from '../model/ids.ts';
 import { ServiceError } from '../model/service-error.ts';
@@ -41,9 +41,9 @@ import {
  * the stored rows. A query that does not finish is not delivered (CANCELLED, or FAILED).
  */
 export const MAX_UNFINISHED_QUERIES = 10;
-export const QUERY_RETENTION_MS = 7 * 24 * 3600 * 1000;
+export const QUERY_RETENTION_MS = 7 * DAY_MS;
 /** A query that runs longer is stopped and ends TIMED_OUT (facts §8.2: about an hour), on the service's clock. */
-export const QUERY_TIMEOUT_MS = 3600 * 1000;
+export const QUERY_TIMEOUT_MS = HOUR_MS;
 /**
  * A query is stored when it is started only once it has been unfinished this long: storing it at once cost
  * a commit (2-3 ms of CPU) taken from the query itself, and most queries end sooner, stored with their

@@ -1,3 +1,4 @@
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../model/clock.ts';
 import { ServiceError } from '../model/service-error.ts';
 
 /**
@@ -13,9 +14,6 @@ export interface RefreshSchedule {
 
 const HOURLY_VALUES: readonly number[] = [1, 6, 12, 24];
 const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
-const DAY_MS = 24 * HOUR_MS;
 
 function invalid(message: string): ServiceError {
   return new ServiceError('ValidationException', message);

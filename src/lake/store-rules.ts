@@ -1,3 +1,4 @@
+import { DAY_MS } from '../model/clock.ts';
 import { ServiceError } from '../model/service-error.ts';
 import type { BillingMode } from './event-data-store.ts';
 
@@ -5,8 +6,7 @@ import type { BillingMode } from './event-data-store.ts';
 
 export const MAX_STORES_PER_REGION = 10;
 /** How long a deleted store stays restorable before it is gone (facts §8.1). */
-export const PENDING_DELETION_MS = 7 * 24 * 3600 * 1000;
-export const DAY_MS = 24 * 3600 * 1000;
+export const PENDING_DELETION_MS = 7 * DAY_MS;
 
 /** The oldest event time a store of this retention keeps at `nowMs`: older events are dropped, and not imported. */
 export function retainedSinceMs(retentionPeriodDays: number, nowMs: number): number {

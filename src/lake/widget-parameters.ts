@@ -1,3 +1,4 @@
+import { DAY_MS } from '../model/clock.ts';
 import { type ErrorName, ServiceError } from '../model/service-error.ts';
 import { sqlString } from '../model/sql-string.ts';
 
@@ -15,7 +16,7 @@ export const CUSTOM_PARAMETERS: readonly string[] = [START_TIME, END_TIME, PERIO
 export const MANAGED_PARAMETERS: readonly string[] = [...CUSTOM_PARAMETERS, EVENT_DATA_STORE_ID];
 
 /** A refresh with no times covers the 24 hours before it, as AWS's Highlights dashboard does. */
-export const DEFAULT_WINDOW_MS = 24 * 3600 * 1000;
+export const DEFAULT_WINDOW_MS = DAY_MS;
 /** `$Period$` is the bucket of a time series: a date_trunc unit. */
 const PERIODS: readonly string[] = ['minute', 'hour', 'day', 'week', 'month'];
 const TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;

@@ -80,6 +80,12 @@ export class ManualClock implements Clock {
   }
 }
 
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+/** The latest time a Date can hold (±100,000,000 days from the epoch). */
+export const MAX_DATE_MS = 100_000_000 * DAY_MS;
+
 /** `2026-01-01T00:00:00Z`: CloudTrail's record time format, whole seconds. */
 export function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19) + 'Z';

@@ -1,5 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
 import { lowerCamelMembers, MAX_RECORDED_DEPTH, ownMember, recordedDate, TOO_DEEP } from '../capture/camel-case.ts';
+import { MAX_DATE_MS } from '../model/clock.ts';
 import { header, type IdentifiedOperation } from './identify-operation.ts';
 import type { ProxiedService } from './operation-table.ts';
 
@@ -254,5 +255,5 @@ function recordedCopy(members: Record<string, unknown>, service: ProxiedService)
 /** The JSON protocol sends a timestamp as epoch seconds, the query protocol as ISO 8601; anything else stays. */
 function recordedTime(value: number | string): unknown {
   const ms = typeof value === 'number' ? value * 1000 : ISO_TIME.test(value) ? Date.parse(value) : Number.NaN;
-  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? recordedDate(new Date(ms)) : value;
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? recordedDate(new Date(ms)) : value;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { createGunzip, gunzip } from 'node:zlib';
 import type { AwsJsonClient } from '../client/aws-json-client.ts';
-import { isoSeconds } from '../model/clock.ts';
+import { HOUR_MS, isoSeconds } from '../model/clock.ts';
 import { isObjectStoreError, type ObjectReader } from '../objectstore/readers.ts';
 import { type DigestContent, type DigestLogFile, verifyDigest } from './digest-file.ts';
 
@@ -44,7 +44,6 @@ const REQUIRED_KEYS = [
 ] as const;
 
 const gunzipAsync = promisify(gunzip);
-const HOUR_MS = 3_600_000;
 
 export async function examineDigest(
   store: ObjectReader,

@@ -1,4 +1,5 @@
 import type { AwsJsonClient } from '../client/aws-json-client.ts';
+import { HOUR_MS, MINUTE_MS } from '../model/clock.ts';
 import type { ObjectReader } from '../objectstore/readers.ts';
 import { ValidateLogsError } from './check-digest.ts';
 import { digestKey } from './digest-file.ts';
@@ -43,8 +44,6 @@ interface DescribedTrail {
   IsOrganizationTrail?: boolean;
 }
 
-const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
 const BACKFILL_SUFFIX = '_backfill.json.gz';
 
 export function isBackfillKey(key: string): boolean {

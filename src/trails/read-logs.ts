@@ -1,5 +1,6 @@
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { MINUTE_MS } from '../model/clock.ts';
 import { utcFieldsMs } from '../model/utc-time.ts';
 import { isObjectStoreError, type ObjectReader } from '../objectstore/readers.ts';
 
@@ -53,7 +54,6 @@ export class LogFileReadError extends Error {
 
 const LOG_FILE_NAME =
   /(?:^|\/)(\d{12})_(CloudTrail|CloudTrail-Insight)_([a-z0-9-]+)_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[A-Za-z0-9]{16}\.json(?:\.gz)?$/;
-const MINUTE_MS = 60_000;
 /** Files read ahead of the one being yielded: S3 round trips overlap, memory stays bounded. */
 const READ_AHEAD = 8;
 const gunzipAsync = promisify(gunzip);

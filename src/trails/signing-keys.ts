@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, generateKeyPair, type KeyObject } from 'n
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readSecretFile, writeSecretFile } from '../identity/index.ts';
-import type { Clock } from '../model/clock.ts';
+import { type Clock, DAY_MS } from '../model/clock.ts';
 import { SerialQueue } from '../model/serial-queue.ts';
 
 /**
@@ -48,7 +48,7 @@ interface SigningKeysFile {
 }
 
 export const KEY_VALIDITY_MS = 2_592_000 * 1000;
-export const ROTATE_BEFORE_END_MS = 7 * 24 * 3600 * 1000;
+export const ROTATE_BEFORE_END_MS = 7 * DAY_MS;
 const RSA_MODULUS_BITS = 2048;
 
 const generateRsaKeyPair = promisify(generateKeyPair);

@@ -1,3 +1,4 @@
+import { DAY_MS, MINUTE_MS } from '../model/clock.ts';
 import type { ObjectReader } from '../objectstore/readers.ts';
 import type { DigestContent } from './digest-file.ts';
 import { type DigestScope, logFilePrefix } from './digest-keys.ts';
@@ -34,8 +35,6 @@ export function coverageOf(
   return Number.isFinite(first) ? { bucket, startMs: Math.max(startMs, first), endMs } : undefined;
 }
 
-const MINUTE_MS = 60_000;
-const DAY_MS = 86_400_000;
 /** A delivery is named when it starts and digested when it is committed; this bounds the time in between. */
 const DELIVERY_MARGIN_MS = 5 * MINUTE_MS;
 

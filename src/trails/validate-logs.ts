@@ -1,5 +1,5 @@
 import type { AwsJsonClient } from '../client/aws-json-client.ts';
-import { isoSeconds } from '../model/clock.ts';
+import { HOUR_MS, isoSeconds } from '../model/clock.ts';
 import { compactStampMs } from '../model/utc-time.ts';
 import type { ObjectReader } from '../objectstore/readers.ts';
 import {
@@ -80,7 +80,6 @@ export interface ValidationResult {
 
 export { ValidateLogsError };
 
-const HOUR_MS = 3_600_000;
 /** Objects fetched at once: enough to hide S3's latency, few enough to bound memory (32 × a file's size). */
 const DEFAULT_CONCURRENCY = 32;
 const PREFETCH_DIGESTS = 8;
