@@ -87,7 +87,7 @@ const USER_IDENTITY_SCHEMA = {
 };
 
 /** The whole record typed in one parse: nested members are read straight into their structs and maps. */
-const RECORD_SCHEMA = JSON.stringify({
+const RECORD_MEMBERS = {
   eventVersion: V,
   userIdentity: USER_IDENTITY_SCHEMA,
   eventTime: V,
@@ -119,7 +119,19 @@ const RECORD_SCHEMA = JSON.stringify({
   eventCategory: V,
   tlsDetails: { tlsVersion: V, cipherSuite: V, clientProvidedHostHeader: V },
   sessionCredentialFromConsole: V,
-});
+};
+const RECORD_SCHEMA = JSON.stringify(RECORD_MEMBERS);
+
+/** Lake's map columns and members as lower-case dotted paths (`requestparameters`, `…webidfederationdata.attributes`). */
+export const LAKE_MAP_PATHS: readonly string[] = mapPaths(RECORD_MEMBERS, '');
+
+function mapPaths(members: object, prefix: string): string[] {
+  return Object.entries(members).flatMap(([name, type]: [string, unknown]) => {
+    const path = `${prefix}${name.toLowerCase()}`;
+    if (type === STRING_MAP) return [path];
+    return typeof type === 'object' && type !== null && !Array.isArray(type) ? mapPaths(type, `${path}.`) : [];
+  });
+}
 
 /** Times as CloudTrail writes them (`2026-01-01T00:00:00Z`), read leniently: a bad one is NULL, not a failed batch. */
 const timestamp = (text: string) => `TRY_CAST(replace(replace(${text}, 'T', ' '), 'Z', '') AS TIMESTAMP)`;

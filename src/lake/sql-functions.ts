@@ -32,8 +32,7 @@ const SAME = [
   'lead',
   'first_value',
   'last_value',
-  // maps, lists, structs
-  'cardinality',
+  // maps, lists, structs (cardinality, element_at and slice are rewritten by the sandbox)
   'map_keys',
   'map_values',
   'struct_extract',
@@ -131,6 +130,22 @@ const RENAMED: Record<string, string> = {
   to_unixtime: 'epoch',
   from_unixtime: 'to_timestamp',
   split: 'string_split',
+};
+
+/**
+ * Trino functions DuckDB has no counterpart for, as DuckDB expressions of their arguments ($1, $2, …): the
+ * sandbox puts the call's checked arguments in place of the parameters. The expressions are the service's,
+ * so the DuckDB functions in them stay out of a query's own reach.
+ */
+export const EXPANDED: Readonly<Record<string, string>> = {
+  // slice(array, start, length): `length` elements from `start`, 1-based, negative counting from the end;
+  // none when start lies before the first.
+  slice:
+    'if(if($2 < 0, len($1) + $2 + 1, $2) < 1, list_slice($1, 1, 0), ' +
+    'list_slice($1, if($2 < 0, len($1) + $2 + 1, $2), if($2 < 0, len($1) + $2 + 1, $2) + $3 - 1))',
+  is_json_scalar: "json_type($1) NOT IN ('OBJECT', 'ARRAY')",
+  // Only the array's own elements, as Trino's (DuckDB's json_contains looks into nested values too).
+  json_array_contains: "list_contains(json_extract($1, '$[*]'), to_json($2))",
 };
 
 const SAME_NAMES: ReadonlySet<string> = new Set(SAME);

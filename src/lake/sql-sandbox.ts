@@ -1,7 +1,8 @@
 import { dropOldest } from '../model/drop-oldest.ts';
 import { ServiceError } from '../model/service-error.ts';
 import type { Connection } from '../store/database.ts';
-import { duckdbFunctionName } from './sql-functions.ts';
+import { LAKE_MAP_PATHS } from './lake-table.ts';
+import { duckdbFunctionName, EXPANDED } from './sql-functions.ts';
 
 /**
  * Lake SQL (facts §8.3) turned into SQL DuckDB runs, never passed through as text: DuckDB's own parser
@@ -42,6 +43,7 @@ export async function translateLakeQuery(
   statement: string,
   stores: LakeStores,
 ): Promise<TranslatedQuery> {
+  await loadExpansions(conn);
   const tree = await serialize(conn, quoteStoreIds(statement));
   const statements = tree['statements'] as Tree[];
   if (statements.length !== 1) {
@@ -282,33 +284,86 @@ function checkExpressions(value: unknown): void {
       throw invalid('Query parameters ($1, ?) are not supported in a query statement.');
     case 'FUNCTION':
     case 'WINDOW':
-      checkFunction(node);
+      if (checkFunction(node) === 'expanded') return;
       break;
   }
   for (const child of Object.values(node)) checkExpressions(child);
 }
 
-function checkFunction(node: Tree): void {
+/** Checks (and renames or rewrites) one call; 'expanded' when its arguments are checked already. */
+function checkFunction(node: Tree): 'expanded' | undefined {
   const name = String(node['function_name']);
   if ((node['schema'] ?? '') !== '' || (node['catalog'] ?? '') !== '') {
     throw invalid(`${[node['catalog'], node['schema'], name].filter((p) => p).join('.')} is not a Lake SQL function.`);
   }
-  if (node['class'] === 'FUNCTION' && name.toLowerCase() === 'element_at') {
+  const lower = name.toLowerCase();
+  const expansion = node['class'] === 'FUNCTION' ? expansions?.get(lower) : undefined;
+  if (expansion !== undefined) {
+    expand(node, lower, expansion);
+    return 'expanded';
+  }
+  if (node['class'] === 'FUNCTION' && lower === 'cardinality') {
+    // Trino's counts an array's elements or a map's entries; DuckDB's takes maps only, and len() lists.
+    const [arg] = node['children'] as Tree[];
+    node['function_name'] = arg !== undefined && isMapColumn(arg) ? 'cardinality' : 'len';
+    return undefined;
+  }
+  if (node['class'] === 'FUNCTION' && lower === 'element_at') {
     // Trino's element_at(map, key) is the value (DuckDB's is a list of it); element_at(list, i) the element.
     const children = node['children'] as unknown[];
     if (children.length !== 2) throw invalid('element_at takes a map or array and a key or index.');
     const alias = node['alias'] ?? '';
     for (const key of Object.keys(node)) delete node[key];
     Object.assign(node, { class: 'OPERATOR', type: 'ARRAY_EXTRACT', alias, children });
-    return;
+    return undefined;
   }
-  if (node['class'] === 'FUNCTION' && name.toLowerCase() === 'date_add') {
+  if (node['class'] === 'FUNCTION' && lower === 'date_add') {
     dateAdd(node);
-    return;
+    return undefined;
   }
   const duckdb = duckdbFunctionName(name);
   if (duckdb === undefined) throw invalid(`The function ${name} is not supported in Lake SQL.`);
   node['function_name'] = duckdb;
+  return undefined;
+}
+
+/** Whether an expression names one of Lake's map columns or members (possibly behind a table alias). */
+function isMapColumn(expr: Tree): boolean {
+  if (expr['class'] !== 'COLUMN_REF') return false;
+  const path = (expr['column_names'] as string[]).map((n) => n.toLowerCase()).join('.');
+  return LAKE_MAP_PATHS.some((p) => path === p || path.endsWith(`.${p}`));
+}
+
+/** EXPANDED's expressions parsed (their trees as JSON text, with how many arguments each takes), once. */
+let expansions: Map<string, { json: string; arity: number }> | undefined;
+
+async function loadExpansions(conn: Connection): Promise<void> {
+  if (expansions !== undefined) return;
+  const parsed = new Map<string, { json: string; arity: number }>();
+  for (const [name, sql] of Object.entries(EXPANDED)) {
+    const select = ((await serialize(conn, `SELECT ${sql}`))['statements'] as Tree[])[0]?.['node'] as Tree;
+    const json = JSON.stringify((select['select_list'] as Tree[])[0]);
+    parsed.set(name, { json, arity: new Set(json.match(/"identifier":"\d+"/g)).size });
+  }
+  expansions = parsed;
+}
+
+/** A call of an EXPANDED function becomes its expression, its checked arguments put in for the parameters. */
+function expand(node: Tree, name: string, expansion: { json: string; arity: number }): void {
+  const args = node['children'] as Tree[];
+  if (args.length !== expansion.arity) throw invalid(`${name} takes ${expansion.arity} arguments.`);
+  checkExpressions(args);
+  const fill = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(fill);
+    if (value === null || typeof value !== 'object') return value;
+    const tree = value as Tree;
+    if (tree['class'] === 'PARAMETER') return structuredClone(args[Number(tree['identifier']) - 1]);
+    return Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, fill(v)]));
+  };
+  const alias = node['alias'] ?? '';
+  const filled = fill(JSON.parse(expansion.json)) as Tree;
+  for (const key of Object.keys(node)) delete node[key];
+  Object.assign(node, filled, { alias });
 }
 
 /** Trino's date_add units: the DuckDB function making an interval of them, and how many of its unit make one. */

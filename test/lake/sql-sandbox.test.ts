@@ -119,6 +119,29 @@ describe('Lake SQL sandbox', () => {
     );
   });
 
+  it('takes Trino’s slice, cardinality of arrays and maps, is_json_scalar and json_array_contains', async () => {
+    const { columns, rows } = await run(
+      `SELECT slice(ARRAY[1, 2, 3], 2, 5), slice(ARRAY[1, 2, 3], -2, 1), slice(ARRAY[1, 2, 3], -5, 2),
+         cardinality(ARRAY[1, 2, 3]), cardinality(requestParameters), cardinality(map_keys(requestParameters)),
+         is_json_scalar(json_parse('"x"')), is_json_scalar('{"a": 1}'),
+         json_array_contains(json_parse('[1, "b", [3]]'), 'b'), json_array_contains('[1, "b", [3]]', 3) AS nested
+       FROM ${MINE} WHERE eventName = 'PutObject'`,
+    );
+    assert.deepEqual(columns.slice(0, 2), ['_col0', '_col1']);
+    assert.equal(columns.at(-1), 'nested');
+    assert.deepEqual(
+      rows[0]?.map((v) => (typeof v === 'bigint' ? Number(v) : v)),
+      [[2, 3], [2], [], 3, 1, 1, true, false, true, false],
+    );
+    for (const [call, message] of [
+      ['slice(ARRAY[1], 1)', /slice takes 3 arguments/],
+      ['slice(list_slice(ARRAY[1], 1, 1), 1, 1)', /list_slice is not supported/],
+      ["is_json_scalar(read_text('x'))", /read_text is not supported/],
+    ] as const) {
+      await refused(`SELECT ${call} FROM ${MINE}`, 'InvalidQueryStatementException', message);
+    }
+  });
+
   it('reads only the named store: another store’s rows in the same table stay out', async () => {
     const { rows } = await run(`SELECT count(*) FROM ${MINE}`);
     assert.equal(String(rows[0]?.[0]), '3');
