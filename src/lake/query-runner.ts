@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { Caller } from '../identity/index.ts';
 import { type Clock, DAY_MS, HOUR_MS, type TimerHandle } from '../model/clock.ts';
 import { dropOldest } from '../model/drop-oldest.ts';
@@ -20,6 +20,7 @@ import type {
   QueryStore,
   ResultRow,
 } from './query-store.ts';
+import { lakeResultSelect } from './result-text.ts';
 import { checkStoreAccess, type LakeStores, type TranslatedQuery, translateLakeQuery } from './sql-sandbox.ts';
 import {
   filledTemplate,
@@ -74,9 +75,14 @@ export interface LakeQueriesDeps {
   onError: (error: unknown) => void;
 }
 
+/** A checked statement: its translation, and the SELECT giving its rows as Lake writes them (result-text.ts). */
+interface RunnableQuery extends TranslatedQuery {
+  resultSql: string;
+}
+
 interface Running {
   query: LakeQueryRecord;
-  translated: TranslatedQuery;
+  translated: RunnableQuery;
   /** Set while it runs: the connection to interrupt. */
   conn?: Connection;
   /** Settles when the run has stored its outcome. */
@@ -104,7 +110,7 @@ export class LakeQueries {
    * widgets and a repeated query skip the parser's trips to DuckDB and the binding check (the translation
    * depends on the text alone). Whether the caller may query the stores is still checked on every use.
    */
-  readonly #translations = new Map<string, TranslatedQuery>();
+  readonly #translations = new Map<string, RunnableQuery>();
   /** Templates by statement shape (statement-shapes.ts); null for a shape that has none. */
   readonly #templates = new Map<string, (Template & { storeIds: string[] }) | null>();
   /** Each runner connection's profile file, and how many were named. */
@@ -219,7 +225,7 @@ export class LakeQueries {
     return query.queryId;
   }
 
-  async #translate(caller: Caller, statement: string): Promise<TranslatedQuery> {
+  async #translate(caller: Caller, statement: string): Promise<RunnableQuery> {
     const stores = this.#storesOf(caller);
     const known = this.#translations.get(statement);
     if (known !== undefined) {
@@ -228,12 +234,12 @@ export class LakeQueries {
     }
     const shape = statementShape(statement);
     const template = shape === undefined ? undefined : this.#templates.get(shape.key);
-    let translated: TranslatedQuery;
+    let translated: RunnableQuery;
     if (shape !== undefined && template) {
       checkStoreAccess(template.storeIds, stores);
       const sql = filledTemplate(template, shape.literals);
-      await this.#deps.reads.use((conn) => conn.serial((raw) => bound(raw, sql)));
-      translated = { sql, storeIds: template.storeIds };
+      const resultSql = await this.#deps.reads.use((conn) => conn.serial((raw) => bound(raw, sql)));
+      translated = { sql, storeIds: template.storeIds, resultSql };
     } else {
       translated = await this.#translateAnew(statement, stores);
       if (shape !== undefined && template === undefined) {
@@ -246,12 +252,11 @@ export class LakeQueries {
     return translated;
   }
 
-  #translateAnew(statement: string, stores: LakeStores): Promise<TranslatedQuery> {
+  #translateAnew(statement: string, stores: LakeStores): Promise<RunnableQuery> {
     return this.#deps.reads.use((conn) =>
       conn.serial(async (raw) => {
         const t = await translateLakeQuery(conn, statement, stores);
-        await bound(raw, t.sql);
-        return t;
+        return { ...t, resultSql: await bound(raw, t.sql) };
       }),
     );
   }
@@ -469,8 +474,8 @@ export class LakeQueries {
         const profile = await this.#profiled(conn);
         // close() interrupts what runs; an interrupt that came while the run was still getting ready was lost.
         if (this.#closing) throw new Error('The service stopped before the query could run.');
-        // Every value as Lake sends it: a string.
-        const reader = await raw.runAndReadAll(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (${running.translated.sql})`);
+        // Every value as Lake sends it: a string, in Trino's text.
+        const reader = await raw.runAndReadAll(running.translated.resultSql);
         const executionMs = Math.round(performance.now() - started);
         const names = reader.columnNames();
         const rows: ResultRow[] = reader
@@ -568,12 +573,21 @@ export class LakeQueries {
   }
 }
 
-/** Binding catches what parsing cannot (a column or type that does not exist) while the caller waits. */
-async function bound(raw: DuckDBConnection, sql: string): Promise<void> {
+/**
+ * Binding catches what parsing cannot (a column or type that does not exist) while the caller waits, and gives
+ * the result's column types, which say how its values are written (result-text.ts).
+ */
+async function bound(raw: DuckDBConnection, sql: string): Promise<string> {
+  let prepared: DuckDBPreparedStatement;
   try {
-    (await raw.prepare(sql)).destroySync();
+    prepared = await raw.prepare(sql);
   } catch (error) {
     throw new ServiceError('InvalidQueryStatementException', `The query cannot run: ${engineMessage(error)}`);
+  }
+  try {
+    return lakeResultSelect(sql, prepared);
+  } finally {
+    prepared.destroySync();
   }
 }
 

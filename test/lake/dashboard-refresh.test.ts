@@ -159,7 +159,7 @@ describe('Lake dashboards: refresh', () => {
       );
       const overTime = await widgetRows(ct, 'Custom-ops-2', RefreshId);
       const hourOf = (r: Record<string, unknown>) =>
-        `${new Date(Math.floor(Date.parse(String(r['eventTime'])) / HOUR) * HOUR).toISOString().slice(0, 13).replace('T', ' ')}:00:00`;
+        `${new Date(Math.floor(Date.parse(String(r['eventTime'])) / HOUR) * HOUR).toISOString().slice(0, 13).replace('T', ' ')}:00:00.000`;
       assert.deepEqual(asMap(overTime, 'bucket', 'n'), countBy(records, hourOf));
       const refused = await widgetRows(ct, 'Custom-ops-3', RefreshId);
       const expectedRefused = records.filter((r) => r['eventSource'] === 'ec2.amazonaws.com' && r['errorCode']).length;

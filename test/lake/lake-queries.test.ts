@@ -143,6 +143,49 @@ describe('Lake queries', () => {
     });
   });
 
+  it('writes values as Lake does: timestamps to the millisecond, structs as {name=value}, a join’s like-named columns apart', async () => {
+    await withServer(async (w) => {
+      const ct = w.cloudtrail();
+      const account = w.app.admin.accountId;
+      const id = await storeWithEvents(w, ct, 4);
+      const rows = await lakeQueryRows(
+        ct,
+        `SELECT eventTime, date_trunc('day', eventTime) AS day, userIdentity, userIdentity.arn, tlsDetails,
+           requestParameters, readOnly, count(*) OVER () AS n
+         FROM ${id} WHERE eventName = 'RunInstances'`,
+      );
+      assert.deepEqual(rows, [
+        {
+          eventTime: `${dayBefore(6)} 10:00:00.000`,
+          day: `${dayBefore(6)} 00:00:00.000`,
+          userIdentity:
+            `{type=IAMUser, principalid=null, arn=arn:aws:iam::${account}:user/alice, accountid=${account}, ` +
+            'accesskeyid=null, username=alice, sessioncontext=null, invokedby=null, identityprovider=null}',
+          arn: `arn:aws:iam::${account}:user/alice`,
+          tlsDetails: null,
+          requestParameters: '{instanceId=i-0, bucketName=even}',
+          readOnly: 'false',
+          n: '1',
+        },
+      ]);
+      const { QueryId } = await ct.send(
+        new StartQueryCommand({
+          QueryStatement: `SELECT a.eventName, b.eventName, b.eventTime FROM ${id} a JOIN ${id} b
+            ON a.userIdentity.arn = b.userIdentity.arn WHERE a.eventName = 'RunInstances' AND b.eventName = 'TerminateInstances'`,
+        }),
+      );
+      assert.equal((await finished(ct, QueryId as string)).QueryStatus, 'FINISHED');
+      const joined = await ct.send(new GetQueryResultsCommand({ QueryId }));
+      assert.deepEqual(joined.QueryResultRows, [
+        [
+          { eventName: 'RunInstances' },
+          { eventName: 'TerminateInstances' },
+          { eventTime: `${dayBefore(3)} 10:00:00.000` },
+        ],
+      ]);
+    });
+  });
+
   it('answers eventJsonChecksum as the SHA-256 of each event’s eventJson', async () => {
     await withServer(async (w) => {
       const ct = w.cloudtrail();
