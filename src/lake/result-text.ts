@@ -6,7 +6,8 @@ import { sqlString } from '../model/sql-string.ts';
  * VARCHAR agrees for most types, but not for three that Lake queries return often: a timestamp is
  * `2023-01-22 16:53:53.000` (always milliseconds; DuckDB leaves them out when zero), and a struct such as
  * userIdentity is `{type=IAMUser, principalid=…}` (lower-case names, `=`, nulls as `null`; DuckDB writes
- * `{'type': IAMUser, …}`). Lists are written element by element when their elements are of those types.
+ * `{'type': IAMUser, …}`); a map's null value is `null` (DuckDB: `NULL`). Lists are written element by element
+ * when their elements are of those types.
  */
 
 /** The SELECT giving the rows of the query `sql` (prepared as `statement`) as Lake writes them, its columns named as the query's. */
@@ -34,6 +35,12 @@ function valueText(expr: string, type: DuckDBType): string | undefined {
         return `${sqlString(`${name.toLowerCase()}=`)} || coalesce(${text}, 'null')`;
       });
       return `CASE WHEN ${expr} IS NULL THEN NULL ELSE '{' || concat_ws(', ', ${members.join(', ')}) || '}' END`;
+    }
+    case DuckDBTypeId.MAP: {
+      // DuckDB writes a null value as NULL.
+      const key = valueText('e.key', type.keyType) ?? 'CAST(e.key AS VARCHAR)';
+      const value = valueText('e.value', type.valueType) ?? 'CAST(e.value AS VARCHAR)';
+      return `CASE WHEN ${expr} IS NULL THEN NULL ELSE '{' || array_to_string(list_transform(map_entries(${expr}), lambda e: ${key} || '=' || coalesce(${value}, 'null')), ', ') || '}' END`;
     }
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY: {
