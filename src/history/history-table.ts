@@ -78,6 +78,32 @@ const BATCH_ROWS = `(
   SELECT substr(line, 1, 20)::BIGINT AS seq, substr(line, 22) AS j, substr(line, 21, 1) = '1' AS may_have_extra
   FROM ${BATCH_LINES})`;
 
+/**
+ * EC2's records carry no `resources`, yet AWS's event history lists what an EC2 call changed: the instances,
+ * images, VPCs, subnets, security groups (by ID and by name), key pairs and network interfaces its request and
+ * response name, and nothing for a read-only call (AWS's own LookupEvents output in the real logs,
+ * log2timeline__plaso). The members naming them, and the resource type each names.
+ */
+const EC2_RESOURCE_MEMBERS: Readonly<Record<string, string>> = {
+  instanceId: 'AWS::EC2::Instance',
+  imageId: 'AWS::EC2::Ami',
+  vpcId: 'AWS::EC2::VPC',
+  subnetId: 'AWS::EC2::Subnet',
+  groupId: 'AWS::EC2::SecurityGroup',
+  groupName: 'AWS::EC2::SecurityGroup',
+  keyName: 'AWS::EC2::KeyPair',
+  networkInterfaceId: 'AWS::EC2::NetworkInterface',
+  volumeId: 'AWS::EC2::Volume',
+  snapshotId: 'AWS::EC2::Snapshot',
+};
+/** `"instanceId":"i-…"` and the like, anywhere in an EC2 call's requestParameters and responseElements. */
+const EC2_RESOURCE_MEMBER = `"(?:${Object.keys(EC2_RESOURCE_MEMBERS).join('|')})"\\s*:\\s*"[^"\\\\]*"`;
+/** Each such member once, in the order first named. */
+const EC2_MEMBERS_ONCE = 'list_filter(ec2, (x, i) -> list_position(ec2, x) = i)';
+const EC2_TYPE = `CASE regexp_extract(x, '^"(\\w+)"', 1) ${Object.entries(EC2_RESOURCE_MEMBERS)
+  .map(([member, type]) => `WHEN '${member}' THEN '${type}'`)
+  .join(' ')} END`;
+
 /** Indexes the resources of the history events from `firstSeq` on (one row per resource). */
 export async function insertResources(conn: Connection, firstSeq: number): Promise<void> {
   await conn.runPrepared(
@@ -121,8 +147,10 @@ const INSERT_RECORDS = `
         WHEN u.type = 'AWSService' THEN u.invokedBy
       END,
       u.accessKeyId,
-      CASE WHEN len(rs) > 0 THEN list_transform(rs, x -> x.type) WHEN trail IS NOT NULL THEN ['AWS::CloudTrail::Trail'] END,
-      CASE WHEN len(rs) > 0 THEN list_transform(rs, x -> x."ARN") WHEN trail IS NOT NULL THEN [trail] END,
+      CASE WHEN len(rs) > 0 THEN list_transform(rs, x -> x.type) WHEN trail IS NOT NULL THEN ['AWS::CloudTrail::Trail']
+        WHEN len(ec2) > 0 THEN list_transform(${EC2_MEMBERS_ONCE}, x -> ${EC2_TYPE}) END,
+      CASE WHEN len(rs) > 0 THEN list_transform(rs, x -> x."ARN") WHEN trail IS NOT NULL THEN [trail]
+        WHEN len(ec2) > 0 THEN list_transform(${EC2_MEMBERS_ONCE}, x -> regexp_extract(x, '"([^"]*)"$', 1)) END,
       r.eventVersion, r.userIdentity, r.eventTime, r.sourceIPAddress, r.userAgent, r.errorCode, r.errorMessage,
       r.requestParameters, r.responseElements, r.additionalEventData, r.requestID, r.resources, r.eventType,
       r.managementEvent, r.recipientAccountId, r.tlsDetails,
@@ -139,7 +167,9 @@ const INSERT_RECORDS = `
           r.responseElements->>'trailARN', r.requestParameters->>'trailName',
           CASE WHEN r.eventName IN (${TRAIL_NAMED_BY_NAME}) THEN r.requestParameters->>'name' END,
           CASE WHEN (r.requestParameters->>'resourceId') LIKE 'arn:%:trail/%' THEN r.requestParameters->>'resourceId' END
-        ) END AS trail
+        ) END AS trail,
+        CASE WHEN r.eventSource = 'ec2.amazonaws.com' AND r.readOnly IS DISTINCT FROM true
+          THEN regexp_extract_all(concat(r.requestParameters, ' ', r.responseElements), '${EC2_RESOURCE_MEMBER}') END AS ec2
       FROM (SELECT seq, j, may_have_extra, json_transform(j, '${TRANSFORM_SCHEMA}') AS r FROM ${BATCH_ROWS})
     )
     WHERE r.eventCategory IN ('Management', 'Insight')`;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   AddTagsCommand,
@@ -22,6 +24,21 @@ type Json = Record<string, unknown>;
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;
 const DAY = 24 * HOUR;
+const PLASO_LOOKUP_EVENTS = join(
+  import.meta.dirname,
+  ...[
+    '..',
+    '..',
+    '..',
+    'shared',
+    'data',
+    'real-logs',
+    'log2timeline__plaso',
+    'test_data',
+    'jsonl',
+    'aws_cloudtrail.jsonl',
+  ],
+);
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 async function ingest(world: TestWorld, credentials: Credentials, records: unknown[]): Promise<string[]> {
@@ -463,6 +480,48 @@ describe("the trail a CloudTrail call's event names", () => {
       const trailEvents = await lookupAll(ct, by('ResourceType', 'AWS::CloudTrail::Trail'));
       assert.deepEqual(trailEvents.map((e) => e.EventName).sort(), ['AddTags', 'CreateTrail']);
     }));
+});
+
+describe('the resources of an EC2 call', () => {
+  test('are the IDs it changed, as in AWS’s own LookupEvents output, and found by ResourceName and ResourceType', async () => {
+    // AWS's answer to LookupEvents for six EC2 events (public test data), each with the record it was made of.
+    const lines = (await readFile(PLASO_LOOKUP_EVENTS, 'utf8')).trim().split('\n');
+    const aws = lines.map((l) => JSON.parse(l) as { EventName: string; Resources: Json[]; CloudTrailEvent: string });
+    const records = aws.map((e) => JSON.parse(e.CloudTrailEvent) as Json);
+    const account = String(records[0]?.['recipientAccountId']);
+    const clock = new ManualClock(Date.parse('2022-02-08T00:00:00Z'));
+    await withServer(
+      async (w) => {
+        const answer = await w.ingestApi().call<{ Failed: unknown[] }>('PutRecords', { Records: records });
+        assert.deepEqual(answer.Failed, []);
+        await w.historyCaughtUp();
+        const ct = w.cloudtrail({ region: 'ap-southeast-2' });
+        const ours = await lookupAll(ct, {});
+        const resourcesOf = (resources: Json[] | undefined) =>
+          (resources ?? []).map((r) => `${r['ResourceType']} ${r['ResourceName']}`).sort();
+        for (const event of aws) {
+          const mine = ours.find((e) => e.EventId === JSON.parse(event.CloudTrailEvent).eventID);
+          // The data's redaction wrote the VPC ID in CreateSecurityGroup's record one digit shorter than in AWS's
+          // Resources for it; the record is all opentrail has.
+          const expected = resourcesOf(event.Resources).map((r) =>
+            event.EventName === 'CreateSecurityGroup' ? r.replace('vpc-01234567890123456', 'vpc-0123456789012345') : r,
+          );
+          assert.deepEqual(resourcesOf(mine?.Resources as Json[]), expected, event.EventName);
+        }
+        const instance = await lookupAll(ct, by('ResourceName', 'i-01234567890123456'));
+        assert.deepEqual(
+          instance.map((e) => e.EventName),
+          ['TerminateInstances', 'StopInstances', 'RunInstances'],
+        );
+        const groups = await lookupAll(ct, by('ResourceType', 'AWS::EC2::SecurityGroup'));
+        assert.deepEqual(
+          groups.map((e) => e.EventName),
+          ['RunInstances', 'CreateSecurityGroup'],
+        );
+      },
+      { clock, env: { OPENTRAIL_ACCOUNT_ID: account } },
+    );
+  });
 });
 
 describe('LookupEvents paging', () => {
