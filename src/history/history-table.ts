@@ -168,7 +168,7 @@ const INSERT_RECORDS = `
           CASE WHEN r.eventName IN (${TRAIL_NAMED_BY_NAME}) THEN r.requestParameters->>'name' END,
           CASE WHEN (r.requestParameters->>'resourceId') LIKE 'arn:%:trail/%' THEN r.requestParameters->>'resourceId' END
         ) END AS trail,
-        CASE WHEN r.eventSource = 'ec2.amazonaws.com' AND r.readOnly IS DISTINCT FROM true
+        CASE WHEN r.eventSource = 'ec2.amazonaws.com' AND r.readOnly IS DISTINCT FROM true AND r.resources IS NULL
           THEN regexp_extract_all(concat(r.requestParameters, ' ', r.responseElements), '${EC2_RESOURCE_MEMBER}') END AS ec2
       FROM (SELECT seq, j, may_have_extra, json_transform(j, '${TRANSFORM_SCHEMA}') AS r FROM ${BATCH_ROWS})
     )
