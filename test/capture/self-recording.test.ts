@@ -23,6 +23,7 @@ import {
 import { recordedDate } from '../../src/capture/camel-case.ts';
 import type { Credentials } from '../../src/client/json-api-client.ts';
 import { recordedAddress } from '../../src/model/client-address.ts';
+import { realLogs } from '../helpers/real-logs.ts';
 import { startTestServer, type TestWorld } from '../helpers/server.ts';
 import { JSON_11, rawRequest } from '../helpers/signed-request.ts';
 
@@ -43,12 +44,11 @@ const LONG_AGENT = `long-agent/1.0 ${'x'.repeat(1500)}`;
  * are log files as AWS wrote them, key order included; the other set has its keys sorted.
  */
 function realCloudTrailApiRecords(): { delivered: Json[]; all: Json[] } {
-  const root = new URL('../../../shared/data/real-logs/', import.meta.url);
   const read = (dir: string, match: RegExp): Json[] =>
-    readdirSync(new URL(dir, root))
+    readdirSync(realLogs(dir))
       .filter((f) => match.test(f))
       .flatMap((f) => {
-        const parsed = JSON.parse(readFileSync(new URL(`${dir}${f}`, root), 'utf8')) as unknown;
+        const parsed = JSON.parse(readFileSync(realLogs(`${dir}${f}`), 'utf8')) as unknown;
         return (Array.isArray(parsed) ? parsed : (parsed as { Records: Json[] }).Records) as Json[];
       })
       .filter((r) => r['eventSource'] === 'cloudtrail.amazonaws.com');

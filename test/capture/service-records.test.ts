@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildConsoleSignInRecord, buildServiceEventRecord } from '../../src/capture/service-records.ts';
 import { userPrincipal } from '../../src/identity/principal.ts';
+import { realLogs } from '../helpers/real-logs.ts';
 
 type Json = Record<string, unknown>;
 
 /** Real records of one eventType from the invictus-ir dataset (delivered log files). */
 function realRecords(eventType: string): Json[] {
-  const root = new URL('../../../shared/data/real-logs/invictus-ir__aws_dataset/', import.meta.url).pathname;
+  const root = realLogs('invictus-ir__aws_dataset');
   const out: Json[] = [];
   for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.json')) continue;

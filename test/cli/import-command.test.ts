@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CreateEventDataStoreCommand, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { lakeQueryRows } from '../helpers/lake.ts';
+import { realLogs } from '../helpers/real-logs.ts';
 import { managementRecord } from '../helpers/records.ts';
 import { type TestWorld, withServer } from '../helpers/server.ts';
 
@@ -17,12 +18,11 @@ import { type TestWorld, withServer } from '../helpers/server.ts';
  * ../shared/data/real-logs) and fills an event data store, each eventID once.
  */
 const run = promisify(execFile);
-const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'real-logs');
 const SOURCES = {
-  arrays: join(REAL, 'adanalvarez__TrailDiscover', 'docs', 'logExamples'),
-  lookupEvents: join(REAL, 'log2timeline__plaso', 'test_data', 'jsonl', 'aws_cloudtrail.jsonl'),
-  logstash: join(REAL, 'OTRF__Security-Datasets', 'datasets', 'atomic', 'aws', 'collection'),
-  delivered: join(REAL, 'flosell__trailscraper', 'tests', 'cloudtrail', 'data'),
+  arrays: realLogs('adanalvarez__TrailDiscover/docs/logExamples'),
+  lookupEvents: realLogs('log2timeline__plaso/test_data/jsonl/aws_cloudtrail.jsonl'),
+  logstash: realLogs('OTRF__Security-Datasets/datasets/atomic/aws/collection'),
+  delivered: realLogs('flosell__trailscraper/tests/cloudtrail/data'),
 };
 
 async function opentrail(w: TestWorld, args: string[]) {

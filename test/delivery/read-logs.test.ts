@@ -20,17 +20,15 @@ import { ManualClock } from '../../src/model/clock.ts';
 import { createObjectStore, type ObjectStore } from '../../src/objectstore/index.ts';
 import { readDeliveredLogs } from '../../src/trails/read-logs.ts';
 import { MOTO_CREDENTIALS, useMoto } from '../helpers/moto.ts';
+import { realLogs } from '../helpers/real-logs.ts';
 import { withServer } from '../helpers/server.ts';
 
 const run = promisify(execFile);
 const MINUTE_MS = 60_000;
-const REAL_LOGS = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'real-logs');
-const REAL_GZIPPED = join(
-  REAL_LOGS,
+const REAL_GZIPPED = realLogs(
   'flosell__trailscraper/tests/cloudtrail/data/111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json.gz',
 );
-const REAL_PLAIN = join(
-  REAL_LOGS,
+const REAL_PLAIN = realLogs(
   'invictus-ir__aws_dataset/CloudTrail/218007301253_CloudTrail_us-east-1_20230710T1220Z_WMiHxZgr5Hdd6UDc.json',
 );
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   AddTagsCommand,
@@ -16,6 +15,7 @@ import {
 import type { Credentials } from '../../src/client/json-api-client.ts';
 import { MAX_RUNS } from '../../src/history/history-index.ts';
 import { ManualClock } from '../../src/model/clock.ts';
+import { realLogs } from '../helpers/real-logs.ts';
 import { rejectsWith, startTestServer, type TestWorld, withServer } from '../helpers/server.ts';
 
 /** LookupEvents through the AWS SDK over records sent to the ingest API (facts §6). */
@@ -24,21 +24,7 @@ type Json = Record<string, unknown>;
 const SECOND = 1000;
 const HOUR = 3600 * SECOND;
 const DAY = 24 * HOUR;
-const PLASO_LOOKUP_EVENTS = join(
-  import.meta.dirname,
-  ...[
-    '..',
-    '..',
-    '..',
-    'shared',
-    'data',
-    'real-logs',
-    'log2timeline__plaso',
-    'test_data',
-    'jsonl',
-    'aws_cloudtrail.jsonl',
-  ],
-);
+const PLASO_LOOKUP_EVENTS = realLogs('log2timeline__plaso/test_data/jsonl/aws_cloudtrail.jsonl');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 async function ingest(world: TestWorld, credentials: Credentials, records: unknown[]): Promise<string[]> {

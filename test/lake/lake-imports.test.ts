@@ -26,6 +26,7 @@ import { awsCli } from '../helpers/aws-cli.ts';
 import { type ChildServer, FIXED_ADMIN, FIXED_ADMIN_CREDENTIALS, startChildServer } from '../helpers/child-server.ts';
 import { importSettled, lakeQueryRows } from '../helpers/lake.ts';
 import { useMoto } from '../helpers/moto.ts';
+import { realLogs } from '../helpers/real-logs.ts';
 import { managementRecord } from '../helpers/records.ts';
 import { rejectsWith, startTestServer, type TestWorld, withServer } from '../helpers/server.ts';
 
@@ -34,9 +35,8 @@ import { rejectsWith, startTestServer, type TestWorld, withServer } from '../hel
  * folder of the local store and from moto's S3; every count is computed here from the files themselves.
  */
 
-const REAL = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'real-logs');
-const INVICTUS = join(REAL, 'invictus-ir__aws_dataset', 'CloudTrail');
-const TRAILSCRAPER = join(REAL, 'flosell__trailscraper', 'tests', 'cloudtrail', 'data');
+const INVICTUS = realLogs('invictus-ir__aws_dataset/CloudTrail');
+const TRAILSCRAPER = realLogs('flosell__trailscraper/tests/cloudtrail/data');
 const ROLE = 'arn:aws:iam::123456789012:role/ImportRole';
 
 interface SourceFile {

@@ -5,23 +5,14 @@ import { describe, it } from 'node:test';
 import { CreateEventDataStoreCommand, StartImportCommand } from '@aws-sdk/client-cloudtrail';
 import { SAMPLE_QUERIES } from '../../src/lake/index.ts';
 import { importSettled, lakeQueryRows } from '../helpers/lake.ts';
+import { realLogs } from '../helpers/real-logs.ts';
 import { withServer } from '../helpers/server.ts';
 
 /**
  * Every sample query on real CloudTrail logs: the Stratus Red Team attacks of ../shared/data/real-logs (2,900
  * records, imported with StartImport), each answer checked against what this test counts in the files.
  */
-const INVICTUS = join(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  'shared',
-  'data',
-  'real-logs',
-  'invictus-ir__aws_dataset',
-  'CloudTrail',
-);
+const INVICTUS = realLogs('invictus-ir__aws_dataset/CloudTrail');
 
 type Rec = Record<string, unknown> & {
   userIdentity?: { arn?: string; type?: string };

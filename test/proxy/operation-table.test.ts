@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { operationTableText, PROXY_OPERATIONS_FILE } from '../../scripts/proxy-operations.ts';
 import { identifyOperation, loadOperationTable, type ProxiedService } from '../../src/proxy/index.ts';
+import { realLogs } from '../helpers/real-logs.ts';
 
 const table = loadOperationTable();
 const service = (signingName: string): ProxiedService => {
@@ -34,10 +35,9 @@ describe('the operation table', () => {
   });
 
   it('agrees with readOnly and the event category of every real record whose operation it names', () => {
-    const root = new URL('../../../shared/data/real-logs/', import.meta.url).pathname;
     const records: Record<string, unknown>[] = [];
     for (const dir of ['invictus-ir__aws_dataset', 'adanalvarez__TrailDiscover']) {
-      for (const entry of readdirSync(join(root, dir), { recursive: true, withFileTypes: true })) {
+      for (const entry of readdirSync(realLogs(dir), { recursive: true, withFileTypes: true })) {
         if (!entry.isFile() || !/\.(json|cloudtrail)$/.test(entry.name)) continue;
         const parsed: unknown = JSON.parse(readFileSync(join(entry.parentPath, entry.name), 'utf8'));
         records.push(...((Array.isArray(parsed) ? parsed : (parsed as { Records: [] }).Records) ?? []));
