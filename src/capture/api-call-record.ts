@@ -18,6 +18,8 @@ export interface ApiCall {
   /** A data event (S3 objects, DynamoDB items, ...); management events otherwise. */
   dataEvent?: boolean;
   additionalEventData?: Record<string, unknown>;
+  /** The service API's version, for the services whose records carry it. */
+  apiVersion?: string;
   requestId: string;
   eventId: string;
   timeMs: number;
@@ -75,6 +77,7 @@ export function buildApiCallRecord(call: ApiCall): CloudTrailRecord {
     readOnly: call.readOnly,
     ...(call.resources !== undefined && call.resources.length > 0 ? { resources: call.resources } : {}),
     eventType: 'AwsApiCall',
+    ...(call.apiVersion !== undefined ? { apiVersion: call.apiVersion } : {}),
     managementEvent: call.dataEvent !== true,
     recipientAccountId: p.accountId,
     eventCategory: call.dataEvent === true ? 'Data' : 'Management',

@@ -58,21 +58,21 @@ function s3Resources(found: IdentifiedOperation, ctx: ResourceContext): RecordRe
   return [bucketResource];
 }
 
-/** Tables a DynamoDB call names: `tableName`, the keys of `requestItems`, or each transact item's table. */
+/** The table a PartiQL statement reads or writes: `FROM t`, `INTO t`, `UPDATE t` (quoted or not). */
+const STATEMENT_TABLE = /\b(?:FROM|INTO|UPDATE)\s+"?([A-Za-z0-9_.-]{3,255})"?/i;
+
+/**
+ * Tables a DynamoDB call names, in its recorded members (dynamodb-members.ts): `tableName`, each of
+ * `requestItems`' (batches and transactions), or a PartiQL statement's.
+ */
 function tableNames(params: Record<string, unknown> | null): string[] {
   if (params === null) return [];
   const names = new Set<string>();
-  if (typeof params['tableName'] === 'string') names.add(params['tableName']);
-  const items = params['requestItems'];
-  if (items !== null && typeof items === 'object') for (const name of Object.keys(items)) names.add(name);
-  const transact = params['transactItems'];
-  if (Array.isArray(transact)) {
-    for (const item of transact) {
-      for (const action of Object.values((item ?? {}) as Record<string, unknown>)) {
-        const name = (action as { tableName?: unknown } | null)?.tableName;
-        if (typeof name === 'string') names.add(name);
-      }
-    }
+  const entries = [params, ...(Array.isArray(params['requestItems']) ? params['requestItems'] : [])];
+  for (const entry of entries as ({ tableName?: unknown; statement?: unknown } | null)[]) {
+    if (typeof entry?.tableName === 'string') names.add(entry.tableName);
+    const table = typeof entry?.statement === 'string' ? STATEMENT_TABLE.exec(entry.statement)?.[1] : undefined;
+    if (table !== undefined) names.add(table);
   }
   return [...names];
 }

@@ -1,6 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { lowerCamelMembers, MAX_RECORDED_DEPTH, ownMember, recordedDate, TOO_DEEP } from '../capture/camel-case.ts';
 import { MAX_DATE_MS } from '../model/clock.ts';
+import { DYNAMODB_ITEM_OPERATIONS, dynamodbItemParameters, type KeyNames } from './dynamodb-members.ts';
 import { header, type IdentifiedOperation } from './identify-operation.ts';
 import type { ProxiedService } from './operation-table.ts';
 
@@ -44,6 +45,8 @@ export interface RequestView {
   headers: Readonly<Record<string, string | string[] | undefined>>;
   /** The body when it was read; undefined when it was streamed through. */
   body?: Buffer;
+  /** DynamoDB's key attributes of the caller's tables, as far as the proxy saw them. */
+  keyNames?: KeyNames;
 }
 
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: true });
@@ -62,7 +65,10 @@ export function requestParameters(
       members = restParameters(found, req, bodyJson(req.body));
       break;
     default:
-      members = rpcParameters(req);
+      members =
+        service.model === 'dynamodb' && DYNAMODB_ITEM_OPERATIONS.has(found.name)
+          ? dynamodbItemParameters(found.name, bodyJson(req.body) ?? {}, req.keyNames ?? (() => undefined))
+          : rpcParameters(req);
   }
   const recorded = recordedCopy(members, service);
   return Object.keys(recorded).length === 0 ? null : recorded;
@@ -70,8 +76,11 @@ export function requestParameters(
 
 export function responseElements(
   service: ProxiedService,
+  found: IdentifiedOperation,
   response: { headers: Readonly<Record<string, string | string[] | undefined>>; body: Buffer | undefined },
 ): Record<string, unknown> | null {
+  // DynamoDB's item operations answer with items: CloudTrail records none of it.
+  if (service.model === 'dynamodb' && DYNAMODB_ITEM_OPERATIONS.has(found.name)) return null;
   let members: Record<string, unknown> | undefined;
   if (service.model === 's3') {
     members = {};

@@ -21,6 +21,7 @@ import type { IdSource } from '../model/ids.ts';
 import { isKnownRegion } from '../model/regions.ts';
 import { ServiceError } from '../model/service-error.ts';
 import type { ObjectStore } from '../objectstore/index.ts';
+import { KeySchemas } from './dynamodb-members.ts';
 import { header, type IdentifiedOperation, identifyOperation } from './identify-operation.ts';
 import { answerLocalS3Read, type LocalS3Answer } from './local-s3-reads.ts';
 import type { OperationTable, ProxiedService } from './operation-table.ts';
@@ -101,6 +102,7 @@ interface Call extends IncomingRequest {
 
 export class RecordingProxy {
   readonly #deps: RecordingProxyDeps;
+  readonly #keySchemas = new KeySchemas();
 
   constructor(deps: RecordingProxyDeps) {
     this.#deps = deps;
@@ -296,7 +298,11 @@ export class RecordingProxy {
       upReq.on('response', (upRes) => {
         const status = upRes.statusCode ?? 502;
         res.writeHead(status, answerHeaders(upRes.headers));
-        const keep = status >= 300 || (call.found?.op.readOnly !== true && call.service?.model !== 's3');
+        const keep =
+          status >= 300 ||
+          (call.found?.op.readOnly !== true && call.service?.model !== 's3') ||
+          // A table's description tells its key, which records of item writes show (dynamodb-members.ts).
+          (call.service?.model === 'dynamodb' && call.found?.name === 'DescribeTable');
         const answer = new AnswerCopy(keep);
         const brokeOff = (err: unknown) => {
           if (settled) return;
@@ -364,6 +370,10 @@ export class RecordingProxy {
     try {
       const status = upRes.statusCode ?? 502;
       const failed = status >= 300 && !(status === 304 && call.method === 'GET');
+      const tables = `${caller.principal.accountId}/${scope.region}`;
+      if (service?.model === 'dynamodb' && found !== undefined && !failed) {
+        this.#keySchemas.learn(tables, found.name, call.body, answer.kept);
+      }
       const params =
         service !== undefined && found !== undefined
           ? requestParameters(service, found, {
@@ -371,6 +381,7 @@ export class RecordingProxy {
               query: call.query,
               headers: call.req.headers,
               ...(call.body !== undefined ? { body: call.body } : {}),
+              keyNames: this.#keySchemas.of(tables),
             })
           : null;
       const readOnly = found?.op.readOnly ?? (call.method === 'GET' || call.method === 'HEAD');
@@ -384,14 +395,17 @@ export class RecordingProxy {
         requestParameters: params,
         ...(failed
           ? { error: upstreamError(status, upRes.headers, answer.kept) }
-          : service !== undefined && !readOnly
-            ? { responseElements: responseElements(service, { headers: upRes.headers, body: answer.kept }) }
+          : service !== undefined && found !== undefined && !readOnly
+            ? { responseElements: responseElements(service, found, { headers: upRes.headers, body: answer.kept }) }
             : {}),
         resources:
           service !== undefined && found !== undefined
             ? proxiedResources(service, found, { accountId: caller.principal.accountId, region: scope.region, params })
             : [],
         ...(found?.op.data === true ? { dataEvent: true } : {}),
+        // Every DynamoDB record in the DynamoDB Developer Guide carries it; the real logs of other services
+        // mostly do not.
+        ...(service?.model === 'dynamodb' ? { apiVersion: service.apiVersion } : {}),
         ...(isS3
           ? {
               additionalEventData: {

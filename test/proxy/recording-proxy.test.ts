@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { CreateTableCommand, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
 import {
   CopyObjectCommand,
@@ -184,6 +192,97 @@ describe('calls through the recording proxy', () => {
       const answer = ddbHistory[0]?.['responseElements'] as { tableDescription?: Json } | undefined;
       assert.equal(answer?.tableDescription?.['tableName'], 'Orders');
       assert.match(String(answer?.tableDescription?.['creationDateTime']), JAVA_TIME);
+    }));
+
+  it('records DynamoDB item calls as AWS does: keys plain, items by attribute name, never a value', () =>
+    proxy(async (p) => {
+      const delivered = await dataTrail(p, 'trail-logs');
+      const ddb = p.dynamodb();
+      await ddb.send(
+        new CreateTableCommand({
+          TableName: 'Music',
+          KeySchema: [
+            { AttributeName: 'Artist', KeyType: 'HASH' },
+            { AttributeName: 'SongTitle', KeyType: 'RANGE' },
+          ],
+          AttributeDefinitions: [
+            { AttributeName: 'Artist', AttributeType: 'S' },
+            { AttributeName: 'SongTitle', AttributeType: 'S' },
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      const key = { Artist: { S: 'No One You Know' }, SongTitle: { S: 'Call Me Today' } };
+      const secret = { S: 'the-unreleased-lyrics' };
+      await ddb.send(new PutItemCommand({ TableName: 'Music', Item: { ...key, Lyrics: secret } }));
+      await ddb.send(
+        new UpdateItemCommand({
+          TableName: 'Music',
+          Key: key,
+          UpdateExpression: 'SET #L = :l',
+          ExpressionAttributeNames: { '#L': 'Lyrics' },
+          ExpressionAttributeValues: { ':l': secret },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      await ddb.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: 'Music', Item: { Artist: { S: 'B' }, SongTitle: { S: 'C' }, Lyrics: secret } } },
+            { Delete: { TableName: 'Music', Key: key } },
+          ],
+        }),
+      );
+      await ddb.send(
+        new BatchWriteItemCommand({ RequestItems: { Music: [{ PutRequest: { Item: { ...key, Lyrics: secret } } }] } }),
+      );
+      const records = await delivered();
+      assert.ok(!JSON.stringify(records).includes('the-unreleased-lyrics'), 'no attribute value is recorded');
+      const byName = new Map(records.map((r) => [r['eventName'] as string, r]));
+      const plainKey = { Artist: 'No One You Know', SongTitle: 'Call Me Today' };
+      // The DynamoDB Developer Guide's PutItem, UpdateItem and TransactWriteItems records.
+      assert.deepEqual(byName.get('PutItem')?.['requestParameters'], {
+        tableName: 'Music',
+        key: plainKey,
+        item: ['Artist', 'SongTitle', 'Lyrics'],
+      });
+      assert.deepEqual(byName.get('UpdateItem')?.['requestParameters'], {
+        tableName: 'Music',
+        key: plainKey,
+        updateExpression: 'SET #L = :l',
+        expressionAttributeNames: { '#L': 'Lyrics' },
+        returnValues: 'ALL_NEW',
+      });
+      // The SDK adds an idempotency token, recorded as sent.
+      const { clientRequestToken, ...transact } = (byName.get('TransactWriteItems') as Json)[
+        'requestParameters'
+      ] as Json;
+      assert.match(String(clientRequestToken), /^[0-9a-f-]{36}$/);
+      assert.deepEqual(transact, {
+        requestItems: [
+          {
+            operation: 'Put',
+            tableName: 'Music',
+            key: { Artist: 'B', SongTitle: 'C' },
+            items: ['Artist', 'SongTitle', 'Lyrics'],
+          },
+          { operation: 'Delete', tableName: 'Music', key: plainKey },
+        ],
+      });
+      assert.deepEqual(byName.get('BatchWriteItem')?.['requestParameters'], {
+        requestItems: [
+          { operation: 'Put', tableName: 'Music', key: plainKey, items: ['Artist', 'SongTitle', 'Lyrics'] },
+        ],
+      });
+      for (const r of records) {
+        assert.equal(r['responseElements'], null, `${r['eventName']}: its answer is not recorded`);
+        assert.equal(r['apiVersion'], '2012-08-10');
+        assert.deepEqual(
+          (r['resources'] as Json[]).map((x) => x['ARN']),
+          [`arn:aws:dynamodb:us-east-1:${p.w.app.admin.accountId}:table/Music`],
+          `${r['eventName']} names the table as it is spelled`,
+        );
+      }
     }));
 
   it("records the upstream's error code and message, and passes the error through unchanged", () =>
