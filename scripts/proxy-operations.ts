@@ -38,7 +38,8 @@ export const PROXY_OPERATIONS_FILE = 'src/proxy/operations.generated.json';
 
 /**
  * Data events and their resource types (CloudTrail User Guide, "Logging data events"; Amazon S3 User Guide,
- * "Amazon S3 CloudTrail events", object-level actions; DynamoDB Developer Guide, "DynamoDB data plane events").
+ * "Amazon S3 CloudTrail events", object-level actions; DynamoDB Developer Guide, "DynamoDB data plane events";
+ * Amazon SQS Developer Guide).
  * Every other operation is a management event.
  */
 const DATA_EVENTS: Record<string, { type: string; operations: readonly string[] }> = {
@@ -96,6 +97,19 @@ const DATA_EVENTS: Record<string, { type: string; operations: readonly string[] 
   },
   lambda: { type: 'AWS::Lambda::Function', operations: ['Invoke', 'InvokeWithResponseStream'] },
   sns: { type: 'AWS::SNS::Topic', operations: ['Publish', 'PublishBatch'] },
+  // Amazon SQS Developer Guide, "Logging Amazon SQS API calls using AWS CloudTrail": the message operations.
+  sqs: {
+    type: 'AWS::SQS::Queue',
+    operations: [
+      'ChangeMessageVisibility',
+      'ChangeMessageVisibilityBatch',
+      'DeleteMessage',
+      'DeleteMessageBatch',
+      'ReceiveMessage',
+      'SendMessage',
+      'SendMessageBatch',
+    ],
+  },
 };
 
 /**
@@ -201,6 +215,7 @@ export function generateOperationTable(): OperationTable {
       ...(data ? { dataResourceType: data.type } : {}),
       sensitive: memberNames(model, (ref, target) => ref.sensitive === true || target?.sensitive === true),
       timestamps: memberNames(model, (_ref, target) => target?.type === 'timestamp'),
+      maps: onlyMapNames(model),
       operations,
     };
   }
@@ -250,6 +265,15 @@ function operationEntry(
     ...(data?.operations.includes(opName) ? { data: true } : {}),
     ...(eventName !== undefined ? { eventName } : {}),
   };
+}
+
+/**
+ * Names of members that are maps wherever the model has a member of that name: their keys are the caller's
+ * (tag keys, attribute names, table names), which CloudTrail records as sent, not lower-camel.
+ */
+function onlyMapNames(model: Botocore): string[] {
+  const other = new Set(memberNames(model, (_ref, target) => target?.type !== 'map'));
+  return memberNames(model, (_ref, target) => target?.type === 'map').filter((n) => !other.has(n));
 }
 
 /** Member names (and their wire names) anywhere in the model whose member or shape passes `test`. */

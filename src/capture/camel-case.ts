@@ -8,18 +8,26 @@ export const MAX_RECORDED_DEPTH = 32;
 /** What stands in for a value nested deeper than MAX_RECORDED_DEPTH. */
 export const TOO_DEEP = '(nested too deep to record)';
 
-export function lowerCamelMembers(value: unknown, depth = 0): unknown {
-  if (value instanceof Date) return recordedDate(value);
-  if (depth >= MAX_RECORDED_DEPTH && value !== null && typeof value === 'object') return TOO_DEEP;
-  if (Array.isArray(value)) return value.map((v) => lowerCamelMembers(v, depth + 1));
-  if (value !== null && typeof value === 'object') {
+const NO_MAPS: ReadonlySet<string> = new Set();
+
+/**
+ * `maps` names the members that are maps: their keys are the caller's (tag keys, attribute names), kept as
+ * sent, while the values under them are walked as members again.
+ */
+export function lowerCamelMembers(value: unknown, maps: ReadonlySet<string> = NO_MAPS): unknown {
+  const walk = (v: unknown, depth: number, keys: 'members' | 'kept'): unknown => {
+    if (v instanceof Date) return recordedDate(v);
+    if (depth >= MAX_RECORDED_DEPTH && v !== null && typeof v === 'object') return TOO_DEEP;
+    if (Array.isArray(v)) return v.map((e) => walk(e, depth + 1, keys));
+    if (v === null || typeof v !== 'object') return v;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      ownMember(out, k.charAt(0).toLowerCase() + k.slice(1), lowerCamelMembers(v, depth + 1));
+    for (const [k, member] of Object.entries(v)) {
+      const name = keys === 'kept' ? k : k.charAt(0).toLowerCase() + k.slice(1);
+      ownMember(out, name, walk(member, depth + 1, keys === 'members' && maps.has(k) ? 'kept' : 'members'));
     }
     return out;
-  }
-  return value;
+  };
+  return walk(value, 0, 'members');
 }
 
 /**

@@ -21,6 +21,8 @@ export interface ProxiedService {
   sensitive: string[];
   /** Member and wire names of timestamps, which CloudTrail writes in its own way (recorded-members.ts). */
   timestamps: string[];
+  /** Member and wire names that are maps wherever they occur: their keys are recorded as sent. */
+  maps: string[];
   operations: Record<string, ProxiedOperation>;
 }
 

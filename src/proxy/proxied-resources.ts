@@ -5,7 +5,8 @@ import type { ProxiedService } from './operation-table.ts';
 /**
  * The `resources` of a proxied call, for the services whose data events trails select by resource: S3
  * buckets and objects (object ARNs first, then the bucket with its account, as S3 writes them; `ARNPrefix`
- * for the objects a ListObjects or DeleteObjects covers), DynamoDB tables, Lambda functions and SNS topics.
+ * for the objects a ListObjects or DeleteObjects covers), DynamoDB tables, Lambda functions, SNS topics and
+ * SQS queues.
  */
 export interface ResourceContext {
   accountId: string;
@@ -33,6 +34,14 @@ export function proxiedResources(
       if (name === undefined || !found.op.data) return [];
       const arn = name.startsWith('arn:') ? name : `arn:aws:lambda:${ctx.region}:${ctx.accountId}:function:${name}`;
       return [{ accountId: ctx.accountId, type: 'AWS::Lambda::Function', ARN: arn }];
+    }
+    case 'sqs': {
+      // `https://sqs.<region>.amazonaws.com/<owner>/<queue>` (or the upstream's own host): the queue's ARN.
+      const url = ctx.params?.['queueUrl'];
+      const [owner, queue] = typeof url === 'string' ? url.split('/').slice(-2) : [];
+      return found.op.data && owner !== undefined && /^\d{12}$/.test(owner) && queue
+        ? [{ accountId: ctx.accountId, type: 'AWS::SQS::Queue', ARN: `arn:aws:sqs:${ctx.region}:${owner}:${queue}` }]
+        : [];
     }
     case 'sns': {
       const topic = ctx.params?.['topicArn'];

@@ -24,6 +24,8 @@ const ALWAYS_SECRET = [
   'plaintext',
   'secretstring',
   'secretbinary',
+  // SQS's records hide message bodies (Amazon SQS Developer Guide's SendMessage record).
+  'messagebody',
   'x-amz-server-side-encryption-customer-key',
   'x-amz-copy-source-server-side-encryption-customer-key',
 ];
@@ -59,16 +61,17 @@ export function requestParameters(
   let members: Record<string, unknown>;
   switch (service.protocol) {
     case 'rest-xml':
-      members = service.model === 's3' ? s3Parameters(found, req) : restParameters(found, req, bodyXml(req.body));
+      members =
+        service.model === 's3' ? s3Parameters(found, req) : restParameters(service, found, req, bodyXml(req.body));
       break;
     case 'rest-json':
-      members = restParameters(found, req, bodyJson(req.body));
+      members = restParameters(service, found, req, bodyJson(req.body));
       break;
     default:
       members =
         service.model === 'dynamodb' && DYNAMODB_ITEM_OPERATIONS.has(found.name)
           ? dynamodbItemParameters(found.name, bodyJson(req.body) ?? {}, req.keyNames ?? (() => undefined))
-          : rpcParameters(req);
+          : rpcParameters(service, req);
   }
   const recorded = recordedCopy(members, service);
   return Object.keys(recorded).length === 0 ? null : recorded;
@@ -92,8 +95,8 @@ export function responseElements(
   } else if (response.body !== undefined && response.body.length > 0) {
     const type = header(response.headers, 'content-type') ?? '';
     members = type.includes('xml')
-      ? xmlResult(response.body)
-      : objectMembers(lowerCamelMembers(bodyJson(response.body)));
+      ? xmlResult(service, response.body)
+      : objectMembers(lowerCamelMembers(bodyJson(response.body), mapNames(service)));
   }
   if (members === undefined || Object.keys(members).length === 0) return null;
   return recordedCopy(members, service);
@@ -119,6 +122,7 @@ function s3Parameters(found: IdentifiedOperation, req: RequestView): Record<stri
 
 /** REST protocols: members bound to the URI, query and headers by the model, then the body's members. */
 function restParameters(
+  service: ProxiedService,
   found: IdentifiedOperation,
   req: RequestView,
   body: Record<string, unknown> | undefined,
@@ -133,13 +137,15 @@ function restParameters(
           : header(req.headers, wire.toLowerCase());
     if (value !== undefined) members[member] = value;
   }
-  return objectMembers(lowerCamelMembers(members));
+  return objectMembers(lowerCamelMembers(members, mapNames(service)));
 }
 
 /** JSON bodies, or query-protocol forms (`Tags.member.1.Key=k`) unflattened into nested members. */
-function rpcParameters(req: RequestView): Record<string, unknown> {
+function rpcParameters(service: ProxiedService, req: RequestView): Record<string, unknown> {
   const type = header(req.headers, 'content-type') ?? '';
-  if (req.body !== undefined && type.includes('json')) return objectMembers(lowerCamelMembers(bodyJson(req.body)));
+  if (req.body !== undefined && type.includes('json')) {
+    return objectMembers(lowerCamelMembers(bodyJson(req.body), mapNames(service)));
+  }
   const form = new URLSearchParams(
     req.body !== undefined && type.startsWith('application/x-www-form-urlencoded') ? req.body.toString('utf8') : '',
   );
@@ -147,7 +153,7 @@ function rpcParameters(req: RequestView): Record<string, unknown> {
   form.delete('X-Amz-Signature');
   form.delete('Action');
   form.delete('Version');
-  return objectMembers(lowerCamelMembers(unflatten(form)));
+  return objectMembers(lowerCamelMembers(unflatten(form), mapNames(service)));
 }
 
 /** `A.member.1.B=x&A.member.2.B=y` → { A: [{B: x}, {B: y}] }; `.member`/`.entry` list wrappers are dropped. */
@@ -175,7 +181,7 @@ function unflatten(form: URLSearchParams): Record<string, unknown> {
 }
 
 /** A query/EC2 protocol answer: the members of `<OpResult>`, or of the response itself for EC2. */
-function xmlResult(body: Buffer): Record<string, unknown> | undefined {
+function xmlResult(service: ProxiedService, body: Buffer): Record<string, unknown> | undefined {
   const doc = parseXml(body);
   const response = doc === undefined ? undefined : objectMembers(Object.values(doc)[0]);
   if (response === undefined) return undefined;
@@ -183,7 +189,7 @@ function xmlResult(body: Buffer): Record<string, unknown> | undefined {
   const result = resultKey !== undefined ? objectMembers(response[resultKey]) : response;
   if (result === undefined) return undefined;
   const { xmlns: _ns, requestId: _id, ResponseMetadata: _meta, ...members } = result;
-  return objectMembers(lowerCamelMembers(members));
+  return objectMembers(lowerCamelMembers(members, mapNames(service)));
 }
 
 function bodyXml(body: Buffer | undefined): Record<string, unknown> | undefined {
@@ -214,14 +220,24 @@ function objectMembers(value: unknown): Record<string, unknown> {
 
 const nameSets = new WeakMap<readonly string[], ReadonlySet<string>>();
 
-/** A list of the operation table's member names as a set, lower-case (with `more`), made once per list. */
-function lowerCaseNames(names: readonly string[], more: readonly string[] = []): ReadonlySet<string> {
+/** A set made once per list of the operation table's member names (each list is made into one kind of set). */
+function setOnce(names: readonly string[], make: () => ReadonlySet<string>): ReadonlySet<string> {
   let set = nameSets.get(names);
   if (set === undefined) {
-    set = new Set([...more, ...names.map((n) => n.toLowerCase())]);
+    set = make();
     nameSets.set(names, set);
   }
   return set;
+}
+
+/** Member names lower-case (with `more`), for matching whatever case a protocol writes them in. */
+function lowerCaseNames(names: readonly string[], more: readonly string[] = []): ReadonlySet<string> {
+  return setOnce(names, () => new Set([...more, ...names.map((n) => n.toLowerCase())]));
+}
+
+/** The service's map member names (operation-table.ts), as the wire spells them. */
+function mapNames(service: ProxiedService): ReadonlySet<string> {
+  return setOnce(service.maps, () => new Set(service.maps));
 }
 
 /**

@@ -52,8 +52,13 @@ describe('the recording proxy, protocol by protocol', () => {
       assert.ok(!sns.some((e) => e['eventName'] === 'Publish'), 'Publish is a data event');
 
       const sqs = await history(p.w, 'sqs.amazonaws.com');
-      assert.equal((named(sqs, 'CreateQueue')['requestParameters'] as Json)['queueName'], 'jobs');
-      assert.equal(named(sqs, 'SendMessage')['readOnly'], false);
+      // A map's keys are the caller's, recorded as sent.
+      assert.deepEqual(named(sqs, 'CreateQueue')['requestParameters'], {
+        queueName: 'jobs',
+        attributes: { VisibilityTimeout: '40' },
+        tags: { Team: 'payments' },
+      });
+      assert.ok(!sqs.some((e) => e['eventName'] === 'SendMessage'), 'SendMessage is a data event');
 
       const kms = await history(p.w, 'kms.amazonaws.com');
       const encrypt = named(kms, 'Encrypt');
@@ -64,6 +69,14 @@ describe('the recording proxy, protocol by protocol', () => {
       assert.equal(named(await history(p.w, 'lambda.amazonaws.com'), 'ListFunctions20150331')['readOnly'], true);
 
       const data = await delivered();
+      // As the Amazon SQS Developer Guide's SendMessage record: the body hidden, the queue its resource.
+      const send = named(data, 'SendMessage');
+      assert.equal((send['requestParameters'] as Json)['messageBody'], 'HIDDEN_DUE_TO_SECURITY_REASONS');
+      assert.ok(!JSON.stringify(data).includes('the-job-body'), 'the message body is in no record');
+      // The queue's ARN has its owner as the upstream names it (moto's account), as the topic's does.
+      assert.deepEqual(send['resources'], [
+        { accountId: p.w.app.admin.accountId, type: 'AWS::SQS::Queue', ARN: 'arn:aws:sqs:us-east-1:123456789012:jobs' },
+      ]);
       const publish = named(data, 'Publish');
       assert.deepEqual(publish['resources'], [
         { accountId: p.w.app.admin.accountId, type: 'AWS::SNS::Topic', ARN: out.topicArn },

@@ -80,7 +80,7 @@ export async function history(w: TestWorld, eventSource: string, region?: string
 }
 
 /** Data resource types a trail can select through advanced selectors, as the proxy records them. */
-const DATA_TYPES = ['AWS::S3::Object', 'AWS::DynamoDB::Table', 'AWS::SNS::Topic'];
+const DATA_TYPES = ['AWS::S3::Object', 'AWS::DynamoDB::Table', 'AWS::SNS::Topic', 'AWS::SQS::Queue'];
 
 /**
  * A logging trail in a local bucket selecting every data event the proxy records; the function it returns

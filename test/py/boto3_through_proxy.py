@@ -32,8 +32,10 @@ def main():
     out["topicArn"] = topic
 
     sqs = client("sqs")
-    queue = sqs.create_queue(QueueName="jobs")["QueueUrl"]
-    sqs.send_message(QueueUrl=queue, MessageBody="job-1")
+    queue = sqs.create_queue(
+        QueueName="jobs", Attributes={"VisibilityTimeout": "40"}, tags={"Team": "payments"}
+    )["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody="the-job-body")
 
     kms = client("kms")
     key = kms.create_key(Description="app key")["KeyMetadata"]["KeyId"]
