@@ -117,13 +117,13 @@ export function upstreamError(
 ): { code: string; message: string } {
   const text = body?.toString('utf8') ?? '';
   const fromHeader = headers['x-amzn-errortype'];
-  let code: string | undefined = typeof fromHeader === 'string' ? fromHeader.split(':')[0] : undefined;
+  let code: string | undefined = typeof fromHeader === 'string' ? errorName(fromHeader.split(':')[0] ?? '') : undefined;
   let message: string | undefined;
   if (text.trimStart().startsWith('{')) {
     try {
       const json = JSON.parse(text) as Record<string, unknown>;
       const type = json['__type'] ?? json['code'] ?? json['Code'];
-      if (typeof type === 'string') code ??= type.slice(type.lastIndexOf('#') + 1);
+      if (typeof type === 'string') code ??= errorName(type);
       const m = json['message'] ?? json['Message'];
       if (typeof m === 'string') message = m;
     } catch {
@@ -139,6 +139,11 @@ export function upstreamError(
     }
   }
   return { code: code ?? STATUS_CODES[status] ?? `Http${status}`, message: message ?? `HTTP ${status}` };
+}
+
+/** An error's name without its namespace (`com.amazonaws.sqs#QueueDoesNotExist`), as CloudTrail records it. */
+function errorName(type: string): string {
+  return type.slice(type.lastIndexOf('#') + 1);
 }
 
 /** The `<Error>` element of S3's, the query protocols' and EC2's error documents. */

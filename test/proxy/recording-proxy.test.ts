@@ -298,6 +298,19 @@ describe('calls through the recording proxy', () => {
       const deleted = (await history(p.w, 's3.amazonaws.com')).find((e) => e['eventName'] === 'DeleteBucket');
       assert.equal(deleted?.['errorCode'], 'NoSuchBucket');
       assert.equal(deleted?.['responseElements'], null);
+      // A JSON-protocol error type names its namespace (com.amazonaws.sqs#…); CloudTrail's errorCode does not.
+      const missing = await rawRequest({
+        url: p.w.url,
+        credentials: p.w.adminCredentials,
+        service: 'sqs',
+        target: 'AmazonSQS.DeleteQueue',
+        contentType: 'application/x-amz-json-1.0',
+        body: JSON.stringify({ QueueUrl: `${p.w.url}/123456789012/absent` }),
+        signingDate: new Date(p.clock.now()),
+      });
+      assert.equal(missing.status, 400);
+      const [queue] = await history(p.w, 'sqs.amazonaws.com');
+      assert.equal(queue?.['errorCode'], 'QueueDoesNotExist');
     }));
 
   it('streams large objects through both ways, byte for byte', () =>
