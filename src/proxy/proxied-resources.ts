@@ -56,7 +56,8 @@ export function proxiedResources(
 
 function s3Resources(found: IdentifiedOperation, ctx: ResourceContext): RecordResource[] {
   const bucket = found.labels['Bucket'];
-  if (bucket === undefined) return [];
+  // No real CreateBucket record names its bucket among resources (five in the real logs); other bucket calls do.
+  if (bucket === undefined || found.name === 'CreateBucket') return [];
   const bucketResource = { accountId: ctx.accountId, type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${bucket}` };
   const key = found.labels['Key'];
   if (key !== undefined) return [{ type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${bucket}/${key}` }, bucketResource];

@@ -116,6 +116,11 @@ function s3Parameters(found: IdentifiedOperation, req: RequestView): Record<stri
       members[name] = Array.isArray(value) ? value.join(',') : value;
     }
   }
+  // A bucket policy is the one JSON body S3 takes; its records carry it parsed (the real PutBucketPolicy records).
+  if (found.name === 'PutBucketPolicy') {
+    const policy = bodyJson(req.body);
+    return policy === undefined ? members : { bucketPolicy: policy, ...members };
+  }
   const body = bodyXml(req.body);
   return body === undefined ? members : { ...body, ...members };
 }

@@ -19,6 +19,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
+  PutBucketPolicyCommand,
   PutBucketTaggingCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
@@ -42,22 +43,36 @@ describe('calls through the recording proxy', () => {
       await s3.send(
         new PutBucketTaggingCommand({ Bucket: 'photos', Tagging: { TagSet: [{ Key: 'team', Value: 'a' }] } }),
       );
+      const policy = {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::photos/*' }],
+      };
+      await s3.send(new PutBucketPolicyCommand({ Bucket: 'photos', Policy: JSON.stringify(policy) }));
       // The bucket is in moto: the proxy forwarded the call.
       await p.motoS3().send(new HeadBucketCommand({ Bucket: 'photos' }));
 
       const events = await history(p.w, 's3.amazonaws.com');
       assert.deepEqual(
         events.map((e) => e['eventName']),
-        ['CreateBucket', 'HeadBucket', 'PutBucketTagging'],
+        ['CreateBucket', 'HeadBucket', 'PutBucketTagging', 'PutBucketPolicy'],
       );
-      const [create, head, tagging] = events as [Json, Json, Json];
+      const [create, head, tagging, putPolicy] = events as [Json, Json, Json, Json];
+      // The policy parsed, as the real PutBucketPolicy records carry it.
+      assert.deepEqual(putPolicy['requestParameters'], {
+        bucketPolicy: policy,
+        policy: '',
+        bucketName: 'photos',
+        Host: new URL(p.w.url).host,
+      });
       assert.deepEqual(create['requestParameters'], { bucketName: 'photos', Host: new URL(p.w.url).host });
       assert.equal(create['eventCategory'], 'Management');
       assert.equal(create['managementEvent'], true);
       assert.equal(create['readOnly'], false);
       assert.equal(head['readOnly'], true);
       assert.equal(head['responseElements'], null);
-      assert.deepEqual(create['resources'], [
+      // As in the real logs: a CreateBucket record names no resources, other bucket calls their bucket.
+      assert.equal(create['resources'], undefined);
+      assert.deepEqual(tagging['resources'], [
         { accountId: p.w.app.admin.accountId, type: 'AWS::S3::Bucket', ARN: 'arn:aws:s3:::photos' },
       ]);
       const params = tagging['requestParameters'] as Json;
