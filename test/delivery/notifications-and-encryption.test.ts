@@ -132,6 +132,9 @@ describe('SNS notifications', () => {
         const status = await w.cloudtrail().send(new GetTrailStatusCommand({ Name: 'notified' }));
         assert.equal(status.LatestNotificationTime?.getTime(), clock.now());
         assert.equal(status.LatestNotificationError, undefined);
+        const attempt = new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+        assert.equal(status.LatestNotificationAttemptTime, attempt);
+        assert.equal(status.LatestNotificationAttemptSucceeded, attempt);
       },
       { clock, argv: INTERVALS, env: motoServerEnv() },
     );

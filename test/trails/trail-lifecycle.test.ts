@@ -251,6 +251,17 @@ describe('StartLogging, StopLogging and GetTrailStatus', () => {
         assert.equal(started.StartLoggingTime.toISOString(), '2026-03-01T10:00:00.000Z');
         assert.equal(started.TimeLoggingStarted, '2026-03-01T10:00:00Z');
         assert.equal(started.StopLoggingTime, undefined);
+        // The deprecated strings are always there, empty when unset (AWS's User Guide example, and moto's).
+        assert.deepEqual(
+          [
+            started.TimeLoggingStopped,
+            started.LatestDeliveryAttemptTime,
+            started.LatestDeliveryAttemptSucceeded,
+            started.LatestNotificationAttemptTime,
+            started.LatestNotificationAttemptSucceeded,
+          ],
+          ['', '', '', '', ''],
+        );
 
         await clock.advance(90_000);
         const { TrailARN } = await getTrail(w.cloudtrail(), 'switch');

@@ -1,3 +1,4 @@
+import { isoSeconds } from '../../model/clock.ts';
 import { ServiceError } from '../../model/service-error.ts';
 import {
   type DeliveryStatus,
@@ -16,8 +17,7 @@ const LIST_TRAILS_PAGE = 50;
 
 /** GetTrailStatus (facts §3.5): logging times from the trail, delivery times and errors from its deliveries. */
 function status(trail: TrailRecord, delivery: DeliveryStatus): Record<string, unknown> {
-  const iso = (ms: number | undefined) =>
-    ms === undefined ? undefined : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = (ms: number | undefined) => (ms === undefined ? '' : isoSeconds(ms));
   const at = (member: string, ms: number | undefined) => (ms === undefined ? {} : { [member]: new Date(ms) });
   const text = (member: string, value: string | undefined) => (value === undefined ? {} : { [member]: value });
   return {
@@ -30,14 +30,15 @@ function status(trail: TrailRecord, delivery: DeliveryStatus): Record<string, un
     ...at('StopLoggingTime', trail.stopLoggingTimeMs),
     ...at('LatestDigestDeliveryTime', delivery.latestDigestMs),
     ...text('LatestDigestDeliveryError', delivery.latestDigestError),
-    // The deprecated string members, still sent by AWS.
-    ...text('LatestDeliveryAttemptTime', iso(delivery.latestDeliveryAttemptMs)),
-    ...text(
-      'LatestDeliveryAttemptSucceeded',
-      delivery.latestDeliveryError === undefined ? iso(delivery.latestDeliveryAttemptMs) : undefined,
-    ),
-    ...text('TimeLoggingStarted', iso(trail.startLoggingTimeMs)),
-    ...text('TimeLoggingStopped', iso(trail.stopLoggingTimeMs)),
+    // The deprecated string members: AWS always sends them, empty when there is nothing to say.
+    LatestDeliveryAttemptTime: iso(delivery.latestDeliveryAttemptMs),
+    LatestNotificationAttemptTime: iso(delivery.latestNotificationAttemptMs),
+    LatestNotificationAttemptSucceeded:
+      delivery.latestNotificationError === undefined ? iso(delivery.latestNotificationAttemptMs) : '',
+    LatestDeliveryAttemptSucceeded:
+      delivery.latestDeliveryError === undefined ? iso(delivery.latestDeliveryAttemptMs) : '',
+    TimeLoggingStarted: iso(trail.startLoggingTimeMs),
+    TimeLoggingStopped: iso(trail.stopLoggingTimeMs),
   };
 }
 

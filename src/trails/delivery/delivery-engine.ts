@@ -240,6 +240,7 @@ export class DeliveryEngine {
   async #notify(state: TrailDeliveryState, files: BuiltLogFile[]): Promise<void> {
     const topic = state.trail.snsTopicArn;
     if (topic === undefined || !this.#deps.notifier.enabled) return;
+    state.status = { ...state.status, latestNotificationAttemptMs: this.#deps.clock.now() };
     try {
       await this.#deps.notifier.publish(
         topic,

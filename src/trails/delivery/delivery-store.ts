@@ -14,6 +14,7 @@ export interface DeliveryStatus {
   latestDeliveryAttemptMs?: number;
   latestNotificationMs?: number;
   latestNotificationError?: string;
+  latestNotificationAttemptMs?: number;
   latestDigestMs?: number;
   latestDigestError?: string;
 }
