@@ -179,8 +179,18 @@ function checkAttribute(
       `The ReadOnly attribute value must be true or false, not '${first.AttributeValue}'.`,
     );
   }
+  // The model caps AttributeValue at 2000; its documentation adds that these four characters count twice.
+  const weighted = first.AttributeValue.length + (first.AttributeValue.match(/[_ ,\n]/g)?.length ?? 0);
+  if (weighted > MAX_ATTRIBUTE_VALUE) {
+    throw new ServiceError(
+      'InvalidLookupAttributesException',
+      `AttributeValue counts ${weighted} characters ('_', ' ', ',' and newlines count as two); at most ${MAX_ATTRIBUTE_VALUE} are allowed.`,
+    );
+  }
   return { key, value: first.AttributeValue };
 }
+
+const MAX_ATTRIBUTE_VALUE = 2000;
 
 function parameterHash(caller: Caller, input: LookupEventsInput, category: string): string {
   const bound = [

@@ -342,6 +342,8 @@ describe('LookupEvents over ingested records', () => {
     ['two attributes', { LookupAttributes: [attribute('EventName'), attribute('EventSource')] }, INVALID_ATTRIBUTES],
     ["ReadOnly 'maybe'", by('ReadOnly', 'maybe'), INVALID_ATTRIBUTES],
     ['an unknown attribute key', by('Colour', 'blue'), INVALID_ATTRIBUTES],
+    // The model's documentation: '_', ' ', ',' and newlines count twice toward the 2000 characters.
+    ['1001 underscores', by('EventName', '_'.repeat(1001)), INVALID_ATTRIBUTES],
     ['MaxResults 0', { MaxResults: 0 }, 'InvalidMaxResultsException'],
     ['MaxResults 51', { MaxResults: 51 }, 'InvalidMaxResultsException'],
     ['MaxResults -1', { MaxResults: -1 }, 'InvalidMaxResultsException'],
