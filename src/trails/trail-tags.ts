@@ -10,7 +10,7 @@ import type { TrailService } from './trail-service.ts';
 export const MAX_LIST_TAGS_RESOURCES = 20;
 
 export async function addTags(trails: TrailService, caller: Caller, resourceId: string, tags: Tag[]): Promise<void> {
-  requireTrailArn(resourceId);
+  requireTrailArn(caller, resourceId);
   await notFoundAsResource(() => trails.retag(caller, resourceId, (existing) => retaggedTags(existing, tags, 'add')));
 }
 
@@ -20,7 +20,7 @@ export async function removeTagsFrom(
   resourceId: string,
   tags: Tag[],
 ): Promise<void> {
-  requireTrailArn(resourceId);
+  requireTrailArn(caller, resourceId);
   for (const t of tags) validateTagKey(t.Key);
   await notFoundAsResource(() => trails.retag(caller, resourceId, (existing) => removeTags(existing, tags)));
 }
@@ -38,14 +38,19 @@ export function listTags(
   }
   return resourceIds.map((id) => {
     // ListTags declares no ChannelNotFoundException: an unknown channel is a resource not found.
-    notFoundAsResource(() => requireTrailArn(id));
+    notFoundAsResource(() => requireTrailArn(caller, id));
     return { ResourceId: id, TagsList: notFoundAsResource(() => trails.access.resolve(caller, id)).tags };
   });
 }
 
-/** Tagging takes full ARNs; a trail name, or an ARN of a type that has no tags, is refused by name. */
-function requireTrailArn(resourceId: string): void {
-  const m = /^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:([a-z]+)\/.+$/.exec(resourceId);
+/**
+ * Tagging takes full ARNs; a trail name, or an ARN of a type that has no tags, is refused by name. A trail's
+ * tags are reached from its home Region and account only (AddTags' documentation; AWS refuses a multi-Region
+ * or organization trail's ARN from the other Regions and accounts whose DescribeTrails lists it, with these
+ * messages: aws/aws-sdk-java#1309, prowler-cloud/prowler#2025).
+ */
+function requireTrailArn(caller: Caller, resourceId: string): void {
+  const m = /^arn:aws[a-z-]*:cloudtrail:([a-z0-9-]+):(\d{12}):([a-z]+)\/.+$/.exec(resourceId);
   const otherService = /^arn:aws[a-z-]*:([a-z0-9-]+):[^:]*:[^:]*:.+$/.exec(resourceId)?.[1];
   if (m === null && otherService !== undefined && otherService !== 'cloudtrail') {
     // A well-formed ARN of another service names a resource type CloudTrail does not tag.
@@ -60,7 +65,20 @@ function requireTrailArn(resourceId: string): void {
       `${resourceId} is not a CloudTrail resource ARN; pass the trail ARN, like arn:aws:cloudtrail:us-east-1:123456789012:trail/MyTrail.`,
     );
   }
-  const type = m[1];
+  const [, region, account, type] = m;
+  if (type === 'trail' && account !== caller.principal.accountId) {
+    // An organization trail shows in its member accounts' DescribeTrails; its tags are the management account's.
+    throw new ServiceError(
+      'CloudTrailARNInvalidException',
+      `AccountID in ARN is wrong, you can only access resources with AccountID ${caller.principal.accountId}.`,
+    );
+  }
+  if (type === 'trail' && region !== caller.region) {
+    throw new ServiceError(
+      'CloudTrailARNInvalidException',
+      `Region in ARN is wrong, you can only access resources in region ${caller.region}.`,
+    );
+  }
   if (type === 'eventdatastore') {
     throw new ServiceError('EventDataStoreNotFoundException', `The event data store ${resourceId} does not exist.`);
   }

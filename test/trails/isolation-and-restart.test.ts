@@ -89,11 +89,21 @@ describe('account isolation', () => {
         ),
         'TrailNotFoundException',
       );
-      await rejectsWith(
-        asB.send(new AddTagsCommand({ ResourceId: TrailARN, TagsList: [{ Key: 'k', Value: 'v' }] })),
-        'ResourceNotFoundException',
-      );
-      await rejectsWith(asB.send(new ListTagsCommand({ ResourceIdList: [TrailARN] })), 'ResourceNotFoundException');
+      // Tagging refuses any ARN of another account by its account, as AWS does: the answer is the same whether
+      // or not such a trail exists, and names only the caller's own account.
+      const ownAccountOnly = /you can only access resources with AccountID \d{12}\.$/;
+      for (const arn of [TrailARN, TrailARN.replace(/trail\/.*/, 'trail/never-made')]) {
+        await rejectsWith(
+          asB.send(new AddTagsCommand({ ResourceId: arn, TagsList: [{ Key: 'k', Value: 'v' }] })),
+          'CloudTrailARNInvalidException',
+          ownAccountOnly,
+        );
+        await rejectsWith(
+          asB.send(new ListTagsCommand({ ResourceIdList: [arn] })),
+          'CloudTrailARNInvalidException',
+          ownAccountOnly,
+        );
+      }
 
       const { Trail } = await asA.send(new GetTrailCommand({ Name: 'guarded' }));
       assert.equal(Trail?.S3KeyPrefix, undefined);
@@ -174,7 +184,12 @@ describe('restart', () => {
     }
     return {
       perTrail,
-      tags: strip(await client().send(new ListTagsCommand({ ResourceIdList: arns }))),
+      // A trail's tags are read in its home Region.
+      tags: await Promise.all(
+        arns.map(async (arn) =>
+          strip(await client(arn.split(':')[3]).send(new ListTagsCommand({ ResourceIdList: [arn] }))),
+        ),
+      ),
       listed: strip(await client().send(new ListTrailsCommand({}))),
       usEast: strip(await client().send(new DescribeTrailsCommand({}))),
       euWest: strip(await client('eu-west-1').send(new DescribeTrailsCommand({}))),
@@ -257,7 +272,7 @@ describe('restart', () => {
           assert.equal(a?.insights, 'InsightNotEnabledException');
           assert.equal(q?.trail.Trail?.IncludeGlobalServiceEvents, false);
           assert.deepEqual(
-            state.tags.ResourceTagList?.map((r) => r.TagsList),
+            state.tags.map((t) => t.ResourceTagList?.[0]?.TagsList),
             [[{ Key: 'team', Value: 'audit' }], [{ Key: 'scope', Value: 'global' }], []],
           );
           assert.equal(state.listed.Trails?.length, 3);

@@ -4,6 +4,7 @@ import {
   AddTagsCommand,
   type CloudTrailClient,
   CreateTrailCommand,
+  DescribeTrailsCommand,
   ListTagsCommand,
   RemoveTagsCommand,
   type Tag,
@@ -12,9 +13,14 @@ import { rejectsWith, withServer } from '../helpers/server.ts';
 
 /** AddTags, RemoveTags and ListTags on trails (facts §11, Appendix A.11). */
 
-async function newTrail(client: CloudTrailClient, Name = 'tagged', TagsList?: Tag[]): Promise<string> {
+async function newTrail(
+  client: CloudTrailClient,
+  Name = 'tagged',
+  TagsList?: Tag[],
+  more: { IsMultiRegionTrail?: boolean } = {},
+): Promise<string> {
   const { TrailARN } = await client.send(
-    new CreateTrailCommand({ Name, S3BucketName: 'tags-bucket', ...(TagsList ? { TagsList } : {}) }),
+    new CreateTrailCommand({ Name, S3BucketName: 'tags-bucket', ...(TagsList ? { TagsList } : {}), ...more }),
   );
   assert.ok(TrailARN);
   return TrailARN;
@@ -72,16 +78,36 @@ describe('trail tags', () => {
     });
   });
 
-  it('lists the tags of several trails, in other Regions too, in the order asked', async () => {
+  it('lists the tags of several trails in the order asked, from their home Region only, as AWS does', async () => {
     await withServer(async (w) => {
       const us = w.cloudtrail();
       const first = await newTrail(us, 'first', [{ Key: 'n', Value: '1' }]);
-      const second = await newTrail(w.cloudtrail({ region: 'eu-west-1' }), 'second', [{ Key: 'n', Value: '2' }]);
+      const second = await newTrail(us, 'second', [{ Key: 'n', Value: '2' }]);
       const { ResourceTagList } = await us.send(new ListTagsCommand({ ResourceIdList: [second, first] }));
       assert.deepEqual(ResourceTagList, [
         { ResourceId: second, TagsList: [{ Key: 'n', Value: '2' }] },
         { ResourceId: first, TagsList: [{ Key: 'n', Value: '1' }] },
       ]);
+      // A multi-Region trail shows in every Region's DescribeTrails, but its tags stay in its home Region.
+      const everywhere = await newTrail(us, 'everywhere', [], { IsMultiRegionTrail: true });
+      const eu = w.cloudtrail({ region: 'eu-west-1' });
+      assert.ok((await eu.send(new DescribeTrailsCommand({}))).trailList?.some((t) => t.TrailARN === everywhere));
+      const wrongRegion = /Region in ARN is wrong, you can only access resources in region eu-west-1/;
+      await rejectsWith(
+        eu.send(new ListTagsCommand({ ResourceIdList: [everywhere] })),
+        'CloudTrailARNInvalidException',
+        wrongRegion,
+      );
+      const tag = { ResourceId: everywhere, TagsList: [{ Key: 'k', Value: 'v' }] };
+      await rejectsWith(eu.send(new AddTagsCommand(tag)), 'CloudTrailARNInvalidException', wrongRegion);
+      await rejectsWith(eu.send(new RemoveTagsCommand(tag)), 'CloudTrailARNInvalidException', wrongRegion);
+      // Another account's trail ARN: AWS names the account it serves.
+      const theirs = everywhere.replace(w.app.admin.accountId, '999999999999');
+      await rejectsWith(
+        us.send(new ListTagsCommand({ ResourceIdList: [theirs] })),
+        'CloudTrailARNInvalidException',
+        new RegExp(`AccountID in ARN is wrong, you can only access resources with AccountID ${w.app.admin.accountId}`),
+      );
     });
   });
 
