@@ -418,6 +418,15 @@ function dateAdd(node: Tree): void {
   });
 }
 
+/** SQL's value keywords, which the parser gives as column references. */
+const SPECIAL_VALUES: ReadonlySet<string> = new Set([
+  'current_timestamp',
+  'current_date',
+  'current_time',
+  'localtimestamp',
+  'localtime',
+]);
+
 /**
  * Result columns are named as Lake names them: an unnamed expression `_col<position>` (Trino's naming), a
  * column by its last name part as the query spells it (`userIdentity.arn` is `arn`), not as the table does.
@@ -429,7 +438,11 @@ function nameColumns(node: Tree): void {
   }
   (node['select_list'] as Tree[]).forEach((expr, i) => {
     if (expr['alias'] !== '' || expr['class'] === 'STAR') return;
-    expr['alias'] = expr['class'] === 'COLUMN_REF' ? (expr['column_names'] as string[]).at(-1) : `_col${i}`;
+    const names = expr['class'] === 'COLUMN_REF' ? (expr['column_names'] as string[]) : [];
+    // `current_timestamp` parses as a column reference, but is a function's value: unnamed, as in Trino (and
+    // named after itself, DuckDB would read the name as a reference to its own alias).
+    const column = names.length === 1 && SPECIAL_VALUES.has(String(names[0]).toLowerCase()) ? undefined : names.at(-1);
+    expr['alias'] = column ?? `_col${i}`;
   });
 }
 

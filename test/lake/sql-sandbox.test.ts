@@ -119,6 +119,12 @@ describe('Lake SQL sandbox', () => {
     );
   });
 
+  it('takes current_timestamp and current_date alone in the select list, unnamed as in Trino', async () => {
+    const { columns, rows } = await run(`SELECT current_timestamp, current_date FROM ${MINE} LIMIT 1`);
+    assert.deepEqual(columns, ['_col0', '_col1']);
+    assert.ok(rows[0]?.[0] !== null && rows[0]?.[1] !== null);
+  });
+
   it('takes Trino’s slice, cardinality of arrays and maps, is_json_scalar and json_array_contains', async () => {
     const { columns, rows } = await run(
       `SELECT slice(ARRAY[1, 2, 3], 2, 5), slice(ARRAY[1, 2, 3], -2, 1), slice(ARRAY[1, 2, 3], -5, 2),
