@@ -22,7 +22,7 @@ import {
   validateRetention,
   validateStoreName,
 } from './store-rules.ts';
-import { storeCategories } from './store-selectors.ts';
+import { storeCategories, storeEventKind } from './store-selectors.ts';
 
 /** CreateEventDataStore's members (facts A.5); UpdateEventDataStore takes the same but TagsList and StartIngestion. */
 export interface EventDataStoreInput {
@@ -176,7 +176,16 @@ export class EventDataStoreService {
         next.kmsKeyId = key;
       }
       const selectors = this.#selectors(changes.AdvancedEventSelectors);
-      if (selectors !== undefined) next.advancedEventSelectors = selectors;
+      if (selectors !== undefined) {
+        const [was, now] = [storeEventKind(current.advancedEventSelectors), storeEventKind(selectors)];
+        if (was !== now) {
+          throw new ServiceError(
+            'InvalidEventSelectorsException',
+            `Event data store ${current.arn} holds ${was} events and cannot be changed to hold ${now} events; create another store for them.`,
+          );
+        }
+        next.advancedEventSelectors = selectors;
+      }
       if (changes.MultiRegionEnabled !== undefined) next.multiRegionEnabled = changes.MultiRegionEnabled;
       if (changes.TerminationProtectionEnabled !== undefined) {
         next.terminationProtectionEnabled = changes.TerminationProtectionEnabled;
@@ -336,7 +345,10 @@ export class EventDataStoreService {
   }
 
   #selectors(selectors: AdvancedEventSelector[] | undefined): AdvancedEventSelector[] | undefined {
-    return selectors === undefined ? undefined : validateAdvancedEventSelectors(selectors, 'eventDataStore');
+    if (selectors === undefined) return undefined;
+    const valid = validateAdvancedEventSelectors(selectors, 'eventDataStore');
+    storeEventKind(valid);
+    return valid;
   }
 
   /** The caller's stores in its Region that are not gone. */

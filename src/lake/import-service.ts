@@ -19,7 +19,7 @@ import { checkImportedRecord } from './import-record.ts';
 import type { ImportStore } from './import-store.ts';
 import { type ImportedRecord, ImportWriter, prepareImportConnection, writeImportedRecords } from './import-writer.ts';
 import { retainedSinceMs } from './store-rules.ts';
-import { storeCategories } from './store-selectors.ts';
+import { isTrailCategory, storeCategories } from './store-selectors.ts';
 
 /**
  * Lake imports (facts §8.5): StartImport copies the delivered trail logs under `s3://bucket/prefix` of the
@@ -74,8 +74,6 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
 /** The errorType of the failure entry for an import that stopped as a whole (its location is the source). */
 const RUN_FAILED = 'ImportFailed';
-/** Categories of events a trail delivers, which an import can bring (facts §8.5: trail logs only). */
-const TRAIL_CATEGORIES: ReadonlySet<string> = new Set(['Management', 'Data', 'NetworkActivity']);
 
 export class LakeImports {
   readonly #deps: LakeImportsDeps;
@@ -309,7 +307,7 @@ export class LakeImports {
         `Event data store ${store.arn} is pending deletion; restore it before importing into it.`,
       );
     }
-    const other = storeCategories(store.advancedEventSelectors).find((c) => !TRAIL_CATEGORIES.has(c));
+    const other = storeCategories(store.advancedEventSelectors).find((c) => !isTrailCategory(c));
     if (other !== undefined) {
       throw new ServiceError(
         'InvalidEventDataStoreCategoryException',

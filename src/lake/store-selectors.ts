@@ -1,4 +1,5 @@
 import type { CloudTrailRecord } from '../model/record.ts';
+import { ServiceError } from '../model/service-error.ts';
 import type { AdvancedEventSelector } from '../trails/index.ts';
 import { compileSelectors, eventCategoryOf, type RecordPredicate } from '../trails/index.ts';
 
@@ -12,6 +13,29 @@ const TRAIL_CATEGORIES: ReadonlySet<string> = new Set(['Management', 'Data', 'Ne
 
 function categoryOf(selector: AdvancedEventSelector): string | undefined {
   return selector.FieldSelectors.find((f) => f.Field === 'eventCategory')?.Equals?.[0];
+}
+
+/**
+ * The kind of events a store's selectors take in: `CloudTrail` (management, data and network activity events,
+ * which mix), or the one category only stores have (ActivityAuditLog, ConfigurationItem, Evidence, Insight).
+ * Each kind has its own schema, so a store holds one kind (User Guide: "Each event data store can only contain
+ * a specific event category"), and keeps it: a store of AWS events cannot be changed to hold events from
+ * outside AWS, nor the other way round.
+ */
+export function storeEventKind(selectors: readonly AdvancedEventSelector[]): string {
+  const kinds = new Set(storeCategories(selectors).map((c) => (TRAIL_CATEGORIES.has(c) ? 'CloudTrail' : c)));
+  if (kinds.size > 1) {
+    throw new ServiceError(
+      'InvalidEventSelectorsException',
+      `An event data store holds one kind of events; these selectors name ${[...kinds].join(' and ')} events. Create a store for each.`,
+    );
+  }
+  return [...kinds][0] ?? 'CloudTrail';
+}
+
+/** Whether a category is one a trail delivers (management, data, network activity). */
+export function isTrailCategory(category: string): boolean {
+  return TRAIL_CATEGORIES.has(category);
 }
 
 /** The categories a store's selectors name, each once. */

@@ -74,10 +74,25 @@ describe('CreateEventDataStore', () => {
         }),
         'InvalidEventSelectorsException',
       );
+      // One kind of events per store (each has its own schema): CloudTrail events mix, others stand alone.
+      const category = (c: string) => ({ Name: c, FieldSelectors: [{ Field: 'eventCategory', Equals: [c] }] });
+      await rejectsWith(
+        create(ct, 'mixed', { AdvancedEventSelectors: [category('Management'), category('ConfigurationItem')] }),
+        'InvalidEventSelectorsException',
+        /one kind of events; these selectors name CloudTrail and ConfigurationItem events/,
+      );
+      const data = {
+        Name: 'objects',
+        FieldSelectors: [
+          { Field: 'eventCategory', Equals: ['Data'] },
+          { Field: 'resources.type', Equals: ['AWS::S3::Object'] },
+        ],
+      };
+      await create(ct, 'trail-events', { AdvancedEventSelectors: [category('Management'), data] });
       await rejectsWith(create(ct, 'org', { OrganizationEnabled: true }), 'OrganizationsNotInUseException');
       await create(ct, 'taken');
       await rejectsWith(create(ct, 'taken'), 'EventDataStoreAlreadyExistsException');
-      for (let i = 1; i < 10; i++) await create(ct, `store-${i}`);
+      for (let i = 2; i < 10; i++) await create(ct, `store-${i}`);
       await rejectsWith(create(ct, 'eleventh'), 'EventDataStoreMaxLimitExceededException');
       // The limit is per Region.
       const other = await create(w.cloudtrail({ region: 'eu-west-1' }), 'eleventh');
@@ -116,6 +131,17 @@ describe('UpdateEventDataStore', () => {
       await rejectsWith(
         ct.send(new UpdateEventDataStoreCommand({ EventDataStore: arn, Name: 'other' })),
         'EventDataStoreAlreadyExistsException',
+      );
+      // A store of AWS events cannot be made to hold events from outside AWS (the Lake User Guide).
+      await rejectsWith(
+        ct.send(
+          new UpdateEventDataStoreCommand({
+            EventDataStore: arn,
+            AdvancedEventSelectors: [{ FieldSelectors: [{ Field: 'eventCategory', Equals: ['ActivityAuditLog'] }] }],
+          }),
+        ),
+        'InvalidEventSelectorsException',
+        /holds CloudTrail events and cannot be changed to hold ActivityAuditLog events/,
       );
       await rejectsWith(
         ct.send(new UpdateEventDataStoreCommand({ EventDataStore: `${arn}x`, Name: 'x-name' })),
