@@ -255,17 +255,25 @@ const JAVA_TIME_PROTOCOLS = new Set(['json', 'query']);
 /** A timestamp as the query protocol sends it: ISO 8601. */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 const NO_NAMES: ReadonlySet<string> = new Set();
+/**
+ * Services whose records leave secret members out rather than hide their values, as the real logs show: IAM's
+ * CreateAccessKey answer without secretAccessKey and CreateLoginProfile without password, STS's credentials
+ * without secretAccessKey, Secrets Manager's PutSecretValue without secretString. Others write
+ * HIDDEN_DUE_TO_SECURITY_REASONS (SSM's PutParameter value, RDS's masterUserPassword, SQS's messageBody).
+ */
+const OMITTING_SECRETS: ReadonlySet<string> = new Set(['iam', 'sts', 'secretsmanager']);
 
 /**
- * A copy of the members as CloudTrail records them, in one walk: every secret member's value hidden, and the
- * service's timestamp members (by name, at any depth) written as CloudTrail writes them. Nesting deeper than a
- * request's is cut, as in lowerCamelMembers: an upstream's answer can be nested thousands of levels, which
- * would hide its deep secrets from this walk and make the record's serialisation run out of stack (the record
- * was lost).
+ * A copy of the members as CloudTrail records them, in one walk: every secret member's value hidden (or the
+ * member left out, by the service's custom: OMITTING_SECRETS), and the service's timestamp members (by name,
+ * at any depth) written as CloudTrail writes them. Nesting deeper than a request's is cut, as in
+ * lowerCamelMembers: an upstream's answer can be nested thousands of levels, which would hide its deep secrets
+ * from this walk and make the record's serialisation run out of stack (the record was lost).
  */
 function recordedCopy(members: Record<string, unknown>, service: ProxiedService): Record<string, unknown> {
   const secrets = lowerCaseNames(service.sensitive, ALWAYS_SECRET);
   const timestamps = JAVA_TIME_PROTOCOLS.has(service.protocol) ? lowerCaseNames(service.timestamps) : NO_NAMES;
+  const omitted = OMITTING_SECRETS.has(service.model);
   const walk = (value: unknown, depth: number): unknown => {
     if (value === null || typeof value !== 'object') return value;
     if (depth >= MAX_RECORDED_DEPTH) return TOO_DEEP;
@@ -273,6 +281,7 @@ function recordedCopy(members: Record<string, unknown>, service: ProxiedService)
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const name = k.toLowerCase();
+      if (secrets.has(name) && omitted) continue;
       // A timestamp's name over an object (another shape's member of that name) is walked like any other.
       const time = timestamps.has(name) && (typeof v === 'number' || typeof v === 'string');
       ownMember(out, k, secrets.has(name) ? HIDDEN : time ? recordedTime(v) : walk(v, depth + 1));

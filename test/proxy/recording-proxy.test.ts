@@ -106,7 +106,8 @@ describe('calls through the recording proxy', () => {
       assert.match(String(user['createDate']), JAVA_TIME);
       const recordedKey = (createKey['responseElements'] as { accessKey: Json }).accessKey;
       assert.equal(recordedKey['accessKeyId'], key.AccessKey?.AccessKeyId);
-      assert.equal(recordedKey['secretAccessKey'], 'HIDDEN_DUE_TO_SECURITY_REASONS');
+      // Left out, as in the real CreateAccessKey records (other services write HIDDEN_DUE_TO_SECURITY_REASONS).
+      assert.deepEqual(Object.keys(recordedKey).sort(), ['accessKeyId', 'createDate', 'status', 'userName']);
       assert.ok(!JSON.stringify(createKey).includes(key.AccessKey?.SecretAccessKey as string));
     }));
 
