@@ -215,7 +215,16 @@ export function generateOperationTable(): OperationTable {
       ...(data ? { dataResourceType: data.type } : {}),
       sensitive: memberNames(model, (ref, target) => ref.sensitive === true || target?.sensitive === true),
       timestamps: memberNames(model, (_ref, target) => target?.type === 'timestamp'),
-      maps: onlyMapNames(model),
+      maps: onlyNames(model, ['map']),
+      // Form-encoded requests carry every value as text, and XML answers write an empty list as an empty
+      // element: these name the members to type back (JSON protocols carry their types).
+      ...(md.protocol === 'query' || md.protocol === 'ec2'
+        ? {
+            numbers: onlyNames(model, ['integer', 'long', 'double', 'float']),
+            booleans: onlyNames(model, ['boolean']),
+            lists: onlyNames(model, ['list']),
+          }
+        : {}),
       operations,
     };
   }
@@ -268,12 +277,14 @@ function operationEntry(
 }
 
 /**
- * Names of members that are maps wherever the model has a member of that name: their keys are the caller's
- * (tag keys, attribute names, table names), which CloudTrail records as sent, not lower-camel.
+ * Names of members that are of these types wherever the model has a member of that name: maps, whose keys
+ * are the caller's (tag keys, attribute names), which CloudTrail records as sent, not lower-camel; numbers,
+ * booleans and lists, to type the values of protocols that carry them as text.
  */
-function onlyMapNames(model: Botocore): string[] {
-  const other = new Set(memberNames(model, (_ref, target) => target?.type !== 'map'));
-  return memberNames(model, (_ref, target) => target?.type === 'map').filter((n) => !other.has(n));
+function onlyNames(model: Botocore, types: readonly string[]): string[] {
+  const has = (target: BotocoreShape | undefined) => target !== undefined && types.includes(target.type);
+  const other = new Set(memberNames(model, (_ref, target) => !has(target)));
+  return memberNames(model, (_ref, target) => has(target)).filter((n) => !other.has(n));
 }
 
 /** Member names (and their wire names) anywhere in the model whose member or shape passes `test`. */

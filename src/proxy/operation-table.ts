@@ -23,6 +23,10 @@ export interface ProxiedService {
   timestamps: string[];
   /** Member and wire names that are maps wherever they occur: their keys are recorded as sent. */
   maps: string[];
+  /** For the query and EC2 protocols, which carry values as text: names of number, boolean and list members. */
+  numbers?: string[];
+  booleans?: string[];
+  lists?: string[];
   operations: Record<string, ProxiedOperation>;
 }
 

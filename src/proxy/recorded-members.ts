@@ -158,7 +158,31 @@ function rpcParameters(service: ProxiedService, req: RequestView): Record<string
   form.delete('X-Amz-Signature');
   form.delete('Action');
   form.delete('Version');
-  return objectMembers(lowerCamelMembers(unflatten(form), mapNames(service)));
+  return objectMembers(lowerCamelMembers(typedValues(unflatten(form), service), mapNames(service)));
+}
+
+/**
+ * A form's values typed as the model types them: CloudTrail records a query call's numbers and booleans as
+ * such (the real CreateRole records' maxSessionDuration 3600, CreateLoginProfile's passwordResetRequired
+ * false), where the form carried text.
+ */
+function typedValues(members: Record<string, unknown>, service: ProxiedService): Record<string, unknown> {
+  const numbers = setOnce(service.numbers ?? [], () => new Set(service.numbers));
+  const booleans = setOnce(service.booleans ?? [], () => new Set(service.booleans));
+  const walk = (value: unknown, name: string | undefined, depth: number): unknown => {
+    if (depth >= MAX_RECORDED_DEPTH) return value;
+    if (Array.isArray(value)) return value.map((v) => walk(v, name, depth + 1));
+    if (typeof value === 'string' && name !== undefined) {
+      if (numbers.has(name) && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+      if (booleans.has(name) && (value === 'true' || value === 'false')) return value === 'true';
+      return value;
+    }
+    if (value === null || typeof value !== 'object') return value;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) ownMember(out, k, walk(v, k, depth + 1));
+    return out;
+  };
+  return walk(members, undefined, 0) as Record<string, unknown>;
 }
 
 /** `A.member.1.B=x&A.member.2.B=y` → { A: [{B: x}, {B: y}] }; `.member`/`.entry` list wrappers are dropped. */
@@ -194,7 +218,33 @@ function xmlResult(service: ProxiedService, body: Buffer): Record<string, unknow
   const result = resultKey !== undefined ? objectMembers(response[resultKey]) : response;
   if (result === undefined) return undefined;
   const { xmlns: _ns, requestId: _id, ResponseMetadata: _meta, ...members } = result;
-  return objectMembers(lowerCamelMembers(members, mapNames(service)));
+  return objectMembers(lowerCamelMembers(xmlLists(members, service), mapNames(service)));
+}
+
+/**
+ * An XML answer's lists as CloudTrail records them: the query protocol's `<Tags><member>…</member></Tags>` as a
+ * list (`"tags": [{…}]`, the real CreateUser records), an empty list element as `[]` (CreateInstanceProfile's
+ * `"roles": []`); EC2's `<instancesSet><item>…` as `{"items": [{…}]}`, as EC2's records write them.
+ */
+function xmlLists(members: Record<string, unknown>, service: ProxiedService): Record<string, unknown> {
+  const lists = setOnce(service.lists ?? [], () => new Set(service.lists));
+  const ec2 = service.protocol === 'ec2';
+  const walk = (value: unknown, name: string | undefined, depth: number): unknown => {
+    if (depth >= MAX_RECORDED_DEPTH) return value;
+    if (Array.isArray(value)) return value.map((v) => walk(v, name, depth + 1));
+    if (value === '' && name !== undefined && lists.has(name)) return ec2 ? { items: [] } : [];
+    if (value === null || typeof value !== 'object') return value;
+    const keys = Object.keys(value);
+    const wrapped = (value as Record<string, unknown>)[keys[0] as string];
+    if (keys.length === 1 && keys[0] === (ec2 ? 'item' : 'member')) {
+      const items = (Array.isArray(wrapped) ? wrapped : [wrapped]).map((v) => walk(v, undefined, depth + 1));
+      return ec2 ? { items } : items;
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) ownMember(out, k, walk(v, k, depth + 1));
+    return out;
+  };
+  return walk(members, undefined, 0) as Record<string, unknown>;
 }
 
 function bodyXml(body: Buffer | undefined): Record<string, unknown> | undefined {

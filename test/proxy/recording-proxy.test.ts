@@ -10,7 +10,13 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CreateAccessKeyCommand, CreateUserCommand } from '@aws-sdk/client-iam';
+import {
+  CreateAccessKeyCommand,
+  CreateInstanceProfileCommand,
+  CreateLoginProfileCommand,
+  CreateRoleCommand,
+  CreateUserCommand,
+} from '@aws-sdk/client-iam';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
@@ -109,6 +115,43 @@ describe('calls through the recording proxy', () => {
       // Left out, as in the real CreateAccessKey records (other services write HIDDEN_DUE_TO_SECURITY_REASONS).
       assert.deepEqual(Object.keys(recordedKey).sort(), ['accessKeyId', 'createDate', 'status', 'userName']);
       assert.ok(!JSON.stringify(createKey).includes(key.AccessKey?.SecretAccessKey as string));
+    }));
+
+  it('records query-protocol lists, numbers and booleans typed, as the real IAM records have them', () =>
+    proxy(async (p) => {
+      const iam = p.iam();
+      await iam.send(new CreateUserCommand({ UserName: 'carol', Tags: [{ Key: 'team', Value: 'red' }] }));
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: 'deployer',
+          AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
+          MaxSessionDuration: 7200,
+        }),
+      );
+      await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'web' }));
+      await iam.send(
+        new CreateLoginProfileCommand({ UserName: 'carol', Password: 'Hunter2-secret!', PasswordResetRequired: true }),
+      );
+      const events = await history(p.w, 'iam.amazonaws.com');
+      const named = (name: string) => events.find((e) => e['eventName'] === name) as Json;
+      // The real CreateUser records: "tags": [{"key": …, "value": …}] in request and response.
+      assert.deepEqual((named('CreateUser')['requestParameters'] as Json)['tags'], [{ key: 'team', value: 'red' }]);
+      assert.deepEqual(((named('CreateUser')['responseElements'] as Json)['user'] as Json)['tags'], [
+        { key: 'team', value: 'red' },
+      ]);
+      // The real CreateRole records: "maxSessionDuration": 3600, a number.
+      assert.equal((named('CreateRole')['requestParameters'] as Json)['maxSessionDuration'], 7200);
+      // The real CreateInstanceProfile records: "roles": [].
+      assert.deepEqual(
+        ((named('CreateInstanceProfile')['responseElements'] as Json)['instanceProfile'] as Json)['roles'],
+        [],
+      );
+      // The real CreateLoginProfile records: a boolean, and no password member at all.
+      assert.deepEqual(named('CreateLoginProfile')['requestParameters'], {
+        userName: 'carol',
+        passwordResetRequired: true,
+      });
+      assert.ok(!JSON.stringify(events).includes('Hunter2-secret!'));
     }));
 
   it("records IAM calls in us-east-1 whatever the client's Region, as AWS does, and other calls in theirs", () =>
