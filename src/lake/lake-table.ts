@@ -151,6 +151,50 @@ export const LAKE_RELATION_COLUMNS = LAKE_COLUMNS.map((c) =>
   c === 'eventjsonchecksum' ? 'sha256(eventjson) AS eventjsonchecksum' : c,
 ).join(', ');
 
+/**
+ * The columns of a store of events from outside AWS (ActivityAuditLog): the Lake User Guide's schema for them,
+ * with the caller's `eventdata`, and the `metadata` and `addendum` CloudTrail adds, read from each record's
+ * JSON when queried (such stores are small; the CloudTrail columns above would all be null). Struct members
+ * keep the record's names (`eventData.eventName`); Lake SQL reads them whatever their case.
+ */
+const INTEGRATION_MEMBERS = {
+  addendum: { reason: V, updatedFields: V, originalUID: V, originalEventID: V },
+  metadata: { ingestionTime: V, channelARN: V },
+  eventData: {
+    version: V,
+    userIdentity: { type: V, principalId: V, details: STRING_MAP },
+    userAgent: V,
+    eventSource: V,
+    eventName: V,
+    eventTime: V,
+    UID: V,
+    requestParameters: STRING_MAP,
+    responseElements: STRING_MAP,
+    errorCode: V,
+    errorMessage: V,
+    sourceIPAddress: V,
+    recipientAccountId: V,
+    additionalEventData: STRING_MAP,
+  },
+};
+
+/** An ActivityAuditLog store's table, as LAKE_RELATION_COLUMNS is a store of CloudTrail events'. */
+export const INTEGRATION_RELATION_COLUMNS = [
+  'eventversion',
+  'eventcategory',
+  'eventtype',
+  'eventid',
+  'eventtime',
+  'awsregion',
+  'recipientaccountid',
+  ...Object.entries(INTEGRATION_MEMBERS).map(
+    ([member, schema]) =>
+      `json_transform(eventjson->'${member}', '${JSON.stringify(schema)}') AS ${member.toLowerCase()}`,
+  ),
+  'eventjson',
+  'sha256(eventjson) AS eventjsonchecksum',
+].join(', ');
+
 /** The SELECT list, in STORED_COLUMNS order, over `r` (the record), `u` (its userIdentity) and `j` (its text). */
 const SELECT_LIST: Record<StoredColumn, string> = {
   eventversion: 'r.eventVersion',

@@ -10,7 +10,7 @@ import { sqlString } from '../model/sql-string.ts';
 import { stringHash } from '../model/string-hash.ts';
 import type { Connection, ConnectionPool } from '../store/database.ts';
 import type { EventDataStoreService } from './event-data-store-service.ts';
-import { LAKE_RELATION_COLUMNS } from './lake-table.ts';
+import { INTEGRATION_RELATION_COLUMNS, LAKE_RELATION_COLUMNS } from './lake-table.ts';
 import type { QueryDelivery, ReadRows } from './query-delivery.ts';
 import type {
   DeliveryStatus,
@@ -30,6 +30,7 @@ import {
   type Template,
   templateOf,
 } from './statement-shapes.ts';
+import { storeEventKind } from './store-selectors.ts';
 
 /**
  * Lake queries (facts §8.2): StartQuery checks and translates the statement at once (a bad statement or
@@ -436,12 +437,20 @@ export class LakeQueries {
       // scan the seqs' range, so zone maps skip to the one row group that holds them. The key stays on the
       // outer scan too: imported events all have seq 0, so their seqs narrow nothing.
       relationSql: (id, eventId) =>
-        `SELECT ${LAKE_RELATION_COLUMNS} FROM main.lake_events WHERE store_id = '${id}'${
+        `SELECT ${this.#relationColumns(caller, id)} FROM main.lake_events WHERE store_id = '${id}'${
           eventId === undefined
             ? ''
             : ` AND seq IN (SELECT seq FROM main.lake_events WHERE store_id = '${id}' AND eventid_hash = ${stringHash(eventId)}) AND eventid_hash = ${stringHash(eventId)}`
         }`,
     };
+  }
+
+  /** A store's table: a store of events from outside AWS has its own schema (lake-table.ts). */
+  #relationColumns(caller: Caller, storeId: string): string {
+    const store = this.#deps.stores.resolve(caller, storeId);
+    return storeEventKind(store.advancedEventSelectors) === 'ActivityAuditLog'
+      ? INTEGRATION_RELATION_COLUMNS
+      : LAKE_RELATION_COLUMNS;
   }
 
   #next(): void {

@@ -18,7 +18,8 @@ import { eventDataChecksum } from '../../src/lake/index.ts';
 import { NodeSha256 } from '../../src/model/node-sha256.ts';
 import { awsCli } from '../helpers/aws-cli.ts';
 import { type ChildServer, FIXED_ADMIN, FIXED_ADMIN_CREDENTIALS, startChildServer } from '../helpers/child-server.ts';
-import { type TestWorld, withServer } from '../helpers/server.ts';
+import { lakeQueryRows } from '../helpers/lake.ts';
+import { rejectsWith, type TestWorld, withServer } from '../helpers/server.ts';
 import { withTempDir } from '../helpers/temp-dir.ts';
 
 /**
@@ -190,6 +191,31 @@ describe('PutAuditEvents', () => {
       assert.equal(record.metadata.channelARN, channel);
       assert.match(record.metadata.ingestionTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       assert.equal(record.eventTime, '2026-03-01T10:00:00Z');
+
+      // The Lake User Guide's schema for events from outside AWS: eventdata, metadata, addendum as structs.
+      const fields = await lakeQueryRows(
+        ct,
+        `SELECT eventData.eventName, eventData.userIdentity.principalId,
+           element_at(eventData.userIdentity.details, 'team') AS team,
+           element_at(eventData.requestParameters, 'recordId') AS recordId, metadata.channelArn, eventData
+         FROM ${target.id} WHERE eventData.eventName = 'DeleteRecord'`,
+      );
+      assert.equal(fields.length, 1);
+      const [first] = fields as [Record<string, string | null>];
+      assert.equal(first['eventName'], 'DeleteRecord');
+      assert.equal(first['principalId'], 'alice@example.com');
+      assert.equal(first['team'], 'blue');
+      assert.equal(first['recordId'], 'r-1');
+      assert.equal(first['channelArn'], channel);
+      assert.match(
+        String(first['eventData']),
+        /^\{version=1\.0, useridentity=\{type=CustomUser, principalid=alice@example\.com/,
+      );
+      // The CloudTrail columns are not this schema's.
+      await rejectsWith(
+        ct.send(new StartQueryCommand({ QueryStatement: `SELECT userIdentity.arn FROM ${target.id}` })),
+        'InvalidQueryStatementException',
+      );
     });
   });
 
