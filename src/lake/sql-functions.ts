@@ -80,7 +80,13 @@ const SAME = [
   'strpos',
   'starts_with',
   'regexp_extract',
+  'regexp_extract_all',
   'regexp_replace',
+  'reverse',
+  'lpad',
+  'rpad',
+  'levenshtein',
+  'chr',
   'coalesce',
   'nullif',
   'if',
@@ -90,6 +96,14 @@ const SAME = [
   'round',
   'floor',
   'ceil',
+  'ln',
+  'power',
+  'sqrt',
+  'mod',
+  'sign',
+  'random',
+  // maps: Trino's histogram(x) is the map of each value to its count, as DuckDB's
+  'histogram',
   // operators as the parser names them: arithmetic, LIKE/ILIKE (and negations), concatenation
   '+',
   '-',
@@ -130,6 +144,12 @@ const RENAMED: Record<string, string> = {
   to_unixtime: 'epoch',
   from_unixtime: 'to_timestamp',
   split: 'string_split',
+  array_join: 'array_to_string',
+  // Lambdas (`x -> x > 1`) are written alike in both engines.
+  transform: 'list_transform',
+  filter: 'list_filter',
+  approx_percentile: 'approx_quantile',
+  last_day_of_month: 'last_day',
 };
 
 /**
@@ -146,6 +166,12 @@ export const EXPANDED: Readonly<Record<string, string>> = {
   is_json_scalar: "json_type($1) NOT IN ('OBJECT', 'ARRAY')",
   // Only the array's own elements, as Trino's (DuckDB's json_contains looks into nested values too).
   json_array_contains: "list_contains(json_extract($1, '$[*]'), to_json($2))",
+  any_match: 'list_bool_or(list_transform($1, $2))',
+  all_match: 'list_bool_and(list_transform($1, $2))',
+  none_match: 'NOT list_bool_or(list_transform($1, $2))',
+  url_extract_host: "regexp_extract($1, '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#@]*@)?([^/:?#]+)', 2)",
+  from_iso8601_timestamp: 'CAST($1 AS TIMESTAMP)',
+  to_iso8601: "strftime($1, '%Y-%m-%dT%H:%M:%S.%gZ')",
 };
 
 const SAME_NAMES: ReadonlySet<string> = new Set(SAME);

@@ -119,6 +119,39 @@ describe('Lake SQL sandbox', () => {
     );
   });
 
+  it('takes more of Trino’s functions: lambdas over arrays, URL, ISO 8601 and string functions', async () => {
+    const { rows } = await run(
+      `SELECT transform(ARRAY[1, 2], x -> x * 10), filter(ARRAY[1, 2, 3], x -> x > 1),
+         any_match(ARRAY[1, 2], x -> x > 1), all_match(ARRAY[1, 2], x -> x > 1), none_match(ARRAY[1, 2], x -> x > 5),
+         array_join(ARRAY['a', 'b'], ','), url_extract_host('https://user@example.com:8080/p?q=1'),
+         to_iso8601(from_iso8601_timestamp('2023-01-22T16:53:53Z')), reverse('abc'), lpad('7', 3, '0'),
+         regexp_extract_all('a1b22', '[0-9]+')
+       FROM ${MINE} WHERE eventName = 'PutObject'`,
+    );
+    assert.deepEqual(
+      rows[0]?.map((v) => (typeof v === 'bigint' ? Number(v) : v)),
+      [
+        [10, 20],
+        [2, 3],
+        true,
+        false,
+        true,
+        'a,b',
+        'example.com',
+        '2023-01-22T16:53:53.000Z',
+        'cba',
+        '007',
+        ['1', '22'],
+      ],
+    );
+    // A lambda's body is checked as any expression is.
+    await refused(
+      `SELECT transform(ARRAY[1], x -> read_text('/etc/passwd')) FROM ${MINE}`,
+      'InvalidQueryStatementException',
+      /read_text is not supported/,
+    );
+  });
+
   it('takes current_timestamp and current_date alone in the select list, unnamed as in Trino', async () => {
     const { columns, rows } = await run(`SELECT current_timestamp, current_date FROM ${MINE} LIMIT 1`);
     assert.deepEqual(columns, ['_col0', '_col1']);
