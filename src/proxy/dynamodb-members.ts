@@ -39,6 +39,32 @@ const KEYS = new Set(['Key', 'ExclusiveStartKey']);
 /** Members whose keys are the caller's names, recorded as sent. */
 const NAMES = new Set(['ExpressionAttributeNames']);
 
+/** The table a PartiQL statement reads or writes: `FROM t`, `INTO t`, `UPDATE t` (quoted or not). */
+export function statementTable(statement: string): string | undefined {
+  return /\b(?:FROM|INTO|UPDATE)\s+"?([A-Za-z0-9_.-]{3,255})"?/i.exec(statement)?.[1];
+}
+
+/** A string ('…', quotes doubled inside) or number literal of PartiQL, and what stands before it. */
+const LITERAL = /'(?:[^']|'')*'|(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])/g;
+const KEY_COMPARISON = /"?([A-Za-z0-9_.-]+)"?\s*=\s*$/;
+const REDACTED = '***(Redacted)';
+
+/**
+ * A PartiQL statement with its values redacted as CloudTrail redacts them (the DynamoDB Developer Guide's
+ * ExecuteStatement and BatchExecuteStatement records): every literal value but one compared with a key
+ * attribute (`Artist = 'No One You Know'`), which stays; all of them when the table's key is not known.
+ */
+function redactedStatement(statement: string, keyNames: KeyNames): string {
+  const table = statementTable(statement);
+  const keys = new Set(table === undefined ? [] : (keyNames(table) ?? []));
+  return statement.replace(LITERAL, (literal, offset: number) => {
+    // A document's attribute names (`{'Artist' : …}`) are names, not values.
+    if (/^\s*:/.test(statement.slice(offset + literal.length, offset + literal.length + 50))) return literal;
+    const attribute = KEY_COMPARISON.exec(statement.slice(Math.max(0, offset - 300), offset))?.[1];
+    return attribute !== undefined && keys.has(attribute) ? literal : REDACTED;
+  });
+}
+
 /** A table's key attribute names, when known (KeySchemas). */
 export type KeyNames = (tableName: string) => readonly string[] | undefined;
 
@@ -155,7 +181,9 @@ function recordedItemMembers(
     if (VALUES.has(name)) continue;
     const recorded = lowerFirst(name);
     if (KEYS.has(name)) ownMember(out, recorded, plainKey(value));
-    else if (name === 'Item') {
+    else if (name === 'Statement' && typeof value === 'string') {
+      ownMember(out, recorded, redactedStatement(value, keyNames));
+    } else if (name === 'Item') {
       const item = objectOf(value) ?? {};
       const key = tableName === undefined ? undefined : keyNames(tableName);
       if (key !== undefined) out['key'] = plainKey(Object.fromEntries(key.map((k) => [k, item[k]])));

@@ -1,4 +1,5 @@
 import type { RecordResource } from '../model/record.ts';
+import { statementTable } from './dynamodb-members.ts';
 import type { IdentifiedOperation } from './identify-operation.ts';
 import type { ProxiedService } from './operation-table.ts';
 
@@ -68,9 +69,6 @@ function s3Resources(found: IdentifiedOperation, ctx: ResourceContext): RecordRe
   return [bucketResource];
 }
 
-/** The table a PartiQL statement reads or writes: `FROM t`, `INTO t`, `UPDATE t` (quoted or not). */
-const STATEMENT_TABLE = /\b(?:FROM|INTO|UPDATE)\s+"?([A-Za-z0-9_.-]{3,255})"?/i;
-
 /**
  * Tables a DynamoDB call names, in its recorded members (dynamodb-members.ts): `tableName`, each of
  * `requestItems`' (batches and transactions), or a PartiQL statement's.
@@ -81,7 +79,7 @@ function tableNames(params: Record<string, unknown> | null): string[] {
   const entries = [params, ...(Array.isArray(params['requestItems']) ? params['requestItems'] : [])];
   for (const entry of entries as ({ tableName?: unknown; statement?: unknown } | null)[]) {
     if (typeof entry?.tableName === 'string') names.add(entry.tableName);
-    const table = typeof entry?.statement === 'string' ? STATEMENT_TABLE.exec(entry.statement)?.[1] : undefined;
+    const table = typeof entry?.statement === 'string' ? statementTable(entry.statement) : undefined;
     if (table !== undefined) names.add(table);
   }
   return [...names];

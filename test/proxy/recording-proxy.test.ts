@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
+  ExecuteStatementCommand,
   GetItemCommand,
   ListTablesCommand,
   PutItemCommand,
@@ -295,6 +296,15 @@ describe('calls through the recording proxy', () => {
       await ddb.send(
         new BatchWriteItemCommand({ RequestItems: { Music: [{ PutRequest: { Item: { ...key, Lyrics: secret } } }] } }),
       );
+      // PartiQL: whether or not the upstream takes it, its record redacts the values but the key's.
+      await ddb
+        .send(
+          new ExecuteStatementCommand({
+            Statement:
+              "UPDATE Music SET Lyrics = 'the-unreleased-lyrics' WHERE Artist = 'No One You Know' AND SongTitle = 'Call Me Today'",
+          }),
+        )
+        .catch(() => undefined);
       const records = await delivered();
       assert.ok(!JSON.stringify(records).includes('the-unreleased-lyrics'), 'no attribute value is recorded');
       const byName = new Map(records.map((r) => [r['eventName'] as string, r]));
@@ -327,6 +337,10 @@ describe('calls through the recording proxy', () => {
           },
           { operation: 'Delete', tableName: 'Music', key: plainKey },
         ],
+      });
+      assert.deepEqual(byName.get('ExecuteStatement')?.['requestParameters'], {
+        statement:
+          "UPDATE Music SET Lyrics = ***(Redacted) WHERE Artist = 'No One You Know' AND SongTitle = 'Call Me Today'",
       });
       assert.deepEqual(byName.get('BatchWriteItem')?.['requestParameters'], {
         requestItems: [
