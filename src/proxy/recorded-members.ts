@@ -167,8 +167,8 @@ function rpcParameters(service: ProxiedService, req: RequestView): Record<string
  * false), where the form carried text.
  */
 function typedValues(members: Record<string, unknown>, service: ProxiedService): Record<string, unknown> {
-  const numbers = setOnce(service.numbers ?? [], () => new Set(service.numbers));
-  const booleans = setOnce(service.booleans ?? [], () => new Set(service.booleans));
+  const numbers = exactNames(service.numbers);
+  const booleans = exactNames(service.booleans);
   const walk = (value: unknown, name: string | undefined, depth: number): unknown => {
     if (depth >= MAX_RECORDED_DEPTH) return value;
     if (Array.isArray(value)) return value.map((v) => walk(v, name, depth + 1));
@@ -227,7 +227,7 @@ function xmlResult(service: ProxiedService, body: Buffer): Record<string, unknow
  * `"roles": []`); EC2's `<instancesSet><item>…` as `{"items": [{…}]}`, as EC2's records write them.
  */
 function xmlLists(members: Record<string, unknown>, service: ProxiedService): Record<string, unknown> {
-  const lists = setOnce(service.lists ?? [], () => new Set(service.lists));
+  const lists = exactNames(service.lists);
   const ec2 = service.protocol === 'ec2';
   const walk = (value: unknown, name: string | undefined, depth: number): unknown => {
     if (depth >= MAX_RECORDED_DEPTH) return value;
@@ -290,9 +290,15 @@ function lowerCaseNames(names: readonly string[], more: readonly string[] = []):
   return setOnce(names, () => new Set([...more, ...names.map((n) => n.toLowerCase())]));
 }
 
-/** The service's map member names (operation-table.ts), as the wire spells them. */
+/** Member names as the wire spells them (the service's maps, numbers, booleans, lists). */
+function exactNames(names: readonly string[] = NO_LIST): ReadonlySet<string> {
+  return setOnce(names, () => new Set(names));
+}
+
+const NO_LIST: readonly string[] = [];
+
 function mapNames(service: ProxiedService): ReadonlySet<string> {
-  return setOnce(service.maps, () => new Set(service.maps));
+  return exactNames(service.maps);
 }
 
 /**
