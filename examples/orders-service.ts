@@ -14,8 +14,8 @@
  * when opentrail is back. Ctrl-C (or SIGTERM) closes the server, then the recorder, which sends what is left.
  */
 import express from 'express';
-// In your own service: import { createRecorder } from '@opentrail/recorder';
-import { createRecorder } from '../packages/recorder/src/index.ts';
+// In your own service: import { createRecorder, DEFAULT_REDACT } from '@opentrail/recorder';
+import { createRecorder, DEFAULT_REDACT } from '../packages/recorder/src/index.ts';
 
 const recorder = createRecorder({
   endpoint: process.env['OPENTRAIL_ENDPOINT'] ?? 'http://127.0.0.1:4790',
@@ -35,7 +35,8 @@ const recorder = createRecorder({
     const user = req.headers['x-user'];
     return typeof user === 'string' ? { type: 'IAMUser', userName: user } : undefined;
   },
-  redact: ['cardNumber'],
+  // The defaults (password, token, …) and this service's own secret.
+  redact: [...DEFAULT_REDACT, 'cardNumber'],
   spoolDir: process.env['SPOOL_DIR'] ?? './opentrail-spool',
   onError: (error) => console.warn(`opentrail recorder: ${error.name}: ${error.message}`),
 });

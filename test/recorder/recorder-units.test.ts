@@ -42,6 +42,18 @@ describe('the operation map', () => {
     assert.equal(match('PUT', '/admin')?.readOnly, false);
   });
 
+  test('matches literal segments whatever their case and percent-encoding, as Express and Fastify route them', () => {
+    // Express ignores case and Fastify decodes before routing: the app answers these, so they are recorded.
+    assert.equal(match('POST', '/ORDERS')?.eventName, 'CreateOrder');
+    assert.equal(match('POST', '/%6Frders')?.eventName, 'CreateOrder');
+    assert.equal(match('GET', '/Orders/SUMMARY')?.eventName, 'SummarizeOrders');
+    assert.deepEqual(match('DELETE', '/ORDERS/O-1/Items/7'), {
+      eventName: 'RemoveItem',
+      readOnly: false,
+      params: { id: 'O-1', item: '7' },
+    });
+  });
+
   test('does not match other methods or paths', () => {
     assert.equal(match('PUT', '/orders'), undefined);
     assert.equal(match('GET', '/orders/o-1/extra'), undefined);
@@ -67,7 +79,7 @@ describe('redaction', () => {
     );
   });
 
-  test('merges query, body and path parameters, path parameters winning, and keeps a non-object body', () => {
+  test('merges query, body and path parameters, path parameters winning, and keeps an array body', () => {
     const none = redactionSet([]);
     assert.deepEqual(
       requestParameters(
@@ -80,6 +92,26 @@ describe('redaction', () => {
       body: [1, 2],
     });
     assert.equal(requestParameters({ query: new URLSearchParams(), body: undefined, params: {} }, none), null);
+    // A body parsed as text has no member names to redact by: it is not recorded.
+    assert.equal(requestParameters({ query: new URLSearchParams(), body: 'password=x', params: {} }, none), null);
+  });
+
+  test('hides query members whose nested names are secret (auth[token], user.password, password[])', () => {
+    const recorded = requestParameters(
+      {
+        query: new URLSearchParams('auth[token]=Q1&user[password]=Q2&password[]=Q3&user.password=Q4&page[size]=5'),
+        body: undefined,
+        params: {},
+      },
+      redactionSet(['password', 'token']),
+    );
+    assert.deepEqual(recorded, {
+      'auth[token]': HIDDEN,
+      'user[password]': HIDDEN,
+      'password[]': HIDDEN,
+      'user.password': HIDDEN,
+      'page[size]': '5',
+    });
   });
 
   test('records members a client names __proto__ as members, touching no prototype', () => {
@@ -102,6 +134,10 @@ describe('redaction', () => {
     const defaults = { eventSource: 'orders.example.com', awsRegion: 'us-east-1', now: () => 0, newEventId: () => '' };
     const record = JSON.parse(recordText({ eventName: 'X', requestParameters: recorded }, defaults, 'id-1'));
     assert.deepEqual(record.requestParameters, { truncated: true, originalBytes: JSON.stringify(big).length });
+    // additionalEventData over CloudTrail's 28 KB, which opentrail would refuse the whole record for.
+    const extra = { note: 'y'.repeat(30 * 1024) };
+    const withExtra = JSON.parse(recordText({ eventName: 'X', additionalEventData: extra }, defaults, 'id-2'));
+    assert.deepEqual(withExtra.additionalEventData, { truncated: true, originalBytes: JSON.stringify(extra).length });
   });
 
   test('records a body nested 20,000 levels deep with its nesting cut, its secrets still hidden', () => {
@@ -205,6 +241,11 @@ describe('options', () => {
     assert.throws(() => createRecorder({ ...valid, region: 'europe' }), /^TypeError: region:/);
     assert.throws(() => createRecorder({ ...valid, eventSource: '' }), /^TypeError: eventSource:/);
     assert.throws(() => createRecorder({ ...valid, maxBatchRecords: 0 }), /^TypeError: maxBatchRecords:/);
+    // The ingest API takes at most 10,000 records a call: a larger batch could never be delivered.
+    assert.throws(
+      () => createRecorder({ ...valid, maxBatchRecords: 10_001 }),
+      /^TypeError: maxBatchRecords: at most 10000/,
+    );
     assert.throws(
       () => createRecorder({ ...valid, maxBatchBytes: 1024, maxSpoolBytes: 1500 }),
       /^TypeError: maxSpoolBytes: must hold at least two batches/,

@@ -1,6 +1,6 @@
 import { isoSeconds } from './clock.ts';
 import type { CloudTrailRecord, RecordResource, UserIdentity } from './cloudtrail-record.ts';
-import { capped, MEMBER_OBJECT_BYTES, truncated } from './request-parameters.ts';
+import { ADDITIONAL_DATA_BYTES, capped, MEMBER_OBJECT_BYTES, truncated } from './request-parameters.ts';
 
 /** The record format version the recorder writes (the current CloudTrail one). */
 export const EVENT_VERSION = '1.11';
@@ -69,12 +69,15 @@ export function buildRecord(input: RecordInput, defaults: RecordDefaults): Cloud
  */
 export function recordJson(record: CloudTrailRecord): string {
   const json = JSON.stringify(record);
-  if (json.length * 3 <= MEMBER_OBJECT_BYTES) return wellFormed(json);
+  if (json.length * 3 <= ADDITIONAL_DATA_BYTES) return wellFormed(json);
   return wellFormed(
     JSON.stringify({
       ...record,
       requestParameters: capped(record.requestParameters),
       responseElements: capped(record.responseElements),
+      ...(record.additionalEventData !== undefined
+        ? { additionalEventData: capped(record.additionalEventData, ADDITIONAL_DATA_BYTES) }
+        : {}),
     }),
   );
 }
@@ -104,7 +107,9 @@ export function recordText(input: RecordInput, defaults: RecordDefaults, eventID
   text +=
     cappedMember('requestParameters', input.requestParameters) +
     cappedMember('responseElements', input.responseElements);
-  if (input.additionalEventData !== undefined) text += member('additionalEventData', input.additionalEventData);
+  if (input.additionalEventData !== undefined) {
+    text += cappedMember('additionalEventData', input.additionalEventData, ADDITIONAL_DATA_BYTES);
+  }
   text +=
     member('requestID', truncated(input.requestID ?? eventID)) +
     member('eventID', eventID) +
@@ -128,12 +133,16 @@ function member(name: string, value: unknown): string {
   return json === undefined ? '' : `,"${name}":${json}`;
 }
 
-/** A member object (null when absent), or `capped`'s marker in its place when it is over 100 KB of UTF-8. */
-function cappedMember(name: string, members: Record<string, unknown> | null | undefined): string {
+/** A member object (null when absent), or `capped`'s marker in its place when it is over `limit` bytes of UTF-8. */
+function cappedMember(
+  name: string,
+  members: Record<string, unknown> | null | undefined,
+  limit = MEMBER_OBJECT_BYTES,
+): string {
   if (members == null) return `,"${name}":null`;
   const json = JSON.stringify(members) as string | undefined;
   if (json === undefined) return '';
-  if (json.length * 3 <= MEMBER_OBJECT_BYTES) return `,"${name}":${json}`;
+  if (json.length * 3 <= limit) return `,"${name}":${json}`;
   const bytes = Buffer.byteLength(json);
-  return `,"${name}":${bytes <= MEMBER_OBJECT_BYTES ? json : JSON.stringify({ truncated: true, originalBytes: bytes })}`;
+  return `,"${name}":${bytes <= limit ? json : JSON.stringify({ truncated: true, originalBytes: bytes })}`;
 }

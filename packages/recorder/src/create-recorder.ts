@@ -4,6 +4,7 @@ import { CaptureError } from './errors/capture-error.ts';
 import type { RecorderError } from './errors/recorder-error.ts';
 import { IngestClient } from './ingest-client.ts';
 import { type RecorderOptions, resolveOptions } from './recorder-options.ts';
+import { redact } from './redact.ts';
 import { type Annotation, createRequestWatcher } from './request-watcher.ts';
 import { Shipper } from './shipper.ts';
 import { Spool } from './spool.ts';
@@ -127,6 +128,8 @@ export function createRecorder<Req = IncomingMessage>(options: RecorderOptions<R
   }
 
   const observe = createRequestWatcher(settings, { record, report, annotations });
+  const redactedMembers = (members: Record<string, unknown>) =>
+    redact(members, settings.redacted) as Record<string, unknown>;
 
   const fastify: FastifyRecorderPlugin = Object.assign(
     (instance: FastifyHooks, _options: unknown, done: (error?: Error) => void) => {
@@ -164,7 +167,14 @@ export function createRecorder<Req = IncomingMessage>(options: RecorderOptions<R
       const raw = 'raw' in req ? req.raw : req;
       annotations.set(raw, { ...annotations.get(raw), ...fields });
     },
-    record,
+    // Members your code passes are redacted as a request's are.
+    record: (input) =>
+      record({
+        ...input,
+        ...(input.requestParameters ? { requestParameters: redactedMembers(input.requestParameters) } : {}),
+        ...(input.responseElements ? { responseElements: redactedMembers(input.responseElements) } : {}),
+        ...(input.additionalEventData ? { additionalEventData: redactedMembers(input.additionalEventData) } : {}),
+      }),
     flush,
     close() {
       closing ??= (async () => {

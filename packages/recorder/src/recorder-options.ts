@@ -140,6 +140,11 @@ export function resolveOptions<Req>(options: RecorderOptions<Req>): RecorderSett
     newEventId: options.newEventId ?? randomUUID,
     random: options.random ?? Math.random,
   };
+  if (settings.maxBatchRecords > MAX_BATCH_RECORDS) {
+    throw new TypeError(
+      `maxBatchRecords: at most ${MAX_BATCH_RECORDS} (the ingest API takes that many records a call).`,
+    );
+  }
   if (settings.maxBatchBytes > MAX_BODY_BYTES / 2) {
     throw new TypeError(`maxBatchBytes: at most ${MAX_BODY_BYTES / 2} (the ingest API takes bodies up to 32 MiB).`);
   }
@@ -148,6 +153,9 @@ export function resolveOptions<Req>(options: RecorderOptions<Req>): RecorderSett
   }
   return Object.freeze(settings);
 }
+
+/** The ingest API's own limit on records a call (a batch over it would be refused every time it is sent). */
+const MAX_BATCH_RECORDS = 10_000;
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;

@@ -16,9 +16,19 @@ export function redact(value: unknown, names: ReadonlySet<string>, depth = 0): u
   if (Array.isArray(value)) return value.map((v) => redact(v, names, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
-    setMember(out, key, names.has(key.toLowerCase()) ? HIDDEN : redact(v, names, depth + 1));
+    setMember(out, key, isRedacted(key, names) ? HIDDEN : redact(v, names, depth + 1));
   }
   return out;
+}
+
+/**
+ * Whether a member's value is hidden: its name is in `names`, or one of its parts is, as query strings name
+ * nested members (`auth[token]`, `user.password`, `password[]`).
+ */
+export function isRedacted(key: string, names: ReadonlySet<string>): boolean {
+  const lower = key.toLowerCase();
+  if (names.has(lower)) return true;
+  return /[[.]/.test(lower) && lower.split(/[[\].]+/).some((part) => names.has(part));
 }
 
 /**

@@ -1,14 +1,17 @@
 import { HIDDEN } from './cloudtrail-record.ts';
-import { redact, setMember } from './redact.ts';
+import { isRedacted, redact, setMember } from './redact.ts';
 
 /** CloudTrail caps requestParameters and responseElements at 100 KB (facts §4.1, §11). */
 export const MEMBER_OBJECT_BYTES = 100 * 1024;
+/** And additionalEventData at 28 KB (facts §4.1): opentrail refuses a record with more. */
+export const ADDITIONAL_DATA_BYTES = 28 * 1024;
 
 /**
  * requestParameters as recorded: the query string, then the JSON body's members, then the path parameters
- * (they name the resource, so they win a clash), each redacted; null when the request had none. A body that
- * is not a JSON object is kept under `body`. Over 100 KB they are replaced by a marker when the record is
- * serialised (`recordText`), which measures their text then.
+ * (they name the resource, so they win a clash), each redacted; null when the request had none. A JSON array
+ * body is kept under `body`; a body parsed as text or bytes is not recorded, since no member name marks its
+ * secrets for redaction. Over 100 KB they are replaced by a marker when the record is serialised
+ * (`recordText`), which measures their text then.
  */
 export function requestParameters(
   parts: { query: URLSearchParams | undefined; body: unknown; params: Record<string, string> },
@@ -23,7 +26,7 @@ export function requestParameters(
   }
   if (isPlainObject(parts.body)) {
     for (const key of Object.keys(parts.body)) put(members, key, parts.body[key], redacted);
-  } else if (parts.body !== undefined) {
+  } else if (Array.isArray(parts.body)) {
     put(members, 'body', parts.body, redacted);
   }
   for (const key of Object.keys(parts.params)) put(members, key, parts.params[key], redacted);
@@ -32,17 +35,20 @@ export function requestParameters(
 
 function put(members: Record<string, unknown>, key: string, value: unknown, redacted: ReadonlySet<string>): void {
   // Depth 1: the members object is the root, as the proxy counts.
-  setMember(members, key, redacted.has(key.toLowerCase()) ? HIDDEN : redact(value, redacted, 1));
+  setMember(members, key, isRedacted(key, redacted) ? HIDDEN : redact(value, redacted, 1));
 }
 
 /**
  * JSON cut at 100 KB would not parse, so an oversized member object is replaced by a marker that says what
  * happened, as opentrail does for its own records.
  */
-export function capped(members: Record<string, unknown> | null): Record<string, unknown> | null {
+export function capped(
+  members: Record<string, unknown> | null,
+  limit = MEMBER_OBJECT_BYTES,
+): Record<string, unknown> | null {
   if (members === null) return null;
   const bytes = Buffer.byteLength(JSON.stringify(members));
-  return bytes <= MEMBER_OBJECT_BYTES ? members : { truncated: true, originalBytes: bytes };
+  return bytes <= limit ? members : { truncated: true, originalBytes: bytes };
 }
 
 /** CloudTrail truncates userAgent, errorCode, errorMessage and requestID at 1 KB (facts §4.1). */

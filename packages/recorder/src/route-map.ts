@@ -1,7 +1,9 @@
 /**
  * The route-to-operation map: `'DELETE /orders/:id'` → `CancelOrder`. A pattern is a method (or `*`) and a
  * path whose `:name` segments capture path parameters. When several patterns match, the one with more
- * literal segments wins, so `GET /orders/summary` beats `GET /orders/:id` whatever their order.
+ * literal segments wins, so `GET /orders/summary` beats `GET /orders/:id` whatever their order. Literal
+ * segments match whatever their case and percent-encoding (`/ORDERS`, `/%6Frders`): Express routes ignore
+ * case and Fastify decodes paths before routing, and a request its app answers must not escape the record.
  */
 export interface OperationOptions {
   eventName: string;
@@ -42,12 +44,12 @@ export function compileOperations(operations: OperationMap): OperationMatcher {
   const literal = new Map<string, CompiledRoute[]>();
   for (const route of routes) {
     if (route.literals < route.segments.length) continue;
-    const key = `/${route.segments.join('/')}`;
+    const key = `/${route.segments.map(literalForm).join('/')}`;
     literal.set(key, [...(literal.get(key) ?? []), route]);
   }
   const withParams = routes.filter((route) => route.literals < route.segments.length);
   return (method, path) => {
-    const key = isCanonical(path) ? path : `/${splitPath(path).join('/')}`;
+    const key = isPlain(path) ? path : `/${splitPath(path).map(literalForm).join('/')}`;
     const candidates = literal.get(key);
     if (candidates !== undefined) {
       for (const route of candidates) if (methodMatches(route.method, method)) return matched(route, method, NO_PARAMS);
@@ -94,9 +96,17 @@ function compileRoute(pattern: string, operation: string | OperationOptions): Co
   };
 }
 
-/** A path already written as its segments joined by `/` (no empty segment), as most are. */
-function isCanonical(path: string): boolean {
-  return path === '/' || (path.startsWith('/') && !path.endsWith('/') && !path.includes('//'));
+/**
+ * A path already written as its literal form: segments joined by `/` (no empty segment), lower case, no
+ * percent-encoding, as most are.
+ */
+function isPlain(path: string): boolean {
+  return path === '/' || (path.startsWith('/') && !path.endsWith('/') && !path.includes('//') && !/[A-Z%]/.test(path));
+}
+
+/** How a literal segment is compared: decoded, lower case. */
+function literalForm(segment: string): string {
+  return decode(segment).toLowerCase();
 }
 
 /** Path segments without empty ones, so `/orders/` and `/orders` are the same route. */
@@ -110,7 +120,7 @@ function matchSegments(pattern: string[], path: string[]): Record<string, string
   for (const [i, p] of pattern.entries()) {
     const s = path[i] as string;
     if (p.startsWith(':')) params[p.slice(1)] = decode(s);
-    else if (p !== s) return undefined;
+    else if (literalForm(p) !== literalForm(s)) return undefined;
   }
   return params;
 }
