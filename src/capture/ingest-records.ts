@@ -1,5 +1,6 @@
 import { LONE_SURROGATE_ADVICE, stringifiedLoneSurrogate } from '../model/lone-surrogate.ts';
 import { type CloudTrailRecord, EVENT_VERSION, inRecordOrder } from '../model/record.ts';
+import { isKnownRegion } from '../model/regions.ts';
 import { utcFieldsMs } from '../model/utc-time.ts';
 
 /**
@@ -202,6 +203,13 @@ function checkValues(r: Record<string, unknown>): (RecordVerdict & { ok: false }
 function checkRouting(r: Record<string, unknown>, ctx: IngestContext): RecordVerdict | undefined {
   if (!REGION.test(r['awsRegion'] as string)) {
     return fail('InvalidFieldValue', `awsRegion '${r['awsRegion']}' is not a Region name like us-east-1.`);
+  }
+  // A record of a Region opentrail does not answer in could never be looked up (its requests are refused).
+  if (!isKnownRegion(r['awsRegion'] as string)) {
+    return fail(
+      'InvalidFieldValue',
+      `awsRegion '${r['awsRegion']}' is not a Region opentrail serves; use one of AWS's commercial Regions, such as us-east-1.`,
+    );
   }
   const recipient = r['recipientAccountId'];
   if (recipient !== undefined && recipient !== ctx.accountId) {

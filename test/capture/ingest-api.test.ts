@@ -162,6 +162,8 @@ describe('PutRecords', () => {
       [record({ additionalEventData: { blob: 'x'.repeat(300 * 1024) } }), 'RecordTooLarge', /at most 262144 bytes/],
       [record({ userAgent: 'u'.repeat(1025) }), 'FieldTooLarge', /userAgent is 1025 bytes; the limit is 1024/],
       [record({ recipientAccountId: '111122223333' }), 'AccountMismatch', /111122223333 is not your account/],
+      // Shaped like one, but no Region opentrail answers in: no lookup could ever find the record.
+      [record({ awsRegion: 'eu-west-9' }), 'InvalidFieldValue', /eu-west-9' is not a Region opentrail serves/],
       [42, 'InvalidRecord', /must be a JSON object/],
       [null, 'InvalidRecord', /must be a JSON object/],
       [['not', 'a', 'record'], 'InvalidRecord', /must be a JSON object/],
