@@ -92,6 +92,13 @@ export function inRecordOrder(record: Record<string, unknown>): Record<string, u
     if (value !== undefined) out[name] = value;
     else if (name === 'requestParameters' || name === 'responseElements') out[name] = null;
   }
-  for (const [name, value] of Object.entries(record)) if (!ORDERED.has(name)) out[name] = value;
+  for (const [name, value] of Object.entries(record)) {
+    if (ORDERED.has(name)) continue;
+    // A member a caller named `__proto__` (JSON.parse makes it an own member) stays a member: assigned, it
+    // would replace the copy's prototype and vanish from the stored record.
+    if (name === '__proto__')
+      Object.defineProperty(out, name, { value, writable: true, enumerable: true, configurable: true });
+    else out[name] = value;
+  }
   return out;
 }

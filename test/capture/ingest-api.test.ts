@@ -152,6 +152,16 @@ describe('PutRecords', () => {
     }
   });
 
+  test('keeps a member named __proto__ as a member of the stored record', async () => {
+    const id = randomUUID();
+    const withProto = { ...record({ eventID: id }), ...JSON.parse('{"__proto__":{"eventName":"Polluted"}}') };
+    assert.deepEqual((await put([withProto])).Failed, []);
+    await world.historyCaughtUp();
+    const [stored] = await byId(id);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(stored, '__proto__')?.value, { eventName: 'Polluted' });
+    assert.notEqual(stored?.['eventName'], 'Polluted');
+  });
+
   test('reports each bad record by Index with an ErrorCode and what to fix, and stores the good ones', async () => {
     const bad: [unknown, string, RegExp][] = [
       [record({ eventTime: undefined }), 'MissingField', /eventTime/],
