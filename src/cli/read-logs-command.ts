@@ -102,8 +102,20 @@ export async function readLogsCommand(argv: string[], io: CliIo): Promise<number
       },
     });
     for await (const file of files) {
-      if (file.records.length === 0) continue;
-      await write(io.stdout, `${file.records.map((r) => JSON.stringify(r)).join('\n')}\n`);
+      const lines: string[] = [];
+      for (const [index, record] of file.records.entries()) {
+        try {
+          lines.push(JSON.stringify(record));
+        } catch (error) {
+          // JSON.stringify recurses: a record nested deeper than its stack is reported, and the others written.
+          if (!(error instanceof RangeError)) throw error;
+          failed++;
+          io.stderr.write(
+            `opentrail read-logs: s3://${bucket}/${file.key}: Records[${index}] is nested too deeply to write\n`,
+          );
+        }
+      }
+      if (lines.length > 0) await write(io.stdout, `${lines.join('\n')}\n`);
     }
   } catch (error) {
     // A bucket that is missing or refuses reads ends the command; a bad file does not.

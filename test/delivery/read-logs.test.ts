@@ -211,6 +211,27 @@ describe('reading delivered logs back', () => {
     });
   });
 
+  it('opentrail read-logs writes the records it can, and names one nested deeper than it can write', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-read-logs-deep-'));
+    try {
+      const store = createObjectStore({ dataDir });
+      const key =
+        'AWSLogs/111111111111/CloudTrail/us-east-1/2026/01/01/111111111111_CloudTrail_us-east-1_20260101T0000Z_DeepDeepDeepDeep.json';
+      // Written as text: JSON.parse reads 20,000 levels, JSON.stringify cannot write them back.
+      const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`;
+      const body = `{"Records":[{"eventName":"Shallow"},{"eventName":"Deep","requestParameters":${deep}}]}`;
+      await store.createBucket('deep');
+      await store.putObject({ bucket: 'deep', key, body: Buffer.from(body) });
+      store.close();
+      const r = await opentrail(['read-logs', 's3://deep', '--data-dir', dataDir]);
+      assert.equal(r.code, 1);
+      assert.deepEqual(JSON.parse(r.stdout), { eventName: 'Shallow' });
+      assert.match(r.stderr, new RegExp(`s3://deep/${key}: Records\\[1\\] is nested too deeply to write`));
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('opentrail read-logs ends quietly, exit 0, when its reader closes the pipe early (| head)', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'opentrail-read-logs-pipe-'));
     try {
