@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { MAX_INGEST_RECORDS } from '../capture/check-batch.ts';
 import { payloadViews } from '../log/record-payload.ts';
 import { ServiceError } from '../model/service-error.ts';
@@ -24,6 +25,12 @@ const importBodies = new WeakMap<Buffer, ImportRecordsBody>();
 function importRecordsInput(body: Buffer): ImportRecordsBody {
   const known = importBodies.get(body);
   if (known !== undefined) return known;
+  if (!isUtf8(body)) {
+    throw new ServiceError(
+      'SerializationException',
+      'The request body is not valid UTF-8 text; send records as UTF-8 JSON.',
+    );
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));

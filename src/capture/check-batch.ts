@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { encodePayloads, hasExtraMembers, routingHeader } from '../log/record-payload.ts';
 import { checkIngestedRecord, type IngestContext, type RecordVerdict, uncheckableRecord } from './ingest-records.ts';
 
@@ -31,6 +32,14 @@ export function checkBatch(
   accountId: string,
   newEventId: () => string,
 ): CheckedBatch | RejectedBatch {
+  // Decoding would put U+FFFD in place of bytes that are not UTF-8, and the record would be stored changed.
+  if (!isUtf8(body)) {
+    return {
+      kind: 'rejected',
+      error: 'SerializationException',
+      message: 'The request body is not valid UTF-8 text; send records as UTF-8 JSON.',
+    };
+  }
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   let parsed: unknown;
   try {

@@ -47,7 +47,7 @@ async function rejectsWithType(promise: Promise<unknown>, type: string, message?
 }
 
 /** A body sent as written: no JSON.stringify could serialise the nesting these tests send. */
-function putRaw(world: TestWorld, body: string) {
+function putRaw(world: TestWorld, body: string | Buffer) {
   return rawRequest({
     url: world.url,
     credentials: world.adminCredentials,
@@ -200,6 +200,15 @@ describe('PutRecords', () => {
     await world.historyCaughtUp();
     for (const id of goodIds) assert.equal((await byId(id)).length, 1);
     for (const id of badIds) assert.deepEqual(await byId(id), []);
+  });
+
+  test('answers a body that is not UTF-8 with SerializationException, rather than store the bytes changed', async () => {
+    const text = JSON.stringify({ Records: [record({ eventName: 'BadXX' })] });
+    const latin1 = Buffer.from(text.replace('BadXX', 'Bad\u00e9X'), 'latin1');
+    const answer = await putRaw(world, latin1);
+    assert.equal(answer.status, 400);
+    assert.equal(answer.json?.['__type'], 'SerializationException');
+    assert.match(String(answer.json?.['message']), /not valid UTF-8/);
   });
 
   test('answers a body whose Records is not a list, or missing, with SerializationException', async () => {
