@@ -10,6 +10,8 @@ import { FileProblem, readRecordText, sendWritable, TOO_DEEP_TO_SEND } from './r
  * server's ingest API in batches, with a progress bar on a terminal and a summary at the end.
  */
 const BATCH_RECORDS = 1000;
+/** Characters of records a call sends at most: the ingest API takes bodies up to 32 MiB. */
+const BATCH_CHARS = 8 * 1024 * 1024;
 
 export async function ingestCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -38,9 +40,7 @@ export async function ingestCommand(argv: string[], io: CliIo): Promise<number> 
   let accepted = 0;
   let rejected = 0;
   for (const file of files) {
-    for (let i = 0; i < file.records.length; i += BATCH_RECORDS) {
-      // Each record with its place in the file, for the lines about the rejected ones.
-      const batch = file.records.slice(i, i + BATCH_RECORDS).map((record, j) => ({ at: i + j, record }));
+    for (const batch of batchesOf(file.records)) {
       const result = await sendWritable(
         batch,
         (b) => b.record,
@@ -69,6 +69,32 @@ export async function ingestCommand(argv: string[], io: CliIo): Promise<number> 
     `${accepted} records accepted, ${rejected} rejected, from ${files.length} file(s)${badFiles > 0 ? `; ${badFiles} file(s) could not be read` : ''}\n`,
   );
   return rejected === 0 && badFiles === 0 ? 0 : 1;
+}
+
+/** A file's records in calls of at most BATCH_RECORDS and BATCH_CHARS, each with its place in the file. */
+function* batchesOf(records: readonly unknown[]): Generator<{ at: number; record: unknown }[]> {
+  let batch: { at: number; record: unknown }[] = [];
+  let chars = 0;
+  for (const [at, record] of records.entries()) {
+    const size = textLength(record);
+    if (batch.length > 0 && (batch.length >= BATCH_RECORDS || chars + size > BATCH_CHARS)) {
+      yield batch;
+      batch = [];
+      chars = 0;
+    }
+    batch.push({ at, record });
+    chars += size;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** A record's JSON length; 0 for one too deep to write, which sendWritable reports on its own. */
+function textLength(record: unknown): number {
+  try {
+    return JSON.stringify(record)?.length ?? 0;
+  } catch {
+    return 0;
+  }
 }
 
 async function readRecords(path: string): Promise<unknown[]> {

@@ -195,6 +195,19 @@ describe('the opentrail command', () => {
     assert.equal(r.code, 1, 'a rejected record makes the exit code 1');
     assert.match(r.stdout, /2 records accepted, 1 rejected, from 2 file\(s\)/);
     assert.match(r.stderr, /b\.json: record 1: InvalidEventTime/);
+
+    // 1,000 records of ~60 KB: one call would be over the ingest API's 32 MiB; the CLI splits them by size.
+    const big = join(dataDir, 'big.json');
+    const padding = 'p'.repeat(60 * 1024);
+    await writeFile(
+      big,
+      JSON.stringify({
+        Records: Array.from({ length: 1000 }, (_, i) => rec(`big-${i}`, { requestParameters: { padding } })),
+      }),
+    );
+    const large = await opentrail(['ingest', big], env());
+    assert.equal(large.code, 0, large.stderr);
+    assert.match(large.stdout, /1000 records accepted, 0 rejected/);
   });
 });
 
