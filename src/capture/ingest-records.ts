@@ -241,8 +241,10 @@ function checkSizes(r: Record<string, unknown>, recordBytes: number): RecordVerd
  */
 function fill(r: Record<string, unknown>, ctx: IngestContext): CloudTrailRecord {
   const eventType = (r['eventType'] as string | undefined) ?? 'AwsApiCall';
+  // Records written before eventCategory existed (2021) tell a data event by managementEvent: false alone.
   const eventCategory =
-    (r['eventCategory'] as string | undefined) ?? (eventType === 'AwsCloudTrailInsight' ? 'Insight' : 'Management');
+    (r['eventCategory'] as string | undefined) ??
+    (eventType === 'AwsCloudTrailInsight' ? 'Insight' : r['managementEvent'] === false ? 'Data' : 'Management');
   r['eventID'] ??= ctx.newEventId();
   r['eventType'] = eventType;
   if (r['managementEvent'] === undefined && MANAGEMENT_TYPES.includes(eventType)) {

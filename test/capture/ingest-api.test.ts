@@ -152,6 +152,18 @@ describe('PutRecords', () => {
     }
   });
 
+  test('reads a record without eventCategory but with managementEvent false as a data event, as older logs write them', async () => {
+    const [data, management] = [randomUUID(), randomUUID()];
+    const older = (eventID: string, managementEvent: boolean) => {
+      const { eventCategory: _, ...rest } = record({ eventID, managementEvent });
+      return rest;
+    };
+    assert.deepEqual((await put([older(data, false), older(management, true)])).Failed, []);
+    await world.historyCaughtUp();
+    assert.deepEqual(await byId(data), [], 'a data event is not in event history');
+    assert.equal((await byId(management))[0]?.['eventCategory'], 'Management');
+  });
+
   test('keeps a member named __proto__ as a member of the stored record', async () => {
     const id = randomUUID();
     const withProto = { ...record({ eventID: id }), ...JSON.parse('{"__proto__":{"eventName":"Polluted"}}') };
