@@ -20,7 +20,7 @@ import type {
   QueryStore,
   ResultRow,
 } from './query-store.ts';
-import { lakeResultSelect } from './result-text.ts';
+import { lakeResultText, type ResultText } from './result-text.ts';
 import { checkStoreAccess, type LakeStores, type TranslatedQuery, translateLakeQuery } from './sql-sandbox.ts';
 import {
   filledTemplate,
@@ -76,9 +76,9 @@ export interface LakeQueriesDeps {
   onError: (error: unknown) => void;
 }
 
-/** A checked statement: its translation, and the SELECT giving its rows as Lake writes them (result-text.ts). */
+/** A checked statement: its translation, and how its rows are read as Lake writes them (result-text.ts). */
 interface RunnableQuery extends TranslatedQuery {
-  resultSql: string;
+  result: ResultText;
 }
 
 interface Running {
@@ -239,8 +239,8 @@ export class LakeQueries {
     if (shape !== undefined && template) {
       checkStoreAccess(template.storeIds, stores);
       const sql = filledTemplate(template, shape.literals);
-      const resultSql = await this.#deps.reads.use((conn) => conn.serial((raw) => bound(raw, sql)));
-      translated = { sql, storeIds: template.storeIds, resultSql };
+      const result = await this.#deps.reads.use((conn) => conn.serial((raw) => bound(raw, sql)));
+      translated = { sql, storeIds: template.storeIds, result };
     } else {
       translated = await this.#translateAnew(statement, stores);
       if (shape !== undefined && template === undefined) {
@@ -257,7 +257,7 @@ export class LakeQueries {
     return this.#deps.reads.use((conn) =>
       conn.serial(async (raw) => {
         const t = await translateLakeQuery(conn, statement, stores);
-        return { ...t, resultSql: await bound(raw, t.sql) };
+        return { ...t, result: await bound(raw, t.sql) };
       }),
     );
   }
@@ -484,12 +484,15 @@ export class LakeQueries {
         // close() interrupts what runs; an interrupt that came while the run was still getting ready was lost.
         if (this.#closing) throw new Error('The service stopped before the query could run.');
         // Every value as Lake sends it: a string, in Trino's text.
-        const reader = await raw.runAndReadAll(running.translated.resultSql);
+        const { sql, text } = running.translated.result;
+        const reader = await raw.runAndReadAll(sql);
         const executionMs = Math.round(performance.now() - started);
         const names = reader.columnNames();
         const rows: ResultRow[] = reader
           .getRowsJS()
-          .map((row) => row.map((value, i) => ({ [names[i] as string]: value === null ? null : String(value) })));
+          .map((row) =>
+            row.map((value, i) => ({ [names[i] as string]: (text[i] as (v: unknown) => string | null)(value) })),
+          );
         const statistics = { ...scanStatistics(JSON.parse(await readFile(profile, 'utf8'))), executionMs };
         return { rows, columns: names, statistics };
       });
@@ -586,7 +589,7 @@ export class LakeQueries {
  * Binding catches what parsing cannot (a column or type that does not exist) while the caller waits, and gives
  * the result's column types, which say how its values are written (result-text.ts).
  */
-async function bound(raw: DuckDBConnection, sql: string): Promise<string> {
+async function bound(raw: DuckDBConnection, sql: string): Promise<ResultText> {
   let prepared: DuckDBPreparedStatement;
   try {
     prepared = await raw.prepare(sql);
@@ -594,7 +597,7 @@ async function bound(raw: DuckDBConnection, sql: string): Promise<string> {
     throw new ServiceError('InvalidQueryStatementException', `The query cannot run: ${engineMessage(error)}`);
   }
   try {
-    return lakeResultSelect(sql, prepared);
+    return lakeResultText(sql, prepared);
   } finally {
     prepared.destroySync();
   }
