@@ -7,7 +7,7 @@ import { type DuckDBPreparedStatement, type DuckDBType, DuckDBTypeId } from '@du
  * userIdentity is `{type=IAMUser, principalid=…}` (lower-case names, `=`, nulls as `null`; DuckDB writes
  * `{'type': IAMUser, …}`), and a map's null value is `null` (DuckDB: `NULL`). Columns of those types (at any
  * depth) are read as values and written here; the others are cast in SQL. Writing them in SQL instead made
- * the statement slow to plan: a point lookup's `SELECT *` took 5 ms more.
+ * the statement slow to plan: a point lookup's `SELECT *` went from 39 to 51 ms at 10 million events.
  */
 export interface ResultText {
   /** The query's rows, each column cast to VARCHAR or read as its value for `text`. */
