@@ -4,6 +4,7 @@ import type { IdSource } from '../model/ids.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { isObjectStoreError, type ObjectStore } from '../objectstore/index.ts';
 import type { Connection } from '../store/database.ts';
+import { isTrailCategory } from '../trails/index.ts';
 import { logFileKeys, type ReadLogsOptions, readDeliveredLogs, readLogFiles } from '../trails/read-logs.ts';
 import type { EventDataStoreRecord } from './event-data-store.ts';
 import type { EventDataStoreService } from './event-data-store-service.ts';
@@ -19,7 +20,7 @@ import { checkImportedRecord } from './import-record.ts';
 import type { ImportStore } from './import-store.ts';
 import { type ImportedRecord, ImportWriter, prepareImportConnection, writeImportedRecords } from './import-writer.ts';
 import { retainedSinceMs } from './store-rules.ts';
-import { isTrailCategory, storeCategories } from './store-selectors.ts';
+import { storeCategories } from './store-selectors.ts';
 
 /**
  * Lake imports (facts §8.5): StartImport copies the delivered trail logs under `s3://bucket/prefix` of the

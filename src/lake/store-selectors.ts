@@ -1,15 +1,7 @@
 import type { CloudTrailRecord } from '../model/record.ts';
 import { ServiceError } from '../model/service-error.ts';
 import type { AdvancedEventSelector } from '../trails/index.ts';
-import { compileSelectors, eventCategoryOf, type RecordPredicate } from '../trails/index.ts';
-
-/**
- * Which records an event data store's advanced selectors select (facts §7.3). Management, data and network
- * activity selectors match as a trail's do (the trails' compiled matcher); selectors of the categories only
- * stores have (ActivityAuditLog, ConfigurationItem, Evidence, Insight) take just an eventCategory field, so
- * they select every record of that category. Selectors are ORed.
- */
-const TRAIL_CATEGORIES: ReadonlySet<string> = new Set(['Management', 'Data', 'NetworkActivity']);
+import { compileSelectors, eventCategoryOf, isTrailCategory, type RecordPredicate } from '../trails/index.ts';
 
 function categoryOf(selector: AdvancedEventSelector): string | undefined {
   return selector.FieldSelectors.find((f) => f.Field === 'eventCategory')?.Equals?.[0];
@@ -23,7 +15,7 @@ function categoryOf(selector: AdvancedEventSelector): string | undefined {
  * outside AWS, nor the other way round.
  */
 export function storeEventKind(selectors: readonly AdvancedEventSelector[]): string {
-  const kinds = new Set(storeCategories(selectors).map((c) => (TRAIL_CATEGORIES.has(c) ? 'CloudTrail' : c)));
+  const kinds = new Set(storeCategories(selectors).map((c) => (isTrailCategory(c) ? 'CloudTrail' : c)));
   if (kinds.size > 1) {
     throw new ServiceError(
       'InvalidEventSelectorsException',
@@ -33,20 +25,21 @@ export function storeEventKind(selectors: readonly AdvancedEventSelector[]): str
   return [...kinds][0] ?? 'CloudTrail';
 }
 
-/** Whether a category is one a trail delivers (management, data, network activity). */
-export function isTrailCategory(category: string): boolean {
-  return TRAIL_CATEGORIES.has(category);
-}
-
 /** The categories a store's selectors name, each once. */
 export function storeCategories(selectors: readonly AdvancedEventSelector[]): string[] {
   return [...new Set(selectors.map(categoryOf).filter((c): c is string => c !== undefined))];
 }
 
+/**
+ * Which records an event data store's advanced selectors select (facts §7.3). Management, data and network
+ * activity selectors match as a trail's do (the trails' compiled matcher); selectors of the categories only
+ * stores have (ActivityAuditLog, ConfigurationItem, Evidence, Insight) take just an eventCategory field, so
+ * they select every record of that category. Selectors are ORed.
+ */
 export function compileStoreSelectors(selectors: readonly AdvancedEventSelector[]): RecordPredicate {
-  const trailLike = selectors.filter((s) => TRAIL_CATEGORIES.has(categoryOf(s) ?? ''));
+  const trailLike = selectors.filter((s) => isTrailCategory(categoryOf(s) ?? ''));
   const storeOnly: ReadonlySet<string> = new Set(
-    selectors.map(categoryOf).filter((c): c is string => c !== undefined && !TRAIL_CATEGORIES.has(c)),
+    selectors.map(categoryOf).filter((c): c is string => c !== undefined && !isTrailCategory(c)),
   );
   const matches = compileSelectors({ advancedEventSelectors: trailLike });
   return (record: CloudTrailRecord) =>

@@ -182,6 +182,10 @@ function normaliseDataResource(r: DataResource, where: string): { Type: string; 
 export const OPERATORS = ['Equals', 'StartsWith', 'EndsWith', 'NotEquals', 'NotStartsWith', 'NotEndsWith'] as const;
 const EQUALS_ONLY = ['readOnly', 'eventCategory', 'resources.type'];
 const TRAIL_CATEGORIES = ['Management', 'Data', 'NetworkActivity'];
+/** Whether trails deliver a category's events; the other categories exist only in event data stores. */
+export function isTrailCategory(category: string): boolean {
+  return TRAIL_CATEGORIES.includes(category);
+}
 /** Event data stores of Config items, Audit Manager evidence, integrations and Insights. */
 const EDS_ONLY_CATEGORIES = ['ConfigurationItem', 'Evidence', 'ActivityAuditLog', 'Insight'];
 

@@ -22,6 +22,7 @@ export {
 export {
   type AdvancedEventSelector,
   type EventSelector,
+  isTrailCategory,
   type StoredEventSelector,
   validateAdvancedEventSelectors,
 } from './event-selectors.ts';

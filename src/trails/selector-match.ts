@@ -1,9 +1,10 @@
 import type { CloudTrailRecord } from '../model/record.ts';
-import type {
-  AdvancedEventSelector,
-  AdvancedFieldSelector,
-  ReadWriteType,
-  StoredEventSelector,
+import {
+  type AdvancedEventSelector,
+  type AdvancedFieldSelector,
+  isTrailCategory,
+  type ReadWriteType,
+  type StoredEventSelector,
 } from './event-selectors.ts';
 
 /**
@@ -43,12 +44,6 @@ type SubjectTest = (subject: Subject) => boolean;
 type ValueTest = (value: string | undefined) => boolean;
 
 /**
- * Insight records take their own path (PutInsightSelectors, facts §9); ActivityAuditLog, ConfigurationItem and
- * Evidence exist only in event data stores. No trail selector, basic or advanced, ever matches them.
- */
-const TRAIL_CATEGORIES: ReadonlySet<string> = new Set(['Management', 'Data', 'NetworkActivity']);
-
-/**
  * Compiles a trail's stored selectors into one predicate. A record matches when it matches ANY selector (facts §7.1).
  * With no selectors at all nothing matches: a new trail stores the default selector, so callers pass what is stored.
  */
@@ -59,7 +54,9 @@ export function compileSelectors(selectors: TrailEventSelectors): RecordPredicat
   ];
   return (record) => {
     const category = eventCategoryOf(record);
-    if (!TRAIL_CATEGORIES.has(category)) return false;
+    // Insight records take their own path (PutInsightSelectors, facts §9); ActivityAuditLog, ConfigurationItem
+    // and Evidence exist only in event data stores. No trail selector, basic or advanced, ever matches them.
+    if (!isTrailCategory(category)) return false;
     const subject: Subject = { record, category, resources: undefined };
     for (const test of tests) if (test(subject)) return true;
     return false;
