@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { MAX_INGEST_RECORDS } from '../capture/check-batch.ts';
+import { MAX_INGEST_RECORDS, NOT_UTF8_MESSAGE } from '../capture/check-batch.ts';
 import { payloadViews } from '../log/record-payload.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { ADMIN_SIGNING_NAME } from './admin-api.ts';
@@ -26,10 +26,7 @@ function importRecordsInput(body: Buffer): ImportRecordsBody {
   const known = importBodies.get(body);
   if (known !== undefined) return known;
   if (!isUtf8(body)) {
-    throw new ServiceError(
-      'SerializationException',
-      'The request body is not valid UTF-8 text; send records as UTF-8 JSON.',
-    );
+    throw new ServiceError('SerializationException', NOT_UTF8_MESSAGE);
   }
   let parsed: unknown;
   try {

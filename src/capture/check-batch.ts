@@ -27,6 +27,9 @@ export interface RejectedBatch {
   fault?: string;
 }
 
+/** The refusal of a body that is not UTF-8; ImportRecords answers it with the same words. */
+export const NOT_UTF8_MESSAGE = 'The request body is not valid UTF-8 text; send records as UTF-8 JSON.';
+
 export function checkBatch(
   body: Uint8Array,
   accountId: string,
@@ -34,11 +37,7 @@ export function checkBatch(
 ): CheckedBatch | RejectedBatch {
   // Decoding would put U+FFFD in place of bytes that are not UTF-8, and the record would be stored changed.
   if (!isUtf8(body)) {
-    return {
-      kind: 'rejected',
-      error: 'SerializationException',
-      message: 'The request body is not valid UTF-8 text; send records as UTF-8 JSON.',
-    };
+    return { kind: 'rejected', error: 'SerializationException', message: NOT_UTF8_MESSAGE };
   }
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   let parsed: unknown;
