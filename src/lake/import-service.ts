@@ -280,7 +280,7 @@ export class LakeImports {
     // From the check to remember() in #claim nothing awaits (see start()).
     this.#checkNoneRunning(caller);
     const now = this.#deps.clock.now();
-    const files = `s3://${parseS3Location(current.source.S3.S3LocationUri).bucket}/`;
+    const files = fileLocation(parseS3Location(current.source.S3.S3LocationUri).bucket, '');
     const again = failed.filter((f) => f.errorType !== RUN_FAILED).map((f) => f.location.slice(files.length));
     const next: ImportRecord = {
       ...current,
@@ -524,7 +524,9 @@ export class LakeImports {
       const fileRead = (key: string, failure: ImportFailure | undefined) => {
         if (again.has(key)) {
           read.retried.push(key);
-          read.failures.push(failure ?? { location: `s3://${bucket}/${key}`, status: 'SUCCEEDED', updatedAtMs: now() });
+          read.failures.push(
+            failure ?? { location: fileLocation(bucket, key), status: 'SUCCEEDED', updatedAtMs: now() },
+          );
           return;
         }
         read.files++;
@@ -630,6 +632,11 @@ function completedPrefixes(prefixes: readonly string[], lastKey: string): number
   return prefixes.filter((p) => p < current).length;
 }
 
+/** How an import names a file in its failures (ListImportFailures' Location). */
+function fileLocation(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}
+
 function fileFailure(
   bucket: string,
   key: string,
@@ -638,7 +645,7 @@ function fileFailure(
   atMs: number,
 ): ImportFailure {
   return {
-    location: `s3://${bucket}/${key}`,
+    location: fileLocation(bucket, key),
     status: 'FAILED',
     errorType,
     errorMessage: errorMessage.slice(0, 1000),
