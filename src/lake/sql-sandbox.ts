@@ -296,35 +296,46 @@ function checkFunction(node: Tree): 'expanded' | undefined {
   if ((node['schema'] ?? '') !== '' || (node['catalog'] ?? '') !== '') {
     throw invalid(`${[node['catalog'], node['schema'], name].filter((p) => p).join('.')} is not a Lake SQL function.`);
   }
-  const lower = name.toLowerCase();
-  const expansion = node['class'] === 'FUNCTION' ? expansions?.get(lower) : undefined;
-  if (expansion !== undefined) {
-    expand(node, lower, expansion);
-    return 'expanded';
-  }
-  if (node['class'] === 'FUNCTION' && lower === 'cardinality') {
-    // Trino's counts an array's elements or a map's entries; DuckDB's takes maps only, and len() lists.
-    const [arg] = node['children'] as Tree[];
-    node['function_name'] = arg !== undefined && isMapColumn(arg) ? 'cardinality' : 'len';
-    return undefined;
-  }
-  if (node['class'] === 'FUNCTION' && lower === 'element_at') {
-    // Trino's element_at(map, key) is the value (DuckDB's is a list of it); element_at(list, i) the element.
-    const children = node['children'] as unknown[];
-    if (children.length !== 2) throw invalid('element_at takes a map or array and a key or index.');
-    const alias = node['alias'] ?? '';
-    for (const key of Object.keys(node)) delete node[key];
-    Object.assign(node, { class: 'OPERATOR', type: 'ARRAY_EXTRACT', alias, children });
-    return undefined;
-  }
-  if (node['class'] === 'FUNCTION' && lower === 'date_add') {
-    dateAdd(node);
-    return undefined;
+  if (node['class'] === 'FUNCTION') {
+    const lower = name.toLowerCase();
+    const expansion = expansions?.get(lower);
+    if (expansion !== undefined) {
+      expand(node, lower, expansion);
+      return 'expanded';
+    }
+    const rewrite = Object.hasOwn(REWRITTEN, lower) ? REWRITTEN[lower] : undefined;
+    if (rewrite !== undefined) {
+      rewrite(node);
+      return undefined;
+    }
   }
   const duckdb = duckdbFunctionName(name);
   if (duckdb === undefined) throw invalid(`The function ${name} is not supported in Lake SQL.`);
   node['function_name'] = duckdb;
   return undefined;
+}
+
+/** Trino functions whose DuckDB namesakes differ: each call is rewritten in place (its arguments checked after). */
+const REWRITTEN: Record<string, (node: Tree) => void> = {
+  cardinality: (node) => {
+    // Trino's counts an array's elements or a map's entries; DuckDB's takes maps only, and len() lists.
+    const [arg] = node['children'] as Tree[];
+    node['function_name'] = arg !== undefined && isMapColumn(arg) ? 'cardinality' : 'len';
+  },
+  element_at: (node) => {
+    // Trino's element_at(map, key) is the value (DuckDB's is a list of it); element_at(list, i) the element.
+    const children = node['children'] as unknown[];
+    if (children.length !== 2) throw invalid('element_at takes a map or array and a key or index.');
+    replaceNode(node, { class: 'OPERATOR', type: 'ARRAY_EXTRACT', children });
+  },
+  date_add: dateAdd,
+};
+
+/** Puts another expression in a node's place, keeping the node's alias (`AS name`). */
+function replaceNode(node: Tree, replacement: Tree): void {
+  const alias = node['alias'] ?? '';
+  for (const key of Object.keys(node)) delete node[key];
+  Object.assign(node, replacement, { alias });
 }
 
 /** Whether an expression names one of Lake's map columns or members (possibly behind a table alias). */
@@ -360,10 +371,7 @@ function expand(node: Tree, name: string, expansion: { json: string; arity: numb
     if (tree['class'] === 'PARAMETER') return structuredClone(args[Number(tree['identifier']) - 1]);
     return Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, fill(v)]));
   };
-  const alias = node['alias'] ?? '';
-  const filled = fill(JSON.parse(expansion.json)) as Tree;
-  for (const key of Object.keys(node)) delete node[key];
-  Object.assign(node, filled, { alias });
+  replaceNode(node, fill(JSON.parse(expansion.json)) as Tree);
 }
 
 /** Trino's date_add units: the DuckDB function making an interval of them, and how many of its unit make one. */
@@ -413,9 +421,7 @@ function dateAdd(node: Tree): void {
           ],
           true,
         );
-  Object.assign(node, call('+', [timestamp as Tree, call(toUnits, [amount], false)], true), {
-    alias: node['alias'],
-  });
+  replaceNode(node, call('+', [timestamp as Tree, call(toUnits, [amount], false)], true));
 }
 
 /** SQL's value keywords, which the parser gives as column references. */
