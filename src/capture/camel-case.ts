@@ -22,12 +22,17 @@ export function lowerCamelMembers(value: unknown, maps: ReadonlySet<string> = NO
     if (v === null || typeof v !== 'object') return v;
     const out: Record<string, unknown> = {};
     for (const [k, member] of Object.entries(v)) {
-      const name = keys === 'kept' ? k : k.charAt(0).toLowerCase() + k.slice(1);
+      const name = keys === 'kept' ? k : lowerFirst(k);
       ownMember(out, name, walk(member, depth + 1, keys === 'members' && maps.has(k) ? 'kept' : 'members'));
     }
     return out;
   };
   return walk(value, 0, 'members');
+}
+
+/** A member name as CloudTrail writes it: `TableName` → `tableName`. */
+export function lowerFirst(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { lowerCamelMembers, ownMember } from '../capture/camel-case.ts';
+import { lowerCamelMembers, lowerFirst, ownMember } from '../capture/camel-case.ts';
 import { dropOldest } from '../model/drop-oldest.ts';
 
 /**
@@ -204,11 +204,8 @@ function plainKey(value: unknown): Record<string, unknown> {
   return out;
 }
 
-function lowerFirst(name: string): string {
-  return name.charAt(0).toLowerCase() + name.slice(1);
-}
-
-function objectOf(value: unknown): Record<string, unknown> | undefined {
+/** A JSON object's members; undefined for anything else (arrays included). */
+export function objectOf(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined;

@@ -1,7 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { lowerCamelMembers, MAX_RECORDED_DEPTH, ownMember, recordedDate, TOO_DEEP } from '../capture/camel-case.ts';
 import { MAX_DATE_MS } from '../model/clock.ts';
-import { DYNAMODB_ITEM_OPERATIONS, dynamodbItemParameters, type KeyNames } from './dynamodb-members.ts';
+import { DYNAMODB_ITEM_OPERATIONS, dynamodbItemParameters, type KeyNames, objectOf } from './dynamodb-members.ts';
 import { header, type IdentifiedOperation } from './identify-operation.ts';
 import type { ProxiedService } from './operation-table.ts';
 
@@ -270,7 +270,7 @@ function bodyJson(body: Buffer | undefined): Record<string, unknown> | undefined
 }
 
 function objectMembers(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return objectOf(value) ?? {};
 }
 
 const nameSets = new WeakMap<readonly string[], ReadonlySet<string>>();
