@@ -1,3 +1,5 @@
+import { ownMember } from '../model/own-member.ts';
+
 /**
  * CloudTrail records request members with their first letter lowered (`S3BucketName` → `s3BucketName`,
  * `LookupAttributes[].AttributeKey` → `lookupAttributes[].attributeKey`), as the real records show.
@@ -33,15 +35,6 @@ export function lowerCamelMembers(value: unknown, maps: ReadonlySet<string> = NO
 /** A member name as CloudTrail writes it: `TableName` → `tableName`. */
 export function lowerFirst(name: string): string {
   return name.charAt(0).toLowerCase() + name.slice(1);
-}
-
-/**
- * Sets a member under a name a caller chose, always as the object's own member: an assignment to
- * `__proto__` would replace the object's prototype instead (and the member would vanish from the record).
- */
-export function ownMember<T>(target: Record<string | number, unknown>, name: string | number, value: T): T {
-  Object.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
-  return value;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

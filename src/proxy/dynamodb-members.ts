@@ -1,5 +1,6 @@
-import { lowerCamelMembers, lowerFirst, ownMember } from '../capture/camel-case.ts';
+import { lowerCamelMembers, lowerFirst } from '../capture/camel-case.ts';
 import { dropOldest } from '../model/drop-oldest.ts';
+import { ownMember } from '../model/own-member.ts';
 
 /**
  * DynamoDB's item operations as CloudTrail records them (DynamoDB Developer Guide, "Understanding DynamoDB log

@@ -1,6 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
-import { lowerCamelMembers, MAX_RECORDED_DEPTH, ownMember, recordedDate, TOO_DEEP } from '../capture/camel-case.ts';
+import { lowerCamelMembers, MAX_RECORDED_DEPTH, recordedDate, TOO_DEEP } from '../capture/camel-case.ts';
 import { MAX_DATE_MS } from '../model/clock.ts';
+import { ownMember } from '../model/own-member.ts';
 import { DYNAMODB_ITEM_OPERATIONS, dynamodbItemParameters, type KeyNames, objectOf } from './dynamodb-members.ts';
 import { header, type IdentifiedOperation } from './identify-operation.ts';
 import type { ProxiedService } from './operation-table.ts';
