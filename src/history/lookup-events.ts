@@ -72,8 +72,6 @@ interface PageToken {
   p: string;
 }
 
-/** The latest time a JavaScript Date holds (ms); a token's time goes into SQL as BIGINT microseconds. */
-
 export class EventHistory {
   readonly #reads: ConnectionPool;
   readonly #clock: Clock;
@@ -242,6 +240,7 @@ function decodeToken(text: string): PageToken | undefined {
   }
   if (parsed === null || typeof parsed !== 'object') return undefined;
   const { t, s, p } = parsed as Record<string, unknown>;
+  // A token's time goes into SQL as BIGINT microseconds: no later than a Date can hold, it fits.
   if (!isCount(t) || t > MAX_DATE_MS || !isCount(s) || typeof p !== 'string') return undefined;
   return { t, s, p };
 }
