@@ -145,10 +145,12 @@ const timestamp = (text: string) => `TRY_CAST(replace(replace(${text}, 'T', ' ')
  */
 type StoredColumn = Exclude<LakeColumn, 'eventjsonchecksum'>;
 const STORED_COLUMNS = LAKE_COLUMNS.filter((c): c is StoredColumn => c !== 'eventjsonchecksum');
+/** The checksum column as every store's relation computes it. */
+const EVENT_JSON_CHECKSUM = 'sha256(eventjson) AS eventjsonchecksum';
 
 /** LAKE_COLUMNS as a SELECT list over `lake_events`: what a Lake query sees as a store's table. */
 export const LAKE_RELATION_COLUMNS = LAKE_COLUMNS.map((c) =>
-  c === 'eventjsonchecksum' ? 'sha256(eventjson) AS eventjsonchecksum' : c,
+  c === 'eventjsonchecksum' ? EVENT_JSON_CHECKSUM : c,
 ).join(', ');
 
 /**
@@ -192,7 +194,7 @@ export const INTEGRATION_RELATION_COLUMNS = [
       `json_transform(eventjson->'${member}', '${JSON.stringify(schema)}') AS ${member.toLowerCase()}`,
   ),
   'eventjson',
-  'sha256(eventjson) AS eventjsonchecksum',
+  EVENT_JSON_CHECKSUM,
 ].join(', ');
 
 /** The SELECT list, in STORED_COLUMNS order, over `r` (the record), `u` (its userIdentity) and `j` (its text). */
