@@ -26,17 +26,17 @@ export type IngestErrorCode =
 export const MAX_RECORD_BYTES = 256 * 1024;
 const KB = 1024;
 /** Size caps of single members (facts §11): AWS truncates its own; ours are refused so nothing is cut silently. */
-const MEMBER_LIMITS: Record<string, number> = {
-  userAgent: KB,
-  errorCode: KB,
-  errorMessage: KB,
-  requestID: KB,
-  requestParameters: 100 * KB,
-  responseElements: 100 * KB,
-  serviceEventDetails: 100 * KB,
-  additionalEventData: 28 * KB,
-  edgeDeviceDetails: 28 * KB,
-};
+const MEMBER_LIMITS: readonly (readonly [string, number])[] = [
+  ['userAgent', KB],
+  ['errorCode', KB],
+  ['errorMessage', KB],
+  ['requestID', KB],
+  ['requestParameters', 100 * KB],
+  ['responseElements', 100 * KB],
+  ['serviceEventDetails', 100 * KB],
+  ['additionalEventData', 28 * KB],
+  ['edgeDeviceDetails', 28 * KB],
+];
 const STRING_MEMBERS = [
   'eventVersion',
   'eventTime',
@@ -223,11 +223,12 @@ function checkRouting(r: Record<string, unknown>, ctx: IngestContext): RecordVer
 
 /** `recordBytes` is the record's size or an upper bound of it. */
 function checkSizes(r: Record<string, unknown>, recordBytes: number): RecordVerdict | undefined {
-  for (const [member, limit] of Object.entries(MEMBER_LIMITS)) {
+  for (const [member, limit] of MEMBER_LIMITS) {
     const v = r[member];
     if (v === undefined || v === null) continue;
-    // A member cannot be larger than the record: skip serialising objects when the whole record fits.
-    if (typeof v !== 'string' && recordBytes <= limit) continue;
+    // A member cannot be larger than the record, nor a string larger than 3 bytes a UTF-16 unit: skip
+    // measuring what cannot be over its limit.
+    if (typeof v === 'string' ? v.length * 3 <= limit : recordBytes <= limit) continue;
     const bytes = typeof v === 'string' ? Buffer.byteLength(v) : Buffer.byteLength(JSON.stringify(v));
     if (bytes > limit) return fail('FieldTooLarge', `${member} is ${bytes} bytes; the limit is ${limit} bytes.`);
   }
