@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MOTO_CREDENTIALS } from '../proxy/moto-credentials.ts';
@@ -131,8 +132,10 @@ export const SETTINGS = {
   ingestWorkers: {
     flag: 'ingest-workers',
     env: 'OPENTRAIL_INGEST_WORKERS',
-    default: '1',
-    help: 'worker threads checking ingest batches (0 = on the main thread)',
+    // One per core: checking is most of an ingest batch's CPU, and on 2 cores a second worker took
+    // acknowledged throughput from ~30,000 to ~36,500 events/s (bench:ingest).
+    default: String(availableParallelism()),
+    help: 'worker threads checking ingest batches (default one per core; 0 = on the main thread)',
   },
   upstream: {
     flag: 'upstream',

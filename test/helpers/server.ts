@@ -43,9 +43,9 @@ export async function startTestServer(
   options: ServerOptions = {},
 ): Promise<{ world: TestWorld; stop(): Promise<void> }> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'opentrail-test-')));
-  const config = loadConfig(['--port', '0', '--data-dir', dataDir, '--log-level', 'silent', ...(options.argv ?? [])], {
-    ...options.env,
-  });
+  // One ingest worker unless a test asks for more: a worker per core would add a thread start to every server.
+  const argv = ['--port', '0', '--data-dir', dataDir, '--log-level', 'silent', '--ingest-workers', '1'];
+  const config = loadConfig([...argv, ...(options.argv ?? [])], { ...options.env });
   const undeclared: string[] = [];
   const app = await createApp(config, {
     logger: pino({ level: process.env['OPENTRAIL_TEST_LOG'] ?? 'silent' }),
