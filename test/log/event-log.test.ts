@@ -222,6 +222,7 @@ describe('event log acknowledgement when written', () => {
       const gate: Gate = {};
       const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate) });
       assert.deepEqual(await log.append([payload('first call')], { ackWhen: 'written' }), { firstSeq: 1, lastSeq: 1 });
+      await until(() => gate.release !== undefined);
       // The first group's fdatasync is held; the next group is written meanwhile.
       let committedAcked = false;
       const committed = log.append([payload('ingested')]).then((r) => {
@@ -258,6 +259,7 @@ describe('event log acknowledgement when written', () => {
       const gate: Gate = {};
       const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate) });
       await log.append([payload('first call')], { ackWhen: 'written' });
+      await until(() => gate.release !== undefined);
       const committed = log.append([payload('ingested')]);
       assert.deepEqual(await log.append([payload('second call')], { ackWhen: 'written' }), { firstSeq: 3, lastSeq: 3 });
       gate.fail = true;
@@ -276,6 +278,7 @@ describe('event log acknowledgement when written', () => {
         openSegment: (p) => openWithHeldSync(p, gate),
       });
       await log.append([payload('first call')], { ackWhen: 'written' });
+      await until(() => gate.release !== undefined);
       gate.holdWrites = true;
       const second = log.append([payload('second call')], { ackWhen: 'written' });
       await until(() => gate.releaseWrite !== undefined);
@@ -305,6 +308,35 @@ describe('event log acknowledgement when written', () => {
       assert.equal(saved, 1);
       assert.ok(log.committedSeq >= 1, 'a crash of the machine can lose only what comes after the saved position');
       await log.close();
+    });
+  });
+
+  it('lets written records share a fdatasync until a batch or a caller needs the commit', async () => {
+    await withLogDir(async (dir) => {
+      let syncs = 0;
+      const counted = async (path: string) => {
+        const fd = await open(path, 'a+');
+        const datasync = fd.datasync.bind(fd);
+        fd.datasync = () => {
+          syncs++;
+          return datasync();
+        };
+        return fd;
+      };
+      const log = await EventLog.open(dir, { openSegment: counted, syncDelayMs: 60_000 });
+      for (const r of ['one', 'two', 'three']) await log.append([payload(r)], { ackWhen: 'written' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual([syncs, log.committedSeq], [0, 0], 'nobody waits for these commits yet');
+      assert.deepEqual(await log.append([payload('ingested')]), { firstSeq: 4, lastSeq: 4 });
+      assert.deepEqual([syncs, log.committedSeq], [1, 4], 'one fdatasync for all four');
+      await log.append([payload('four')], { ackWhen: 'written' });
+      assert.equal(await log.loggedSeq(), 5, 'a position to save is committed at once');
+      await log.append([payload('five')], { ackWhen: 'written' });
+      await log.close();
+      assert.equal(syncs, 3, 'closing syncs what was written');
+      const reopened = await EventLog.open(dir);
+      assert.deepEqual(await readAll(reopened), ['one', 'two', 'three', 'ingested', 'four', 'five']);
+      await reopened.close();
     });
   });
 
