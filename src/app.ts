@@ -287,11 +287,19 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   const historyIndex = await HistoryIndex.load(historyConn, deps.historyIndexRunEvents);
   const history = new EventHistory(reads, clock, historyIndex);
   const capture = new Capture(log);
+  const ingestCheckers = await IngestCheckers.start(
+    config.ingestWorkers,
+    () => ids.uuid(),
+    (err) => logger.error({ err }, 'an ingest check failed (a worker that died is replaced)'),
+  );
+  closers.push(() => ingestCheckers.close());
   const channels = new ChannelService({
     store: await ChannelStore.load(controlConn),
     eventDataStores,
     clock,
     ids,
+    checkAuditEvents: (events, channel, ingestionTime) =>
+      ingestCheckers.checkAuditEvents(events, channel, ingestionTime),
     appendPayloads: (payloads) => capture.appendPayloads(payloads),
   });
   // IngestionStatus is written behind the calls that change it: at most once a second, and once more when
@@ -305,12 +313,6 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     clock,
     ids,
   });
-  const ingestCheckers = await IngestCheckers.start(
-    config.ingestWorkers,
-    () => ids.uuid(),
-    (err) => logger.error({ err }, 'an ingest check failed (a worker that died is replaced)'),
-  );
-  closers.push(() => ingestCheckers.close());
   const notifier = createNotifier(config.sns);
   closers.push(() => notifier.close());
   const delivery = await TrailDelivery.start({

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { encodePayloads, hasExtraMembers, routingHeader } from '../log/record-payload.ts';
+import { type EncodedPayloads, encodePayloads, hasExtraMembers, routingHeader } from '../log/record-payload.ts';
 import { checkIngestedRecord, type IngestContext, type RecordVerdict, uncheckableRecord } from './ingest-records.ts';
 
 /**
@@ -9,11 +9,9 @@ import { checkIngestedRecord, type IngestContext, type RecordVerdict, uncheckabl
  */
 export const MAX_INGEST_RECORDS = 10_000;
 
-export interface CheckedBatch {
+/** The accepted records' log payloads (header + JSON), and each record's verdict. */
+export interface CheckedBatch extends EncodedPayloads {
   kind: 'checked';
-  /** The accepted records' log payloads (header + JSON), back to back; record i is bytes [offsets[i], offsets[i+1]). */
-  payload: Uint8Array;
-  offsets: Uint32Array;
   successful: { Index: number; EventID: string }[];
   failed: { Index: number; ErrorCode: string; ErrorMessage: string }[];
 }

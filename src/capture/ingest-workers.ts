@@ -1,13 +1,16 @@
 import { Worker } from 'node:worker_threads';
+import { type AuditChannel, type CheckedAuditEvents, checkAuditEvents } from '../lake/audit-batch.ts';
+import type { AuditEventInput } from '../lake/channel-audit-event.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { type CheckedBatch, checkBatch, type RejectedBatch, uncheckedBatch } from './check-batch.ts';
 import type { IngestJob, IngestReply } from './ingest-worker.ts';
 
 /**
- * Where ingest bodies are parsed and checked. JSON.parse, the per-record checks and re-serialising are
- * most of the ingest path's CPU; on the main thread they capped acknowledged throughput at about 43,000
- * events/s here, with the main thread saturated. With workers the main thread keeps only HTTP, SigV4 and
- * the log write. With `workers: 0` bodies are checked inline, with the service's injectable id source.
+ * Where ingest bodies (PutRecords) and PutAuditEvents' events are parsed and checked. JSON.parse, the
+ * per-record checks and re-serialising are most of the ingest path's CPU; on the main thread they capped
+ * acknowledged throughput at about 43,000 events/s here, with the main thread saturated. With workers the
+ * main thread keeps only HTTP, SigV4 and the log write. With `workers: 0` they are checked inline, with the
+ * service's injectable id source.
  *
  * States: open (each slot's worker answers every job; a worker that dies fails its unanswered jobs with
  * ServiceUnavailableException, and a replacement is started) → closed (`close()`: every worker, running
@@ -17,7 +20,7 @@ import type { IngestJob, IngestReply } from './ingest-worker.ts';
 interface Slot {
   worker: Worker;
   /** Jobs sent to this worker and not answered yet. */
-  jobs: Map<number, { resolve: (r: CheckedBatch | RejectedBatch) => void; reject: (e: Error) => void }>;
+  jobs: Map<number, { resolve: (r: IngestReply['result']) => void; reject: (e: Error) => void }>;
 }
 
 export class IngestCheckers {
@@ -82,9 +85,14 @@ export class IngestCheckers {
     }
     const slot: Slot = { worker, jobs: new Map() };
     worker.on('message', (m: IngestReply) => {
-      if (m.result.kind === 'rejected' && m.result.fault !== undefined) this.#onWorkerError(m.result.fault);
-      slot.jobs.get(m.id)?.resolve(m.result);
+      const job = slot.jobs.get(m.id);
       slot.jobs.delete(m.id);
+      if (m.result.kind === 'fault') {
+        job?.reject(new Error(`checking audit events failed in an ingest worker: ${m.result.fault}`));
+        return;
+      }
+      if (m.result.kind === 'rejected' && m.result.fault !== undefined) this.#onWorkerError(m.result.fault);
+      job?.resolve(m.result);
     });
     worker.on('error', (error) => this.#onWorkerError(error));
     worker.on('exit', () => this.#lost(slot));
@@ -123,20 +131,39 @@ export class IngestCheckers {
   }
 
   /** Checks a body on the least busy worker. The body's memory goes to the worker: do not read it after. */
-  check(body: Buffer, accountId: string): Promise<CheckedBatch | RejectedBatch> {
-    const slot = this.#slots.reduce<Slot | undefined>(
+  async check(body: Buffer, accountId: string): Promise<CheckedBatch | RejectedBatch> {
+    const slot = this.#leastBusy();
+    if (slot === undefined) return this.#checkInline(body, accountId);
+    // The request's body is read by nobody after this: handed over, not copied (~600 KB a batch on the main
+    // thread). A body that shares its memory with other buffers is copied.
+    const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+    const job: IngestJob = { id: this.#nextId++, kind: 'records', body, accountId };
+    return (await this.#send(slot, job, whole ? [body.buffer as ArrayBuffer] : [])) as CheckedBatch | RejectedBatch;
+  }
+
+  /** Checks a PutAuditEvents call's events on the least busy worker (audit-batch.ts); rejects on a fault of ours. */
+  async checkAuditEvents(
+    events: readonly AuditEventInput[],
+    channel: AuditChannel,
+    ingestionTime: string,
+  ): Promise<CheckedAuditEvents> {
+    const slot = this.#leastBusy();
+    if (slot === undefined) return checkAuditEvents(events, channel, ingestionTime, this.#newEventId);
+    const job: IngestJob = { id: this.#nextId++, kind: 'audit', events, channel, ingestionTime };
+    return (await this.#send(slot, job, [])) as CheckedAuditEvents;
+  }
+
+  #leastBusy(): Slot | undefined {
+    return this.#slots.reduce<Slot | undefined>(
       (best, s) => (best === undefined || s.jobs.size < best.jobs.size ? s : best),
       undefined,
     );
-    if (slot === undefined) return Promise.resolve(this.#checkInline(body, accountId));
-    const id = this.#nextId++;
+  }
+
+  #send(slot: Slot, job: IngestJob, transfer: ArrayBuffer[]): Promise<IngestReply['result']> {
     return new Promise((resolve, reject) => {
-      slot.jobs.set(id, { resolve, reject });
-      const job: IngestJob = { id, body, accountId };
-      // The request's body is read by nobody after this: handed over, not copied (~600 KB a batch on the main
-      // thread). A body that shares its memory with other buffers is copied.
-      const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
-      slot.worker.postMessage(job, whole ? [body.buffer as ArrayBuffer] : []);
+      slot.jobs.set(job.id, { resolve, reject });
+      slot.worker.postMessage(job, transfer);
     });
   }
 

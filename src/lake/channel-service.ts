@@ -1,10 +1,11 @@
 import type { Caller } from '../identity/index.ts';
-import { encodePayloads, payloadViews, routingHeader } from '../log/record-payload.ts';
+import { payloadViews } from '../log/record-payload.ts';
 import { type Clock, isoSeconds } from '../model/clock.ts';
 import type { IdSource } from '../model/ids.ts';
 import { SerialQueue } from '../model/serial-queue.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { retaggedTags, type Tag, validateTags } from '../trails/index.ts';
+import type { AuditChannel, CheckedAuditEvents } from './audit-batch.ts';
 import {
   type ChannelDestination,
   type ChannelRecord,
@@ -15,13 +16,7 @@ import {
   parseChannelRef,
   validateChannelName,
 } from './channel.ts';
-import {
-  type AuditEventInput,
-  type AuditEventVerdict,
-  checkAuditEvent,
-  integrationRecord,
-} from './channel-audit-event.ts';
-import { CHANNEL_DESTINATIONS_MEMBER } from './channel-routing.ts';
+import type { AuditEventInput } from './channel-audit-event.ts';
 import type { ChannelStore } from './channel-store.ts';
 import type { EventDataStoreService } from './event-data-store-service.ts';
 import { storeCategories } from './store-selectors.ts';
@@ -31,6 +26,12 @@ export interface ChannelServiceDeps {
   eventDataStores: EventDataStoreService;
   clock: Clock;
   ids: IdSource;
+  /** Checks a call's events and encodes the accepted ones (audit-batch.ts, on an ingest worker). */
+  checkAuditEvents(
+    events: readonly AuditEventInput[],
+    channel: AuditChannel,
+    ingestionTime: string,
+  ): Promise<CheckedAuditEvents>;
   /** Appends log payloads as one batch; resolves once they are committed (Capture.appendPayloads). */
   appendPayloads(payloads: Uint8Array[]): Promise<unknown>;
 }
@@ -215,26 +216,20 @@ export class ChannelService {
       seen.add(e.id);
     }
     const now = this.#deps.clock.now();
-    const ingestionTime = isoSeconds(now);
     // Stopped or deleted destinations stay listed: the consumer's ingestion windows decide for them.
     const destinations = channel.destinations.map((d) => d.Location.slice(d.Location.lastIndexOf('/') + 1));
-    const result: PutAuditEventsResult = { successful: [], failed: [] };
-    const records: { record: Record<string, unknown>; json: string }[] = [];
-    let lastAttemptId: string | undefined;
-    for (const e of events) {
-      const accepted = acceptEvent(e, channel, ingestionTime, () => this.#deps.ids.uuid());
-      if (!accepted.ok) {
-        result.failed.push({ id: e.id, errorCode: accepted.errorCode, errorMessage: accepted.errorMessage });
-        continue;
-      }
-      lastAttemptId = accepted.eventId;
-      records.push(accepted);
-      result.successful.push({ id: e.id, eventID: accepted.eventId });
-    }
+    const { arn, accountId, region } = channel;
+    const checked = await this.#deps.checkAuditEvents(
+      events,
+      { arn, accountId, region, destinations },
+      isoSeconds(now),
+    );
+    const result: PutAuditEventsResult = { successful: checked.successful, failed: checked.failed };
     const status: IngestionStatus = { ...this.ingestionStatus(channel), latestAttemptMs: now };
+    const lastAttemptId = result.successful[result.successful.length - 1]?.eventID;
     if (lastAttemptId !== undefined) status.latestAttemptEventId = lastAttemptId;
     try {
-      if (records.length > 0) await this.#deps.appendPayloads(encodeRecords(records, destinations));
+      if (result.successful.length > 0) await this.#deps.appendPayloads(payloadViews(checked));
     } catch (error) {
       this.#setStatus(channel.id, { ...status, latestErrorCode: 'InternalFailure' });
       throw error;
@@ -312,55 +307,4 @@ export class ChannelService {
       );
     }
   }
-}
-
-/**
- * One event's record and its JSON, or why it is refused. JSON.stringify runs out of stack on eventData
- * nested a few thousand levels deep, which JSON.parse reads without complaint: that refuses the event
- * alone, never the whole call.
- */
-function acceptEvent(
-  e: AuditEventInput,
-  channel: ChannelRecord,
-  ingestionTime: string,
-  newEventId: () => string,
-):
-  | { ok: true; eventId: string; record: Record<string, unknown>; json: string }
-  | Extract<AuditEventVerdict, { ok: false }> {
-  try {
-    const verdict = checkAuditEvent(e, channel.accountId);
-    if (!verdict.ok) return verdict;
-    const eventId = newEventId();
-    const record = integrationRecord({
-      eventId,
-      eventTime: verdict.eventTime,
-      region: channel.region,
-      accountId: channel.accountId,
-      ingestionTime,
-      channelArn: channel.arn,
-      eventData: verdict.eventData,
-    });
-    return { ok: true, eventId, record, json: JSON.stringify(record) };
-  } catch (error) {
-    // Anything else is a fault of ours, for the service's log and a 500, not the caller's data.
-    if (!(error instanceof RangeError)) throw error;
-    return {
-      ok: false,
-      errorCode: 'InvalidData',
-      errorMessage: `eventData is nested too deeply to store (${error.message}); flatten it.`,
-    };
-  }
-}
-
-/** The records' log payloads, each with a routing header that carries the channel's destination stores. */
-function encodeRecords(
-  records: { record: Record<string, unknown>; json: string }[],
-  destinations: string[],
-): Uint8Array[] {
-  const items = records.map(({ record, json }) => {
-    const header = routingHeader(record) as Record<string, unknown>;
-    header[CHANNEL_DESTINATIONS_MEMBER] = destinations;
-    return { header: JSON.stringify(header), json, extra: true };
-  });
-  return payloadViews(encodePayloads(items));
 }

@@ -106,10 +106,13 @@ export function encodeInto(
  * it is written, and has its own ArrayBuffer (not Node's shared pool), so it can be transferred to another
  * thread. One buffer for a batch: a buffer apiece (too big for the pool) cost more than the encoding.
  */
-export function encodePayloads(items: readonly { header: string; json: string; extra: boolean }[]): {
+/** Payloads back to back: payload i is bytes [offsets[i], offsets[i + 1]); both transferable to another thread. */
+export interface EncodedPayloads {
   payload: Uint8Array;
   offsets: Uint32Array;
-} {
+}
+
+export function encodePayloads(items: readonly { header: string; json: string; extra: boolean }[]): EncodedPayloads {
   let bound = 0;
   for (const item of items) bound += maxPayloadLength(item.header, item.json);
   const buffer = Buffer.allocUnsafeSlow(bound);
@@ -124,7 +127,7 @@ export function encodePayloads(items: readonly { header: string; json: string; e
 }
 
 /** The payloads of `encodePayloads` as separate views, ready for the log. */
-export function payloadViews({ payload, offsets }: { payload: Uint8Array; offsets: Uint32Array }): Uint8Array[] {
+export function payloadViews({ payload, offsets }: EncodedPayloads): Uint8Array[] {
   const views: Uint8Array[] = [];
   for (let i = 0; i + 1 < offsets.length; i++) {
     views.push(payload.subarray(offsets[i] as number, offsets[i + 1] as number));

@@ -124,6 +124,34 @@ async function accountOf(w: TestWorld): Promise<string> {
 }
 
 describe('PutAuditEvents', () => {
+  it('checks the events on the main thread as on a worker (--ingest-workers 0)', async () => {
+    await withServer(
+      async (w) => {
+        const ct = w.cloudtrail();
+        const store = await auditStore(ct, 'inline-target');
+        const channel = await channelTo(ct, 'inline-app', store.arn);
+        const answer = await putAuditEvents(w, w.adminCredentials, { channelArn: channel }, [
+          entry('good', eventData(await accountOf(w))),
+          entry('bad', eventData(await accountOf(w), { eventSource: 's3.amazonaws.com' })),
+        ]);
+        assert.equal(answer.status, 200, JSON.stringify(answer.json));
+        assert.deepEqual(
+          answer.json.successful?.map((s) => s.id),
+          ['good'],
+        );
+        assert.deepEqual(
+          answer.json.failed?.map((f) => [f.id, f.errorCode]),
+          [['bad', 'InvalidEventSource']],
+        );
+        await w.app.lakeCaughtUp();
+        assert.equal(await w.app.services.eventDataStores.countEvents(store.id), 1);
+        const status = await ct.send(new GetChannelCommand({ Channel: channel }));
+        assert.equal(status.IngestionStatus?.LatestIngestionAttemptEventID, answer.json.successful?.[0]?.eventID);
+      },
+      { argv: ['--ingest-workers', '0'] },
+    );
+  });
+
   it('stores accepted events as ActivityAuditLog records in the channel destination stores only', async () => {
     await withServer(async (w) => {
       const ct = w.cloudtrail();
