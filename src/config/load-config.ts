@@ -132,10 +132,11 @@ export const SETTINGS = {
   ingestWorkers: {
     flag: 'ingest-workers',
     env: 'OPENTRAIL_INGEST_WORKERS',
-    // One per core: checking is most of an ingest batch's CPU, and on 2 cores a second worker took
-    // acknowledged throughput from ~30,000 to ~36,500 events/s (bench:ingest).
-    default: String(availableParallelism()),
-    help: 'worker threads checking ingest batches (default one per core; 0 = on the main thread)',
+    // One per core, up to 4: checking is most of an ingest batch's CPU, and on 2 cores a second worker took
+    // acknowledged throughput from ~30,000 to ~36,500 events/s (bench:ingest). Each checks ~50,000 events/s
+    // and holds ~32 MB, and past 4 the main thread's own share (~9 µs an event) is the limit.
+    default: String(Math.min(availableParallelism(), 4)),
+    help: 'worker threads checking ingest batches and audit events (default one per core, at most 4; 0 = on the main thread)',
   },
   upstream: {
     flag: 'upstream',

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load-config.ts';
@@ -18,6 +19,8 @@ describe('loadConfig', () => {
     assert.deepEqual(c.objectStore, { kind: 'local' });
     assert.equal(c.lookupRateLimit, 0);
     assert.deepEqual(c.admin, {});
+    // One ingest worker per core, at most 4: a machine of 96 cores must start with its defaults too.
+    assert.equal(c.ingestWorkers, Math.min(availableParallelism(), 4));
     assert.ok(Object.isFrozen(c));
   });
 
