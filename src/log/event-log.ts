@@ -124,6 +124,8 @@ export class EventLog {
   #syncing: Promise<void> | undefined;
   /** Ends the sync loop's wait for more written records (SYNC_DELAY_MS), when something needs the commit now. */
   #syncNow: (() => void) | undefined;
+  /** A caller needs what is written committed now (loggedSeq, rotation): the next sync does not wait. */
+  #syncUrgent = false;
   #waiters: { afterSeq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   #failure: Error | undefined;
   #closed = false;
@@ -205,8 +207,10 @@ export class EventLog {
    */
   async loggedSeq(): Promise<number> {
     const seq = this.writtenSeq;
-    this.#syncNow?.();
-    if (seq > this.committedSeq) await this.waitForCommit(seq - 1);
+    if (seq > this.committedSeq) {
+      this.#commitNow();
+      await this.waitForCommit(seq - 1);
+    }
     return seq;
   }
 
@@ -243,6 +247,12 @@ export class EventLog {
       this.#writing = undefined;
       if (this.#pending.length > 0 && !this.#failure) this.#kickWrites();
     });
+  }
+
+  /** Commits what is written without the sync loop's wait, whether it is waiting now or syncing. */
+  #commitNow(): void {
+    this.#syncUrgent = true;
+    this.#syncNow?.();
   }
 
   /** Waits `syncDelayMs`, or less when `#syncNow` is called (a batch or a caller waits for the commit). */
@@ -306,7 +316,11 @@ export class EventLog {
 
   async #syncLoop(): Promise<void> {
     while (this.#unsynced.length > 0 && !this.#failure) {
-      if (!this.#unsynced.some((g) => g.group.some((b) => b.ackWhen === 'committed'))) await this.#syncDelay();
+      if (!this.#syncUrgent && !this.#unsynced.some((g) => g.group.some((b) => b.ackWhen === 'committed'))) {
+        await this.#syncDelay();
+        if (this.#failure) break;
+      }
+      this.#syncUrgent = false;
       // Every group written before this fdatasync starts is on disk when it returns.
       const groups = this.#unsynced;
       this.#unsynced = [];
@@ -340,7 +354,7 @@ export class EventLog {
    * sync loop only ever syncs the active file.
    */
   async #rotate(): Promise<void> {
-    this.#syncNow?.();
+    this.#commitNow();
     while (this.#syncing) await this.#syncing;
     if (this.#failure) return;
     const next: Segment = { baseSeq: this.#nextSeq, path: segmentPath(this.#dir, this.#nextSeq), committedBytes: 0 };

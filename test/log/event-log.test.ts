@@ -340,6 +340,31 @@ describe('event log acknowledgement when written', () => {
     });
   });
 
+  // Without the fix the second fdatasync waits out syncDelayMs (a minute): the timeout fails the test instead.
+  it('commits at once for a position asked for while a fdatasync is under way', { timeout: 5_000 }, async () => {
+    await withLogDir(async (dir) => {
+      const gate: Gate = {};
+      const log = await EventLog.open(dir, { openSegment: (p) => openWithHeldSync(p, gate), syncDelayMs: 60_000 });
+      const ingested = log.append([payload('ingested')]);
+      await until(() => gate.release !== undefined);
+      const first = gate.release as () => void;
+      await log.append([payload('call')], { ackWhen: 'written' });
+      let saved: number | undefined;
+      const position = log.loggedSeq().then((seq) => {
+        saved = seq;
+      });
+      first();
+      await ingested;
+      // The next fdatasync starts without the minute-long wait for more written records.
+      await until(() => gate.release !== first);
+      gate.release?.();
+      await position;
+      assert.equal(saved, 2);
+      assert.equal(log.committedSeq, 2);
+      await log.close();
+    });
+  });
+
   it('makes readers only from committed records on', async () => {
     await withLogDir(async (dir) => {
       const gate: Gate = {};
