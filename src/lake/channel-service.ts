@@ -219,21 +219,20 @@ export class ChannelService {
     // Stopped or deleted destinations stay listed: the consumer's ingestion windows decide for them.
     const destinations = channel.destinations.map((d) => d.Location.slice(d.Location.lastIndexOf('/') + 1));
     const { arn, accountId, region } = channel;
-    const checked = await this.#deps.checkAuditEvents(
-      events,
-      { arn, accountId, region, destinations },
-      isoSeconds(now),
-    );
-    const result: PutAuditEventsResult = { successful: checked.successful, failed: checked.failed };
-    const status: IngestionStatus = { ...this.ingestionStatus(channel), latestAttemptMs: now };
-    const lastAttemptId = result.successful[result.successful.length - 1]?.eventID;
-    if (lastAttemptId !== undefined) status.latestAttemptEventId = lastAttemptId;
+    let checked: CheckedAuditEvents | undefined;
     try {
-      if (result.successful.length > 0) await this.#deps.appendPayloads(payloadViews(checked));
+      checked = await this.#deps.checkAuditEvents(events, { arn, accountId, region, destinations }, isoSeconds(now));
+      if (checked.successful.length > 0) await this.#deps.appendPayloads(payloadViews(checked));
     } catch (error) {
-      this.#setStatus(channel.id, { ...status, latestErrorCode: 'InternalFailure' });
+      // The attempt is on the record whether the check (a worker that stopped) or the append failed.
+      this.#setStatus(channel.id, {
+        ...attempted(this.ingestionStatus(channel), now, checked),
+        latestErrorCode: 'InternalFailure',
+      });
       throw error;
     }
+    const result: PutAuditEventsResult = { successful: checked.successful, failed: checked.failed };
+    const status = attempted(this.ingestionStatus(channel), now, checked);
     const lastFailure = result.failed[result.failed.length - 1];
     if (lastFailure !== undefined) status.latestErrorCode = lastFailure.errorCode;
     const lastSuccess = result.successful[result.successful.length - 1];
@@ -307,4 +306,14 @@ export class ChannelService {
       );
     }
   }
+}
+
+/** A channel's IngestionStatus after an attempt: its time, and the last event it accepted if it got that far. */
+function attempted(status: IngestionStatus, now: number, checked: CheckedAuditEvents | undefined): IngestionStatus {
+  const lastAttemptId = checked?.successful[checked.successful.length - 1]?.eventID;
+  return {
+    ...status,
+    latestAttemptMs: now,
+    ...(lastAttemptId !== undefined ? { latestAttemptEventId: lastAttemptId } : {}),
+  };
 }
