@@ -14,8 +14,8 @@ export class Capture {
   /**
    * The record of a call (one to our own API, or a proxied one), serialised as CloudTrail delivers it.
    * Resolves once it is written, so a crash of the process after the call's answer keeps it; the group's
-   * fdatasync follows within SYNC_DELAY_MS. Nobody sent us this record, so no acknowledgement waits for the disk: the
-   * caller's answer is what waits, and on AWS the record of a call is not even written before it.
+   * fdatasync follows within SYNC_DELAY_MS. Nobody sent us this record, so no acknowledgement waits for the
+   * disk: the caller's answer is what waits, and on AWS the record of a call is not even written before it.
    */
   recordCall(record: CloudTrailRecord): Promise<AppendResult> {
     // A proxied call's members are whatever its caller or upstream sent: a lone surrogate in them becomes

@@ -307,7 +307,7 @@ export class EventLog {
         bytes: frames.length,
         segment: this.#activeSegment,
       });
-      if (group.some((b) => b.ackWhen === 'committed')) this.#syncNow?.();
+      if (awaitsCommit(group)) this.#syncNow?.();
       this.#kickSyncs();
       if (this.#activeBytes >= this.#segmentBytes) await this.#rotate();
     }
@@ -316,7 +316,7 @@ export class EventLog {
 
   async #syncLoop(): Promise<void> {
     while (this.#unsynced.length > 0 && !this.#failure) {
-      if (!this.#syncUrgent && !this.#unsynced.some((g) => g.group.some((b) => b.ackWhen === 'committed'))) {
+      if (!this.#syncUrgent && !this.#unsynced.some((g) => awaitsCommit(g.group))) {
         await this.#syncDelay();
         if (this.#failure) break;
       }
@@ -540,6 +540,11 @@ export class LogReader {
 }
 
 /** Resolves the batches of `group` (first record `firstSeq`) that asked to be told at this stage. */
+/** Whether a batch of the group is acknowledged only once committed: its fdatasync does not wait. */
+function awaitsCommit(group: readonly PendingBatch[]): boolean {
+  return group.some((b) => b.ackWhen === 'committed');
+}
+
 function settle(group: readonly PendingBatch[], firstSeq: number, stage: PendingBatch['ackWhen']): void {
   let seq = firstSeq;
   for (const b of group) {

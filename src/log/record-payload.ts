@@ -100,18 +100,18 @@ export function encodeInto(
   return offset + 5 + headerBytes + target.write(recordJson, offset + 5 + headerBytes, 'utf8');
 }
 
-/**
- * Payloads written back to back into one buffer: payload i is bytes [offsets[i], offsets[i + 1]). The buffer
- * is sized for the worst case (a UTF-16 code unit is at most 3 UTF-8 bytes), so no string is measured before
- * it is written, and has its own ArrayBuffer (not Node's shared pool), so it can be transferred to another
- * thread. One buffer for a batch: a buffer apiece (too big for the pool) cost more than the encoding.
- */
 /** Payloads back to back: payload i is bytes [offsets[i], offsets[i + 1]); both transferable to another thread. */
 export interface EncodedPayloads {
   payload: Uint8Array;
   offsets: Uint32Array;
 }
 
+/**
+ * Payloads written back to back into one buffer. The buffer is sized for the worst case (a UTF-16 code unit
+ * is at most 3 UTF-8 bytes), so no string is measured before it is written, and has its own ArrayBuffer (not
+ * Node's shared pool), so it can be transferred to another thread. One buffer for a batch: a buffer apiece
+ * (too big for the pool) cost more than the encoding.
+ */
 export function encodePayloads(items: readonly { header: string; json: string; extra: boolean }[]): EncodedPayloads {
   let bound = 0;
   for (const item of items) bound += maxPayloadLength(item.header, item.json);

@@ -84,7 +84,7 @@ export const RECORD_MEMBER_ORDER = [
   'tlsDetails',
 ] as const;
 
-const ORDERED: ReadonlySet<string> = new Set(RECORD_MEMBER_ORDER);
+/** Each member's place in RECORD_MEMBER_ORDER. */
 const RANK: ReadonlyMap<string, number> = new Map(RECORD_MEMBER_ORDER.map((name, i) => [name, i]));
 
 /**
@@ -101,7 +101,7 @@ export function inRecordOrder(record: Record<string, unknown>): Record<string, u
     else if (name === 'requestParameters' || name === 'responseElements') out[name] = null;
   }
   for (const [name, value] of Object.entries(record)) {
-    if (ORDERED.has(name)) continue;
+    if (RANK.has(name)) continue;
     // A member a caller named `__proto__` (JSON.parse makes it an own member) stays a member; the others are
     // assigned, which is faster.
     if (name === '__proto__') ownMember(out, name, value);
