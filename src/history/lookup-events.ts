@@ -5,8 +5,8 @@ import { RawJson } from '../model/raw-json.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { stringHash } from '../model/string-hash.ts';
 import type { ConnectionPool } from '../store/database.ts';
-import { type HistoryIndex, isHashIndexed } from './history-index.ts';
-import { dropBefore, type HistoryRow, type KeyQuery, pageKeys, pageRows } from './history-queries.ts';
+import { type HashIndexed, type HistoryIndex, isHashIndexed } from './history-index.ts';
+import { dropBefore, type HistoryRow, type KeyQuery, pageOfRows } from './history-queries.ts';
 import { recordJson } from './history-table.ts';
 
 /**
@@ -52,6 +52,14 @@ const ATTRIBUTES: Record<string, { table: KeyQuery['table']; condition: string; 
   ResourceName: { table: 'history_resources', condition: 'name_hash = $vh::UINTEGER AND resource_name = $v::VARCHAR' },
   EventSource: { table: 'history_events', condition: 'event_source = $v::VARCHAR' },
   AccessKeyId: { table: 'history_events', condition: 'access_key_id = $v::VARCHAR' },
+};
+/**
+ * A hash-indexed attribute's test on the event's own row, for the few events of its hash: the value itself
+ * (a resource name is one of the row's list of them).
+ */
+const ROW_CONDITIONS: Record<HashIndexed, string> = {
+  EventId: 'event_id = $v::VARCHAR',
+  ResourceName: 'list_contains(resource_names, $v::VARCHAR)',
 };
 /**
  * What an Insights event can be looked up by. Its record names the API it is about in insightDetails, with
@@ -126,9 +134,11 @@ export class EventHistory {
       limit: maxResults,
       // A unique value (an eventID, a resource name) is sought by its hash in the hash index; everything
       // else is searched newest-first, window by window.
-      ...(hashed !== undefined ? { hashed: { attribute: hashed, watermark: this.#index.watermark } } : {}),
+      ...(hashed !== undefined
+        ? { hashed: { attribute: hashed, watermark: this.#index.watermark, rowCondition: ROW_CONDITIONS[hashed] } }
+        : {}),
     };
-    const rows = await this.#reads.use(async (conn) => pageRows(conn, await pageKeys(conn, query, startMs, endMs)));
+    const rows = await this.#reads.use((conn) => pageOfRows(conn, query, startMs, endMs));
     const events = new RawJson(JSON.stringify(rows.map(toLookupEvent)));
     const last = rows[rows.length - 1];
     if (rows.length < maxResults || last === undefined) return { Events: events };

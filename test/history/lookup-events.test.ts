@@ -616,6 +616,45 @@ describe('LookupEvents by EventId and ResourceName over the hash index', () => {
       { deps: { historyIndexRunEvents: 3 } },
     ));
 
+  test('keeps to the caller’s account and time range, and pages, whether a page holds all of a hash’s events or not', () =>
+    withServer(async (world) => {
+      const [a, b] = [await world.newAccount(), await world.newAccount()];
+      const ct = world.cloudtrail({ credentials: a.root });
+      const ARN = 'arn:aws:s3:::shared-name';
+      // Whole seconds, as records' eventTimes are.
+      const start = Math.floor((Date.now() - HOUR) / SECOND) * SECOND;
+      const named = (account: string, i: number) =>
+        apiCall('s3.amazonaws.com', 'PutBucketTagging', identities(account).alice, start + i * SECOND, {
+          resources: [{ type: 'AWS::S3::Bucket', ARN }],
+        });
+      const mine = await ingest(
+        world,
+        a.root,
+        [0, 1, 2, 3, 4].map((i) => named(a.accountId, i)),
+      );
+      const theirs = await ingest(
+        world,
+        b.root,
+        [5, 6].map((i) => named(b.accountId, i)),
+      );
+      await world.historyCaughtUp();
+      // 7 events have the name's hash: a page of 50 holds them all, a page of 3 does not.
+      const all = await ct.send(new LookupEventsCommand({ ...by('ResourceName', ARN), MaxResults: 50 }));
+      assert.deepEqual(idsOf(all.Events ?? []), [...mine].reverse());
+      assert.equal(all.NextToken, undefined);
+      const first = await ct.send(new LookupEventsCommand({ ...by('ResourceName', ARN), MaxResults: 3 }));
+      const second = await ct.send(
+        new LookupEventsCommand({ ...by('ResourceName', ARN), MaxResults: 3, NextToken: first.NextToken }),
+      );
+      assert.deepEqual([...idsOf(first.Events ?? []), ...idsOf(second.Events ?? [])], [...mine].reverse());
+      const recent = await ct.send(
+        new LookupEventsCommand({ ...by('ResourceName', ARN), StartTime: new Date(start + 2 * SECOND) }),
+      );
+      assert.deepEqual(idsOf(recent.Events ?? []), mine.slice(2).reverse());
+      assert.deepEqual((await ct.send(new LookupEventsCommand(by('EventId', theirs[0])))).Events, []);
+      assert.deepEqual(idsOf((await ct.send(new LookupEventsCommand(by('EventId', mine[1])))).Events ?? []), [mine[1]]);
+    }));
+
   test('pages through a resource named in more events than a hash lookup takes, newest first', () =>
     withServer(async (world) => {
       const a = await world.newAccount();
