@@ -2,19 +2,11 @@
  * Object storage on any S3-compatible endpoint (AWS, MinIO, moto), addressed path-style so bucket names need no
  * DNS. The SDK's errors become ObjectStoreError codes through s3-errors.ts, as the CLI's reader's do.
  */
-import {
-  type BucketLocationConstraint,
-  CreateBucketCommand,
-  type CreateBucketCommandInput,
-  DeleteObjectCommand,
-  GetBucketPolicyCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandInput,
-  PutObjectCommand,
-  type PutObjectCommandInput,
+import type {
+  BucketLocationConstraint,
+  CreateBucketCommandInput,
+  ListObjectsV2CommandInput,
+  PutObjectCommandInput,
   S3Client,
 } from '@aws-sdk/client-s3';
 import {
@@ -49,25 +41,42 @@ interface ObjectHeaders {
   Metadata?: Record<string, string> | undefined;
 }
 
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+
 export class S3ObjectStore implements ObjectStore {
   readonly kind = 's3';
-  readonly #client: S3Client;
+  readonly #options: S3ObjectStoreOptions;
   readonly #region: string;
+  #s3: Promise<{ sdk: S3Sdk; client: S3Client }> | undefined;
 
   constructor(options: S3ObjectStoreOptions) {
+    this.#options = options;
     this.#region = options.region;
-    this.#client = new S3Client({
-      endpoint: options.endpoint,
-      region: options.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-    });
+  }
+
+  /**
+   * The SDK and the client, loaded on first use: importing the SDK's S3 client costs ~0.1 s and ~20 MB, which
+   * every server paid at start (this module is imported with the object stores), most of them with local ones.
+   */
+  #load(): Promise<{ sdk: S3Sdk; client: S3Client }> {
+    const { endpoint, region, accessKeyId, secretAccessKey } = this.#options;
+    this.#s3 ??= import('@aws-sdk/client-s3').then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        endpoint,
+        region,
+        forcePathStyle: true,
+        credentials: { accessKeyId, secretAccessKey },
+      }),
+    }));
+    return this.#s3;
   }
 
   async bucketExists(bucket: string): Promise<boolean> {
     assertBucketName(bucket);
     try {
-      await this.#client.send(new HeadBucketCommand({ Bucket: bucket }));
+      const { sdk, client } = await this.#load();
+      await client.send(new sdk.HeadBucketCommand({ Bucket: bucket }));
       return true;
     } catch (error) {
       if (httpStatus(error) === 404) return false;
@@ -83,7 +92,8 @@ export class S3ObjectStore implements ObjectStore {
       input.CreateBucketConfiguration = { LocationConstraint: this.#region as BucketLocationConstraint };
     }
     try {
-      await this.#client.send(new CreateBucketCommand(input));
+      const { sdk, client } = await this.#load();
+      await client.send(new sdk.CreateBucketCommand(input));
     } catch (error) {
       if (errorName(error) === 'BucketAlreadyOwnedByYou') return;
       throw toStoreError(error, 'bucket', bucket);
@@ -114,7 +124,8 @@ export class S3ObjectStore implements ObjectStore {
     }
     if (input.acl !== undefined) command.ACL = input.acl;
     try {
-      await this.#client.send(new PutObjectCommand(command));
+      const { sdk, client } = await this.#load();
+      await client.send(new sdk.PutObjectCommand(command));
     } catch (error) {
       throw toStoreError(error, 'bucket', input.bucket);
     }
@@ -124,7 +135,8 @@ export class S3ObjectStore implements ObjectStore {
     assertBucketName(bucket);
     assertKeySize(key);
     try {
-      const output = await this.#client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const { sdk, client } = await this.#load();
+      const output = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
       const body = (await output.Body?.transformToByteArray()) ?? new Uint8Array();
       return { ...toHead(key, output), size: body.byteLength, body };
     } catch (error) {
@@ -136,7 +148,8 @@ export class S3ObjectStore implements ObjectStore {
     assertBucketName(bucket);
     assertKeySize(key);
     try {
-      return toHead(key, await this.#client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+      const { sdk, client } = await this.#load();
+      return toHead(key, await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key })));
     } catch (error) {
       if (httpStatus(error) !== 404) throw toStoreError(error, 'key', key);
     }
@@ -149,7 +162,8 @@ export class S3ObjectStore implements ObjectStore {
     assertBucketName(bucket);
     assertKeySize(key);
     try {
-      await this.#client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      const { sdk, client } = await this.#load();
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
     } catch (error) {
       throw toStoreError(error, 'bucket', bucket);
     }
@@ -161,7 +175,8 @@ export class S3ObjectStore implements ObjectStore {
     if (options.prefix !== undefined) input.Prefix = options.prefix;
     if (options.startAfter !== undefined) input.StartAfter = options.startAfter;
     try {
-      const output = await this.#client.send(new ListObjectsV2Command(input));
+      const { sdk, client } = await this.#load();
+      const output = await client.send(new sdk.ListObjectsV2Command(input));
       const objects: ListedObject[] = (output.Contents ?? []).map((o) => ({
         key: o.Key ?? '',
         size: o.Size ?? 0,
@@ -180,7 +195,8 @@ export class S3ObjectStore implements ObjectStore {
   async getBucketPolicy(bucket: string): Promise<string | undefined> {
     assertBucketName(bucket);
     try {
-      return (await this.#client.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
+      const { sdk, client } = await this.#load();
+      return (await client.send(new sdk.GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
     } catch (error) {
       if (errorName(error) === 'NoSuchBucketPolicy') return undefined;
       throw toStoreError(error, 'bucket', bucket);
@@ -188,7 +204,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   close(): void {
-    this.#client.destroy();
+    this.#s3?.then(({ client }) => client.destroy()).catch(() => undefined);
   }
 }
 

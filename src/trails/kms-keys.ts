@@ -1,6 +1,7 @@
-import { DescribeKeyCommand, type KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
+import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { ServiceEndpoint } from '../config/load-config.ts';
 import { ServiceError } from '../model/service-error.ts';
+import { endpointClient } from './endpoint-client.ts';
 import { normaliseKmsKeyId } from './trail-rules.ts';
 
 /**
@@ -20,17 +21,14 @@ export function createKmsKeys(endpoint: ServiceEndpoint | undefined): KmsKeys {
       close: () => undefined,
     };
   }
-  const client = new KMSClient({
-    endpoint: endpoint.endpoint,
-    region: endpoint.region,
-    credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey: endpoint.secretAccessKey },
-    maxAttempts: 2,
-  });
+  const sdk = () => import('@aws-sdk/client-kms');
+  const kms = endpointClient(endpoint, async (options) => new (await sdk()).KMSClient(options));
   return {
     async resolve(keyId, region, accountId) {
       normaliseKmsKeyId(keyId, region, accountId); // InvalidKmsKeyIdException for a malformed id
       let metadata: KeyMetadata | undefined;
       try {
+        const [client, { DescribeKeyCommand }] = await Promise.all([kms.get(), sdk()]);
         metadata = (await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
       } catch (error) {
         if ((error as { name?: string }).name === 'NotFoundException') {
@@ -53,6 +51,6 @@ export function createKmsKeys(endpoint: ServiceEndpoint | undefined): KmsKeys {
       }
       return metadata.Arn;
     },
-    close: () => client.destroy(),
+    close: () => kms.close(),
   };
 }

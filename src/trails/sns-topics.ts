@@ -1,7 +1,7 @@
-import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { ServiceEndpoint } from '../config/load-config.ts';
 import { ServiceError } from '../model/service-error.ts';
 import { policyAllowsCloudTrail } from './bucket-policy.ts';
+import { endpointClient } from './endpoint-client.ts';
 
 /**
  * What CreateTrail/UpdateTrail check of a trail's SNS topic when an SNS endpoint is configured: that it
@@ -16,16 +16,13 @@ export interface SnsTopics {
 /** With `checkPolicy` false (moto mode) only the topic's existence is checked. */
 export function createSnsTopics(endpoint: ServiceEndpoint | undefined, checkPolicy = true): SnsTopics {
   if (endpoint === undefined) return { check: async () => undefined, close: () => undefined };
-  const client = new SNSClient({
-    endpoint: endpoint.endpoint,
-    region: endpoint.region,
-    credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey: endpoint.secretAccessKey },
-    maxAttempts: 2,
-  });
+  const sdk = () => import('@aws-sdk/client-sns');
+  const sns = endpointClient(endpoint, async (options) => new (await sdk()).SNSClient(options));
   return {
     async check(topicArn, trailArn, accountId) {
       let policy: string | undefined;
       try {
+        const [client, { GetTopicAttributesCommand }] = await Promise.all([sns.get(), sdk()]);
         policy = (await client.send(new GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes?.['Policy'];
       } catch (error) {
         throw new ServiceError(
@@ -42,6 +39,6 @@ export function createSnsTopics(endpoint: ServiceEndpoint | undefined, checkPoli
         );
       }
     },
-    close: () => client.destroy(),
+    close: () => sns.close(),
   };
 }

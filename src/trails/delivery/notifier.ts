@@ -1,5 +1,5 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { ServiceEndpoint } from '../../config/load-config.ts';
+import { endpointClient } from '../endpoint-client.ts';
 
 /**
  * Trail notifications (facts §5.3): one SNS message per delivery, whose `Message` is
@@ -16,19 +16,16 @@ export function createNotifier(endpoint: ServiceEndpoint | undefined): Notifier 
   if (endpoint === undefined) {
     return { enabled: false, publish: async () => undefined, close: () => undefined };
   }
-  const client = new SNSClient({
-    endpoint: endpoint.endpoint,
-    region: endpoint.region,
-    credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey: endpoint.secretAccessKey },
-    maxAttempts: 2,
-  });
+  const sdk = () => import('@aws-sdk/client-sns');
+  const sns = endpointClient(endpoint, async (options) => new (await sdk()).SNSClient(options));
   return {
     enabled: true,
     async publish(topicArn, bucket, keys) {
+      const [client, { PublishCommand }] = await Promise.all([sns.get(), sdk()]);
       await client.send(
         new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify({ s3Bucket: bucket, s3ObjectKey: keys }) }),
       );
     },
-    close: () => client.destroy(),
+    close: () => sns.close(),
   };
 }
