@@ -1,5 +1,5 @@
 /**
- * Module hooks for bin/opentrail.js (node's loader thread runs them): a `.ts` file is transpiled by esbuild as
+ * Module hooks for bin/opentrail.js and the server's ingest workers (node's loader thread runs them): a `.ts` file is transpiled by esbuild as
  * tsx transpiles it (types erased, one file at a time, the project's tsconfig) and kept in a cache keyed by
  * everything the output depends on, so a start reads the cache and never even loads esbuild. All else is node's.
  * tsx (the test runner, benchmarks) does more: other extensions, tsconfig paths, CommonJS; its
@@ -11,6 +11,7 @@ import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { threadId } from 'node:worker_threads';
 
 const TSCONFIG = readFileSync(new URL('../tsconfig.json', import.meta.url), 'utf8');
 const OPTIONS = {
@@ -59,7 +60,8 @@ function ownPrivateFolder(path) {
 /** Written whole or not at all (a rename), so a start beside this one never reads half a file; best effort. */
 function save(path, code) {
   try {
-    const partial = `${path}.${process.pid}`;
+    // The thread too: the server's ingest workers load through this as well, with the process's pid.
+    const partial = `${path}.${process.pid}.${threadId}`;
     writeFileSync(partial, code);
     renameSync(partial, path);
   } catch {

@@ -45,7 +45,7 @@ export class IngestCheckers {
     onWorkerError: (error: unknown) => void,
   ): Promise<IngestCheckers> {
     const checkers = new IngestCheckers(newEventId, onWorkerError);
-    // Started side by side: each loads tsx and the checks, most of a second of one core here.
+    // Started side by side: each loads the sources it runs (the checks), a few tenths of a second of a core.
     const started = await Promise.allSettled(Array.from({ length: workers }, () => checkers.#spawn()));
     for (const s of started) if (s.status === 'fulfilled') checkers.#slots.push(s.value);
     const failed = started.find((s) => s.status === 'rejected');
@@ -74,7 +74,8 @@ export class IngestCheckers {
     const entry = new URL('./ingest-worker.ts', import.meta.url).href;
     const loader = new URL('../../bin/ts-loader.js', import.meta.url).href;
     const worker = new Worker(
-      `import('node:module').then(({ register }) => { register(${JSON.stringify(loader)}); return import(${JSON.stringify(entry)}); });`,
+      // Source maps as in the main thread (bin/opentrail.js): a worker's stack traces name lines of the .ts files.
+      `process.setSourceMapsEnabled(true); import('node:module').then(({ register }) => { register(${JSON.stringify(loader)}); return import(${JSON.stringify(entry)}); });`,
       { eval: true },
     );
     worker.unref();

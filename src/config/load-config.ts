@@ -341,6 +341,9 @@ function requireHttpUrl(text: string, key: Key, example: string, fail: (k: Key, 
   if (url?.protocol !== 'http:' && url?.protocol !== 'https:') fail(key, `'${text}' must be an http or https URL`);
 }
 
+/** An S3-compatible service's Region: AWS's names, and the likes of MinIO's or Ceph's (`default`). */
+const REGION_NAME = /^[\w.-]{1,64}$/;
+
 /** `--<name>-endpoint` with its credentials and Region, or undefined when no endpoint is set. */
 function serviceEndpoint(
   name: 's3' | 'sns' | 'kms',
@@ -352,10 +355,13 @@ function serviceEndpoint(
   if (endpoint === undefined) return undefined;
   requireHttpUrl(endpoint, key('Endpoint'), 'http://127.0.0.1:9000', fail);
   const required = `is required with an ${name.toUpperCase()} endpoint`;
+  // Checked here, not left to the SDK's client: that is made on the endpoint's first request, not at start.
+  const region = raw(key('Region')) as string;
+  if (!REGION_NAME.test(region)) fail(key('Region'), `'${region}' is not a Region name like us-east-1`);
   return Object.freeze({
     endpoint,
     accessKeyId: raw(key('AccessKeyId')) ?? fail(key('AccessKeyId'), required),
     secretAccessKey: raw(key('SecretAccessKey')) ?? fail(key('SecretAccessKey'), required),
-    region: raw(key('Region')) as string,
+    region,
   });
 }

@@ -60,15 +60,21 @@ export class S3ObjectStore implements ObjectStore {
    */
   #load(): Promise<{ sdk: S3Sdk; client: S3Client }> {
     const { endpoint, region, accessKeyId, secretAccessKey } = this.#options;
-    this.#s3 ??= import('@aws-sdk/client-s3').then((sdk) => ({
-      sdk,
-      client: new sdk.S3Client({
-        endpoint,
-        region,
-        forcePathStyle: true,
-        credentials: { accessKeyId, secretAccessKey },
-      }),
-    }));
+    // A load that failed is not kept: the next request tries again.
+    this.#s3 ??= import('@aws-sdk/client-s3')
+      .then((sdk) => ({
+        sdk,
+        client: new sdk.S3Client({
+          endpoint,
+          region,
+          forcePathStyle: true,
+          credentials: { accessKeyId, secretAccessKey },
+        }),
+      }))
+      .catch((error: unknown) => {
+        this.#s3 = undefined;
+        throw error;
+      });
     return this.#s3;
   }
 

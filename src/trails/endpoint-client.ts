@@ -26,11 +26,15 @@ export function endpointClient<C extends { destroy(): void }>(
   let client: Promise<C> | undefined;
   return {
     get: () => {
+      // A load that failed is not kept: the next request tries again.
       client ??= make({
         endpoint: endpoint.endpoint,
         region: endpoint.region,
         credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey: endpoint.secretAccessKey },
         maxAttempts: 2,
+      }).catch((error: unknown) => {
+        client = undefined;
+        throw error;
       });
       return client;
     },

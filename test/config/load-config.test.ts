@@ -78,6 +78,27 @@ describe('loadConfig', () => {
     fails([], { OPENTRAIL_S3_ENDPOINT: 'not a url' }, /--s3-endpoint/);
     fails([], { OPENTRAIL_S3_ENDPOINT: 'ftp://x' }, /http or https/);
     fails([], { OPENTRAIL_S3_ENDPOINT: 'http://x:9000' }, /OPENTRAIL_S3_ACCESS_KEY_ID/);
+    // The SDK clients are made on their first request: a Region they would refuse stops the start instead.
+    const s3 = {
+      OPENTRAIL_S3_ENDPOINT: 'http://x:9000',
+      OPENTRAIL_S3_ACCESS_KEY_ID: 'k',
+      OPENTRAIL_S3_SECRET_ACCESS_KEY: 's',
+    };
+    fails(['--s3-region', ''], s3, /--s3-region \(OPENTRAIL_S3_REGION\): '' is not a Region name/);
+    fails(
+      [
+        '--kms-endpoint',
+        'http://x:9000',
+        '--kms-access-key-id',
+        'k',
+        '--kms-secret-access-key',
+        's',
+        '--kms-region',
+        'us east',
+      ],
+      {},
+      /--kms-region/,
+    );
     fails(['--lookup-rate-limit', '-1'], {}, /--lookup-rate-limit/);
     fails(['--memory-limit', 'lots'], {}, /--memory-limit/);
     fails(['--log-level', 'loud'], {}, /--log-level/);
