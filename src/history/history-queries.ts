@@ -117,7 +117,7 @@ async function keysIn(
 /**
  * The rows among `seqs` (those of `q`'s hash) that pass `condition`, a test on a history_events row, and the
  * rest of `q`, newest first. The rows are read first and tested after (a MATERIALIZED CTE keeps DuckDB from
- * pushing the tests into the scan, where it ran them on every row of the row group: 5 ms for one eventID).
+ * pushing the tests into the scan, where it ran them on every row of the row group: one eventID took 8 ms, not 5).
  */
 async function rowsWhere(
   conn: Connection,
