@@ -9,6 +9,7 @@ import type {
   PutObjectCommandInput,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { type FirstUse, firstUse } from '../model/first-use.ts';
 import {
   assertBucketName,
   assertKeySize,
@@ -45,43 +46,30 @@ type S3Sdk = typeof import('@aws-sdk/client-s3');
 
 export class S3ObjectStore implements ObjectStore {
   readonly kind = 's3';
-  readonly #options: S3ObjectStoreOptions;
   readonly #region: string;
-  #s3: Promise<{ sdk: S3Sdk; client: S3Client }> | undefined;
-
-  constructor(options: S3ObjectStoreOptions) {
-    this.#options = options;
-    this.#region = options.region;
-  }
-
   /**
    * The SDK and the client, loaded on first use: importing the SDK's S3 client costs ~0.1 s and ~20 MB, which
    * every server paid at start (this module is imported with the object stores), most of them with local ones.
    */
-  #load(): Promise<{ sdk: S3Sdk; client: S3Client }> {
-    const { endpoint, region, accessKeyId, secretAccessKey } = this.#options;
-    // A load that failed is not kept: the next request tries again.
-    this.#s3 ??= import('@aws-sdk/client-s3')
-      .then((sdk) => ({
-        sdk,
-        client: new sdk.S3Client({
-          endpoint,
-          region,
-          forcePathStyle: true,
-          credentials: { accessKeyId, secretAccessKey },
-        }),
-      }))
-      .catch((error: unknown) => {
-        this.#s3 = undefined;
-        throw error;
-      });
-    return this.#s3;
+  readonly #s3: FirstUse<{ sdk: S3Sdk; client: S3Client }>;
+
+  constructor(options: S3ObjectStoreOptions) {
+    const { endpoint, region, accessKeyId, secretAccessKey } = options;
+    this.#region = region;
+    this.#s3 = firstUse(
+      async () => {
+        const sdk = await import('@aws-sdk/client-s3');
+        const credentials = { accessKeyId, secretAccessKey };
+        return { sdk, client: new sdk.S3Client({ endpoint, region, forcePathStyle: true, credentials }) };
+      },
+      ({ client }) => client.destroy(),
+    );
   }
 
   async bucketExists(bucket: string): Promise<boolean> {
     assertBucketName(bucket);
     try {
-      const { sdk, client } = await this.#load();
+      const { sdk, client } = await this.#s3.get();
       await client.send(new sdk.HeadBucketCommand({ Bucket: bucket }));
       return true;
     } catch (error) {
@@ -98,7 +86,7 @@ export class S3ObjectStore implements ObjectStore {
       input.CreateBucketConfiguration = { LocationConstraint: this.#region as BucketLocationConstraint };
     }
     try {
-      const { sdk, client } = await this.#load();
+      const { sdk, client } = await this.#s3.get();
       await client.send(new sdk.CreateBucketCommand(input));
     } catch (error) {
       if (errorName(error) === 'BucketAlreadyOwnedByYou') return;
@@ -130,7 +118,7 @@ export class S3ObjectStore implements ObjectStore {
     }
     if (input.acl !== undefined) command.ACL = input.acl;
     try {
-      const { sdk, client } = await this.#load();
+      const { sdk, client } = await this.#s3.get();
       await client.send(new sdk.PutObjectCommand(command));
     } catch (error) {
       throw toStoreError(error, 'bucket', input.bucket);
@@ -141,7 +129,7 @@ export class S3ObjectStore implements ObjectStore {
     assertBucketName(bucket);
     assertKeySize(key);
     try {
-      const { sdk, client } = await this.#load();
+      const { sdk, client } = await this.#s3.get();
       const output = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
       const body = (await output.Body?.transformToByteArray()) ?? new Uint8Array();
       return { ...toHead(key, output), size: body.byteLength, body };
@@ -154,7 +142,7 @@ export class S3ObjectStore implements ObjectStore {
     assertBucketName(bucket);
     assertKeySize(key);
     try {
-      const { sdk, client } = await this.#load();
+      const { sdk, client } = await this.#s3.get();
       return toHead(key, await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key })));
     } catch (error) {
       if (httpStatus(error) !== 404) throw toStoreError(error, 'key', key);
@@ -168,7 +156,7 @@ export class S3ObjectStore implements ObjectStore {
     assertBucketName(bucket);
     assertKeySize(key);
     try {
-      const { sdk, client } = await this.#load();
+      const { sdk, client } = await this.#s3.get();
       await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
     } catch (error) {
       throw toStoreError(error, 'bucket', bucket);
@@ -181,7 +169,7 @@ export class S3ObjectStore implements ObjectStore {
     if (options.prefix !== undefined) input.Prefix = options.prefix;
     if (options.startAfter !== undefined) input.StartAfter = options.startAfter;
     try {
-      const { sdk, client } = await this.#load();
+      const { sdk, client } = await this.#s3.get();
       const output = await client.send(new sdk.ListObjectsV2Command(input));
       const objects: ListedObject[] = (output.Contents ?? []).map((o) => ({
         key: o.Key ?? '',
@@ -201,7 +189,7 @@ export class S3ObjectStore implements ObjectStore {
   async getBucketPolicy(bucket: string): Promise<string | undefined> {
     assertBucketName(bucket);
     try {
-      const { sdk, client } = await this.#load();
+      const { sdk, client } = await this.#s3.get();
       return (await client.send(new sdk.GetBucketPolicyCommand({ Bucket: bucket }))).Policy;
     } catch (error) {
       if (errorName(error) === 'NoSuchBucketPolicy') return undefined;
@@ -210,7 +198,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   close(): void {
-    this.#s3?.then(({ client }) => client.destroy()).catch(() => undefined);
+    this.#s3.close();
   }
 }
 
