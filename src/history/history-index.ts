@@ -85,10 +85,10 @@ export class HistoryIndex {
 /** The seqs whose hash column holds `hash`: from the runs, and from the source after the watermark. */
 export async function seqsWithHash(conn: Connection, attribute: HashIndexed, hash: number, watermark: number) {
   const { index, source, hash: column } = HASH_INDEXES[attribute];
-  const statement = await conn.prepared(
+  const reader = await conn.readPrepared(
     `SELECT seq FROM ${index} WHERE hash = $hash::UINTEGER
      UNION SELECT seq FROM ${source} WHERE seq > $watermark::BIGINT AND ${column} = $hash::UINTEGER`,
+    { hash, watermark: BigInt(watermark) },
   );
-  statement.bind({ hash, watermark: BigInt(watermark) } as never);
-  return (await statement.runAndReadAll()).getRows().map((r) => Number(r[0]));
+  return reader.getRows().map((r) => Number(r[0]));
 }

@@ -20,7 +20,7 @@ export interface KeyQuery {
   /** `history_events`, or `history_resources` for resource lookups. */
   table: 'history_events' | 'history_resources';
   /** Named parameters: account, region, category, and the attribute's. */
-  params: Record<string, unknown>;
+  params: Record<string, DuckDBValue>;
   /** The attribute's condition, or ''. Parameters are cast in SQL so bound JS numbers keep column types. */
   condition: string;
   /** Continue after this (time, seq), exclusive. */
@@ -110,7 +110,7 @@ async function keysIn(
     q.table,
     `${pageWindow(toExclusive, q)}${q.condition}${seqs ? ` AND ${AMONG_SEQS}` : ''}`,
   );
-  const reader = await runBound(conn, sql, values);
+  const reader = await conn.readPrepared(sql, values);
   return reader.getRowsJS().map(([seq, t]) => ({ seq: Number(seq), timeMs: Number(t) }));
 }
 
@@ -133,7 +133,7 @@ async function rowsWhere(
   const sql = `WITH candidates AS MATERIALIZED (
       SELECT ${ROW_COLUMNS}, account_id, event_time FROM history_events WHERE ${AMONG_SEQS})
     ${newestMatching('* EXCLUDE (account_id, event_time)', 'candidates', `${pageWindow(false, q)} AND ${condition}`)}`;
-  return rowObjects(await runBound(conn, sql, values));
+  return rowObjects(await conn.readPrepared(sql, values));
 }
 
 /** The page's window as SQL conditions: account, Region, category, time range, and after the token's place. */
@@ -147,8 +147,8 @@ function pageWindow(toExclusive: boolean, q: KeyQuery): string {
 }
 
 /** pageWindow's values (times as microseconds), and the limit. */
-function windowValues(q: KeyQuery, fromMs: number, toMs: number, limit: number): Record<string, unknown> {
-  const values: Record<string, unknown> = {
+function windowValues(q: KeyQuery, fromMs: number, toMs: number, limit: number): Record<string, DuckDBValue> {
+  const values: Record<string, DuckDBValue> = {
     from: BigInt(fromMs) * 1000n,
     to: BigInt(toMs) * 1000n,
     limit: BigInt(limit),
@@ -176,20 +176,6 @@ function seqRange(seqs: number[]): Record<string, DuckDBValue> {
   return { lo: BigInt(Math.min(...seqs)), hi: BigInt(Math.max(...seqs)), seqs: listValue(seqs.map(BigInt)) };
 }
 
-/**
- * Runs `sql` with `values` as the connection's prepared statement: planning was a fifth of the time of a
- * page's rows. The values are let go after the run.
- */
-async function runBound(conn: Connection, sql: string, values: Record<string, unknown>): Promise<DuckDBResultReader> {
-  const statement = await conn.prepared(sql);
-  statement.bind(values as Record<string, DuckDBValue>);
-  try {
-    return await statement.runAndReadAll();
-  } finally {
-    statement.clearBindings();
-  }
-}
-
 /** What a page needs: the record's columns plus the LookupEvents members that are not record members. */
 const ROW_COLUMNS = `seq, epoch_ms(event_time) AS t, access_key_id, username, resource_types, resource_names,
   ${RECORD_COLUMNS.join(', ')}`;
@@ -198,7 +184,10 @@ const ROW_COLUMNS = `seq, epoch_ms(event_time) AS t, access_key_id, username, re
 async function pageRows(conn: Connection, keys: PageKey[]): Promise<HistoryRow[]> {
   if (keys.length === 0) return [];
   const seqs = keys.map((k) => k.seq);
-  const reader = await runBound(conn, `SELECT ${ROW_COLUMNS} FROM history_events WHERE ${AMONG_SEQS}`, seqRange(seqs));
+  const reader = await conn.readPrepared(
+    `SELECT ${ROW_COLUMNS} FROM history_events WHERE ${AMONG_SEQS}`,
+    seqRange(seqs),
+  );
   const bySeq = new Map<number, HistoryRow>();
   for (const row of rowObjects(reader)) bySeq.set(Number(row['seq']), row);
   return seqs.map((s) => bySeq.get(s)).filter((r): r is HistoryRow => r !== undefined);

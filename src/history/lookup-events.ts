@@ -112,7 +112,7 @@ export class EventHistory {
     const token = input.NextToken === undefined ? undefined : readToken(input.NextToken, binding);
     if (startMs > endMs) return { Events: new RawJson('[]') };
 
-    const params: Record<string, unknown> = {
+    const params: KeyQuery['params'] = {
       account: caller.principal.accountId,
       region: caller.region,
       category,

@@ -2,6 +2,7 @@ import {
   type DuckDBConnection,
   DuckDBInstance,
   type DuckDBPreparedStatement,
+  type DuckDBResultReader,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { SerialQueue } from '../model/serial-queue.ts';
@@ -132,10 +133,26 @@ export class Connection {
    * batch's bytes are not kept alive until the next one.
    */
   async runPrepared(sql: string, values: DuckDBValue[] | Record<string, DuckDBValue>): Promise<void> {
+    await this.#withBound(sql, values, (statement) => statement.run());
+  }
+
+  /**
+   * runPrepared's read: the rows of `sql` with `values`, for the queries a lookup runs on every page (planning
+   * was a fifth of the time of a page's rows).
+   */
+  readPrepared(sql: string, values: DuckDBValue[] | Record<string, DuckDBValue>): Promise<DuckDBResultReader> {
+    return this.#withBound(sql, values, (statement) => statement.runAndReadAll());
+  }
+
+  async #withBound<T>(
+    sql: string,
+    values: DuckDBValue[] | Record<string, DuckDBValue>,
+    run: (statement: DuckDBPreparedStatement) => Promise<T>,
+  ): Promise<T> {
     const statement = await this.prepared(sql);
     statement.bind(values);
     try {
-      await statement.run();
+      return await run(statement);
     } finally {
       statement.clearBindings();
     }
