@@ -1,10 +1,10 @@
 /**
- * Module hooks for bin/opentrail.js and the server's ingest workers (node's loader thread runs them): a `.ts` file is transpiled by esbuild as
- * tsx transpiles it (types erased, one file at a time, the project's tsconfig) and kept in a cache keyed by
- * everything the output depends on, so a start reads the cache and never even loads esbuild. All else is node's.
- * tsx (the test runner, benchmarks) does more: other extensions, tsconfig paths, CommonJS; its
- * start costs ~0.2 s of CPU, more than `opentrail validate-logs` takes to check a day of files (issue 3's
- * target), and a server started with it (`npm start` did) took ~1.17 s to serve, not ~0.98 s.
+ * Module hooks for bin/opentrail.js and the server's ingest workers (node's loader thread runs them): a `.ts`
+ * file is transpiled by esbuild as tsx transpiles it (types erased, one file at a time, the project's tsconfig)
+ * and kept in a cache keyed by everything the output depends on, so a start reads the cache and never even
+ * loads esbuild. All else is node's. tsx (the test runner, benchmarks) does more: other extensions, tsconfig
+ * paths, CommonJS; its start costs ~0.2 s of CPU, more than `opentrail validate-logs` takes to check a day of
+ * files (issue 3's target), and a server started with it (`npm start` did) took ~1.17 s to serve, not ~0.98 s.
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
