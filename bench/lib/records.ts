@@ -3,7 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 /**
  * Realistic CloudTrail management records for benchmarks (~1.2 KB each): a few hundred event names over
  * twenty services, fifty IAM users, a thousand source IPs, real user agents, request parameters with
- * random resource ids, responses for writes, resources, TLS details, 5% access-denied errors.
+ * random resource ids, responses for writes, resources, TLS details, 5% access-denied errors; members in
+ * AWS's order, as delivered log files have them.
  */
 const SOURCES = [
   'ec2',
@@ -118,7 +119,10 @@ export class RecordGenerator {
     const u = this.#pick(this.#users);
     const readOnly = /^(Describe|List|Get)/.test(name);
     const acct = this.accountId;
-    const r: Record<string, unknown> = {
+    const failed = this.#rand() < 0.05;
+    // Members in AWS's order, as delivered log files have them: errorCode and errorMessage after userAgent,
+    // resources after readOnly.
+    return {
       eventVersion: '1.09',
       userIdentity: {
         type: 'IAMUser',
@@ -134,6 +138,12 @@ export class RecordGenerator {
       awsRegion: this.region,
       sourceIPAddress: this.#pick(this.#ips),
       userAgent: this.#pick(AGENTS),
+      ...(failed
+        ? {
+            errorCode: 'AccessDenied',
+            errorMessage: `User: arn:aws:iam::${acct}:user/${u.name} is not authorized to perform: ${src}:${name} because no identity-based policy allows the ${src}:${name} action`,
+          }
+        : {}),
       requestParameters: {
         resourceId: `i-${this.#hex(17)}`,
         filterSet: {
@@ -154,6 +164,17 @@ export class RecordGenerator {
       requestID: randomUUID(),
       eventID: randomUUID(),
       readOnly,
+      ...(readOnly
+        ? {}
+        : {
+            resources: [
+              {
+                accountId: acct,
+                type: `AWS::${src.toUpperCase()}::Resource`,
+                ARN: `arn:aws:${src}:${this.region}:${acct}:resource/${this.#hex(12)}`,
+              },
+            ],
+          }),
       eventType: 'AwsApiCall',
       managementEvent: true,
       recipientAccountId: acct,
@@ -164,19 +185,5 @@ export class RecordGenerator {
         clientProvidedHostHeader: `${src}.${this.region}.amazonaws.com`,
       },
     };
-    if (!readOnly)
-      r['resources'] = [
-        {
-          accountId: acct,
-          type: `AWS::${src.toUpperCase()}::Resource`,
-          ARN: `arn:aws:${src}:${this.region}:${acct}:resource/${this.#hex(12)}`,
-        },
-      ];
-    if (this.#rand() < 0.05) {
-      r['errorCode'] = 'AccessDenied';
-      r['errorMessage'] =
-        `User: arn:aws:iam::${acct}:user/${u.name} is not authorized to perform: ${src}:${name} because no identity-based policy allows the ${src}:${name} action`;
-    }
-    return r;
   }
 }
