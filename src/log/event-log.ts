@@ -539,12 +539,12 @@ export class LogReader {
   }
 }
 
-/** Resolves the batches of `group` (first record `firstSeq`) that asked to be told at this stage. */
 /** Whether a batch of the group is acknowledged only once committed: its fdatasync does not wait. */
 function awaitsCommit(group: readonly PendingBatch[]): boolean {
   return group.some((b) => b.ackWhen === 'committed');
 }
 
+/** Resolves the batches of `group` (first record `firstSeq`) that asked to be told at this stage. */
 function settle(group: readonly PendingBatch[], firstSeq: number, stage: PendingBatch['ackWhen']): void {
   let seq = firstSeq;
   for (const b of group) {
