@@ -10,13 +10,15 @@ export interface EndpointClientOptions {
 }
 
 /**
- * An SDK client for `endpoint`, made on first use: loading an AWS SDK client module takes ~0.1 s and ~20 MB
- * at start, which every server paid although most never send a trail's KMS or SNS request.
+ * An SDK module and its client for `endpoint`, loaded on first use, as the S3 object store loads its own:
+ * loading an AWS SDK client module takes ~0.1 s and ~20 MB at start, which every server paid although most
+ * never send a trail's KMS or SNS request. The module is kept beside the client for its command classes.
  */
-export function endpointClient<C extends { destroy(): void }>(
+export function endpointClient<M, C extends { destroy(): void }>(
   endpoint: ServiceEndpoint,
-  make: (options: EndpointClientOptions) => Promise<C>,
-): FirstUse<C> {
+  load: () => Promise<M>,
+  make: (sdk: M, options: EndpointClientOptions) => C,
+): FirstUse<{ sdk: M; client: C }> {
   const options: EndpointClientOptions = {
     endpoint: endpoint.endpoint,
     region: endpoint.region,
@@ -24,7 +26,10 @@ export function endpointClient<C extends { destroy(): void }>(
     maxAttempts: 2,
   };
   return firstUse(
-    () => make(options),
-    (client) => client.destroy(),
+    async () => {
+      const sdk = await load();
+      return { sdk, client: make(sdk, options) };
+    },
+    ({ client }) => client.destroy(),
   );
 }

@@ -21,15 +21,18 @@ export function createKmsKeys(endpoint: ServiceEndpoint | undefined): KmsKeys {
       close: () => undefined,
     };
   }
-  const sdk = () => import('@aws-sdk/client-kms');
-  const kms = endpointClient(endpoint, async (options) => new (await sdk()).KMSClient(options));
+  const kms = endpointClient(
+    endpoint,
+    () => import('@aws-sdk/client-kms'),
+    (sdk, options) => new sdk.KMSClient(options),
+  );
   return {
     async resolve(keyId, region, accountId) {
       normaliseKmsKeyId(keyId, region, accountId); // InvalidKmsKeyIdException for a malformed id
       let metadata: KeyMetadata | undefined;
       try {
-        const [client, { DescribeKeyCommand }] = await Promise.all([kms.get(), sdk()]);
-        metadata = (await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+        const { sdk, client } = await kms.get();
+        metadata = (await client.send(new sdk.DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
       } catch (error) {
         if ((error as { name?: string }).name === 'NotFoundException') {
           throw new ServiceError(

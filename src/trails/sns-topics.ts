@@ -16,14 +16,17 @@ export interface SnsTopics {
 /** With `checkPolicy` false (moto mode) only the topic's existence is checked. */
 export function createSnsTopics(endpoint: ServiceEndpoint | undefined, checkPolicy = true): SnsTopics {
   if (endpoint === undefined) return { check: async () => undefined, close: () => undefined };
-  const sdk = () => import('@aws-sdk/client-sns');
-  const sns = endpointClient(endpoint, async (options) => new (await sdk()).SNSClient(options));
+  const sns = endpointClient(
+    endpoint,
+    () => import('@aws-sdk/client-sns'),
+    (sdk, options) => new sdk.SNSClient(options),
+  );
   return {
     async check(topicArn, trailArn, accountId) {
       let policy: string | undefined;
       try {
-        const [client, { GetTopicAttributesCommand }] = await Promise.all([sns.get(), sdk()]);
-        policy = (await client.send(new GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes?.['Policy'];
+        const { sdk, client } = await sns.get();
+        policy = (await client.send(new sdk.GetTopicAttributesCommand({ TopicArn: topicArn }))).Attributes?.['Policy'];
       } catch (error) {
         throw new ServiceError(
           'InsufficientSnsTopicPolicyException',

@@ -16,14 +16,20 @@ export function createNotifier(endpoint: ServiceEndpoint | undefined): Notifier 
   if (endpoint === undefined) {
     return { enabled: false, publish: async () => undefined, close: () => undefined };
   }
-  const sdk = () => import('@aws-sdk/client-sns');
-  const sns = endpointClient(endpoint, async (options) => new (await sdk()).SNSClient(options));
+  const sns = endpointClient(
+    endpoint,
+    () => import('@aws-sdk/client-sns'),
+    (sdk, options) => new sdk.SNSClient(options),
+  );
   return {
     enabled: true,
     async publish(topicArn, bucket, keys) {
-      const [client, { PublishCommand }] = await Promise.all([sns.get(), sdk()]);
+      const { sdk, client } = await sns.get();
       await client.send(
-        new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify({ s3Bucket: bucket, s3ObjectKey: keys }) }),
+        new sdk.PublishCommand({
+          TopicArn: topicArn,
+          Message: JSON.stringify({ s3Bucket: bucket, s3ObjectKey: keys }),
+        }),
       );
     },
     close: () => sns.close(),
