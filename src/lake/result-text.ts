@@ -6,11 +6,15 @@ import { type DuckDBPreparedStatement, type DuckDBType, DuckDBTypeId } from '@du
  * `2023-01-22 16:53:53.000` (always milliseconds; DuckDB leaves them out when zero), a struct such as
  * userIdentity is `{type=IAMUser, principalid=…}` (lower-case names, `=`, nulls as `null`; DuckDB writes
  * `{'type': IAMUser, …}`), and a map's null value is `null` (DuckDB: `NULL`). Columns of those types (at any
- * depth) are read as values and written here; the others are cast in SQL. Writing them in SQL instead made
+ * depth) are read as values and written here, as are those whose values print as DuckDB casts them
+ * (`printsAsCast`); the others are cast in SQL. Writing the three in SQL instead made
  * the statement slow to plan: a point lookup's `SELECT *` went from 39 to 51 ms at 10 million events.
  */
 export interface ResultText {
-  /** The query's rows, each column cast to VARCHAR or read as its value for `text`. */
+  /**
+   * The query's rows, each column cast to VARCHAR or read as its value for `text`: the query itself when no
+   * column needs the cast, so a statement prepared to check it is the one that runs.
+   */
   sql: string;
   /** Per column: its value as Lake writes it (a string, or null). */
   text: ((value: unknown) => string | null)[];
@@ -22,14 +26,44 @@ export function lakeResultText(sql: string, statement: DuckDBPreparedStatement):
     const type = statement.columnType(i);
     const name = identifier(statement.columnName(i));
     // Positional (#n): a query's result may name two columns alike (a join's `a.eventName, b.eventName`).
-    return writtenHere(type)
-      ? { select: `#${i + 1} AS ${name}`, text: (v: unknown) => (v === null ? null : valueText(v, type)) }
-      : { select: `CAST(#${i + 1} AS VARCHAR) AS ${name}`, text: castText };
+    if (writtenHere(type)) {
+      return {
+        select: `#${i + 1} AS ${name}`,
+        cast: false,
+        text: (v: unknown) => (v === null ? null : valueText(v, type)),
+      };
+    }
+    const cast = !printsAsCast(type);
+    return { select: cast ? `CAST(#${i + 1} AS VARCHAR) AS ${name}` : `#${i + 1} AS ${name}`, cast, text: castText };
   });
   return {
-    sql: `SELECT ${columns.map((c) => c.select).join(', ')} FROM (${sql})`,
+    sql: columns.some((c) => c.cast) ? `SELECT ${columns.map((c) => c.select).join(', ')} FROM (${sql})` : sql,
     text: columns.map((c) => c.text),
   };
+}
+
+/**
+ * Types whose values, read with getRowsJS (a string, a boolean, a number or a bigint), print exactly as
+ * DuckDB casts them to VARCHAR: read as values, they need no cast in SQL (a count, a name, a flag).
+ */
+export function printsAsCast(type: DuckDBType): boolean {
+  switch (type.typeId) {
+    case DuckDBTypeId.VARCHAR:
+    case DuckDBTypeId.BOOLEAN:
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.UHUGEINT:
+      return true;
+    default:
+      return false;
+  }
 }
 
 function castText(value: unknown): string | null {

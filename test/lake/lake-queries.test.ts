@@ -321,6 +321,24 @@ describe('Lake queries', () => {
       assert.deepEqual(await rows(since(`${dayBefore(30)} 00:00:00`)), [[String(Math.ceil(n / 4))]]);
       const templated = await outcome(since('nor is this'));
       assert.equal(templated.replace('nor is this', 'not a time'), untemplated);
+      // A filled template is bound by a free runner: one its literal keeps from binding is refused as any
+      // statement is, and gives the runner back (more queries than there are runners follow).
+      const member = (name: string, user = 'alice') =>
+        `SELECT count(*) FROM ${id} WHERE userIdentity['${name}'] = '${user}'`;
+      assert.deepEqual(await rows(member('userName')), [[String(Math.ceil(n / 3))]]);
+      for (let i = 0; i < 3; i++) {
+        await rejectsWith(
+          ct.send(new StartQueryCommand({ QueryStatement: member(`noSuchMember${i}`) })),
+          'InvalidQueryStatementException',
+          /nosuchmember/i,
+        );
+      }
+      for (let i = 0; i < 3; i++) assert.deepEqual(await rows(member('userName')), [[String(Math.ceil(n / 3))]]);
+      // What the runner prepared is what ran, profiled: its statistics are the scan's.
+      const { QueryId } = await ct.send(new StartQueryCommand({ QueryStatement: member('userName', 'bob') }));
+      const statistics = (await finished(ct, QueryId as string)).QueryStatistics;
+      assert.equal(statistics?.EventsMatched, Math.ceil(n / 3));
+      assert.ok((statistics?.EventsScanned ?? 0) >= n, JSON.stringify(statistics));
       // Another account's statement of the same shape names a store it may not read.
       const theirs = w.cloudtrail({ credentials: (await w.newAccount()).root });
       await rejectsWith(
