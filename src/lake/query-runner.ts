@@ -1,4 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { Caller } from '../identity/index.ts';
@@ -555,7 +556,9 @@ export class LakeQueries {
           .map((row) =>
             row.map((value, i) => ({ [names[i] as string]: (text[i] as (v: unknown) => string | null)(value) })),
           );
-        const statistics = { ...scanStatistics(JSON.parse(await readFile(profile, 'utf8'))), executionMs };
+        // Read at once: a few hundred bytes DuckDB has just written, where readFile's four trips through
+        // the thread pool (open, stat, read, close) came between the query's end and DescribeQuery's answer.
+        const statistics = { ...scanStatistics(JSON.parse(readFileSync(profile, 'utf8'))), executionMs };
         return { rows, columns: names, statistics };
       });
       running.query = { ...running.query, statistics, resultsCount: rows.length, columns };
