@@ -103,6 +103,8 @@ interface Running {
   timedOut?: boolean;
   /** Stores the query as it stands, unless it ends first (UNFINISHED_STORED_AFTER_MS). */
   store?: TimerHandle | undefined;
+  /** Set once a document of it may be stored (unfinished, or an outcome tried): the next replaces it. */
+  mayBeStored?: true;
 }
 
 export class LakeQueries {
@@ -364,6 +366,7 @@ export class LakeQueries {
   #storeUnfinished(running: Running): void {
     running.store?.cancel();
     running.store = undefined;
+    running.mayBeStored = true;
     // The connection's queue keeps this before the query's outcome.
     this.#inBackground(this.#deps.queries.put({ ...running.query, status: 'QUEUED' }));
   }
@@ -625,7 +628,9 @@ export class LakeQueries {
     this.#active.delete(running.query.queryId);
     for (const wake of this.#waiters.get(running.query.queryId) ?? []) wake();
     this.#waiters.delete(running.query.queryId);
-    await this.#deps.queries.finish(running.query, rows);
+    const replace = running.mayBeStored === true;
+    running.mayBeStored = true;
+    await this.#deps.queries.finish(running.query, rows, replace);
     // The rows at hand are the stored ones: read them here rather than back from DuckDB.
     if (running.query.deliveryStatus === 'PENDING') {
       this.#deliver(running.query, async (offset, limit) => rows.slice(offset, offset + limit));
