@@ -167,7 +167,7 @@ export class LakeConsumer implements ConsumerHandler {
     await conn.withTransaction(async () => {
       if (batch !== undefined) await insertLakeBatch(conn, batch);
       for (const id of storeIds) {
-        await conn.runPrepared('INSERT OR REPLACE INTO lake_cursors VALUES ($1, $2)', [id, last]);
+        await conn.upsert('lake_cursors', 'store_id', id, 'seq', last);
       }
       for (const skip of skips) await saveSkip(conn, this.name, skip.seq, skip.error);
       await saveCursor(conn, this.name, last);

@@ -12,5 +12,5 @@ export async function storedCursor(raw: DuckDBConnection, consumer: string): Pro
  * prepared statement: every batch a consumer applies saves it.
  */
 export function saveCursor(conn: Connection, consumer: string, seq: number): Promise<void> {
-  return conn.runPrepared('INSERT OR REPLACE INTO consumer_cursors VALUES ($1, $2)', [consumer, seq]);
+  return conn.upsert('consumer_cursors', 'consumer', consumer, 'seq', seq);
 }
