@@ -165,7 +165,9 @@ const INSERT_RECORDS = `
         -- channel or a dashboard is named by the same members (name, resourceId) and is no trail.
         CASE WHEN r.eventSource = 'cloudtrail.amazonaws.com' THEN coalesce(
           r.responseElements->>'trailARN', r.requestParameters->>'trailName',
-          CASE WHEN r.eventName IN (${TRAIL_NAMED_BY_NAME}) THEN r.requestParameters->>'name' END,
+          -- list_contains, not IN: DuckDB plans an IN list this long as a join, which cost every batch
+          -- about 3.3 ms of CPU (of ~9 for a batch of ten records).
+          CASE WHEN list_contains([${TRAIL_NAMED_BY_NAME}], r.eventName) THEN r.requestParameters->>'name' END,
           CASE WHEN (r.requestParameters->>'resourceId') LIKE 'arn:%:trail/%' THEN r.requestParameters->>'resourceId' END
         ) END AS trail,
         CASE WHEN r.eventSource = 'ec2.amazonaws.com' AND r.readOnly IS DISTINCT FROM true AND r.resources IS NULL
