@@ -98,6 +98,13 @@ const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
 const READ_CONNECTIONS = 4;
 /** Lake queries running at once; more wait QUEUED (up to 10 unfinished per account). */
 const LAKE_QUERY_RUNNERS = 2;
+/**
+ * Event history and the Lake wait up to 100 ms for records to share a DuckDB transaction (an INSERT costs
+ * 6-10 ms of CPU whatever its size, most of it per column of the table), and stop waiting once 250 are
+ * there: a steady stream is then stored in bursts of about 250 as it comes, not one burst per 100 ms. At
+ * 5,000 events/s those bursts held acknowledgements back (ack p99 24 → 18 ms, for ~8% of a core more).
+ */
+const CONSUMER_LINGER = { lingerMs: 100, lingerEntries: 250 };
 
 export async function createApp(config: Config, deps: AppDeps = {}): Promise<App> {
   const clock = deps.clock ?? systemClock;
@@ -362,7 +369,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
   const historyRunner = new ConsumerRunner(log, historyConsumer, {
     // History may trail the log by a fraction of a second (AWS's trails by minutes) so that light traffic
     // is stored in batches rather than one transaction per event.
-    lingerMs: 100,
+    ...CONSUMER_LINGER,
     // Segments every consumer (history and each trail) is past can go.
     onAdvance: (_name, cursor) => {
       log
@@ -385,7 +392,7 @@ async function assemble({ config: given, deps, clock, ids, logger, closers }: As
     onSkip: (seq, error) => logger.error({ err: error, seq }, 'the lake skipped a record it could not store'),
   });
   lakeRunner = new ConsumerRunner(log, lakeConsumer, {
-    lingerMs: 100,
+    ...CONSUMER_LINGER,
     onError: (name, err) => logger.error({ err, consumer: name }, 'consumer batch failed; retrying'),
   });
   await lakeRunner.start();

@@ -51,10 +51,15 @@ export class PassedCursorSaves {
 export interface ConsumerOptions {
   maxBatchEntries?: number;
   /**
-   * When fewer than `maxBatchEntries` records are waiting, wait this long (real time) for more before
+   * When fewer than `lingerEntries` records are waiting, wait up to this long (real time) for more before
    * applying: under light load each record would otherwise cost a transaction of its own.
    */
   lingerMs?: number;
+  /**
+   * How many waiting records end the linger (default `maxBatchEntries`). Lower, a steady stream is applied
+   * in batches of about this many as they arrive, rather than in one burst per `lingerMs`.
+   */
+  lingerEntries?: number;
   maxBatchBytes?: number;
   onAdvance?: (consumer: string, cursor: number) => void;
   onError?: (consumer: string, error: unknown) => void;
@@ -144,12 +149,9 @@ export class ConsumerRunner {
         return; // the log closed or failed: nothing more will arrive
       }
       if (this.#stopped) return;
-      const linger = this.#options.lingerMs ?? 0;
       const maxEntries = this.#options.maxBatchEntries ?? 20_000;
-      if (linger > 0 && this.#log.committedSeq - this.#cursor < maxEntries) {
-        await this.#sleep(linger);
-        if (this.#stopped) return;
-      }
+      await this.#linger(this.#options.lingerEntries ?? maxEntries);
+      if (this.#stopped) return;
       try {
         // Made here, inside the try: a reader that cannot be made (its records were dropped) is a failed
         // batch to report and retry, not an error that escapes the runner.
@@ -170,6 +172,19 @@ export class ConsumerRunner {
         await (sleep ? this.#untilStopped(sleep(backoffMs)).catch(() => undefined) : this.#sleep(backoffMs));
         backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
       }
+    }
+  }
+
+  /**
+   * Waits up to lingerMs for `entries` records to be waiting, looking every tenth of it: a waiter on the
+   * log's commits could not be taken back when the records never come.
+   */
+  async #linger(entries: number): Promise<void> {
+    const linger = this.#options.lingerMs ?? 0;
+    const until = performance.now() + linger;
+    const step = Math.max(1, linger / 10);
+    while (!this.#stopped && this.#log.committedSeq - this.#cursor < entries && performance.now() < until) {
+      await this.#sleep(Math.min(step, until - performance.now()));
     }
   }
 

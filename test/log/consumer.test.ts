@@ -79,6 +79,27 @@ describe('consumer runner', () => {
     });
   });
 
+  it('lingers for records until lingerEntries are waiting, then applies them in one batch', async () => {
+    await withLog(async (log) => {
+      const batches: number[][] = [];
+      const handler = new MemoryHandler();
+      const apply = handler.apply.bind(handler);
+      handler.apply = async (entries) => {
+        batches.push(entries.map((e) => e.seq));
+        await apply(entries);
+      };
+      const runner = new ConsumerRunner(log, handler, { lingerMs: 10_000, lingerEntries: 3 });
+      await runner.start();
+      const started = Date.now();
+      await log.append([Buffer.from('a')]);
+      await log.append([Buffer.from('b'), Buffer.from('c')]);
+      await runner.caughtUp(3);
+      assert.ok(Date.now() - started < 5_000, 'three waiting records end the linger of ten seconds');
+      assert.deepEqual(batches, [[1, 2, 3]]);
+      await runner.stop();
+    });
+  });
+
   it('stops promptly while waiting for records', async () => {
     await withLog(async (log) => {
       const runner = new ConsumerRunner(log, new MemoryHandler(), { lingerMs: 10_000 });
