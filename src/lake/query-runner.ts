@@ -66,7 +66,7 @@ export interface LakeQueriesDeps {
   queries: QueryStore;
   /** For parsing and checking statements. */
   reads: ConnectionPool;
-  /** Where queries run, one at a time each. */
+  /** Where queries run, one at a time each; a free one also checks a filled template it will run. */
   runners: Connection[];
   clock: Clock;
   ids: IdSource;
@@ -80,6 +80,12 @@ export interface LakeQueriesDeps {
 /** A checked statement: its translation, and how its rows are read as Lake writes them (result-text.ts). */
 interface RunnableQuery extends TranslatedQuery {
   result: ResultText;
+}
+
+/** A runner connection `#bind` took for a query, with the statement it prepared there when that is the query. */
+interface Runner {
+  conn: Connection;
+  prepared?: DuckDBPreparedStatement;
 }
 
 /** A translation whose result may not be known yet: a template filled in, not yet bound by DuckDB. */
@@ -213,16 +219,26 @@ export class LakeQueries {
         `You have ${unfinished} queries queued or running; at most ${MAX_UNFINISHED_QUERIES} may be. Wait for one to finish or cancel one.`,
       );
     }
-    const translation = await this.#translate(caller, statement);
-    if (deliveryS3Uri !== undefined) {
-      const storeArns = translation.storeIds.map((id) => this.#deps.stores.resolve(caller, id).arn);
-      await this.#deps.delivery.check(deliveryS3Uri, accountId, storeArns);
+    // Bound first, so a statement that cannot run is refused as such whatever else is wrong.
+    let { translated, runner } = await this.#bind(statement, await this.#translate(caller, statement));
+    try {
+      if (deliveryS3Uri !== undefined) {
+        const storeArns = translated.storeIds.map((id) => this.#deps.stores.resolve(caller, id).arn);
+        await this.#deps.delivery.check(deliveryS3Uri, accountId, storeArns);
+      }
+    } catch (error) {
+      if (runner !== undefined) this.#release(runner);
+      throw error;
+    }
+    if (runner !== undefined && this.#closing) {
+      this.#release(runner);
+      runner = undefined;
     }
     const query: LakeQueryRecord = {
       queryId: this.#deps.ids.uuid(),
       accountId,
       region: caller.region,
-      storeIds: translation.storeIds,
+      storeIds: translated.storeIds,
       statement,
       status: 'QUEUED',
       createdMs: this.#deps.clock.now(),
@@ -231,17 +247,17 @@ export class LakeQueries {
       ...origin,
       ...(deliveryS3Uri !== undefined ? { deliveryS3Uri, deliveryStatus: 'PENDING' as const } : {}),
     };
-    const { translated, runner } = await this.#bind(statement, translation);
     const running: Running = { query, translated, cancelled: false };
-    if (runner?.prepared !== undefined) running.prepared = runner.prepared;
-    running.store = this.#deps.clock.schedule(() => this.#storeUnfinished(running), UNFINISHED_STORED_AFTER_MS);
     this.#active.set(query.queryId, running);
-    if (runner !== undefined && !this.#closing) {
-      this.#launch(running, runner.conn);
-    } else {
-      if (runner !== undefined) this.#release(running, runner.conn);
+    // close() has stored the queries queued before it: one started after is stored now, for the restart to fail.
+    if (this.#closing) this.#storeUnfinished(running);
+    else running.store = this.#deps.clock.schedule(() => this.#storeUnfinished(running), UNFINISHED_STORED_AFTER_MS);
+    if (runner === undefined) {
       this.#queue.push(running);
       this.#next();
+    } else {
+      if (runner.prepared !== undefined) running.prepared = runner.prepared;
+      this.#launch(running, runner.conn);
     }
     return query.queryId;
   }
@@ -250,28 +266,25 @@ export class LakeQueries {
    * A translation with its result, bound by DuckDB. A filled template is bound here, by a free runner when
    * there is one, which then runs it: the run executes the statement prepared for the check (when its rows
    * need no cast, lakeResultText) instead of DuckDB planning it a second time, about 1.5 ms at 10 million
-   * events and most of what StartQuery cost beyond a trivial call. The runner is the caller's to launch.
+   * events and most of what StartQuery cost beyond a trivial call. The runner is the caller's to launch or
+   * `#release`.
    */
-  async #bind(
-    statement: string,
-    translation: Translation,
-  ): Promise<{ translated: RunnableQuery; runner?: { conn: Connection; prepared?: DuckDBPreparedStatement } }> {
+  async #bind(statement: string, translation: Translation): Promise<{ translated: RunnableQuery; runner?: Runner }> {
     if (isBound(translation)) return { translated: translation };
-    const conn = this.#queue.length === 0 ? this.#idle.pop() : undefined;
+    const conn = !this.#closing && this.#queue.length === 0 ? this.#idle.pop() : undefined;
     if (conn === undefined) return { translated: await this.#bindOnReads(statement, translation) };
-    let prepared: DuckDBPreparedStatement;
+    let prepared: DuckDBPreparedStatement | undefined;
     try {
       prepared = await conn.serial((raw) => prepareChecked(raw, translation.sql));
+      const result = lakeResultText(translation.sql, prepared);
+      const translated = this.#remember(statement, { ...translation, result });
+      if (result.sql === translation.sql) return { translated, runner: { conn, prepared } };
+      prepared.destroySync();
+      return { translated, runner: { conn } };
     } catch (error) {
-      this.#idle.push(conn);
-      this.#next();
+      this.#release({ conn, ...(prepared !== undefined ? { prepared } : {}) });
       throw error;
     }
-    const result = lakeResultText(translation.sql, prepared);
-    const translated = this.#remember(statement, { ...translation, result });
-    if (result.sql === translation.sql) return { translated, runner: { conn, prepared } };
-    prepared.destroySync();
-    return { translated, runner: { conn } };
   }
 
   /** Binds a filled template on the reads pool, as any first translation is, and keeps the result. */
@@ -280,11 +293,11 @@ export class LakeQueries {
     return this.#remember(statement, { ...translation, result });
   }
 
-  /** Hands a runner `#bind` took back, unused: the query waits its turn instead. */
-  #release(running: Running, conn: Connection): void {
-    running.prepared?.destroySync();
-    delete running.prepared;
-    this.#idle.push(conn);
+  /** Hands a runner `#bind` took back unused, to the query queued first if there is one. */
+  #release(runner: Runner): void {
+    runner.prepared?.destroySync();
+    this.#idle.push(runner.conn);
+    this.#next();
   }
 
   #remember(statement: string, translated: RunnableQuery): RunnableQuery {

@@ -455,10 +455,20 @@ describe('Lake query results delivered to S3', () => {
         start('s3://admins-bucket', ct, id, { EventDataStoreOwnerAccountId: '111122223333' }),
         'UnsupportedOperationException',
       );
-      // A bad statement is reported before the bucket is looked at.
+      // A bad statement is reported before the bucket is looked at, also one that only binding refuses, filled
+      // into the template a statement of its shape left.
       await rejectsWith(
         ct.send(new StartQueryCommand({ QueryStatement: 'DROP TABLE x', DeliveryS3Uri: 's3://no-such-bucket' })),
         'InvalidQueryStatementException',
+      );
+      const member = (name: string) => `SELECT count(*) FROM ${id} WHERE userIdentity['${name}'] = 'alice'`;
+      await ct.send(new StartQueryCommand({ QueryStatement: member('userName') }));
+      await rejectsWith(
+        ct.send(
+          new StartQueryCommand({ QueryStatement: member('noSuchMember'), DeliveryS3Uri: 's3://no-such-bucket' }),
+        ),
+        'InvalidQueryStatementException',
+        /nosuchmember/i,
       );
 
       // Another account's bucket takes results only when its policy lets CloudTrail write them, as on AWS.
