@@ -68,8 +68,9 @@ export class QueryStore {
   /**
    * Stores a finished query with its rows, in one transaction: results are never seen half written. A query
    * finishes once, so none of its rows are stored yet (deleting them first scanned every stored result).
-   * `replace` says its document may be stored already (it was unfinished a while); most queries end before,
-   * and a plain INSERT of the document costs about 0.5 ms of CPU where INSERT OR REPLACE costs 2.5.
+   * `replace` says its document may be stored already (it was unfinished a while, or an earlier outcome was
+   * tried); most queries end before, and a plain INSERT of the document costs about 0.5 ms of CPU where
+   * INSERT OR REPLACE costs 2.5.
    */
   async finish(query: LakeQueryRecord, rows: readonly ResultRow[], replace: boolean): Promise<void> {
     const conn = this.#conn;

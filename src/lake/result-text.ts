@@ -7,8 +7,8 @@ import { type DuckDBPreparedStatement, type DuckDBType, DuckDBTypeId } from '@du
  * userIdentity is `{type=IAMUser, principalid=…}` (lower-case names, `=`, nulls as `null`; DuckDB writes
  * `{'type': IAMUser, …}`), and a map's null value is `null` (DuckDB: `NULL`). Columns of those types (at any
  * depth) are read as values and written here, as are those whose values print as DuckDB casts them
- * (`printsAsCast`); the others are cast in SQL. Writing the three in SQL instead made
- * the statement slow to plan: a point lookup's `SELECT *` went from 39 to 51 ms at 10 million events.
+ * (`printsAsCast`); the others are cast in SQL. Writing the three in SQL instead made the statement slow
+ * to plan: a point lookup's `SELECT *` went from 39 to 51 ms at 10 million events.
  */
 export interface ResultText {
   /**

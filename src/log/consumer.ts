@@ -24,8 +24,9 @@ export interface ConsumerHandler {
  * Paces the saves of a cursor that moved only past records holding nothing for the consumer (data events,
  * for event history; every record, for a Lake without stores). Each save is a DuckDB transaction (2-4 ms
  * of CPU when measured, about 1.4 since cursors are saved by an UPDATE), and saving after every lingering
- * batch cost a proxy that serves data events about a tenth of a core. One a second is enough: after a crash, the records passed since are read again and again hold
- * nothing (or are gone from the log, which drops records once every consumer is past them in memory).
+ * batch cost a proxy that serves data events about a tenth of a core. One a second is enough: after a
+ * crash, the records passed since are read again and again hold nothing (or are gone from the log, which
+ * drops records once every consumer is past them in memory).
  */
 export class PassedCursorSaves {
   static readonly INTERVAL_MS = 1000;

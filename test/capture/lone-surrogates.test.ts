@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateTrailCommand, LookupEventsCommand, PutEventSelectorsCommand } from '@aws-sdk/client-cloudtrail';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { stringifiedLoneSurrogate, wellFormedJson } from '../../src/model/lone-surrogate.ts';
+import { withMemoryDuckDB } from '../helpers/memory-duckdb.ts';
 import { managementRecord } from '../helpers/records.ts';
 import { rejectsWith, startTestServer, type TestWorld } from '../helpers/server.ts';
 import { rawRequest, SDK_PREFIX } from '../helpers/signed-request.ts';
@@ -18,9 +18,7 @@ const PAIRED = '\ud83d\ude00';
 
 describe('lone surrogates in JSON text', () => {
   it('are found in JSON.stringify text, and only there: pairs and escaped backslashes are kept', async () => {
-    const instance = await DuckDBInstance.create(':memory:');
-    const conn = await instance.connect();
-    try {
+    await withMemoryDuckDB(async (conn) => {
       for (const value of LONE) {
         const json = JSON.stringify({ [value]: value, n: 1 });
         assert.equal(stringifiedLoneSurrogate(json), true, json);
@@ -37,10 +35,7 @@ describe('lone surrogates in JSON text', () => {
         assert.equal(wellFormedJson(json), json);
       }
       assert.equal(JSON.parse(wellFormedJson(JSON.stringify('a\ud800b'))), 'a\ufffdb');
-    } finally {
-      conn.closeSync();
-      instance.closeSync();
-    }
+    });
   });
 });
 
