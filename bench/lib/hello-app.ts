@@ -78,8 +78,9 @@ process.on('message', async (message: ParentMessage) => {
     server.closeAllConnections();
     server.close();
     await recorder?.close();
-    send({ type: 'finished', served, stats: recorder?.stats(), errors });
+    // Removed before answering: the parent ends the process once it has the answer.
     if (spoolDir !== undefined) await rm(spoolDir, { recursive: true, force: true });
+    send({ type: 'finished', served, stats: recorder?.stats(), errors });
     process.disconnect();
   }
 });
