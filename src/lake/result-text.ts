@@ -26,15 +26,13 @@ export function lakeResultText(sql: string, statement: DuckDBPreparedStatement):
     const type = statement.columnType(i);
     const name = identifier(statement.columnName(i));
     // Positional (#n): a query's result may name two columns alike (a join's `a.eventName, b.eventName`).
-    if (writtenHere(type)) {
-      return {
-        select: `#${i + 1} AS ${name}`,
-        cast: false,
-        text: (v: unknown) => (v === null ? null : valueText(v, type)),
-      };
-    }
-    const cast = !printsAsCast(type);
-    return { select: cast ? `CAST(#${i + 1} AS VARCHAR) AS ${name}` : `#${i + 1} AS ${name}`, cast, text: castText };
+    const written = writtenHere(type);
+    const cast = !written && !printsAsCast(type);
+    return {
+      select: cast ? `CAST(#${i + 1} AS VARCHAR) AS ${name}` : `#${i + 1} AS ${name}`,
+      cast,
+      text: written ? (v: unknown) => (v === null ? null : valueText(v, type)) : castText,
+    };
   });
   return {
     sql: columns.some((c) => c.cast) ? `SELECT ${columns.map((c) => c.select).join(', ')} FROM (${sql})` : sql,
@@ -46,7 +44,7 @@ export function lakeResultText(sql: string, statement: DuckDBPreparedStatement):
  * Types whose values, read with getRowsJS (a string, a boolean, a number or a bigint), print exactly as
  * DuckDB casts them to VARCHAR: read as values, they need no cast in SQL (a count, a name, a flag).
  */
-export function printsAsCast(type: DuckDBType): boolean {
+function printsAsCast(type: DuckDBType): boolean {
   switch (type.typeId) {
     case DuckDBTypeId.VARCHAR:
     case DuckDBTypeId.BOOLEAN:
